@@ -289,11 +289,8 @@ public static class CpuList
         return new(text, mask.ToMask(), error, text[regionStart..regionEnd], regionStart, reason);
     }
 
-    /// <summary>The kernel's <c>isspace()</c> on ASCII: space, \t, \n, \v, \f, \r.</summary>
-    internal static bool IsSpace(char c) => c == ' ' || (c >= '\t' && c <= '\r');
-
     /// <summary>As <c>__end_of_region()</c>: whitespace or a comma.</summary>
-    private static bool IsRegionSeparator(char c) => IsSpace(c) || c == ',';
+    private static bool IsRegionSeparator(char c) => KernelCType.IsSpace(c) || c == ',';
 
     /// <summary>As <c>end_of_str()</c>: the end, a NUL (where a C string ends) or a newline.</summary>
     private static bool IsEndOfString(string text, int pos) =>
