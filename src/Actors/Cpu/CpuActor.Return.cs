@@ -1,0 +1,599 @@
+using TaskIsolation.Actors.Events;
+using TaskIsolation.Actors.Kernel;
+using TaskIsolation.Actors.Task;
+using TaskIsolation.Actors.Tick;
+using TaskIsolation.Actors.Vmstat;
+using TaskIsolation.Machine.Abi;
+
+namespace TaskIsolation.Actors.Cpu;
+
+/// <summary>The exit-to-user loop, signal delivery and the scheduler.</summary>
+internal sealed partial class CpuActor
+{
+    // ---------------------------------------------------------------- exit to user
+
+    /// <summary>
+    /// <c>prepare_exit_to_usermode()</c> with the series' hooks: loop { with interrupts on, schedule if asked, deliver
+    /// signals, run <c>task_isolation_enter()</c>; with interrupts off, re-check the work flags and
+    /// <c>task_isolation_ready()</c> } until nothing is left, then return to user mode.
+    /// </summary>
+    private void BeginReturnToUser(long cause)
+    {
+        var t = _curr!;
+        if (t.ReturnSince == 0)
+        {
+            _curr = t with { ReturnSince = Now, KernelCause = cause };
+            if (t.Isolated)
+            {
+                Publish(new ReturnToUserBegan(Sim.NewEventId(), Now, _cpu, cause, t.Ref));
+            }
+        }
+
+        ExitLoopWork(cause);
+    }
+
+    private void ExitLoopWork(long cause)
+    {
+        _irqsOn = true;
+        SetState(CpuState.Kernel);
+        if (_pendingMigration >= 0 && !_curr!.Affinity.Test(_cpu))
+        {
+            var target = _pendingMigration;
+            _pendingMigration = -1;
+            MigrateCurrent(target, cause);
+            return;
+        }
+
+        if (_needResched || _work.Count > 0)
+        {
+            Schedule(cause, () => ExitLoopWork(cause));
+            return;
+        }
+
+        if (!_curr!.PendingSignals.IsEmpty)
+        {
+            if (!DeliverSignal(cause))
+            {
+                return;
+            }
+        }
+
+        if (_curr.Isolated)
+        {
+            // task_isolation_enter(): drain this CPU's LRU pagevecs, quiet vmstat synchronously (a request to this
+            // CPU's vmstat worker, waited for with interrupts on), ask to reschedule while the tick still runs.
+            SetState(CpuState.ReturnEnter);
+            _lru = false;
+            _shared.LruNonEmpty = false;
+            var request = ++_requestIds;
+            _vmstatIdle = false;
+            Send(_vmstat, new QuietVmstat(cause, request));
+            WaitForVmstat(request, cause);
+            return;
+        }
+
+        Run(Activity.Kernel, CpuState.Kernel, _m.Timings.ReturnReadyNs, () => ExitLoopCheck(cause));
+    }
+
+    private void WaitForVmstat(long request, long cause)
+    {
+        WaitFor(request, 1, () =>
+        {
+            if (!_tickStopped)
+            {
+                _needResched = true;
+            }
+
+            Run(Activity.Kernel, CpuState.ReturnEnter, _m.Timings.ReturnEnterNs, () => ExitLoopCheck(cause));
+        });
+        SetState(CpuState.ReturnEnter);
+    }
+
+    /// <summary>Interrupts off: re-read the flags and, for an isolated task, <c>task_isolation_ready()</c>.</summary>
+    private void ExitLoopCheck(long cause)
+    {
+        _irqsOn = false;
+        var t = _curr!;
+        var ready = !t.Isolated || TaskIsolationRules.Ready(lruEmpty: !_lru, vmstatIdle: _vmstatIdle, tickStopped: _tickStopped);
+        if (_needResched || _work.Count > 0 || !t.PendingSignals.IsEmpty || !ready)
+        {
+            Run(Activity.Kernel, CpuState.ReturnReady, _m.Timings.ReturnReadyNs, () => ExitLoopWork(cause));
+            return;
+        }
+
+        Run(Activity.Kernel, CpuState.ReturnReady, _m.Timings.ReturnToUserNs, () => EnterUser(cause));
+    }
+
+    /// <summary>The iret: user mode, interrupts on; anything held since the ready check is taken now.</summary>
+    private void EnterUser(long cause)
+    {
+        var t = _curr!;
+        var waited = Now - t.ReturnSince;
+        _curr = t = t with { ReturnSince = 0 };
+        _irqsOn = true;
+        SetState(UserState());
+        _shared.Quiesced = t.Isolated;
+        if (t.Isolated)
+        {
+            Publish(new ReturnedToUser(Sim.NewEventId(), Now, _cpu, cause, t.Ref, true, waited));
+        }
+
+        StartUserWork(cause);
+        if (_held.Count > 0)
+        {
+            TakeIrq(_held.Dequeue(), held: true);
+        }
+    }
+
+    private void StartUserWork(long cause)
+    {
+        var t = _curr!;
+        switch (t.Resume)
+        {
+            case ResumeKind.Compute:
+                Run(Activity.User, UserState(), t.UserRemainingNs, () => OpCompleted(0));
+                break;
+            case ResumeKind.Handler:
+                AwaitOp(new EnterHandler(cause, t.Pid, t.Seq + 1, t.HandlerSignal));
+                break;
+            case ResumeKind.AwaitingOp:
+                _act = Activity.UserAwaitingOp;
+                _gen++;
+                if (t.StashedOp is { } stashed)
+                {
+                    _curr = t with { StashedOp = null };
+                    OnUserOp(stashed);
+                }
+
+                break;
+            case ResumeKind.Restart when t.RestartOp is not null:
+                _curr = t with { Seq = t.Seq + 1, RestartOp = null, Resume = ResumeKind.AwaitingOp };
+                OnUserOp(new UserOp(cause, t.Pid, t.Seq + 1, t.RestartOp));
+                break;
+            default:
+                AwaitOp(new ResumeUser(cause, t.Pid, t.Seq + 1, t.Resume == ResumeKind.Start ? 0 : t.PendingResult));
+                break;
+        }
+    }
+
+    private void AwaitOp(ITaskProtocol ask)
+    {
+        var t = _curr!;
+        _curr = t with { Seq = t.Seq + 1, Resume = ResumeKind.AwaitingOp };
+        _act = Activity.UserAwaitingOp;
+        _gen++;
+        Send(t.Actor!, ask);
+    }
+
+    /// <summary>A step finished in the kernel: return to user with <paramref name="result"/>.</summary>
+    private void SyscallReturn(long result, long cause)
+    {
+        _curr = _curr! with { Resume = ResumeKind.Result, PendingResult = result };
+        BeginReturnToUser(cause);
+    }
+
+    /// <summary>User compute finished: ask the program for its next step, in user mode.</summary>
+    private void OpCompleted(long result)
+    {
+        _curr = _curr! with { Resume = ResumeKind.Result, PendingResult = result };
+        StartUserWork(_lastCause);
+    }
+
+    // ---------------------------------------------------------------- signals
+
+    /// <summary>
+    /// <c>get_signal()</c>: deliver the first pending signal. The series clears the task's isolation here, before
+    /// the handler runs, so a handler that wants isolation back must ask again. Returns false when the task is gone.
+    /// </summary>
+    private bool DeliverSignal(long cause)
+    {
+        var t = _curr!;
+        var p = t.PendingSignals[0];
+        t = t with { PendingSignals = t.PendingSignals.RemoveAt(0), IsolationFlags = 0 };
+        _curr = t;
+        _shared.SetCurrent(t.Pid, t.Comm, 0);
+        if (t.CaughtSignals.Contains(p.Signal) && p.Signal is not (Signal.SIGKILL or Signal.SIGSTOP))
+        {
+            Publish(new SignalDelivered(Sim.NewEventId(), Now, _cpu, p.Cause, t.Ref, p.Signal, "handler"));
+            _curr = t with
+            {
+                Frames = t.Frames.Push(new SignalFrame(t.Resume, t.UserRemainingNs, t.PendingResult, t.RestartOp)),
+                Resume = ResumeKind.Handler,
+                HandlerSignal = p.Signal,
+            };
+            return true;
+        }
+
+        if (SignalDefaults.Ignores(p.Signal))
+        {
+            Publish(new SignalDelivered(Sim.NewEventId(), Now, _cpu, p.Cause, t.Ref, p.Signal, "ignored"));
+            return true;
+        }
+
+        Publish(new SignalDelivered(Sim.NewEventId(), Now, _cpu, p.Cause, t.Ref, p.Signal, "terminate"));
+        ExitTask(0, p.Signal, p.Cause);
+        return false;
+    }
+
+    /// <summary>A signal generated for <paramref name="pid"/> on this CPU (or forwarded to where the task now runs).</summary>
+    private void QueueSignal(int pid, int sig, string reason, long cause)
+    {
+        var e = new SignalSent(Sim.NewEventId(), Now, _cpu, cause, new TaskRef(pid, CommOf(pid)), sig, reason);
+        Publish(e);
+        if (sig == Signal.None)
+        {
+            return;
+        }
+
+        SignalArrived(new SignalPayload(pid, sig, reason), e.Id);
+    }
+
+    private string CommOf(int pid)
+    {
+        if (_curr?.Pid == pid)
+        {
+            return _curr.Comm;
+        }
+
+        var q = _rq.Find(t => t.Pid == pid);
+        return q?.Comm ?? (_sleeping.TryGetValue(pid, out var s) ? s.Task.Comm : "?");
+    }
+
+    /// <summary><c>signal_wake_up()</c> on this CPU: mark the signal pending on the task, waking it if it sleeps.</summary>
+    private void SignalArrived(SignalPayload s, long cause)
+    {
+        var pending = new PendingSignal(s.Signal, cause);
+        if (s.IsolationBreak)
+        {
+            IsolationBreakArrived(s, cause);
+            return;
+        }
+
+        if (_curr?.Pid == s.Pid)
+        {
+            _curr = _curr with { PendingSignals = _curr.PendingSignals.Add(pending) };
+            return;
+        }
+
+        var i = _rq.FindIndex(t => t.Pid == s.Pid);
+        if (i >= 0)
+        {
+            _rq[i] = _rq[i] with { PendingSignals = _rq[i].PendingSignals.Add(pending) };
+            return;
+        }
+
+        if (_sleeping.TryGetValue(s.Pid, out var sl))
+        {
+            _sleeping.Remove(s.Pid);
+            Enqueue(sl.Task with { PendingSignals = sl.Task.PendingSignals.Add(pending), Resume = ResumeKind.Result, PendingResult = -Errno.EINTR }, cause);
+            return;
+        }
+
+        ForwardSignal(s, cause);
+    }
+
+    private void ForwardSignal(SignalPayload s, long cause)
+    {
+        var where = _m.Memory.TaskCpu(s.Pid);
+        if (where < 0)
+        {
+            return; // exited: the signal has no one to go to
+        }
+
+        if (where == _cpu)
+        {
+            // The task is on its way here (its migration message is still in flight): hand it over on arrival.
+            if (!_signalsForArrivals.TryGetValue(s.Pid, out var list))
+            {
+                _signalsForArrivals[s.Pid] = list = [];
+            }
+
+            list.Add(s);
+            return;
+        }
+
+        SendIrq(where, new Irq(cause, InterruptKind.RescheduleIpi, $"reschedule IPI (signal {s.Signal})", _cpu, s));
+    }
+
+    /// <summary>
+    /// A report of a broken isolation reached the task's CPU: log, clear the flags, send the signal, in that order
+    /// (<c>task_isolation_deliver_signal()</c>). A second report finds the flags already clear and does nothing (R14).
+    /// </summary>
+    private void IsolationBreakArrived(SignalPayload s, long cause)
+    {
+        TaskStruct? t = _curr?.Pid == s.Pid ? _curr : _rq.Find(x => x.Pid == s.Pid);
+        if (t is null)
+        {
+            ForwardSignal(s, cause);
+            return;
+        }
+
+        if (!t.Isolated)
+        {
+            return;
+        }
+
+        ApplyResponse(t, TaskIsolationRules.DeliverReported(t, s.Reason), cause);
+    }
+
+    /// <summary>Carries out the kernel's response to a lost isolation, in its order: log lines, clear flags, signal.</summary>
+    private void ApplyResponse(TaskStruct t, IsolationResponse response, long cause)
+    {
+        foreach (var action in response.Actions)
+        {
+            switch (action)
+            {
+                case IsolationAction.Log log:
+                    cause = Log(log.Line.Text, cause);
+                    break;
+                case IsolationAction.ClearFlags:
+                    t = t with { IsolationFlags = 0 };
+                    Replace(t);
+                    break;
+                case IsolationAction.SendSignal send when send.Signal != Signal.None:
+                    QueueSignal(t.Pid, send.Signal, "task isolation", cause);
+                    t = _curr?.Pid == t.Pid ? _curr : _rq.Find(x => x.Pid == t.Pid) ?? t;
+                    break;
+                default:
+                    break;
+            }
+        }
+    }
+
+    /// <summary>Replaces a task's struct wherever this CPU holds it.</summary>
+    private void Replace(TaskStruct t)
+    {
+        if (_curr?.Pid == t.Pid)
+        {
+            _curr = t;
+            _shared.SetCurrent(t.Pid, t.Comm, t.IsolationFlags);
+            return;
+        }
+
+        var i = _rq.FindIndex(x => x.Pid == t.Pid);
+        if (i >= 0)
+        {
+            _rq[i] = t;
+        }
+    }
+
+    /// <summary>An interrupt from a local source reached an isolated task in user mode (patch 05's irq-entry hook).</summary>
+    private void BreakIsolationLocally(Irq irq, long cause)
+    {
+        var t = _curr!;
+        var d = TaskIsolationRules.Async(irq, _cpu, _cpu, _m.TaskIsolation.Test(_cpu), TaskIsolationRules.Identity(t), t.IsolationFlags, true, _m.TaskIsolationDebug);
+        if (!d.IsViolation)
+        {
+            return;
+        }
+
+        if (d.Debug is { } debug && (debug.Forced || _m.Memory.DebugRatelimit(Now)))
+        {
+            cause = Log(debug.Line.Text, cause);
+        }
+
+        ApplyResponse(t, d.Response, cause);
+    }
+
+    /// <summary>
+    /// The sender's side of patch 05 (<c>task_isolation_debug()</c> in the IPI paths): read the target CPU's current
+    /// task and context racily and, if it looks isolated and in user mode, report the break to it (§9 R8: the read
+    /// can be stale either way).
+    /// </summary>
+    private void ReportRemoteIsolationBreak(int target, Irq irq, long cause)
+    {
+        if (target == _cpu)
+        {
+            return;
+        }
+
+        var remote = _m.Memory.Cpu(target);
+        var inUser = remote.State is CpuState.User or CpuState.UserIsolated;
+        var who = new TaskIdentity(remote.CurrentComm, remote.CurrentPid);
+        var d = TaskIsolationRules.Async(irq, _cpu, target, _m.TaskIsolation.Test(target), who, remote.CurrentFlags, inUser, _m.TaskIsolationDebug);
+        if (!d.IsViolation)
+        {
+            return;
+        }
+
+        if (d.Debug is { } debug && (debug.Forced || _m.Memory.DebugRatelimit(Now)))
+        {
+            cause = Log(debug.Line.Text, cause);
+        }
+
+        if (d.SendsSignal)
+        {
+            SendIrq(target, new Irq(cause, InterruptKind.RescheduleIpi, "reschedule IPI (isolation report)", _cpu, new SignalPayload(who.Pid, 0, d.Reason, IsolationBreak: true)));
+        }
+    }
+
+    // ---------------------------------------------------------------- scheduler
+
+    private void Enqueue(TaskStruct t, long cause)
+    {
+        _m.Memory.SetTaskCpu(t.Pid, _cpu);
+        if (_signalsForArrivals.Remove(t.Pid, out var signals))
+        {
+            foreach (var s in signals)
+            {
+                t = t with { PendingSignals = t.PendingSignals.Add(new PendingSignal(s.Signal, cause)) };
+            }
+        }
+
+        _rq.Add(t);
+        if (_curr is null || _curr.IsKernelThread)
+        {
+            _needResched = true;
+        }
+    }
+
+    private void LeaveIdle(long cause)
+    {
+        if (_tickStopped)
+        {
+            // tick_nohz_idle_exit(): the tick restarts; a nohz_full CPU stops it again at the next irq exit.
+            RestartTick(cause, "idle exit");
+        }
+
+        Schedule(cause, () => GoIdle(cause));
+    }
+
+    /// <summary>
+    /// <c>schedule()</c>: run pending kworker items first, then round-robin among runnable tasks. When the current
+    /// task keeps the CPU, <paramref name="continueCurrent"/> runs; a task switched in resumes its own exit path.
+    /// </summary>
+    private void Schedule(long cause, Action continueCurrent)
+    {
+        _needResched = false;
+        if (_work.Count > 0)
+        {
+            RunKworker(cause, continueCurrent);
+            return;
+        }
+
+        var prev = _curr;
+        if (_rq.Count == 0)
+        {
+            if (prev is null)
+            {
+                GoIdle(cause);
+            }
+            else
+            {
+                continueCurrent();
+            }
+
+            return;
+        }
+
+        var next = _rq[0];
+        _rq.RemoveAt(0);
+        AccountCurrent();
+        if (prev is not null)
+        {
+            _rq.Add(prev);
+        }
+
+        SwitchTo(prev, next, cause);
+    }
+
+    private void SwitchTo(TaskStruct? prev, TaskStruct next, long cause)
+    {
+        var e = new ContextSwitched(Sim.NewEventId(), Now, _cpu, cause, prev?.Ref ?? TakeOutgoing(), next.Ref);
+        Publish(e);
+        if (prev is not null && prev.Mm != next.Mm && prev.Mm != 0)
+        {
+            _m.Memory.Mm(prev.Mm).Remove(_cpu);
+        }
+
+        if (next.Mm != 0)
+        {
+            _m.Memory.Mm(next.Mm).Add(_cpu);
+        }
+
+        _curr = next;
+        _currSince = Now;
+        _sliceStart = Now;
+        _shared.SetCurrent(next.Pid, next.Comm, next.IsolationFlags);
+        Run(Activity.Kernel, CpuState.Kernel, _m.Timings.ContextSwitchNs, () => BeginReturnToUser(e.Id));
+    }
+
+    /// <summary>A kworker runs queued work on this CPU: a context switch away and back (<c>process_one_work()</c>).</summary>
+    private void RunKworker(long cause, Action continueCurrent)
+    {
+        var w = _work.Dequeue();
+        var prev = _curr;
+        var kworker = new TaskRef(0, $"kworker/{_cpu}:1");
+        var sw = new ContextSwitched(Sim.NewEventId(), Now, _cpu, cause, prev?.Ref ?? TakeOutgoing(), kworker);
+        Publish(sw);
+        AccountCurrent();
+        _shared.SetCurrent(0, kworker.Comm, 0);
+        Run(Activity.Kernel, CpuState.Kernel, _m.Timings.ContextSwitchNs + w.WorkNs, () =>
+        {
+            var done = new WorkExecuted(Sim.NewEventId(), Now, _cpu, sw.Id, w.Function);
+            Publish(done);
+            if (w.Function == "vmstat_update")
+            {
+                Send(_vmstat, new VmstatUpdateRan(done.Id));
+            }
+            else if (w.Function == "lru_add_drain_per_cpu")
+            {
+                _lru = false;
+                _shared.LruNonEmpty = false;
+            }
+
+            if (w.AckToCpu >= 0)
+            {
+                SendIpiReply(w.AckToCpu, new Ack(done.Id, w.RequestId));
+            }
+
+            Publish(new ContextSwitched(Sim.NewEventId(), Now, _cpu, done.Id, kworker, prev?.Ref));
+            if (prev is not null)
+            {
+                _shared.SetCurrent(prev.Pid, prev.Comm, prev.IsolationFlags);
+                _currSince = Now;
+            }
+
+            Run(Activity.Kernel, CpuState.Kernel, _m.Timings.ContextSwitchNs, () => Schedule(done.Id, continueCurrent));
+        });
+    }
+
+    private void GoIdle(long cause)
+    {
+        _act = Activity.Idle;
+        _gen++;
+        SetState(CpuState.Idle);
+        _shared.SetCurrent(0, "swapper", 0);
+        _shared.Quiesced = false;
+        if (_outgoing is not null)
+        {
+            Publish(new ContextSwitched(Sim.NewEventId(), Now, _cpu, cause, _outgoing, null));
+            _outgoing = null;
+        }
+
+        if (_rq.Count > 0 || _work.Count > 0)
+        {
+            Schedule(cause, () => GoIdle(cause));
+            return;
+        }
+
+        if (!_tickStopped)
+        {
+            // tick_nohz_idle_enter(): an idle CPU needs no tick, nohz_full or not.
+            _tickStopped = true;
+            _tickGen++;
+            Send(_tick, new ShutdownTick(cause, _tickGen));
+        }
+    }
+
+    /// <summary>The current task leaves the CPU for good (exit) or for a while (sleep, wait, migration).</summary>
+    private void Deschedule(long cause)
+    {
+        AccountCurrent();
+        var prev = _curr!;
+        _curr = null;
+        if (prev.Mm != 0)
+        {
+            _m.Memory.Mm(prev.Mm).Remove(_cpu);
+        }
+
+        _outgoing = prev.Ref;
+        _shared.SetCurrent(0, "swapper", 0);
+        Schedule(cause, () => GoIdle(cause));
+    }
+
+    private TaskRef? TakeOutgoing()
+    {
+        var o = _outgoing;
+        _outgoing = null;
+        return o;
+    }
+
+    private void Wake(int pid, long result, long cause)
+    {
+        if (_sleeping.Remove(pid, out var s))
+        {
+            Enqueue(s.Task with { Resume = ResumeKind.Result, PendingResult = result }, cause);
+        }
+    }
+}

@@ -1,0 +1,615 @@
+using TaskIsolation.Actors.Events;
+using TaskIsolation.Actors.Kernel;
+using TaskIsolation.Actors.Task;
+using TaskIsolation.Actors.Vmstat;
+using TaskIsolation.Machine.Abi;
+using TaskIsolation.Machine.Abi.Tick;
+
+namespace TaskIsolation.Actors.Cpu;
+
+/// <summary>A task's steps: user compute, exceptions and system calls.</summary>
+internal sealed partial class CpuActor
+{
+    private void OnUserOp(UserOp op)
+    {
+        if (_curr is null || _curr.Pid != op.Pid)
+        {
+            ForwardOp(op);
+            return;
+        }
+
+        if (op.Seq != _curr.Seq)
+        {
+            return; // an answer to a question that was superseded (the task was interrupted and asked again)
+        }
+
+        if (_act != Activity.UserAwaitingOp)
+        {
+            // The answer came while the task is in the kernel (an interrupt's exit loop): keep it for user mode.
+            _curr = _curr with { StashedOp = op };
+            return;
+        }
+
+        var started = new OperationStarted(Sim.NewEventId(), Now, _cpu, 0, _curr.Ref, op.Op.Describe());
+        Publish(started);
+        _lastCause = started.Id;
+        Execute(op.Op, started.Id);
+    }
+
+    /// <summary>The task moved (or is moving): its program's answer follows it.</summary>
+    private void ForwardOp(UserOp op)
+    {
+        var i = _rq.FindIndex(t => t.Pid == op.Pid);
+        if (i >= 0)
+        {
+            if (_rq[i].Seq == op.Seq)
+            {
+                _rq[i] = _rq[i] with { StashedOp = op };
+            }
+
+            return;
+        }
+
+        var where = _m.Memory.TaskCpu(op.Pid);
+        if (where >= 0 && where != _cpu)
+        {
+            Send(_m.Cpus[where], op);
+        }
+    }
+
+    private void Execute(Operation op, long cause)
+    {
+        var t = _curr!;
+        switch (op)
+        {
+            case Compute c:
+                Run(Activity.User, UserState(), c.Ns, () => OpCompleted(0));
+                return;
+            case TouchPage p:
+                PageFault(p.Address, cause);
+                return;
+            case Exit e:
+                EnterSyscall(_m.Arch.ExitGroupNr, "exit_group", op, cause, () => ExitTask(e.Code, 0, cause));
+                return;
+        }
+
+        var (nr, name) = SyscallOf(op);
+        if (nr < 0)
+        {
+            // A number the arch does not have: the kernel answers ENOSYS.
+            Run(Activity.Kernel, CpuState.Kernel, _m.Timings.SyscallEntryNs, () => SyscallReturn(-Errno.ENOSYS, cause));
+            return;
+        }
+
+        EnterSyscall(nr, name, op, cause, () => DoSyscall(op, t, cause));
+    }
+
+    private (int Nr, string Name) SyscallOf(Operation op)
+    {
+        var table = _m.Arch.Syscalls;
+        string name = op switch
+        {
+            Syscall { Name: { } n } => n,
+            Syscall s => table.NameOf(s.Nr) ?? $"syscall {s.Nr}",
+            Prctl => "prctl",
+            SetAffinity => "sched_setaffinity",
+            Mmap => "mmap",
+            Munmap => "munmap",
+            Mlock => "mlock",
+            ArmPosixTimer => "timer_settime",
+            Sleep => "nanosleep",
+            Kill => "kill",
+            Sigaction => "rt_sigaction",
+            Spawn { Thread: true } => "clone",
+            Spawn => table.Contains("fork") ? "fork" : "clone",
+            WaitChild => "wait4",
+            Sigreturn => "rt_sigreturn",
+            _ => throw new InvalidOperationException($"not a syscall: {op}"),
+        };
+        var nr = op is Syscall { Name: null } raw ? raw.Nr : (table.Contains(name) ? table[name] : -1);
+        return (nr, name);
+    }
+
+    /// <summary>Syscall entry: the isolation check runs first (just before seccomp), then the syscall's work.</summary>
+    private void EnterSyscall(int nr, string name, Operation op, long cause, Action work)
+    {
+        var t = _curr!;
+        SetState(CpuState.Kernel);
+        _shared.Quiesced = false;
+        var e = new SyscallEntered(Sim.NewEventId(), Now, _cpu, cause, t.Ref, nr, name);
+        Publish(e);
+        _lastCause = e.Id;
+        var check = TaskIsolationRules.Syscall(t, nr, _m.Arch);
+        ApplyResponse(t, check.Response, e.Id);
+        if (!check.RunsSyscall)
+        {
+            // The syscall is skipped and returns -ERESTARTNOINTR: with a caught signal it restarts after the handler.
+            _curr = _curr! with { RestartOp = op };
+            Run(Activity.Kernel, CpuState.Kernel, _m.Timings.SyscallEntryNs, () =>
+            {
+                _curr = _curr! with { Resume = ResumeKind.Restart };
+                BeginReturnToUser(e.Id);
+            });
+            return;
+        }
+
+        Run(Activity.Kernel, CpuState.Kernel, _m.Timings.SyscallEntryNs, work);
+    }
+
+    private void DoSyscall(Operation op, TaskStruct caller, long cause)
+    {
+        var timings = _m.Timings;
+        switch (op)
+        {
+            case Syscall s:
+                if (s.Name is "write" or "read")
+                {
+                    DirtyVmstat(cause);
+                    MarkLru();
+                }
+
+                Run(Activity.Kernel, CpuState.Kernel, s.WorkNs, () => SyscallReturn(s.Name == "getpid" ? caller.Tgid : 0, cause));
+                return;
+            case Prctl p:
+                Run(Activity.Kernel, CpuState.Kernel, 300, () => DoPrctl(p, cause));
+                return;
+            case SetAffinity a:
+                DoSetAffinity(a, cause);
+                return;
+            case Mmap:
+                DirtyVmstat(cause);
+                MarkLru();
+                Run(Activity.Kernel, CpuState.Kernel, 2_000, () => SyscallReturn(0x7f00_0000_0000, cause));
+                return;
+            case Munmap m:
+                DirtyVmstat(cause);
+                Run(Activity.Kernel, CpuState.Kernel, timings.TlbFlushNs, () => TlbShootdown(m, cause));
+                return;
+            case Mlock:
+                DirtyVmstat(cause);
+                LruAddDrainAll(cause);
+                return;
+            case ArmPosixTimer pt:
+                DoArmPosixTimer(pt, cause);
+                return;
+            case Sleep sl:
+                Run(Activity.Kernel, CpuState.Kernel, 500, () =>
+                {
+                    var t = _curr!;
+                    _sleeping[t.Pid] = new Sleeper(t with { Resume = ResumeKind.Result, PendingResult = 0 }, false);
+                    SendAfter(sl.Ns, Self, new Irq(cause, InterruptKind.Tick, "hrtimer (nanosleep)", -1, new WakeTimerPayload(t.Pid)));
+                    Deschedule(cause);
+                });
+                return;
+            case Kill k:
+                Run(Activity.Kernel, CpuState.Kernel, 1_000, () => DoKill(k, cause));
+                return;
+            case Sigaction sa:
+                Run(Activity.Kernel, CpuState.Kernel, 300, () =>
+                {
+                    _curr = _curr! with { CaughtSignals = _curr.CaughtSignals.Add(sa.Signal) };
+                    SyscallReturn(0, cause);
+                });
+                return;
+            case Spawn sp:
+                Run(Activity.Kernel, CpuState.Kernel, 20_000, () => DoSpawn(sp, cause));
+                return;
+            case WaitChild:
+                Run(Activity.Kernel, CpuState.Kernel, 500, () => DoWait(cause));
+                return;
+            case Sigreturn:
+                Run(Activity.Kernel, CpuState.Kernel, 300, () => DoSigreturn(cause));
+                return;
+            default:
+                throw new InvalidOperationException($"cpu {_cpu}: no syscall for {op}");
+        }
+    }
+
+    private void DoPrctl(Prctl p, long cause)
+    {
+        var t = _curr!;
+        var outcome = TaskIsolationRules.Prctl(p.Option, p.Arg, t, _cpu, _m, TickCheck().CanStop);
+        foreach (var line in outcome.Log)
+        {
+            Log(line.Text, cause);
+        }
+
+        if (outcome.Flags.Word != t.IsolationFlags)
+        {
+            _curr = t with { IsolationFlags = outcome.Flags.Word };
+            _shared.SetCurrent(t.Pid, t.Comm, outcome.Flags.Word);
+        }
+
+        Publish(new PrctlReturned(Sim.NewEventId(), Now, _cpu, cause, t.Ref, p.Option, p.Arg, outcome.ReturnValue));
+        SyscallReturn(outcome.ReturnValue, cause);
+    }
+
+    private void PageFault(ulong address, long cause)
+    {
+        var t = _curr!;
+        SetState(CpuState.Kernel);
+        _shared.Quiesced = false;
+        // A fault that would raise no signal by itself: task_isolation_quiet_exception().
+        ApplyResponse(t, TaskIsolationRules.PageFault(t, address).Response, cause);
+
+        DirtyVmstat(cause);
+        MarkLru();
+        Run(Activity.Kernel, CpuState.Kernel, _m.Timings.PageFaultNs, () =>
+        {
+            // The faulting instruction is retried and succeeds: no result to report, the program goes on.
+            _curr = _curr! with { Resume = ResumeKind.Result, PendingResult = 0 };
+            BeginReturnToUser(cause);
+        });
+    }
+
+    private void DoSetAffinity(SetAffinity a, long cause)
+    {
+        var t = _curr!;
+        var targetPid = a.Target is null ? t.Pid : _m.Memory.PidOf(a.Target);
+        if (targetPid < 0)
+        {
+            Run(Activity.Kernel, CpuState.Kernel, 500, () => SyscallReturn(-Errno.ESRCH, cause));
+            return;
+        }
+
+        if (a.Mask.NBits != _m.NrCpus || a.Mask.IsEmpty)
+        {
+            Run(Activity.Kernel, CpuState.Kernel, 500, () => SyscallReturn(-Errno.EINVAL, cause));
+            return;
+        }
+
+        if (targetPid != t.Pid)
+        {
+            Run(Activity.Kernel, CpuState.Kernel, 1_000, () =>
+            {
+                var where = _m.Memory.TaskCpu(targetPid);
+                if (where == _cpu)
+                {
+                    AffinityChanged(new AffinityPayload(targetPid, a.Mask), cause);
+                }
+                else if (where >= 0)
+                {
+                    var irq = new Irq(cause, InterruptKind.RescheduleIpi, "reschedule IPI (migration)", _cpu, new AffinityPayload(targetPid, a.Mask));
+                    SendRemote(where, irq, cause);
+                }
+
+                SyscallReturn(0, cause);
+            });
+            return;
+        }
+
+        Run(Activity.Kernel, CpuState.Kernel, 1_000, () =>
+        {
+            _curr = _curr! with { Affinity = a.Mask };
+            if (a.Mask.Test(_cpu))
+            {
+                SyscallReturn(0, cause);
+                return;
+            }
+
+            _curr = _curr with { Resume = ResumeKind.Result, PendingResult = 0 };
+            MigrateCurrent(a.Mask.First(), cause);
+        });
+    }
+
+    /// <summary>Moves the current task to <paramref name="target"/>, where it carries on from its resume point.</summary>
+    private void MigrateCurrent(int target, long cause)
+    {
+        var t = _curr! with { ReturnSince = 0 };
+        var e = new TaskMigrated(Sim.NewEventId(), Now, _cpu, cause, t.Ref, target);
+        Publish(e);
+        _m.Memory.SetTaskCpu(t.Pid, target);
+        _curr = t;
+        Deschedule(e.Id);
+        SendRemote(target, new Irq(e.Id, InterruptKind.RescheduleIpi, "reschedule IPI (migration)", _cpu, new EnqueueTaskPayload(t)), e.Id);
+    }
+
+    /// <summary>Another task's affinity changed here: a task no longer allowed on this CPU is pushed away.</summary>
+    private void AffinityChanged(AffinityPayload a, long cause)
+    {
+        if (_curr?.Pid == a.Pid)
+        {
+            _curr = _curr with { Affinity = a.Mask };
+            if (!a.Mask.Test(_cpu))
+            {
+                // The migration stopper preempts the task wherever it is and moves it (v13 re-checks nothing: R13).
+                _pendingMigration = a.Mask.First();
+                _needResched = true;
+            }
+
+            return;
+        }
+
+        var i = _rq.FindIndex(t => t.Pid == a.Pid);
+        if (i >= 0)
+        {
+            var t = _rq[i] with { Affinity = a.Mask };
+            if (a.Mask.Test(_cpu))
+            {
+                _rq[i] = t;
+                return;
+            }
+
+            _rq.RemoveAt(i);
+            var target = a.Mask.First();
+            _m.Memory.SetTaskCpu(t.Pid, target);
+            SendRemote(target, new Irq(cause, InterruptKind.RescheduleIpi, "reschedule IPI (migration)", _cpu, new EnqueueTaskPayload(t)), cause);
+        }
+    }
+
+    private void DoArmPosixTimer(ArmPosixTimer pt, long cause)
+    {
+        var t = _curr!;
+        _curr = t with { PosixTimerAtCpuNs = t.CpuTimeNs + pt.Ns, PosixTimerSignal = pt.Signal };
+        var newly = pt.PerProcess
+            ? _m.Memory.SetProcessTickDeps(t.Tgid, (int)TickDep.PosixTimer) != 0
+            : t.PosixTimerAtCpuNs == 0; // the per-task bit is newly set when no timer was armed
+        if (newly)
+        {
+            // tick_dep_set_task()/tick_dep_set_signal(): in 4.7 a per-task or per-process bit kicks every nohz_full
+            // CPU with irq_work, not only the ones running the task (§9 R3).
+            foreach (var cpu in TaskIsolationRules.KickTargets(_m, _cpu, pt.PerProcess ? TickDepScope.Process : TickDepScope.Task))
+            {
+                SendRemote(cpu, new Irq(cause, InterruptKind.IrqWork, "irq_work IPI (tick dependency POSIX_TIMER)", _cpu), cause);
+            }
+        }
+
+        Run(Activity.Kernel, CpuState.Kernel, 1_000, () => SyscallReturn(0, cause));
+    }
+
+    private void DoKill(Kill k, long cause)
+    {
+        var pid = _m.Memory.PidOf(k.Target);
+        if (pid < 0)
+        {
+            SyscallReturn(-Errno.ESRCH, cause);
+            return;
+        }
+
+        var e = new SignalSent(Sim.NewEventId(), Now, _cpu, cause, new TaskRef(pid, k.Target), k.Signal, $"kill from {_curr!.Ref}");
+        Publish(e);
+        var where = _m.Memory.TaskCpu(pid);
+        if (k.Signal != 0 && where >= 0)
+        {
+            var payload = new SignalPayload(pid, k.Signal, "kill");
+            if (where == _cpu)
+            {
+                SignalArrived(payload, e.Id);
+            }
+            else
+            {
+                // signal_wake_up() → kick_process(): a reschedule IPI the user asked for, so not reported as a break (R11).
+                SendIrq(where, new Irq(e.Id, InterruptKind.RescheduleIpi, $"reschedule IPI (signal {k.Signal})", _cpu, payload));
+                Publish(new InterruptSent(Sim.NewEventId(), Now, _cpu, e.Id, InterruptKind.RescheduleIpi, $"reschedule IPI (signal {k.Signal})", where));
+            }
+        }
+
+        SyscallReturn(0, cause);
+    }
+
+    private void DoSpawn(Spawn sp, long cause)
+    {
+        var parent = _curr!;
+        var pid = _m.Memory.AllocPid();
+        var child = new TaskStruct
+        {
+            Pid = pid,
+            Tgid = sp.Thread ? parent.Tgid : pid,
+            Comm = sp.Comm,
+            Affinity = parent.Affinity,
+            Policy = parent.Policy,
+            Mm = sp.Thread ? parent.Mm : pid,
+            ParentPid = sp.Thread ? parent.ParentPid : parent.Pid,
+            IsolationFlags = 0, // copy_process(): task_isolation_set_flags(p, 0)
+            CaughtSignals = parent.CaughtSignals,
+        };
+        var actor = Context.ActorOf(TaskActor.Props(Sim, pid, sp.Program), $"task-{pid}");
+        child = child with { Actor = actor };
+        _m.Memory.RegisterComm(sp.Comm, pid);
+        var e = new TaskCreated(Sim.NewEventId(), Now, _cpu, cause, child.Ref, parent.Pid, sp.Thread);
+        Publish(e);
+
+        // wake_up_new_task(): the child starts on the parent's CPU when it may, else on the first CPU it may use.
+        var target = child.Affinity.Test(_cpu) ? _cpu : child.Affinity.First();
+        _m.Memory.SetTaskCpu(pid, target);
+        if (target == _cpu)
+        {
+            Enqueue(child, e.Id);
+            if (_nohzFull)
+            {
+                // A second runnable task sets the SCHED dependency: tick_nohz_dep_set_cpu() kicks this CPU itself.
+                Send(Self, new Irq(e.Id, InterruptKind.IrqWork, "irq_work (tick dependency SCHED)", _cpu));
+            }
+        }
+        else
+        {
+            SendRemote(target, new Irq(e.Id, InterruptKind.RescheduleIpi, "reschedule IPI (new task)", _cpu, new EnqueueTaskPayload(child)), e.Id);
+        }
+
+        SyscallReturn(pid, cause);
+    }
+
+    private void DoWait(long cause)
+    {
+        var t = _curr!;
+        if (!t.ExitedChildren.IsEmpty)
+        {
+            _curr = t with { ExitedChildren = t.ExitedChildren.Dequeue(out var child) };
+            SyscallReturn(child, cause);
+            return;
+        }
+
+        _sleeping[t.Pid] = new Sleeper(t with { Resume = ResumeKind.Result }, true);
+        Deschedule(cause);
+    }
+
+    private void ChildExited(ChildExitPayload c, long cause)
+    {
+        if (_sleeping.TryGetValue(c.ParentPid, out var s) && s.WaitingForChild)
+        {
+            Wake(c.ParentPid, c.ChildPid, cause);
+            return;
+        }
+
+        if (_curr?.Pid == c.ParentPid)
+        {
+            _curr = _curr with { ExitedChildren = _curr.ExitedChildren.Enqueue(c.ChildPid) };
+            return;
+        }
+
+        var i = _rq.FindIndex(t => t.Pid == c.ParentPid);
+        if (i >= 0)
+        {
+            _rq[i] = _rq[i] with { ExitedChildren = _rq[i].ExitedChildren.Enqueue(c.ChildPid) };
+        }
+    }
+
+    private void DoSigreturn(long cause)
+    {
+        var t = _curr!;
+        if (t.Frames.IsEmpty)
+        {
+            // rt_sigreturn with no frame: the kernel kills the task with SIGSEGV.
+            QueueSignal(t.Pid, Signal.SIGSEGV, "bad frame", cause);
+            SyscallReturn(0, cause);
+            return;
+        }
+
+        var f = t.Frames.Peek();
+        _curr = t with
+        {
+            Frames = t.Frames.Pop(),
+            Resume = f.Resume is ResumeKind.AwaitingOp or ResumeKind.Handler ? ResumeKind.Result : f.Resume,
+            UserRemainingNs = f.UserRemainingNs,
+            PendingResult = f.PendingResult,
+            RestartOp = f.RestartOp,
+        };
+        BeginReturnToUser(cause);
+    }
+
+    /// <summary><c>do_exit()</c>: the task is gone; its parent hears of it; the CPU schedules something else.</summary>
+    private void ExitTask(int code, int signal, long cause)
+    {
+        var t = _curr!;
+        var e = new TaskExited(Sim.NewEventId(), Now, _cpu, cause, t.Ref, code, signal);
+        Publish(e);
+        _m.Memory.RemoveTask(t.Pid, t.Comm);
+        if (t.PosixTimerAtCpuNs > 0 && _m.Memory.ProcessTickDeps(t.Tgid) != 0)
+        {
+            _m.Memory.ClearProcessTickDeps(t.Tgid, (int)TickDep.PosixTimer);
+        }
+
+        if (t.ParentPid != 0)
+        {
+            var where = _m.Memory.TaskCpu(t.ParentPid);
+            if (where == _cpu)
+            {
+                ChildExited(new ChildExitPayload(t.ParentPid, t.Pid), e.Id);
+            }
+            else if (where >= 0)
+            {
+                SendIrq(where, new Irq(e.Id, InterruptKind.RescheduleIpi, "reschedule IPI (child exit)", _cpu, new ChildExitPayload(t.ParentPid, t.Pid)));
+            }
+        }
+
+        t.Actor?.Tell(Akka.Actor.PoisonPill.Instance, Akka.Actor.ActorRefs.NoSender);
+        Deschedule(e.Id);
+    }
+
+    // ---------------------------------------------------------------- memory management
+
+    private void DirtyVmstat(long cause) => Send(_vmstat, new VmstatDirtied(cause));
+
+    private void MarkLru()
+    {
+        _lru = true;
+        _shared.LruNonEmpty = true;
+    }
+
+    /// <summary>
+    /// <c>flush_tlb_mm_range()</c>: flush locally, then a call-function IPI to every other CPU of the mm's cpumask
+    /// (x86, tile), waiting for all of them; arm64 broadcasts a TLBI instead and interrupts nobody.
+    /// </summary>
+    private void TlbShootdown(Munmap m, long cause)
+    {
+        var t = _curr!;
+        var request = ++_requestIds;
+        var targets = new List<int>();
+        if (_m.Arch.TlbFlushUsesIpi)
+        {
+            foreach (var cpu in _m.Memory.Mm(t.Mm).Snapshot())
+            {
+                if (cpu == _cpu)
+                {
+                    continue;
+                }
+
+                if (_m.Switches.DeferredTlbFlush && _m.Memory.Cpu(cpu).Quiesced)
+                {
+                    continue; // R9's proposed fix: the isolated CPU flushes at its next kernel entry instead
+                }
+
+                targets.Add(cpu);
+            }
+        }
+
+        foreach (var cpu in targets)
+        {
+            SendRemote(cpu, new Irq(cause, InterruptKind.CallFunctionIpi, "TLB shootdown IPI", _cpu, new TlbFlushPayload(t.Mm, _cpu, request)), cause);
+        }
+
+        WaitFor(request, targets.Count, () => SyscallReturn(0, cause));
+    }
+
+    /// <summary>
+    /// <c>lru_add_drain_all()</c>: read every CPU's pagevec counts (racily), queue a drain on each that has pages,
+    /// and wait for them all (<c>flush_work()</c>).
+    /// </summary>
+    private void LruAddDrainAll(long cause)
+    {
+        var request = ++_requestIds;
+        var targets = new List<int>();
+        for (var cpu = 0; cpu < _m.NrCpus; cpu++)
+        {
+            var shared = _m.Memory.Cpu(cpu);
+            if (!shared.LruNonEmpty)
+            {
+                continue;
+            }
+
+            if (_m.Switches.NoNewDeferredWork && shared.Quiesced)
+            {
+                continue; // R7's mitigation: an isolated CPU in user space takes no new deferred work
+            }
+
+            targets.Add(cpu);
+        }
+
+        foreach (var cpu in targets)
+        {
+            var work = new WorkPayload("lru_add_drain_per_cpu", _m.Timings.LruDrainWorkNs, _cpu, request);
+            if (cpu == _cpu)
+            {
+                _work.Enqueue(work);
+                _needResched = true;
+            }
+            else
+            {
+                SendRemote(cpu, new Irq(cause, InterruptKind.LruDrainWork, "reschedule IPI (lru_add_drain_per_cpu work)", _cpu, work), cause);
+            }
+        }
+
+        // The local item runs when this task schedules; wait for the remote ones and then let it.
+        var remote = targets.Count(c => c != _cpu);
+        WaitFor(request, remote, () => Run(Activity.Kernel, CpuState.Kernel, 1_000, () => SyscallReturn(0, cause)));
+    }
+
+    /// <summary>Sends an interrupt to another CPU: the sender's isolation check, the event, the IPI.</summary>
+    private void SendRemote(int target, Irq irq, long cause)
+    {
+        var sent = new InterruptSent(Sim.NewEventId(), Now, _cpu, cause, irq.Kind, irq.Detail, target);
+        Publish(sent);
+        ReportRemoteIsolationBreak(target, irq, sent.Id);
+        SendIrq(target, irq with { Cause = sent.Id });
+    }
+}

@@ -1,0 +1,544 @@
+using Akka.Actor;
+using TaskIsolation.Actors.Events;
+using TaskIsolation.Actors.Kernel;
+using TaskIsolation.Actors.Tick;
+using TaskIsolation.Actors.Vmstat;
+using TaskIsolation.Machine.Abi;
+using TaskIsolation.Machine.Abi.Tick;
+using SimCore = TaskIsolation.Actors.Simulation;
+
+namespace TaskIsolation.Actors.Cpu;
+
+/// <summary>
+/// One simulated CPU: the hardware (interrupts, enabled or not) and the kernel running on it (runqueue, context
+/// switches, system calls, the exit-to-user loop, the tick's nohz state). Its per-CPU state is private; other CPUs
+/// reach it by message (<see cref="Irq"/>), or read the few variables the kernel reads racily through
+/// <see cref="KernelMemory"/>.
+/// <para>
+/// Execution on the CPU is a sequence of timed activities (a kernel step, a handler, user compute), each ending with a
+/// <see cref="StepDone"/> self-message. An interrupt taken in the middle saves what remains of the activity and resumes
+/// it after the handler; one that arrives with interrupts disabled is held and taken when they are enabled. That is
+/// what lets an IPI land between <c>task_isolation_ready()</c> and user mode.
+/// </para>
+/// </summary>
+internal sealed partial class CpuActor : SimCore.SimActor
+{
+    private readonly int _cpu;
+    private readonly MachineTopology _m;
+    private readonly PerCpuShared _shared;
+    private readonly bool _nohzFull;
+    private readonly bool _housekeeping;
+    private readonly List<TaskStruct> _rq = [];
+    private readonly Stack<Saved> _saved = new();
+    private readonly Queue<Irq> _held = new();
+    private readonly Queue<WorkPayload> _work = new();
+    private readonly Dictionary<long, PendingWait> _waits = [];
+    private readonly Queue<Ack> _lateAcks = new();
+    private readonly Dictionary<int, Sleeper> _sleeping = [];
+    private readonly Dictionary<int, List<SignalPayload>> _signalsForArrivals = [];
+    private IActorRef _tick = ActorRefs.Nobody;
+    private IActorRef _vmstat = ActorRefs.Nobody;
+
+    private TaskStruct? _curr;
+    private long _currSince;
+    private long _sliceStart;
+    private bool _needResched;
+    private bool _irqsOn = true;
+    private CpuState _state = CpuState.Idle;
+
+    private Activity _act = Activity.Idle;
+    private long _actEnd = long.MaxValue;
+    private long _gen;
+    private Action? _then;
+    private long _waitId;
+    private long _requestIds;
+
+    private bool _tickStopped = true;
+    private long _tickGen;
+    private bool _tickFailureReported;
+    private bool _vmstatIdle = true;
+    private long _vmstatDue = long.MaxValue;
+    private bool _lru;
+    private long _lastCause;
+    private TaskRef? _outgoing;
+    private int _pendingMigration = -1;
+
+    public CpuActor(SimCore.Simulation sim, MachineTopology machine, int cpu)
+        : base(sim)
+    {
+        _cpu = cpu;
+        _m = machine;
+        _shared = machine.Memory.Cpu(cpu);
+        _nohzFull = machine.NohzFull.Test(cpu);
+        _housekeeping = machine.Housekeeping.Test(cpu);
+    }
+
+    private enum Activity
+    {
+        Idle,
+        User,
+        UserAwaitingOp,
+        Kernel,
+        KernelWait,
+        Irq,
+    }
+
+    public static Props Props(SimCore.Simulation sim, MachineTopology machine, int cpu) =>
+        Akka.Actor.Props.Create(() => new CpuActor(sim, machine, cpu)).WithDispatcher(sim.Dispatcher);
+
+    protected override void PreStart()
+    {
+        _tick = Context.ActorOf(TickSourceActor.Props(Sim, _m, _cpu, Self), "tick");
+        _vmstat = Context.ActorOf(VmstatWorkerActor.Props(Sim, _m, _cpu, Self), "vmstat");
+        _m.VmstatWorkers[_cpu] = _vmstat;
+    }
+
+    protected override void OnReceive(object message)
+    {
+        switch (message)
+        {
+            case StepDone d:
+                if (d.Generation == _gen && _then is not null)
+                {
+                    var then = _then;
+                    _then = null;
+                    then();
+                }
+
+                break;
+            case Irq irq:
+                OnIrq(irq);
+                break;
+            case Task.UserOp op:
+                OnUserOp(op);
+                break;
+            case Ack ack:
+                OnAck(ack);
+                break;
+            case VmstatState v:
+                OnVmstatState(v);
+                break;
+            case BootTask b:
+                Enqueue(b.Task, b.Cause);
+                if (_curr is null && _act == Activity.Idle)
+                {
+                    LeaveIdle(b.Cause);
+                }
+
+                break;
+            default:
+                Unhandled(message);
+                break;
+        }
+    }
+
+    // ---------------------------------------------------------------- activities
+
+    /// <summary>Starts a timed activity that runs <paramref name="then"/> when it has had <paramref name="ns"/> of CPU.</summary>
+    private void Run(Activity act, CpuState state, long ns, Action then)
+    {
+        _act = act;
+        SetState(state);
+        _then = then;
+        _gen++;
+        _actEnd = Now + ns;
+        SendAfter(ns, Self, new StepDone(_lastCause, _gen));
+    }
+
+    /// <summary>Spins in the kernel (interrupts on) until request <paramref name="requestId"/> is acknowledged.</summary>
+    private void WaitFor(long requestId, int acks, Action then)
+    {
+        _act = Activity.KernelWait;
+        SetState(CpuState.Kernel);
+        _gen++;
+        _actEnd = long.MaxValue;
+        _then = null;
+        _waitId = requestId;
+        _waits[requestId] = new PendingWait(acks, then);
+        if (acks == 0)
+        {
+            CompleteWait(requestId);
+        }
+    }
+
+    private void OnAck(Ack ack)
+    {
+        if (!_waits.TryGetValue(ack.RequestId, out var w))
+        {
+            return;
+        }
+
+        // The requester notices the completion only while it is the one running: under an interrupt handler the ack
+        // waits until the handler returns to the spin loop.
+        if (_act != Activity.KernelWait || _waitId != ack.RequestId)
+        {
+            _lateAcks.Enqueue(ack);
+            return;
+        }
+
+        _lastCause = ack.Cause;
+        w = w with { Remaining = w.Remaining - 1 };
+        _waits[ack.RequestId] = w;
+        if (w.Remaining <= 0)
+        {
+            CompleteWait(ack.RequestId);
+        }
+    }
+
+    private void CompleteWait(long requestId)
+    {
+        var w = _waits[requestId];
+        _waits.Remove(requestId);
+        _act = Activity.Kernel;
+        w.Then();
+    }
+
+    private void SetState(CpuState state)
+    {
+        _state = state;
+        _shared.State = state;
+    }
+
+    // ---------------------------------------------------------------- interrupts
+
+    private void OnIrq(Irq irq)
+    {
+        if (irq.Payload is TickPayload tp && tp.Generation != _tickGen)
+        {
+            // A tick programmed before the tick source was reprogrammed: the hardware never raised it.
+            return;
+        }
+
+        if (!_irqsOn)
+        {
+            _held.Enqueue(irq);
+            Publish(new InterruptHeld(Sim.NewEventId(), Now, _cpu, irq.Cause, irq.Kind, irq.Detail));
+            return;
+        }
+
+        TakeIrq(irq, held: false);
+    }
+
+    private void TakeIrq(Irq irq, bool held)
+    {
+        var taken = new InterruptTaken(Sim.NewEventId(), Now, _cpu, irq.Cause, irq.Kind, irq.Detail, _state, _curr?.Ref, held);
+        Publish(taken);
+        _lastCause = taken.Id;
+
+        // The local interrupt path reports what reaches an isolated task in user mode (patch 05's irq-entry hook);
+        // IPIs were already reported by their sender, racily, before they were sent.
+        if (_state == CpuState.UserIsolated && _curr is not null && IsLocalSource(irq.Kind))
+        {
+            BreakIsolationLocally(irq, taken.Id);
+        }
+
+        AccountCurrent();
+        _saved.Push(new Saved(_act, _state, _actEnd == long.MaxValue ? long.MaxValue : Math.Max(0, _actEnd - Now), _then, _waitId));
+        _then = null;
+        _irqsOn = false;
+        SetState(CpuState.Kernel);
+        if (_curr is not null && _saved.Peek().State is CpuState.User or CpuState.UserIsolated)
+        {
+            _shared.Quiesced = false;
+        }
+
+        Run(Activity.Irq, CpuState.Kernel, HandlerCost(irq), () => IrqExit(irq, taken.Id));
+    }
+
+    private static bool IsLocalSource(InterruptKind kind) =>
+        kind is InterruptKind.Tick or InterruptKind.ResidualTick or InterruptKind.StaleTimer
+            or InterruptKind.DeviceIrq or InterruptKind.Nmi;
+
+    private long HandlerCost(Irq irq)
+    {
+        var t = _m.Timings;
+        return irq.Kind switch
+        {
+            InterruptKind.Tick or InterruptKind.ResidualTick or InterruptKind.StaleTimer => t.TickHandlerNs,
+            InterruptKind.DeviceIrq => t.DeviceIrqHandlerNs,
+            InterruptKind.Nmi => t.NmiHandlerNs,
+            InterruptKind.CallFunctionIpi => t.IpiHandlerNs + t.TlbFlushNs,
+            _ => t.IpiHandlerNs,
+        };
+    }
+
+    /// <summary>The handler's effect, then <c>irq_exit()</c>: nohz tick decisions, then back to what was interrupted.</summary>
+    private void IrqExit(Irq irq, long cause)
+    {
+        _lastCause = cause;
+        switch (irq.Payload)
+        {
+            case TickPayload tick:
+                SchedulerTick(cause, tick);
+                break;
+            case EnqueueTaskPayload e:
+                Enqueue(e.Task, cause);
+                break;
+            case SignalPayload s:
+                SignalArrived(s, cause);
+                break;
+            case WorkPayload w:
+                _work.Enqueue(w);
+                _needResched = true;
+                break;
+            case TlbFlushPayload f:
+                SendIpiReply(f.RequesterCpu, new Ack(cause, f.RequestId));
+                break;
+            case WakeTimerPayload wake:
+                Wake(wake.Pid, 0, cause);
+                break;
+            case AffinityPayload a:
+                AffinityChanged(a, cause);
+                break;
+            case ChildExitPayload c:
+                ChildExited(c, cause);
+                break;
+            default:
+                break;
+        }
+
+        TickNohzIrqExit(cause);
+        _irqsOn = true;
+        if (_held.Count > 0)
+        {
+            TakeIrq(_held.Dequeue(), held: true);
+            return;
+        }
+
+        ResumeSaved(_saved.Pop(), cause);
+    }
+
+    private void ResumeSaved(Saved s, long cause)
+    {
+        switch (s.Act)
+        {
+            case Activity.User or Activity.UserAwaitingOp when _curr is not null:
+                // Return from interrupt to user mode: prepare_exit_to_usermode() runs the loop if any work is flagged,
+                // and with TIF_TASK_ISOLATION set it always is.
+                if (_needResched || !_curr.PendingSignals.IsEmpty || _curr.Isolated || _work.Count > 0)
+                {
+                    _curr = s.Act == Activity.User
+                        ? _curr with { Resume = ResumeKind.Compute, UserRemainingNs = s.Remaining }
+                        : _curr with { Resume = ResumeKind.AwaitingOp };
+                    BeginReturnToUser(cause);
+                }
+                else if (s.Act == Activity.User)
+                {
+                    Run(Activity.User, UserState(), s.Remaining, () => OpCompleted(0));
+                }
+                else
+                {
+                    _act = Activity.UserAwaitingOp;
+                    SetState(UserState());
+                    _shared.Quiesced = _curr.Isolated;
+                    _gen++;
+                }
+
+                break;
+            case Activity.Idle:
+                _act = Activity.Idle;
+                SetState(CpuState.Idle);
+                if (_needResched || _rq.Count > 0 || _work.Count > 0)
+                {
+                    LeaveIdle(cause);
+                }
+
+                break;
+            case Activity.KernelWait:
+                _act = Activity.KernelWait;
+                SetState(s.State);
+                _waitId = s.WaitId;
+                _gen++;
+                while (_lateAcks.Count > 0)
+                {
+                    OnAck(_lateAcks.Dequeue());
+                }
+
+                break;
+            default:
+                // A kernel step (syscall work, the exit loop's enter) carries on for what it had left.
+                if (s.Then is null)
+                {
+                    throw new InvalidOperationException($"cpu {_cpu}: resumed a {s.Act} activity with no continuation");
+                }
+
+                Run(s.Act, s.State, s.Remaining, s.Then);
+                break;
+        }
+    }
+
+    private CpuState UserState() => _curr is { Isolated: true } ? CpuState.UserIsolated : CpuState.User;
+
+    // ---------------------------------------------------------------- tick
+
+    private void SchedulerTick(long cause, TickPayload tick)
+    {
+        if (_curr is not null)
+        {
+            // CFS: a task that has had its slice while others wait is preempted at the next opportunity.
+            if (_rq.Count > 0 && Now - _sliceStart >= _m.Timings.TimeSliceNs)
+            {
+                _needResched = true;
+            }
+
+            // run_posix_cpu_timers(): an expired CPU-time timer signals its task.
+            if (_curr.PosixTimerAtCpuNs > 0 && _curr.CpuTimeNs >= _curr.PosixTimerAtCpuNs)
+            {
+                var sig = _curr.PosixTimerSignal;
+                _curr = _curr with { PosixTimerAtCpuNs = 0 };
+                QueueSignal(_curr.Pid, sig, "POSIX CPU timer expired", cause);
+            }
+        }
+
+        // The vmstat work is a deferrable timer: it fires only at a tick the CPU takes anyway.
+        if (Now >= _vmstatDue)
+        {
+            _vmstatDue = long.MaxValue;
+            _work.Enqueue(new WorkPayload("vmstat_update", _m.Timings.VmstatWorkNs, -1, 0));
+            _needResched = true;
+        }
+
+        if (tick.Residual)
+        {
+            // The residual tick's only job is the bookkeeping above; the nohz decision below re-arms it.
+            _tickStopped = true;
+        }
+    }
+
+    /// <summary>
+    /// <c>tick_nohz_irq_exit()</c> → <c>tick_nohz_full_update_tick()</c>: on a nohz_full CPU stop the tick when
+    /// nothing depends on it, restart it when something does.
+    /// </summary>
+    private void TickNohzIrqExit(long cause)
+    {
+        if (!_nohzFull || _act == Activity.Idle && _curr is null && _saved.Count > 0 && _saved.Peek().Act == Activity.Idle)
+        {
+            return;
+        }
+
+        var check = TickCheck();
+        if (check.CanStop)
+        {
+            StopTick(cause);
+        }
+        else
+        {
+            if (!_tickFailureReported)
+            {
+                Publish(new TickStopAttempted(Sim.NewEventId(), Now, _cpu, cause, false, check.TraceName, 0));
+                _tickFailureReported = true;
+            }
+
+            if (_tickStopped)
+            {
+                RestartTick(cause, check.TraceName);
+            }
+        }
+    }
+
+    private void StopTick(long cause)
+    {
+        // In 4.7 a busy nohz_full CPU defers its tick by at most scheduler_tick_max_deferment(): one second.
+        var residual = _curr is not null && _m.Switches.ResidualTick == ResidualTick.OneHz;
+        var next = residual ? Now + 1_000_000_000L : long.MaxValue;
+        if (_tickStopped && !residual)
+        {
+            return;
+        }
+
+        _tickStopped = true;
+        _tickFailureReported = false;
+        _tickGen++;
+        Publish(new TickStopAttempted(Sim.NewEventId(), Now, _cpu, cause, true, "NONE", next));
+        Send(_tick, residual
+            ? new ProgramOneshot(cause, _tickGen, next)
+            : new ShutdownTick(cause, _tickGen));
+    }
+
+    private void RestartTick(long cause, string reason)
+    {
+        _tickStopped = false;
+        _tickGen++;
+        Publish(new TickRestarted(Sim.NewEventId(), Now, _cpu, cause, reason));
+        Send(_tick, new StartPeriodic(cause, _tickGen));
+    }
+
+    /// <summary>Whether the tick can stop here now, and if not the first dependency that keeps it.</summary>
+    private TickStopCheck TickCheck()
+    {
+        var normal = _rq.Count(t => t.Policy == SchedPolicy.Normal) + (_curr is { Policy: SchedPolicy.Normal } ? 1 : 0);
+        var fifo = _rq.Count(t => t.Policy == SchedPolicy.Fifo) + (_curr is { Policy: SchedPolicy.Fifo } ? 1 : 0);
+        var rr = _rq.Count(t => t.Policy == SchedPolicy.RoundRobin) + (_curr is { Policy: SchedPolicy.RoundRobin } ? 1 : 0);
+        var dl = _rq.Count(t => t.Policy == SchedPolicy.Deadline) + (_curr is { Policy: SchedPolicy.Deadline } ? 1 : 0);
+        var process = _curr is null ? 0 : _m.Memory.ProcessTickDeps(_curr.Tgid);
+        return TaskIsolationRules.CanStopTick(_m.Memory.GlobalTickDeps, new RunqueueCounts(normal, fifo, rr, dl), _curr, process);
+    }
+
+    private void OnVmstatState(VmstatState v)
+    {
+        _vmstatIdle = v.Idle;
+        if (v.DeferrableDueNs != 0)
+        {
+            _vmstatDue = v.DeferrableDueNs;
+        }
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    private void Publish(MachineEvent e) => _m.Events.Publish(e);
+
+    private long Log(string text, long cause)
+    {
+        var e = new KernelLogged(Sim.NewEventId(), Now, _cpu, cause, text);
+        Publish(e);
+        return e.Id;
+    }
+
+    /// <summary>Latency of an IPI to another CPU: the base plus one of the jitter steps, a choice the model leaves open.</summary>
+    private long IpiLatency()
+    {
+        var t = _m.Timings;
+        var steps = Math.Max(1, t.IpiJitterSteps);
+        var pick = Sim.Choose(steps);
+        return t.IpiLatencyNs + (steps == 1 ? 0 : t.IpiJitterNs * pick / (steps - 1));
+    }
+
+    /// <summary>Sends an interrupt to <paramref name="target"/> (itself: at once, as a self-IPI).</summary>
+    private void SendIrq(int target, Irq irq)
+    {
+        if (target == _cpu)
+        {
+            Send(Self, irq);
+            return;
+        }
+
+        SendAfter(IpiLatency(), _m.Cpus[target], irq);
+    }
+
+    private void SendIpiReply(int target, Ack ack)
+    {
+        if (target == _cpu)
+        {
+            Send(Self, ack);
+            return;
+        }
+
+        SendAfter(_m.Timings.IpiLatencyNs / 2, _m.Cpus[target], ack);
+    }
+
+    private void AccountCurrent()
+    {
+        if (_curr is not null && Now > _currSince)
+        {
+            _curr = _curr with { CpuTimeNs = _curr.CpuTimeNs + (Now - _currSince) };
+        }
+
+        _currSince = Now;
+    }
+
+    private readonly record struct Saved(Activity Act, CpuState State, long Remaining, Action? Then, long WaitId);
+
+    private readonly record struct PendingWait(int Remaining, Action Then);
+
+    private readonly record struct Sleeper(TaskStruct Task, bool WaitingForChild);
+}

@@ -1,0 +1,154 @@
+using System.Globalization;
+using TaskIsolation.Machine.Abi;
+
+namespace TaskIsolation.Actors.Events;
+
+/// <summary>A task's program step began: the usual root of a causal chain (<c>task hk/101 on cpu 0: munmap</c>).</summary>
+public sealed record OperationStarted(long Id, long Time, int Cpu, long Cause, TaskRef Task, string Operation)
+    : MachineEvent(Id, Time, Cpu, Cause)
+{
+    /// <inheritdoc />
+    public override string What => $"task {Task} on cpu {Cpu}: {Operation}";
+}
+
+/// <summary>A CPU sent an interrupt (IPI, irq_work, work queued remotely) to another CPU.</summary>
+public sealed record InterruptSent(long Id, long Time, int Cpu, long Cause, InterruptKind Kind, string Detail, int TargetCpu)
+    : MachineEvent(Id, Time, Cpu, Cause)
+{
+    /// <inheritdoc />
+    public override string What => $"{Detail} → cpu {TargetCpu}";
+}
+
+/// <summary>
+/// An interrupt was taken by <see cref="MachineEvent.Cpu"/> (its handler starts now). <see cref="State"/> and
+/// <see cref="Current"/> are the ground truth at that instant: the violation monitor judges by them.
+/// </summary>
+public sealed record InterruptTaken(long Id, long Time, int Cpu, long Cause, InterruptKind Kind, string Detail, CpuState State, TaskRef? Current, bool Held)
+    : MachineEvent(Id, Time, Cpu, Cause)
+{
+    /// <inheritdoc />
+    public override string What =>
+        $"{Detail} taken in {State.ToString().ToLowerInvariant()}{(Current is null ? string.Empty : " by " + Current)}{(Held ? " (held while irqs were off)" : string.Empty)}";
+}
+
+/// <summary>An interrupt arrived while interrupts were disabled and is held until they are enabled again.</summary>
+public sealed record InterruptHeld(long Id, long Time, int Cpu, long Cause, InterruptKind Kind, string Detail)
+    : MachineEvent(Id, Time, Cpu, Cause)
+{
+    /// <inheritdoc />
+    public override string What => $"{Detail} held: interrupts disabled";
+}
+
+/// <summary>The scheduler tick stopped (<c>tick_stop: success=1</c>) or could not (<c>success=0</c> with the dependency).</summary>
+public sealed record TickStopAttempted(long Id, long Time, int Cpu, long Cause, bool Success, string Dependency, long NextEventNs)
+    : MachineEvent(Id, Time, Cpu, Cause)
+{
+    /// <inheritdoc />
+    public override string What => Success
+        ? string.Create(CultureInfo.InvariantCulture, $"tick_stop: success=1 dependency=NONE next={(NextEventNs == long.MaxValue ? "none" : NextEventNs.ToString(CultureInfo.InvariantCulture))}")
+        : $"tick_stop: success=0 dependency={Dependency}";
+}
+
+/// <summary>The tick was restarted on a CPU whose tick was stopped.</summary>
+public sealed record TickRestarted(long Id, long Time, int Cpu, long Cause, string Reason)
+    : MachineEvent(Id, Time, Cpu, Cause)
+{
+    /// <inheritdoc />
+    public override string What => $"tick restarted: {Reason}";
+}
+
+/// <summary>A task entered the kernel by a system call.</summary>
+public sealed record SyscallEntered(long Id, long Time, int Cpu, long Cause, TaskRef Task, int Nr, string Name)
+    : MachineEvent(Id, Time, Cpu, Cause)
+{
+    /// <inheritdoc />
+    public override string What => $"{Task}: syscall {Nr} ({Name})";
+}
+
+/// <summary>A <c>prctl()</c> returned.</summary>
+public sealed record PrctlReturned(long Id, long Time, int Cpu, long Cause, TaskRef Task, int Option, ulong Arg, long Result)
+    : MachineEvent(Id, Time, Cpu, Cause)
+{
+    /// <inheritdoc />
+    public override string What => string.Create(CultureInfo.InvariantCulture, $"{Task}: prctl({Option}, {Arg:#x}) = {Result}");
+}
+
+/// <summary>A task got back to user space.</summary>
+public sealed record ReturnedToUser(long Id, long Time, int Cpu, long Cause, TaskRef Task, bool Isolated, long WaitedNs)
+    : MachineEvent(Id, Time, Cpu, Cause)
+{
+    /// <inheritdoc />
+    public override string What => string.Create(CultureInfo.InvariantCulture, $"{Task} returned to user{(Isolated ? " isolated" : string.Empty)} after {WaitedNs} ns in the kernel");
+}
+
+/// <summary>A task asked to return to user space (the return-to-user loop began): the liveness monitor's hot state.</summary>
+public sealed record ReturnToUserBegan(long Id, long Time, int Cpu, long Cause, TaskRef Task)
+    : MachineEvent(Id, Time, Cpu, Cause)
+{
+    /// <inheritdoc />
+    public override string What => $"{Task} returning to user";
+}
+
+/// <summary>A signal was generated for a task (queued; delivered on its next return to user).</summary>
+public sealed record SignalSent(long Id, long Time, int Cpu, long Cause, TaskRef Task, int Signal, string Reason)
+    : MachineEvent(Id, Time, Cpu, Cause)
+{
+    /// <inheritdoc />
+    public override string What => $"signal {Signal} to {Task}: {Reason}";
+}
+
+/// <summary>A signal was delivered (<c>get_signal()</c>): isolation flags are cleared here.</summary>
+public sealed record SignalDelivered(long Id, long Time, int Cpu, long Cause, TaskRef Task, int Signal, string Action)
+    : MachineEvent(Id, Time, Cpu, Cause)
+{
+    /// <inheritdoc />
+    public override string What => $"signal {Signal} delivered to {Task}: {Action}";
+}
+
+/// <summary>A task ended: by <c>exit</c> (<see cref="Signal"/> 0) or killed by a signal.</summary>
+public sealed record TaskExited(long Id, long Time, int Cpu, long Cause, TaskRef Task, int Code, int Signal)
+    : MachineEvent(Id, Time, Cpu, Cause)
+{
+    /// <inheritdoc />
+    public override string What => Signal == 0 ? $"{Task} exited with {Code}" : $"{Task} killed by signal {Signal}";
+}
+
+/// <summary>A task was created (boot, fork or thread).</summary>
+public sealed record TaskCreated(long Id, long Time, int Cpu, long Cause, TaskRef Task, int ParentPid, bool Thread)
+    : MachineEvent(Id, Time, Cpu, Cause)
+{
+    /// <inheritdoc />
+    public override string What => $"{Task} created{(ParentPid == 0 ? string.Empty : $" by {ParentPid}")}{(Thread ? " (thread)" : string.Empty)}";
+}
+
+/// <summary>A context switch (<c>sched_switch</c>).</summary>
+public sealed record ContextSwitched(long Id, long Time, int Cpu, long Cause, TaskRef? Prev, TaskRef? Next)
+    : MachineEvent(Id, Time, Cpu, Cause)
+{
+    /// <inheritdoc />
+    public override string What => $"sched_switch {(Prev?.ToString() ?? "swapper")} ==> {(Next?.ToString() ?? "swapper")}";
+}
+
+/// <summary>A work item ran in a kworker (<c>workqueue_execute_start</c>).</summary>
+public sealed record WorkExecuted(long Id, long Time, int Cpu, long Cause, string Function)
+    : MachineEvent(Id, Time, Cpu, Cause)
+{
+    /// <inheritdoc />
+    public override string What => $"kworker/{Cpu}: {Function}";
+}
+
+/// <summary>A kernel log line (dmesg), already formatted without its timestamp.</summary>
+public sealed record KernelLogged(long Id, long Time, int Cpu, long Cause, string Text)
+    : MachineEvent(Id, Time, Cpu, Cause)
+{
+    /// <inheritdoc />
+    public override string What => $"dmesg: {Text}";
+}
+
+/// <summary>A task moved to another CPU.</summary>
+public sealed record TaskMigrated(long Id, long Time, int Cpu, long Cause, TaskRef Task, int ToCpu)
+    : MachineEvent(Id, Time, Cpu, Cause)
+{
+    /// <inheritdoc />
+    public override string What => $"{Task} migrates cpu {Cpu} → cpu {ToCpu}";
+}

@@ -1,0 +1,196 @@
+using System.Collections.Concurrent;
+using TaskIsolation.Actors.Events;
+
+namespace TaskIsolation.Actors.Kernel;
+
+/// <summary>
+/// The part of kernel memory that one CPU reads about another without asking it: the per-CPU variables and shared
+/// structures the kernel reads racily (context tracking's "in user" state, <c>rq-&gt;curr</c>, pagevec counts,
+/// <c>mm_cpumask</c>, <c>task_cpu()</c>). Each field is written only by the CPU that owns it and read by anyone, with
+/// no lock, exactly as in the kernel: these racy reads are the very races (§9 R6–R8) the model exists to expose.
+/// Everything else about a CPU is private to its actor and reached by message.
+/// </summary>
+public sealed class KernelMemory
+{
+    private readonly PerCpuShared[] _cpus;
+    private readonly ConcurrentDictionary<int, int> _taskCpu = new();
+    private readonly ConcurrentDictionary<string, int> _pidByComm = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<int, MmCpumask> _mms = new();
+    private readonly ConcurrentDictionary<int, int> _processDeps = new();
+    private readonly object _ratelimitLock = new();
+    private TaskIsolation.Machine.Abi.RatelimitState _debugRatelimit = TaskIsolation.Machine.Abi.RatelimitState.TaskIsolationDebug;
+    private int _nextPid;
+    private int _globalDeps;
+
+    /// <summary>The machine-wide rate limit of the <c>task_isolation_debug</c> lines: true when this one may print.</summary>
+    public bool DebugRatelimit(long nowNs)
+    {
+        lock (_ratelimitLock)
+        {
+            var verdict = _debugRatelimit.Check(nowNs);
+            _debugRatelimit = verdict.Next;
+            return verdict.Allowed;
+        }
+    }
+
+    /// <summary>Memory for <paramref name="nrCpus"/> CPUs; pids start after <paramref name="firstPid"/>.</summary>
+    public KernelMemory(int nrCpus, int firstPid = 100)
+    {
+        _cpus = new PerCpuShared[nrCpus];
+        for (var i = 0; i < nrCpus; i++)
+        {
+            _cpus[i] = new PerCpuShared();
+        }
+
+        _nextPid = firstPid;
+    }
+
+    /// <summary>The CPU count.</summary>
+    public int NrCpus => _cpus.Length;
+
+    /// <summary>CPU <paramref name="cpu"/>'s remotely readable variables.</summary>
+    public PerCpuShared Cpu(int cpu) => _cpus[cpu];
+
+    /// <summary>Allocates a pid (<c>alloc_pid()</c>).</summary>
+    public int AllocPid() => Interlocked.Increment(ref _nextPid);
+
+    /// <summary>Records where a task runs (<c>set_task_cpu()</c>).</summary>
+    public void SetTaskCpu(int pid, int cpu) => _taskCpu[pid] = cpu;
+
+    /// <summary>Where a task runs (<c>task_cpu()</c>), or -1 when it has exited.</summary>
+    public int TaskCpu(int pid) => _taskCpu.TryGetValue(pid, out var c) ? c : -1;
+
+    /// <summary>Forgets an exited task.</summary>
+    public void RemoveTask(int pid, string comm)
+    {
+        _taskCpu.TryRemove(pid, out _);
+        _pidByComm.TryRemove(new KeyValuePair<string, int>(comm, pid));
+    }
+
+    /// <summary>Registers a command name for lookups by name (scenarios name tasks, not pids).</summary>
+    public void RegisterComm(string comm, int pid) => _pidByComm.TryAdd(comm, pid);
+
+    /// <summary>The pid of the live task named <paramref name="comm"/>, or -1.</summary>
+    public int PidOf(string comm) => _pidByComm.TryGetValue(comm, out var p) ? p : -1;
+
+    /// <summary>The CPU mask of address space <paramref name="mm"/> (created empty on first use).</summary>
+    public MmCpumask Mm(int mm) => _mms.GetOrAdd(mm, static _ => new MmCpumask());
+
+    /// <summary>Tick dependency bits set globally (<c>tick_dep_mask</c>).</summary>
+    public int GlobalTickDeps => Volatile.Read(ref _globalDeps);
+
+    /// <summary>Sets global tick dependency bits; returns the bits that were clear before (they need a kick).</summary>
+    public int SetGlobalTickDeps(int bits) => bits & ~Interlocked.Or(ref _globalDeps, bits);
+
+    /// <summary>Clears global tick dependency bits.</summary>
+    public void ClearGlobalTickDeps(int bits) => Interlocked.And(ref _globalDeps, ~bits);
+
+    /// <summary>Per-process (<c>signal-&gt;tick_dep_mask</c>) bits of thread group <paramref name="tgid"/>.</summary>
+    public int ProcessTickDeps(int tgid) => _processDeps.TryGetValue(tgid, out var d) ? d : 0;
+
+    /// <summary>Sets per-process bits; returns those that were clear before.</summary>
+    public int SetProcessTickDeps(int tgid, int bits)
+    {
+        var before = 0;
+        _processDeps.AddOrUpdate(tgid, bits, (_, old) =>
+        {
+            before = old;
+            return old | bits;
+        });
+        return bits & ~before;
+    }
+
+    /// <summary>Clears per-process bits.</summary>
+    public void ClearProcessTickDeps(int tgid, int bits) => _processDeps.AddOrUpdate(tgid, 0, (_, old) => old & ~bits);
+}
+
+/// <summary>One CPU's remotely readable variables; written only by that CPU's actor.</summary>
+public sealed class PerCpuShared
+{
+    private int _state;
+    private int _currentPid;
+    private int _currentIsolated;
+    private int _currentFlags;
+    private string _currentComm = "swapper";
+    private int _lruNonEmpty;
+    private int _quiesced;
+
+    /// <summary>What the CPU is doing (context tracking plus the return path), as last published.</summary>
+    public CpuState State
+    {
+        get => (CpuState)Volatile.Read(ref _state);
+        set => Volatile.Write(ref _state, (int)value);
+    }
+
+    /// <summary>Pid of <c>rq-&gt;curr</c> (0: idle).</summary>
+    public int CurrentPid => Volatile.Read(ref _currentPid);
+
+    /// <summary>Command name of the current task.</summary>
+    public string CurrentComm => Volatile.Read(ref _currentComm);
+
+    /// <summary>Whether the current task has TIF_TASK_ISOLATION.</summary>
+    public bool CurrentIsolated => Volatile.Read(ref _currentIsolated) != 0;
+
+    /// <summary>The current task's isolation flags word.</summary>
+    public uint CurrentFlags => (uint)Volatile.Read(ref _currentFlags);
+
+    /// <summary>Whether this CPU's LRU pagevecs hold pages (<c>lru_add_drain_needed()</c> as read remotely).</summary>
+    public bool LruNonEmpty
+    {
+        get => Volatile.Read(ref _lruNonEmpty) != 0;
+        set => Volatile.Write(ref _lruNonEmpty, value ? 1 : 0);
+    }
+
+    /// <summary>
+    /// The "no new deferred work" flag of the R7 mitigation: set while an isolated task runs in user space here, so
+    /// <c>lru_add_drain_all()</c> on another CPU leaves this one alone.
+    /// </summary>
+    public bool Quiesced
+    {
+        get => Volatile.Read(ref _quiesced) != 0;
+        set => Volatile.Write(ref _quiesced, value ? 1 : 0);
+    }
+
+    /// <summary>Publishes the current task.</summary>
+    public void SetCurrent(int pid, string comm, uint flags)
+    {
+        Volatile.Write(ref _currentComm, comm);
+        Volatile.Write(ref _currentFlags, (int)flags);
+        Volatile.Write(ref _currentIsolated, (flags & 1u) != 0 ? 1 : 0);
+        Volatile.Write(ref _currentPid, pid);
+    }
+}
+
+/// <summary><c>mm_cpumask(mm)</c>: the CPUs that may hold TLB entries of an address space.</summary>
+public sealed class MmCpumask
+{
+    private readonly object _lock = new();
+    private readonly SortedSet<int> _cpus = [];
+
+    /// <summary>A CPU switched to this mm.</summary>
+    public void Add(int cpu)
+    {
+        lock (_lock)
+        {
+            _cpus.Add(cpu);
+        }
+    }
+
+    /// <summary>A CPU switched away from it (4.7 x86 <c>switch_mm()</c> clears the bit).</summary>
+    public void Remove(int cpu)
+    {
+        lock (_lock)
+        {
+            _cpus.Remove(cpu);
+        }
+    }
+
+    /// <summary>The CPUs now, ascending.</summary>
+    public int[] Snapshot()
+    {
+        lock (_lock)
+        {
+            return [.. _cpus];
+        }
+    }
+}

@@ -1,0 +1,76 @@
+using Akka.Actor;
+using TaskIsolation.Actors.Events;
+using TaskIsolation.Machine.Abi;
+using TaskIsolation.Machine.Arch;
+using TaskIsolation.Machine.Cpus;
+
+namespace TaskIsolation.Actors.Kernel;
+
+/// <summary>
+/// What every actor of one simulated machine shares and never changes after boot: the booted configuration, the
+/// actor references of its parts, the racily shared kernel memory and the event sink.
+/// </summary>
+public sealed class MachineTopology
+{
+    /// <summary>Number of CPUs.</summary>
+    public required int NrCpus { get; init; }
+
+    /// <summary>Architecture facts.</summary>
+    public required ArchInfo Arch { get; init; }
+
+    /// <summary>CONFIG_HZ.</summary>
+    public required int Hz { get; init; }
+
+    /// <summary>Full-dynticks CPUs.</summary>
+    public required CpuMask NohzFull { get; init; }
+
+    /// <summary>CPUs where a task may enable isolation.</summary>
+    public required CpuMask TaskIsolation { get; init; }
+
+    /// <summary>Housekeeping CPUs (not nohz_full).</summary>
+    public required CpuMask Housekeeping { get; init; }
+
+    /// <summary>The <c>task_isolation_debug</c> boot flag.</summary>
+    public required bool TaskIsolationDebug { get; init; }
+
+    /// <summary><c>vm.stat_interval</c>, in nanoseconds.</summary>
+    public required long StatIntervalNs { get; init; }
+
+    /// <summary>Kernel variant (v13 or v16).</summary>
+    public KernelVariant Variant { get; init; } = KernelVariant.V13;
+
+    /// <summary>Model switches.</summary>
+    public required ModelSwitches Switches { get; init; }
+
+    /// <summary>Simulated costs.</summary>
+    public required ModelTimings Timings { get; init; }
+
+    /// <summary>Shared kernel memory.</summary>
+    public required KernelMemory Memory { get; init; }
+
+    /// <summary>Where events go.</summary>
+    public required IEventSink Events { get; init; }
+
+    /// <summary>The CPU actors, by CPU number (filled at boot, before anything runs).</summary>
+    public IActorRef[] Cpus { get; } = [];
+
+    /// <summary>Tick period in nanoseconds.</summary>
+    public long TickPeriodNs => 1_000_000_000L / Hz;
+
+    /// <summary>Creates the arrays for <paramref name="nrCpus"/>.</summary>
+    public MachineTopology(int nrCpus)
+    {
+        Cpus = new IActorRef[nrCpus];
+        VmstatWorkers = new IActorRef[nrCpus];
+    }
+
+    /// <summary>The vmstat worker actors, by CPU.</summary>
+    public IActorRef[] VmstatWorkers { get; }
+}
+
+/// <summary>Receives every event the machine's actors publish (the recorder, the monitors, the Akka event stream).</summary>
+public interface IEventSink
+{
+    /// <summary>Publishes <paramref name="e"/>. Thread-safe: concurrent mode calls it from many threads.</summary>
+    void Publish(MachineEvent e);
+}

@@ -1,0 +1,94 @@
+namespace TaskIsolation.Actors.Kernel;
+
+/// <summary>How the residual tick of a busy nohz_full CPU behaves (MODEL.md §5; a model switch, not a kernel setting).</summary>
+public enum ResidualTick
+{
+    /// <summary>4.7: a non-idle nohz_full CPU still takes a tick at least once a second (§9 R4).</summary>
+    OneHz,
+
+    /// <summary>4.17 and later: a housekeeping CPU does that work remotely; the isolated CPU takes none.</summary>
+    Offloaded,
+}
+
+/// <summary>
+/// The model's own switches: behaviours of later kernels or proposed fixes that the races of §9 are judged against.
+/// All off is v13 as posted.
+/// </summary>
+public sealed record ModelSwitches
+{
+    /// <summary>Residual tick behaviour.</summary>
+    public ResidualTick ResidualTick { get; init; } = ResidualTick.OneHz;
+
+    /// <summary>R6 (mainline): the vmstat shepherd does not queue work on task-isolation CPUs.</summary>
+    public bool ShepherdSkipsIsolated { get; init; }
+
+    /// <summary>R7: an isolated CPU in user space refuses new deferred work (<c>lru_add_drain_all()</c> skips it).</summary>
+    public bool NoNewDeferredWork { get; init; }
+
+    /// <summary>R3 (later kernels): a per-task or per-process tick dependency kicks only the CPUs running that task.</summary>
+    public bool TargetedTickDepKick { get; init; }
+
+    /// <summary>R9 (proposed): TLB flushes for an isolated CPU in user space are deferred to its next kernel entry.</summary>
+    public bool DeferredTlbFlush { get; init; }
+
+    /// <summary>R5 (patch 10): tile's clockevent gets a oneshot-stopped state, so a stopped tick fires no stale timer.</summary>
+    public bool TileOneshotStoppedFix { get; init; }
+}
+
+/// <summary>
+/// Simulated costs of kernel paths, in nanoseconds. They set the width of every racy window, so they are part of the
+/// model, not of the host; the defaults are of the order a 2016 x86 server shows.
+/// </summary>
+public sealed record ModelTimings
+{
+    /// <summary>Base latency of an IPI from sender to receiver.</summary>
+    public long IpiLatencyNs { get; init; } = 1_000;
+
+    /// <summary>Jitter added to each IPI: one of <see cref="IpiJitterSteps"/> equal steps up to this much.</summary>
+    public long IpiJitterNs { get; init; } = 1_000;
+
+    /// <summary>Number of distinct jitter values (1: none). Each is a choice the exploration can make.</summary>
+    public int IpiJitterSteps { get; init; } = 4;
+
+    /// <summary>Local timer (tick) handler.</summary>
+    public long TickHandlerNs { get; init; } = 1_500;
+
+    /// <summary>An IPI handler (reschedule, irq_work, call function).</summary>
+    public long IpiHandlerNs { get; init; } = 800;
+
+    /// <summary>A device interrupt handler.</summary>
+    public long DeviceIrqHandlerNs { get; init; } = 3_000;
+
+    /// <summary>An NMI handler.</summary>
+    public long NmiHandlerNs { get; init; } = 1_000;
+
+    /// <summary>Syscall entry to its work.</summary>
+    public long SyscallEntryNs { get; init; } = 150;
+
+    /// <summary>A page fault that maps a page cache page.</summary>
+    public long PageFaultNs { get; init; } = 1_500;
+
+    /// <summary>One pass of the exit-to-user loop's work part, including <c>task_isolation_enter()</c>.</summary>
+    public long ReturnEnterNs { get; init; } = 2_000;
+
+    /// <summary>The interrupts-off part: <c>task_isolation_ready()</c> and the flag re-check.</summary>
+    public long ReturnReadyNs { get; init; } = 200;
+
+    /// <summary>From the last check to user mode (the iret).</summary>
+    public long ReturnToUserNs { get; init; } = 150;
+
+    /// <summary>A context switch.</summary>
+    public long ContextSwitchNs { get; init; } = 2_000;
+
+    /// <summary><c>vmstat_update</c> in a kworker.</summary>
+    public long VmstatWorkNs { get; init; } = 4_000;
+
+    /// <summary><c>lru_add_drain_per_cpu</c> in a kworker.</summary>
+    public long LruDrainWorkNs { get; init; } = 3_000;
+
+    /// <summary>A local TLB flush.</summary>
+    public long TlbFlushNs { get; init; } = 500;
+
+    /// <summary>CFS time slice when several tasks share a CPU.</summary>
+    public long TimeSliceNs { get; init; } = 4_000_000;
+}

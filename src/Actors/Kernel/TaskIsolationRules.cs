@@ -1,0 +1,84 @@
+using TaskIsolation.Actors.Cpu;
+using TaskIsolation.Actors.Events;
+using TaskIsolation.Machine.Abi;
+using TaskIsolation.Machine.Abi.Tick;
+using TaskIsolation.Machine.Abi.V13;
+using TaskIsolation.Machine.Arch;
+
+namespace TaskIsolation.Actors.Kernel;
+
+/// <summary>
+/// The actors' door to the kernel's rules in <c>TaskIsolation.Machine</c>: it only translates actor state into the
+/// rule's inputs and back. No rule is decided here.
+/// </summary>
+internal static class TaskIsolationRules
+{
+    public static TaskIdentity Identity(TaskStruct t) => new(t.Comm, t.Pid);
+
+    public static TaskIdentity Identity(TaskRef t) => new(t.Comm, t.Pid);
+
+    /// <summary><c>task_isolation_ready()</c>.</summary>
+    public static bool Ready(bool lruEmpty, bool vmstatIdle, bool tickStopped) =>
+        ReturnToUserV13.Ready(lruEmpty, vmstatIdle, tickStopped);
+
+    /// <summary>The syscall-entry check (<c>task_isolation_syscall()</c>).</summary>
+    public static KernelEntryDecision Syscall(TaskStruct t, int nr, ArchInfo arch) =>
+        KernelEntryV13.OnSyscall(arch, new IsolationFlags(t.IsolationFlags), Identity(t), nr);
+
+    /// <summary>A page fault while isolated (<c>task_isolation_quiet_exception()</c>).</summary>
+    public static KernelEntryDecision PageFault(TaskStruct t, ulong address) =>
+        KernelEntryV13.OnPageFault(new IsolationFlags(t.IsolationFlags), Identity(t), address);
+
+    /// <summary>What the kernel does when <paramref name="irq"/> reaches a task (patch 05).</summary>
+    public static AsyncViolationDecision Async(Irq irq, int senderCpu, int targetCpu, bool targetIsIsolationCpu, TaskIdentity target, uint flags, bool inUser, bool debug) =>
+        AsyncInterruptV13.Decide(new AsyncInterruptContext(
+            Interruption(irq), senderCpu, false, targetCpu, targetIsIsolationCpu, target, new IsolationFlags(flags), inUser, debug));
+
+    /// <summary>The same loss applied on the task's own CPU, for the reason a remote sender reported.</summary>
+    public static IsolationResponse DeliverReported(TaskStruct t, string reason) =>
+        KernelEntryV13.DeliverSignal(Identity(t), reason, new IsolationFlags(t.IsolationFlags).NotificationSignal);
+
+    public static Interruption Interruption(Irq irq) => irq.Kind switch
+    {
+        InterruptKind.Tick => Machine.Abi.Interruption.Tick,
+        InterruptKind.ResidualTick => Machine.Abi.Interruption.ResidualTick,
+        InterruptKind.StaleTimer => Machine.Abi.Interruption.StaleTimer,
+        InterruptKind.IrqWork => Machine.Abi.Interruption.IrqWork,
+        InterruptKind.CallFunctionIpi => Machine.Abi.Interruption.CallFunctionIpi,
+        InterruptKind.TimerIpi => Machine.Abi.Interruption.TimerIpi,
+        InterruptKind.Nmi => Machine.Abi.Interruption.Nmi,
+        InterruptKind.VmstatWork => Machine.Abi.Interruption.VmstatWork,
+        InterruptKind.LruDrainWork => Machine.Abi.Interruption.LruDrainWork,
+        InterruptKind.DeviceIrq when irq.Payload is DeviceIrqPayload d => Machine.Abi.Interruption.DeviceIrq(d.Irq, d.Name),
+        _ => Machine.Abi.Interruption.RescheduleIpi,
+    };
+
+    /// <summary>The prctl rules for this task on this CPU.</summary>
+    public static PrctlResult Prctl(int option, ulong arg, TaskStruct t, int cpu, MachineTopology m, bool canStopTickNow) =>
+        PrctlV13.Prctl(
+            new PrctlCall(option, arg),
+            new PrctlContext(Identity(t), new IsolationFlags(t.IsolationFlags), t.Affinity, cpu, m.TaskIsolation, canStopTickNow));
+
+    /// <summary><c>can_stop_full_tick()</c> over the four scopes; SCHED is the per-CPU bit from the runqueue.</summary>
+    public static TickStopCheck CanStopTick(int globalDeps, RunqueueCounts rq, TaskStruct? curr, int processDeps)
+    {
+        var cpuDeps = SchedTick.CanStopTick(rq) ? TickDep.None : TickDep.Sched;
+        var taskDeps = curr is { PosixTimerAtCpuNs: > 0 } ? TickDep.PosixTimer : TickDep.None;
+        return TickDependencies.CanStopFullTick(new TickDepSnapshot((TickDep)globalDeps, cpuDeps, taskDeps, (TickDep)processDeps));
+    }
+
+    /// <summary>
+    /// The CPUs a newly set per-task or per-process bit kicks: every online nohz_full CPU in 4.7 (§9 R3), or, with
+    /// the later kernels' targeted kick, only the setting CPU.
+    /// </summary>
+    public static IEnumerable<int> KickTargets(MachineTopology m, int settingCpu, TickDepScope scope)
+    {
+        if (m.Switches.TargetedTickDepKick)
+        {
+            return m.NohzFull.Test(settingCpu) ? [settingCpu] : [];
+        }
+
+        var online = Machine.Cpus.CpuMask.Full(m.NrCpus);
+        return TickDependencies.Set(scope, TickDep.None, TickDep.PosixTimer, settingCpu, settingCpu, m.NohzFull, online).Kicked;
+    }
+}

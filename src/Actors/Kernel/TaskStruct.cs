@@ -1,0 +1,143 @@
+using System.Collections.Immutable;
+using Akka.Actor;
+using TaskIsolation.Actors.Events;
+using TaskIsolation.Machine.Cpus;
+
+namespace TaskIsolation.Actors.Kernel;
+
+/// <summary>Scheduling class of a task (what 4.7's <c>sched_can_stop_tick()</c> looks at).</summary>
+public enum SchedPolicy
+{
+    /// <summary>SCHED_NORMAL (CFS).</summary>
+    Normal,
+
+    /// <summary>SCHED_FIFO.</summary>
+    Fifo,
+
+    /// <summary>SCHED_RR.</summary>
+    RoundRobin,
+
+    /// <summary>SCHED_DEADLINE.</summary>
+    Deadline,
+}
+
+/// <summary>Where a task that is not in user mode will carry on when it next runs.</summary>
+public enum ResumeKind
+{
+    /// <summary>A new task: ask its program for the first step.</summary>
+    Start,
+
+    /// <summary>Finish the interrupted user-mode compute (<see cref="TaskStruct.UserRemainingNs"/>).</summary>
+    Compute,
+
+    /// <summary>Report <see cref="TaskStruct.PendingResult"/> to the program and take its next step.</summary>
+    Result,
+
+    /// <summary>Run the handler of <see cref="TaskStruct.HandlerSignal"/>.</summary>
+    Handler,
+
+    /// <summary>The program was asked for its next step and has not answered yet (or its answer is stashed).</summary>
+    AwaitingOp,
+
+    /// <summary>Re-issue <see cref="TaskStruct.RestartOp"/> (a syscall that returned -ERESTARTNOINTR restarts after a handler).</summary>
+    Restart,
+}
+
+/// <summary>What a signal handler interrupted, restored by <c>rt_sigreturn</c>.</summary>
+public sealed record SignalFrame(ResumeKind Resume, long UserRemainingNs, long PendingResult, TaskIsolation.Actors.Task.Operation? RestartOp);
+
+/// <summary>
+/// The kernel's view of a task (<c>task_struct</c>): owned by the CPU whose runqueue holds it and handed on, whole and
+/// immutable, when the task migrates. The task's user space is <see cref="Actor"/>.
+/// </summary>
+public sealed record TaskStruct
+{
+    /// <summary>Thread id.</summary>
+    public required int Pid { get; init; }
+
+    /// <summary>Thread-group (process) id.</summary>
+    public required int Tgid { get; init; }
+
+    /// <summary>Command name.</summary>
+    public required string Comm { get; init; }
+
+    /// <summary>The user-space program's actor; null for kernel threads (kworkers).</summary>
+    public IActorRef? Actor { get; init; }
+
+    /// <summary>Allowed CPUs (<c>cpus_allowed</c>).</summary>
+    public required CpuMask Affinity { get; init; }
+
+    /// <summary>Scheduling policy.</summary>
+    public SchedPolicy Policy { get; init; } = SchedPolicy.Normal;
+
+    /// <summary>The address space id (shared by threads), 0 for kernel threads.</summary>
+    public int Mm { get; init; }
+
+    /// <summary><c>task_isolation_flags</c> as set by prctl; TIF_TASK_ISOLATION follows bit 0.</summary>
+    public uint IsolationFlags { get; init; }
+
+    /// <summary>Signals generated but not yet delivered, in order.</summary>
+    public ImmutableList<PendingSignal> PendingSignals { get; init; } = [];
+
+    /// <summary>Signals with a user handler installed.</summary>
+    public ImmutableHashSet<int> CaughtSignals { get; init; } = [];
+
+    /// <summary>POSIX CPU timer armed on this thread: expiry in this task's CPU time, 0 when none.</summary>
+    public long PosixTimerAtCpuNs { get; init; }
+
+    /// <summary>The armed timer's signal.</summary>
+    public int PosixTimerSignal { get; init; }
+
+    /// <summary>CPU time consumed so far (user and kernel), what POSIX CPU timers count.</summary>
+    public long CpuTimeNs { get; init; }
+
+    /// <summary>What to do when it next reaches user mode.</summary>
+    public ResumeKind Resume { get; init; } = ResumeKind.Start;
+
+    /// <summary>Remaining user compute when interrupted.</summary>
+    public long UserRemainingNs { get; init; }
+
+    /// <summary>Result to report to the program.</summary>
+    public long PendingResult { get; init; }
+
+    /// <summary>Sequence number of the step the program is answering; replies with another are stale.</summary>
+    public long Seq { get; init; }
+
+    /// <summary>Event that started the current kernel path (for causal chains).</summary>
+    public long KernelCause { get; init; }
+
+    /// <summary>Virtual time it asked to return to user space (0 when not returning).</summary>
+    public long ReturnSince { get; init; }
+
+    /// <summary>Signal frames of running handlers, innermost on top.</summary>
+    public ImmutableStack<SignalFrame> Frames { get; init; } = [];
+
+    /// <summary>The signal whose handler runs next.</summary>
+    public int HandlerSignal { get; init; }
+
+    /// <summary>A step the program sent while the task was not in user mode, kept until it is.</summary>
+    public TaskIsolation.Actors.Task.UserOp? StashedOp { get; init; }
+
+    /// <summary>The step to re-issue after a handler (restart semantics of -ERESTARTNOINTR).</summary>
+    public TaskIsolation.Actors.Task.Operation? RestartOp { get; init; }
+
+    /// <summary>Children that exited and were not yet reaped by <c>wait4</c>.</summary>
+    public ImmutableQueue<int> ExitedChildren { get; init; } = [];
+
+    /// <summary>Parent's pid (0 for boot tasks).</summary>
+    public int ParentPid { get; init; }
+
+    /// <summary>A kernel thread (kworker): it has no user space and never goes through the exit-to-user path.</summary>
+    public bool IsKernelThread => Actor is null;
+
+    /// <summary>Whether TIF_TASK_ISOLATION is set.</summary>
+    public bool Isolated => (IsolationFlags & 1u) != 0;
+
+    /// <summary>The name events use.</summary>
+    public TaskRef Ref => new(Pid, Comm);
+}
+
+/// <summary>A signal waiting for delivery, with the event that generated it.</summary>
+/// <param name="Signal">Signal number.</param>
+/// <param name="Cause">The <see cref="SignalSent"/> event.</param>
+public readonly record struct PendingSignal(int Signal, long Cause);

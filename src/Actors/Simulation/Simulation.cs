@@ -1,0 +1,402 @@
+using Akka.Actor;
+
+namespace TaskIsolation.Actors.Simulation;
+
+/// <summary>
+/// Owns virtual time and the delivery of every model message, in either execution mode.
+/// <para>
+/// Time is a virtual nanosecond clock that advances only when the machine is quiescent: every message of the current
+/// instant has been handled and only timed deliveries remain. Then the clock jumps to the earliest one, and all
+/// deliveries due then are released together, so messages of the same instant really interleave.
+/// </para>
+/// <para>
+/// <b>Concurrent</b>: a send is a plain <c>Tell</c> counted in an in-flight counter; the actor base class counts it
+/// down when handled, and the driver advances time when the count reaches zero. <b>Controlled</b>: a send is queued
+/// per receiver; the driver asks the strategy which runnable receiver goes next and tells it the head of its queue,
+/// which the inline executor processes on the driver's thread before the next choice.
+/// </para>
+/// </summary>
+public sealed class Simulation
+{
+    private readonly PriorityQueue<Timed, (long Time, long Seq)> _timers = new();
+    private readonly object _timerLock = new();
+    private readonly Dictionary<IActorRef, ReceiverQueue> _queues = new(ReferenceEqualityComparer.Instance);
+    private readonly List<ReceiverQueue> _runnable = [];
+    private readonly List<string> _runnableNames = [];
+    private readonly List<Decision> _decisions = [];
+    private readonly ManualResetEventSlim _quiescent = new(false, spinCount: 200);
+    private readonly Random _concurrentChoices;
+    private readonly object _choiceLock = new();
+    private long _now;
+    private long _seq;
+    private long _inFlight;
+    private long _deliveries;
+    private long _eventIds;
+    private Exception? _fault;
+    private bool _running;
+
+    /// <summary>A simulation at time 0.</summary>
+    /// <param name="mode">How deliveries are executed.</param>
+    /// <param name="strategy">Decides every open point in controlled mode; ignored in concurrent mode.</param>
+    /// <param name="seed">Seeds the data choices of concurrent mode (its interleavings are the threads').</param>
+    public Simulation(ExecutionMode mode, ISchedulingStrategy? strategy = null, int seed = 0)
+    {
+        Mode = mode;
+        Strategy = strategy ?? new RandomStrategy(seed);
+        _concurrentChoices = new Random(seed);
+    }
+
+    /// <summary>The execution mode.</summary>
+    public ExecutionMode Mode { get; }
+
+    /// <summary>The strategy deciding controlled runs.</summary>
+    public ISchedulingStrategy Strategy { get; }
+
+    /// <summary>Virtual time, in nanoseconds since boot.</summary>
+    public long Now => Volatile.Read(ref _now);
+
+    /// <summary>Messages delivered so far.</summary>
+    public long Deliveries => Interlocked.Read(ref _deliveries);
+
+    /// <summary>The decisions taken so far (controlled mode), in order: replaying them reproduces the run.</summary>
+    public IReadOnlyList<Decision> Decisions => _decisions;
+
+    /// <summary>When set, controlled runs stop after this many deliveries (exploration bounds schedule length).</summary>
+    public long MaxDeliveries { get; set; } = long.MaxValue;
+
+    /// <summary>The Akka dispatcher model actors must use in this mode.</summary>
+    public string Dispatcher => Mode == ExecutionMode.Controlled
+        ? SimulationConfig.ControlledDispatcher
+        : SimulationConfig.ConcurrentDispatcher;
+
+    /// <summary>A fresh event id (ids are positive and increase in the order events are created).</summary>
+    public long NewEventId() => Interlocked.Increment(ref _eventIds);
+
+    /// <summary>Delivers <paramref name="message"/> to <paramref name="to"/> at the current instant.</summary>
+    public void Send(IActorRef to, IMachineMessage message, IActorRef from)
+    {
+        if (Mode == ExecutionMode.Controlled)
+        {
+            Enqueue(to, message, from);
+        }
+        else
+        {
+            Interlocked.Increment(ref _inFlight);
+            to.Tell(message, from);
+        }
+    }
+
+    /// <summary>Delivers <paramref name="message"/> after <paramref name="delayNs"/> of virtual time (0: now).</summary>
+    public void SendAfter(long delayNs, IActorRef to, IMachineMessage message, IActorRef from)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(delayNs);
+        if (delayNs == 0)
+        {
+            Send(to, message, from);
+            return;
+        }
+
+        lock (_timerLock)
+        {
+            var at = _now + delayNs;
+            _timers.Enqueue(new Timed(to, message, from), (at, _seq++));
+        }
+    }
+
+    /// <summary>
+    /// A value in [0, <paramref name="options"/>) that the model leaves open (an IPI's latency jitter, say): the
+    /// strategy's choice in controlled mode, recorded; a seeded draw in concurrent mode.
+    /// </summary>
+    public int Choose(int options)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(options, 1);
+        if (options == 1)
+        {
+            return 0;
+        }
+
+        if (Mode == ExecutionMode.Concurrent)
+        {
+            lock (_choiceLock)
+            {
+                return _concurrentChoices.Next(options);
+            }
+        }
+
+        var chosen = Strategy.NextChoice(options);
+        _decisions.Add(new Decision(DecisionKind.Choice, chosen, options));
+        return chosen;
+    }
+
+    /// <summary>
+    /// Runs until virtual time reaches <paramref name="untilNs"/> (then sets the clock to it), until nothing at all is
+    /// left to deliver, or until <paramref name="stop"/> says so (checked between deliveries in controlled mode and
+    /// between instants in concurrent mode). Runs on the calling thread; not reentrant.
+    /// </summary>
+    /// <returns>Why it stopped.</returns>
+    public RunOutcome RunUntil(long untilNs, Func<bool>? stop = null)
+    {
+        if (_running)
+        {
+            throw new InvalidOperationException("the simulation is already running");
+        }
+
+        _running = true;
+        try
+        {
+            return Mode == ExecutionMode.Controlled ? RunControlled(untilNs, stop) : RunConcurrent(untilNs, stop);
+        }
+        finally
+        {
+            _running = false;
+        }
+    }
+
+    /// <summary>Called by <see cref="SimActor"/> when it has handled a model message (concurrent mode).</summary>
+    internal void Handled()
+    {
+        if (Mode == ExecutionMode.Concurrent && Interlocked.Decrement(ref _inFlight) == 0)
+        {
+            _quiescent.Set();
+        }
+    }
+
+    /// <summary>Called by <see cref="SimActor"/> when a handler threw: the run stops and the driver rethrows.</summary>
+    internal void Fault(IActorRef actor, object message, Exception exception)
+    {
+        Interlocked.CompareExchange(
+            ref _fault,
+            new SimulationFaultedException($"{actor.Path.Name} failed on {message.GetType().Name} at {Now} ns: {exception.Message}", exception),
+            null);
+    }
+
+    private RunOutcome RunControlled(long untilNs, Func<bool>? stop)
+    {
+        while (true)
+        {
+            ThrowIfFaulted();
+            if (stop?.Invoke() == true)
+            {
+                return RunOutcome.Stopped;
+            }
+
+            if (_runnable.Count == 0)
+            {
+                var advanced = AdvanceTo(untilNs);
+                if (advanced != RunOutcome.Continue)
+                {
+                    return advanced;
+                }
+
+                continue;
+            }
+
+            if (_deliveries >= MaxDeliveries)
+            {
+                return RunOutcome.StepLimit;
+            }
+
+            int index;
+            if (_runnable.Count == 1)
+            {
+                index = 0;
+            }
+            else
+            {
+                _runnableNames.Clear();
+                foreach (var q in _runnable)
+                {
+                    _runnableNames.Add(q.Name);
+                }
+
+                index = Strategy.NextReceiver(_runnableNames);
+                if ((uint)index >= (uint)_runnable.Count)
+                {
+                    throw new InvalidOperationException($"strategy {Strategy.Name} chose {index} of {_runnable.Count}");
+                }
+
+                _decisions.Add(new Decision(DecisionKind.Schedule, index, _runnable.Count));
+            }
+
+            var queue = _runnable[index];
+            var delivery = queue.Items.Dequeue();
+            if (queue.Items.Count == 0)
+            {
+                _runnable.RemoveAt(index);
+                queue.Runnable = false;
+            }
+
+            _deliveries++;
+            delivery.To.Tell(delivery.Message, delivery.From);
+        }
+    }
+
+    private RunOutcome RunConcurrent(long untilNs, Func<bool>? stop)
+    {
+        while (true)
+        {
+            // Wait until every message of this instant has been handled. Reset-then-recheck closes the window in
+            // which the last handler signals between our Wait and Reset.
+            while (Interlocked.Read(ref _inFlight) != 0)
+            {
+                _quiescent.Wait();
+                _quiescent.Reset();
+            }
+
+            ThrowIfFaulted();
+            if (stop?.Invoke() == true)
+            {
+                return RunOutcome.Stopped;
+            }
+
+            var advanced = AdvanceTo(untilNs);
+            if (advanced != RunOutcome.Continue)
+            {
+                return advanced;
+            }
+        }
+    }
+
+    /// <summary>Moves the clock to the next timed delivery (if not past the limit) and releases everything due then.</summary>
+    private RunOutcome AdvanceTo(long untilNs)
+    {
+        List<Timed> batch;
+        lock (_timerLock)
+        {
+            if (!_timers.TryPeek(out _, out var next))
+            {
+                if (untilNs != long.MaxValue && untilNs > _now)
+                {
+                    Volatile.Write(ref _now, untilNs);
+                }
+
+                return RunOutcome.Idle;
+            }
+
+            if (next.Time > untilNs)
+            {
+                Volatile.Write(ref _now, untilNs);
+                return RunOutcome.TimeLimit;
+            }
+
+            Volatile.Write(ref _now, next.Time);
+            batch = [];
+            while (_timers.TryPeek(out _, out var p) && p.Time == next.Time)
+            {
+                batch.Add(_timers.Dequeue());
+            }
+        }
+
+        if (Mode == ExecutionMode.Controlled)
+        {
+            ReleaseControlled(batch);
+        }
+        else
+        {
+            // Count the whole batch first so the in-flight count cannot touch zero while it is still being told.
+            Interlocked.Add(ref _inFlight, batch.Count);
+            foreach (var t in batch)
+            {
+                t.To.Tell(t.Message, t.From);
+            }
+        }
+
+        return RunOutcome.Continue;
+    }
+
+    /// <summary>
+    /// Same-time timers for one receiver from different senders may fire in any order: the strategy picks the order,
+    /// keeping each sender's own messages in the order it sent them (Akka's per-pair ordering guarantee).
+    /// </summary>
+    private void ReleaseControlled(List<Timed> batch)
+    {
+        if (batch.Count == 1)
+        {
+            Enqueue(batch[0].To, batch[0].Message, batch[0].From);
+            return;
+        }
+
+        var pending = new List<Timed>(batch);
+        while (pending.Count > 0)
+        {
+            var to = pending[0].To;
+            var group = pending.FindAll(t => ReferenceEquals(t.To, to));
+            pending.RemoveAll(t => ReferenceEquals(t.To, to));
+            while (group.Count > 0)
+            {
+                // The heads: the first pending message of each distinct sender.
+                var heads = new List<int>();
+                for (var i = 0; i < group.Count; i++)
+                {
+                    var from = group[i].From;
+                    if (group.FindIndex(t => ReferenceEquals(t.From, from)) == i)
+                    {
+                        heads.Add(i);
+                    }
+                }
+
+                var pick = heads[Choose(heads.Count)];
+                Enqueue(group[pick].To, group[pick].Message, group[pick].From);
+                group.RemoveAt(pick);
+            }
+        }
+    }
+
+    private void Enqueue(IActorRef to, IMachineMessage message, IActorRef from)
+    {
+        if (!_queues.TryGetValue(to, out var queue))
+        {
+            queue = new ReceiverQueue(to.Path.Name);
+            _queues.Add(to, queue);
+        }
+
+        queue.Items.Enqueue(new Timed(to, message, from));
+        if (!queue.Runnable)
+        {
+            queue.Runnable = true;
+            _runnable.Add(queue);
+        }
+    }
+
+    private void ThrowIfFaulted()
+    {
+        var fault = Volatile.Read(ref _fault);
+        if (fault is not null)
+        {
+            throw fault;
+        }
+    }
+
+    private readonly record struct Timed(IActorRef To, IMachineMessage Message, IActorRef From);
+
+    private sealed class ReceiverQueue(string name)
+    {
+        public string Name { get; } = name;
+
+        public Queue<Timed> Items { get; } = new();
+
+        public bool Runnable { get; set; }
+    }
+}
+
+/// <summary>Why <see cref="Simulation.RunUntil"/> returned.</summary>
+public enum RunOutcome
+{
+    /// <summary>Internal: keep going.</summary>
+    Continue,
+
+    /// <summary>The time limit was reached.</summary>
+    TimeLimit,
+
+    /// <summary>Nothing is left to deliver, now or later.</summary>
+    Idle,
+
+    /// <summary>The stop condition held.</summary>
+    Stopped,
+
+    /// <summary>The delivery bound (<see cref="Simulation.MaxDeliveries"/>) was reached.</summary>
+    StepLimit,
+}
+
+/// <summary>A model actor threw while handling a message: a bug in the model, never a simulated outcome.</summary>
+public sealed class SimulationFaultedException(string message, Exception inner) : Exception(message, inner);

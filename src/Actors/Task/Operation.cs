@@ -1,0 +1,156 @@
+using System.Collections.Immutable;
+using TaskIsolation.Machine.Cpus;
+
+namespace TaskIsolation.Actors.Task;
+
+/// <summary>
+/// One step of a task's program: what a user-space thread does. Every step but <see cref="Compute"/> enters the
+/// kernel (a system call or an exception), which is where task isolation's rules bite.
+/// </summary>
+public abstract record Operation
+{
+    /// <summary>How the step reads in a causal chain: <c>munmap</c>, <c>write</c>, <c>compute 2ms</c>.</summary>
+    public abstract string Describe();
+}
+
+/// <summary>User-mode work (a polling loop, a spin) for a simulated duration; interrupts stretch it.</summary>
+public sealed record Compute(long Ns) : Operation
+{
+    /// <inheritdoc />
+    public override string Describe() => $"compute {Durations.Format(Ns)}";
+}
+
+/// <summary>A system call with no model-visible effect but its cost (read, write, getpid, …), by name or number.</summary>
+/// <param name="Name">Syscall name (resolved with the arch's table); null when <paramref name="Nr"/> is given.</param>
+/// <param name="Nr">Syscall number; -1 when <paramref name="Name"/> is given.</param>
+/// <param name="WorkNs">Time spent in the kernel doing it.</param>
+public sealed record Syscall(string? Name, int Nr = -1, long WorkNs = 2_000) : Operation
+{
+    /// <inheritdoc />
+    public override string Describe() => Name ?? $"syscall {Nr}";
+}
+
+/// <summary><c>prctl(option, arg)</c>: PR_SET_TASK_ISOLATION / PR_GET_TASK_ISOLATION or any other option.</summary>
+public sealed record Prctl(int Option, ulong Arg) : Operation
+{
+    /// <inheritdoc />
+    public override string Describe() => $"prctl({Option}, {Arg:#x})";
+}
+
+/// <summary><c>sched_setaffinity</c> of this task, or of the task named <paramref name="Target"/>.</summary>
+public sealed record SetAffinity(CpuMask Mask, string? Target = null) : Operation
+{
+    /// <inheritdoc />
+    public override string Describe() => $"sched_setaffinity({Target ?? "self"}, {Mask.ToList()})";
+}
+
+/// <summary>First touch of a present but not yet faulted page of a shared file mapping: a page fault.</summary>
+public sealed record TouchPage(ulong Address) : Operation
+{
+    /// <inheritdoc />
+    public override string Describe() => $"touch 0x{Address:x}";
+}
+
+/// <summary><c>mmap</c> of a region into the task's address space (dirties vmstat and this CPU's LRU batches).</summary>
+public sealed record Mmap(ulong Length) : Operation
+{
+    /// <inheritdoc />
+    public override string Describe() => "mmap";
+}
+
+/// <summary><c>munmap</c>: a local TLB flush, then a shootdown of every other CPU in the mm's cpumask (x86, tile).</summary>
+public sealed record Munmap(ulong Address) : Operation
+{
+    /// <inheritdoc />
+    public override string Describe() => "munmap";
+}
+
+/// <summary><c>mlock</c>: in 4.7 it calls <c>lru_add_drain_all()</c>, queueing drain work on every CPU with batches.</summary>
+public sealed record Mlock(ulong Length) : Operation
+{
+    /// <inheritdoc />
+    public override string Describe() => "mlock";
+}
+
+/// <summary>Arms a POSIX CPU timer (<c>timer_settime</c> on a CPU-time clock): sets the POSIX_TIMER tick dependency.</summary>
+/// <param name="Ns">Expiry, in CPU time of the process.</param>
+/// <param name="Signal">Signal on expiry.</param>
+/// <param name="PerProcess">Process-wide clock (per-process dependency) rather than this thread's.</param>
+public sealed record ArmPosixTimer(long Ns, int Signal, bool PerProcess = false) : Operation
+{
+    /// <inheritdoc />
+    public override string Describe() => $"timer_settime({Durations.Format(Ns)})";
+}
+
+/// <summary><c>nanosleep</c>: blocks, the CPU goes to another task or idle, and a timer wakes it.</summary>
+public sealed record Sleep(long Ns) : Operation
+{
+    /// <inheritdoc />
+    public override string Describe() => $"nanosleep({Durations.Format(Ns)})";
+}
+
+/// <summary><c>kill(pid of Target, Signal)</c>.</summary>
+public sealed record Kill(string Target, int Signal) : Operation
+{
+    /// <inheritdoc />
+    public override string Describe() => $"kill({Target}, {Signal})";
+}
+
+/// <summary><c>rt_sigaction</c>: install <paramref name="Handler"/> for <paramref name="Signal"/> (it ends with sigreturn).</summary>
+public sealed record Sigaction(int Signal, ImmutableArray<Operation> Handler) : Operation
+{
+    /// <inheritdoc />
+    public override string Describe() => $"sigaction({Signal})";
+}
+
+/// <summary><c>fork</c> (or a thread with <paramref name="Thread"/>): the child runs <paramref name="Program"/>.</summary>
+public sealed record Spawn(string Comm, ImmutableArray<Operation> Program, bool Thread = false) : Operation
+{
+    /// <inheritdoc />
+    public override string Describe() => Thread ? $"clone({Comm})" : $"fork({Comm})";
+}
+
+/// <summary><c>wait4</c> for any child to exit.</summary>
+public sealed record WaitChild : Operation
+{
+    /// <inheritdoc />
+    public override string Describe() => "wait4";
+}
+
+/// <summary><c>exit_group(code)</c>.</summary>
+public sealed record Exit(int Code) : Operation
+{
+    /// <inheritdoc />
+    public override string Describe() => $"exit_group({Code})";
+}
+
+/// <summary>Repeat <paramref name="Body"/> <paramref name="Count"/> times (-1: forever).</summary>
+public sealed record Loop(int Count, ImmutableArray<Operation> Body) : Operation
+{
+    /// <inheritdoc />
+    public override string Describe() => Count < 0 ? "loop forever" : $"loop {Count}";
+}
+
+/// <summary>Human-readable simulated durations.</summary>
+public static class Durations
+{
+    /// <summary>1 ms = 1,000,000 ns, and so on: <c>500us</c>, <c>2ms</c>, <c>1.5s</c>.</summary>
+    public static string Format(long ns)
+    {
+        var c = System.Globalization.CultureInfo.InvariantCulture;
+        return ns switch
+        {
+            >= 1_000_000_000 when ns % 1_000_000 == 0 => (ns / 1e9).ToString("0.###", c) + "s",
+            >= 1_000_000 when ns % 1_000 == 0 => (ns / 1e6).ToString("0.###", c) + "ms",
+            >= 1_000 => (ns / 1e3).ToString("0.###", c) + "us",
+            _ => ns.ToString(c) + "ns",
+        };
+    }
+}
+
+/// <summary><c>rt_sigreturn</c>: the end of a signal handler (added by the task itself, not written by users).</summary>
+public sealed record Sigreturn : Operation
+{
+    /// <inheritdoc />
+    public override string Describe() => "rt_sigreturn";
+}
