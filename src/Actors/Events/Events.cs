@@ -70,7 +70,7 @@ public sealed record PrctlReturned(long Id, long Time, int Cpu, long Cause, Task
     : MachineEvent(Id, Time, Cpu, Cause)
 {
     /// <inheritdoc />
-    public override string What => string.Create(CultureInfo.InvariantCulture, $"{Task}: prctl({Option}, {Arg:#x}) = {Result}");
+    public override string What => string.Create(CultureInfo.InvariantCulture, $"{Task}: prctl({Option}, 0x{Arg:x}) = {Result}");
 }
 
 /// <summary>A task got back to user space.</summary>

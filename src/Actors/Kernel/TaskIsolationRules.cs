@@ -40,17 +40,17 @@ internal static class TaskIsolationRules
 
     public static Interruption Interruption(Irq irq) => irq.Kind switch
     {
-        InterruptKind.Tick => Machine.Abi.Interruption.Tick,
-        InterruptKind.ResidualTick => Machine.Abi.Interruption.ResidualTick,
-        InterruptKind.StaleTimer => Machine.Abi.Interruption.StaleTimer,
-        InterruptKind.IrqWork => Machine.Abi.Interruption.IrqWork,
-        InterruptKind.CallFunctionIpi => Machine.Abi.Interruption.CallFunctionIpi,
-        InterruptKind.TimerIpi => Machine.Abi.Interruption.TimerIpi,
-        InterruptKind.Nmi => Machine.Abi.Interruption.Nmi,
-        InterruptKind.VmstatWork => Machine.Abi.Interruption.VmstatWork,
-        InterruptKind.LruDrainWork => Machine.Abi.Interruption.LruDrainWork,
-        InterruptKind.DeviceIrq when irq.Payload is DeviceIrqPayload d => Machine.Abi.Interruption.DeviceIrq(d.Irq, d.Name),
-        _ => Machine.Abi.Interruption.RescheduleIpi,
+        InterruptKind.Tick => TaskIsolation.Machine.Abi.Interruption.Tick,
+        InterruptKind.ResidualTick => TaskIsolation.Machine.Abi.Interruption.ResidualTick,
+        InterruptKind.StaleTimer => TaskIsolation.Machine.Abi.Interruption.StaleTimer,
+        InterruptKind.IrqWork => TaskIsolation.Machine.Abi.Interruption.IrqWork,
+        InterruptKind.CallFunctionIpi => TaskIsolation.Machine.Abi.Interruption.CallFunctionIpi,
+        InterruptKind.TimerIpi => TaskIsolation.Machine.Abi.Interruption.TimerIpi,
+        InterruptKind.Nmi => TaskIsolation.Machine.Abi.Interruption.Nmi,
+        InterruptKind.VmstatWork => TaskIsolation.Machine.Abi.Interruption.VmstatWork,
+        InterruptKind.LruDrainWork => TaskIsolation.Machine.Abi.Interruption.LruDrainWork,
+        InterruptKind.DeviceIrq when irq.Payload is DeviceIrqPayload d => TaskIsolation.Machine.Abi.Interruption.DeviceIrq(d.Irq, d.Name),
+        _ => TaskIsolation.Machine.Abi.Interruption.RescheduleIpi,
     };
 
     /// <summary>The prctl rules for this task on this CPU.</summary>
@@ -78,7 +78,7 @@ internal static class TaskIsolationRules
             return m.NohzFull.Test(settingCpu) ? [settingCpu] : [];
         }
 
-        var online = Machine.Cpus.CpuMask.Full(m.NrCpus);
+        var online = TaskIsolation.Machine.Cpus.CpuMask.Full(m.NrCpus);
         return TickDependencies.Set(scope, TickDep.None, TickDep.PosixTimer, settingCpu, settingCpu, m.NohzFull, online).Kicked;
     }
 }

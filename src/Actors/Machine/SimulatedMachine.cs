@@ -1,0 +1,180 @@
+using System.Collections.Immutable;
+using Akka.Actor;
+using TaskIsolation.Actors.Cpu;
+using TaskIsolation.Actors.Events;
+using TaskIsolation.Actors.Kernel;
+using TaskIsolation.Actors.Monitors;
+using TaskIsolation.Actors.Simulation;
+using TaskIsolation.Actors.Task;
+using TaskIsolation.Actors.Vmstat;
+using TaskIsolation.Machine.Abi;
+using TaskIsolation.Machine.Arch;
+using TaskIsolation.Machine.Boot;
+using TaskIsolation.Machine.Cpus;
+using SimCore = TaskIsolation.Actors.Simulation.Simulation;
+
+namespace TaskIsolation.Actors.Machine;
+
+/// <summary>How to run a booted machine.</summary>
+public sealed record MachineOptions
+{
+    /// <summary>Execution mode.</summary>
+    public ExecutionMode Mode { get; init; } = ExecutionMode.Controlled;
+
+    /// <summary>Seed of the default random strategy (controlled) or of the data choices (concurrent).</summary>
+    public int Seed { get; init; }
+
+    /// <summary>A strategy of your own (controlled mode); the seeded random one when null.</summary>
+    public ISchedulingStrategy? Strategy { get; init; }
+
+    /// <summary>Model switches (§9 mitigations, residual tick).</summary>
+    public ModelSwitches Switches { get; init; } = new();
+
+    /// <summary>Simulated costs.</summary>
+    public ModelTimings Timings { get; init; } = new();
+
+    /// <summary>Kernel variant.</summary>
+    public KernelVariant Variant { get; init; } = KernelVariant.V13;
+
+    /// <summary>Liveness bound for a task returning to user space.</summary>
+    public long LivenessBoundNs { get; init; } = 100_000_000;
+}
+
+/// <summary>A task to start at boot: name, CPUs it may use, and its program.</summary>
+/// <param name="Comm">Command name (unique among live tasks: scenarios refer to tasks by it).</param>
+/// <param name="Affinity">Allowed CPUs; it starts on the first.</param>
+/// <param name="Program">What it does.</param>
+/// <param name="Policy">Scheduling policy.</param>
+public sealed record TaskSpec(string Comm, CpuMask Affinity, ImmutableArray<Operation> Program, SchedPolicy Policy = SchedPolicy.Normal);
+
+/// <summary>
+/// A simulated machine: boot it from a <see cref="BootedMachine"/>, start tasks, run the virtual clock, and read or
+/// subscribe to its events. The public entry point of the actor model:
+/// <code>
+/// var m = SimulatedMachine.Boot(Sys, BootedMachine.Boot(4, Arch.X86_64, KernelConfig.Default, "task_isolation=1-3"));
+/// Sys.EventStream.Subscribe(probe, typeof(ViolationDetected));
+/// m.Start(new TaskSpec("dpdk", CpuMask.Single(4, 3), [new Prctl(48, 1), new Compute(5_000_000)]));
+/// m.RunFor(10_000_000);
+/// </code>
+/// </summary>
+public sealed class SimulatedMachine
+{
+    private static int s_machines;
+    private readonly ActorSystem _system;
+    private readonly string _prefix;
+    private readonly MachineTopology _m;
+
+    private SimulatedMachine(ActorSystem system, BootedMachine booted, MachineOptions options)
+    {
+        _system = system;
+        Booted = booted;
+        Options = options;
+        _prefix = $"m{Interlocked.Increment(ref s_machines)}";
+        Simulation = new SimCore(options.Mode, options.Strategy, options.Seed);
+        Memory = new KernelMemory(booted.NrCpus);
+        Recorder = new EventRecorder([new ViolationMonitor(), new LivenessMonitor(options.LivenessBoundNs)], system.EventStream, Simulation.NewEventId);
+        _m = new MachineTopology(booted.NrCpus)
+        {
+            NrCpus = booted.NrCpus,
+            Arch = ArchInfo.For(booted.Arch),
+            Hz = booted.Config.Hz,
+            NohzFull = booted.NohzFull,
+            TaskIsolation = booted.TaskIsolation,
+            Housekeeping = booted.HousekeepingMask,
+            TaskIsolationDebug = booted.TaskIsolationDebug,
+            StatIntervalNs = booted.Sysctl.VmStatIntervalSeconds * 1_000_000_000L,
+            Variant = options.Variant,
+            Switches = options.Switches,
+            Timings = options.Timings,
+            Memory = Memory,
+            Events = Recorder,
+        };
+    }
+
+    /// <summary>The boot this machine came from.</summary>
+    public BootedMachine Booted { get; }
+
+    /// <summary>Run options.</summary>
+    public MachineOptions Options { get; }
+
+    /// <summary>The simulation: virtual clock, decisions.</summary>
+    public SimCore Simulation { get; }
+
+    /// <summary>Shared kernel memory.</summary>
+    public KernelMemory Memory { get; }
+
+    /// <summary>Every event, and the trace.</summary>
+    public EventRecorder Recorder { get; }
+
+    /// <summary>Virtual time now.</summary>
+    public long Now => Simulation.Now;
+
+    /// <summary>The violations found so far.</summary>
+    public IReadOnlyList<ViolationDetected> Violations => Recorder.Events.OfType<ViolationDetected>().ToList();
+
+    /// <summary>The liveness failures found so far.</summary>
+    public IReadOnlyList<LivenessViolated> LivenessFailures => Recorder.Events.OfType<LivenessViolated>().ToList();
+
+    /// <summary>Creates the actors of a booted machine in <paramref name="system"/> (configured with <see cref="SimulationConfig.Hocon"/>).</summary>
+    public static SimulatedMachine Boot(ActorSystem system, BootedMachine booted, MachineOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(system);
+        ArgumentNullException.ThrowIfNull(booted);
+        var machine = new SimulatedMachine(system, booted, options ?? new MachineOptions());
+        machine.CreateActors();
+        return machine;
+    }
+
+    /// <summary>Starts a task at the current instant; returns its pid.</summary>
+    public int Start(TaskSpec spec)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        if (spec.Affinity.NBits != _m.NrCpus || spec.Affinity.IsEmpty)
+        {
+            throw new ArgumentException($"task {spec.Comm}: affinity '{spec.Affinity}' is not a non-empty mask of {_m.NrCpus} CPUs", nameof(spec));
+        }
+
+        var pid = Memory.AllocPid();
+        var actor = _system.ActorOf(TaskActor.Props(Simulation, pid, spec.Program), $"{_prefix}-task-{pid}");
+        var t = new TaskStruct
+        {
+            Pid = pid,
+            Tgid = pid,
+            Comm = spec.Comm,
+            Actor = actor,
+            Affinity = spec.Affinity,
+            Policy = spec.Policy,
+            Mm = pid,
+        };
+        var cpu = spec.Affinity.First();
+        Memory.RegisterComm(spec.Comm, pid);
+        Memory.SetTaskCpu(pid, cpu);
+        var created = new TaskCreated(Simulation.NewEventId(), Now, cpu, 0, t.Ref, 0, false);
+        Recorder.Publish(created);
+        Simulation.Send(_m.Cpus[cpu], new BootTask(created.Id, t), ActorRefs.Nobody);
+        return pid;
+    }
+
+    /// <summary>Runs <paramref name="ns"/> of virtual time (or until <paramref name="stop"/>).</summary>
+    public RunOutcome RunFor(long ns, Func<bool>? stop = null) => RunUntil(Now + ns, stop);
+
+    /// <summary>Runs until virtual time <paramref name="untilNs"/>, then lets the monitors judge what is still hot.</summary>
+    public RunOutcome RunUntil(long untilNs, Func<bool>? stop = null)
+    {
+        var outcome = Simulation.RunUntil(untilNs, stop);
+        Recorder.Finish(Now);
+        return outcome;
+    }
+
+    private void CreateActors()
+    {
+        for (var cpu = 0; cpu < _m.NrCpus; cpu++)
+        {
+            _m.Cpus[cpu] = _system.ActorOf(CpuActor.Props(Simulation, _m, cpu), $"{_prefix}-cpu{cpu}");
+        }
+
+        var shepherdCpu = _m.Housekeeping.IsEmpty ? 0 : _m.Housekeeping.First();
+        var shepherd = _system.ActorOf(VmstatShepherdActor.Props(Simulation, _m, shepherdCpu), $"{_prefix}-vmstat-shepherd");
+        Simulation.SendAfter(_m.StatIntervalNs, shepherd, new ShepherdRound(0), ActorRefs.Nobody);
+    }
+}

@@ -1,0 +1,120 @@
+using System.Collections.Immutable;
+using TaskIsolation.Actors.Events;
+using TaskIsolation.Machine.Abi;
+
+namespace TaskIsolation.Actors.Monitors;
+
+/// <summary>One link of a causal chain: when, where, what.</summary>
+public sealed record ChainLink(long TimeNs, int Cpu, string What);
+
+/// <summary>
+/// An isolation violation (MODEL.md §7): an asynchronous interrupt reached a CPU while its current task had isolation
+/// enabled and was in user mode. <see cref="Chain"/> runs from the root cause to the interrupt.
+/// </summary>
+public sealed record ViolationDetected(long Id, long Time, int Cpu, long Cause, TaskRef Task, InterruptKind Kind, string Detail, ImmutableArray<ChainLink> Chain)
+    : MachineEvent(Id, Time, Cpu, Cause)
+{
+    /// <summary>The chain as one line: <c>task hk/101 on cpu 0: munmap → TLB shootdown IPI → cpu 3</c>.</summary>
+    public string ChainText => string.Join(" → ", Chain.Select(l => l.What));
+
+    /// <inheritdoc />
+    public override string What => $"VIOLATION on cpu {Cpu}: {Detail} reached {Task} in user mode; chain: {ChainText}";
+}
+
+/// <summary>A task asked to return to user space and had not got there within the bound (§9 R1).</summary>
+public sealed record LivenessViolated(long Id, long Time, int Cpu, long Cause, TaskRef Task, long SinceNs, long BoundNs)
+    : MachineEvent(Id, Time, Cpu, Cause)
+{
+    /// <inheritdoc />
+    public override string What => $"LIVENESS on cpu {Cpu}: {Task} has been returning to user since {SinceNs} ns (bound {BoundNs} ns)";
+}
+
+/// <summary>A correctness property watching the event stream (in the manner of Coyote's monitors).</summary>
+public interface IMachineMonitor
+{
+    /// <summary>Sees every event in order; returns the findings it raises (none, usually).</summary>
+    IEnumerable<MachineEvent> Observe(MachineEvent e, IEventHistory history);
+
+    /// <summary>At the end of a run (virtual time <paramref name="nowNs"/>): findings from hot states still held.</summary>
+    IEnumerable<MachineEvent> Finish(long nowNs, IEventHistory history);
+}
+
+/// <summary>What a monitor may ask of the past: an event by id, and new ids.</summary>
+public interface IEventHistory
+{
+    /// <summary>The event with <paramref name="id"/>, if still kept.</summary>
+    MachineEvent? Find(long id);
+
+    /// <summary>A fresh event id.</summary>
+    long NewId();
+
+    /// <summary>The causal chain of <paramref name="e"/>, root first.</summary>
+    ImmutableArray<ChainLink> ChainOf(MachineEvent e);
+}
+
+/// <summary>Safety: no asynchronous interrupt reaches an isolated task in user mode (§7).</summary>
+public sealed class ViolationMonitor : IMachineMonitor
+{
+    /// <inheritdoc />
+    public IEnumerable<MachineEvent> Observe(MachineEvent e, IEventHistory history)
+    {
+        // A signal the user sent to the task interrupts it by request (R11): that is not a violation.
+        if (e is InterruptTaken { State: CpuState.UserIsolated, Current: { } task } t
+            && !t.Detail.StartsWith("reschedule IPI (signal", StringComparison.Ordinal))
+        {
+            yield return new ViolationDetected(history.NewId(), t.Time, t.Cpu, t.Id, task, t.Kind, t.Detail, history.ChainOf(t));
+        }
+    }
+
+    /// <inheritdoc />
+    public IEnumerable<MachineEvent> Finish(long nowNs, IEventHistory history) => [];
+}
+
+/// <summary>
+/// Liveness: an isolated task that began returning to user space gets there within <see cref="BoundNs"/>. The hot
+/// state is "returning"; it cools on <see cref="ReturnedToUser"/> or exit.
+/// </summary>
+public sealed class LivenessMonitor(long boundNs = 100_000_000) : IMachineMonitor
+{
+    private readonly Dictionary<int, (ReturnToUserBegan Began, bool Reported)> _hot = [];
+
+    /// <summary>The bound, in nanoseconds of virtual time.</summary>
+    public long BoundNs { get; } = boundNs;
+
+    /// <inheritdoc />
+    public IEnumerable<MachineEvent> Observe(MachineEvent e, IEventHistory history)
+    {
+        switch (e)
+        {
+            case ReturnToUserBegan b:
+                _hot[b.Task.Pid] = (b, false);
+                break;
+            case ReturnedToUser r:
+                _hot.Remove(r.Task.Pid);
+                break;
+            case TaskExited x:
+                _hot.Remove(x.Task.Pid);
+                break;
+        }
+
+        return Check(e.Time, history);
+    }
+
+    /// <inheritdoc />
+    public IEnumerable<MachineEvent> Finish(long nowNs, IEventHistory history) => Check(nowNs, history);
+
+    private List<MachineEvent> Check(long now, IEventHistory history)
+    {
+        List<MachineEvent> found = [];
+        foreach (var (pid, (began, reported)) in _hot.ToArray())
+        {
+            if (!reported && now - began.Time > BoundNs)
+            {
+                _hot[pid] = (began, true);
+                found.Add(new LivenessViolated(history.NewId(), now, began.Cpu, began.Id, began.Task, began.Time, BoundNs));
+            }
+        }
+
+        return found;
+    }
+}

@@ -1,0 +1,27 @@
+using System.Collections.Immutable;
+using Akka.Actor;
+using TaskIsolation.Actors.Machine;
+using TaskIsolation.Actors.Simulation;
+using TaskIsolation.Actors.Task;
+using TaskIsolation.Machine.Boot;
+using TaskIsolation.Machine.Cpus;
+using ArchKind = TaskIsolation.Machine.Arch.Arch;
+
+namespace TaskIsolation.Actors.Tests;
+
+/// <summary>Builds the machines the tests run: a 4-CPU box with CPUs 1-3 isolated, unless told otherwise.</summary>
+internal static class Machines
+{
+    public const string Cmdline = "nohz_full=1-3 isolcpus=1-3 task_isolation=1-3";
+
+    public static SimulatedMachine Boot(ActorSystem sys, MachineOptions? options = null, int cpus = 4, ArchKind arch = ArchKind.X86_64, string cmdline = Cmdline) =>
+        SimulatedMachine.Boot(sys, BootedMachine.Boot(cpus, arch, KernelConfig.Default, cmdline), options ?? new MachineOptions());
+
+    public static CpuMask OnCpu(int cpu, int nbits = 4) => CpuMask.Single(nbits, cpu);
+
+    public static ImmutableArray<Operation> Program(params Operation[] ops) => [.. ops];
+
+    public static MachineOptions Controlled(int seed = 1) => new() { Mode = ExecutionMode.Controlled, Seed = seed };
+
+    public static MachineOptions Concurrent(int seed = 1) => new() { Mode = ExecutionMode.Concurrent, Seed = seed };
+}
