@@ -63,6 +63,7 @@ public sealed class SimulatedMachine
     private readonly ActorSystem _system;
     private readonly string _prefix;
     private readonly MachineTopology _m;
+    private IActorRef _root = ActorRefs.Nobody;
 
     private SimulatedMachine(ActorSystem system, BootedMachine booted, MachineOptions options)
     {
@@ -135,7 +136,7 @@ public sealed class SimulatedMachine
         }
 
         var pid = Memory.AllocPid();
-        var actor = _system.ActorOf(TaskActor.Props(Simulation, pid, spec.Program), $"{_prefix}-task-{pid}");
+        var actor = Create(TaskActor.Props(Simulation, pid, spec.Program), $"task-{pid}");
         var t = new TaskStruct
         {
             Pid = pid,
@@ -166,15 +167,20 @@ public sealed class SimulatedMachine
         return outcome;
     }
 
+    /// <summary>Creates a model actor under the root and waits for it: setup happens before the clock runs.</summary>
+    private IActorRef Create(Props props, string name) =>
+        _root.Ask<IActorRef>(new CreateModelActor(props, name), TimeSpan.FromSeconds(30)).GetAwaiter().GetResult();
+
     private void CreateActors()
     {
+        _root = _system.ActorOf(Props.Create<MachineRootActor>().WithDispatcher(Simulation.Dispatcher), _prefix);
         for (var cpu = 0; cpu < _m.NrCpus; cpu++)
         {
-            _m.Cpus[cpu] = _system.ActorOf(CpuActor.Props(Simulation, _m, cpu), $"{_prefix}-cpu{cpu}");
+            _m.Cpus[cpu] = Create(CpuActor.Props(Simulation, _m, cpu), $"cpu{cpu}");
         }
 
         var shepherdCpu = _m.Housekeeping.IsEmpty ? 0 : _m.Housekeeping.First();
-        var shepherd = _system.ActorOf(VmstatShepherdActor.Props(Simulation, _m, shepherdCpu), $"{_prefix}-vmstat-shepherd");
+        var shepherd = Create(VmstatShepherdActor.Props(Simulation, _m, shepherdCpu), "vmstat-shepherd");
         Simulation.SendAfter(_m.StatIntervalNs, shepherd, new ShepherdRound(0), ActorRefs.Nobody);
     }
 }
