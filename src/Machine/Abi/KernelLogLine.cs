@@ -1,0 +1,28 @@
+using TaskIsolation.Machine.Boot;
+
+namespace TaskIsolation.Machine.Abi;
+
+/// <summary>
+/// One message the kernel prints, without the trailing newline of its format string. A message may itself span
+/// lines (an embedded <c>\n</c>); dmesg then shows each line with the same timestamp.
+/// </summary>
+/// <param name="Level">The printk level.</param>
+/// <param name="Text">The formatted text.</param>
+public sealed record KernelLogLine(KernelLogLevel Level, string Text)
+{
+    /// <summary>A <c>pr_warn</c> message.</summary>
+    public static KernelLogLine Warn(string text) => new(KernelLogLevel.Warning, text);
+
+    /// <summary>A <c>pr_err</c> message.</summary>
+    public static KernelLogLine Err(string text) => new(KernelLogLevel.Err, text);
+
+    /// <summary>
+    /// The message as <c>dmesg</c> shows it when printed at <paramref name="ns"/> since boot: one
+    /// <see cref="Dmesg.Format"/> line per line of the text, all with the same timestamp, as
+    /// <c>msg_print_text()</c> prefixes every line of a record.
+    /// </summary>
+    public IReadOnlyList<string> ToDmesgLines(long ns) => [.. Text.Split('\n').Select(l => Dmesg.Format(ns, l))];
+
+    /// <summary>The text.</summary>
+    public override string ToString() => Text;
+}
