@@ -1,0 +1,164 @@
+using TaskIsolation.Machine.Cpus;
+
+namespace TaskIsolation.Machine.Abi.Tick;
+
+/// <summary>
+/// The four dependency masks that bear on one CPU at one moment: global, that CPU's, its current task's, and that
+/// task's process's.
+/// </summary>
+/// <param name="Global">The global mask.</param>
+/// <param name="Cpu">The CPU's mask.</param>
+/// <param name="Task">The current task's mask.</param>
+/// <param name="Process">The current task's process's mask.</param>
+public readonly record struct TickDepSnapshot(TickDep Global, TickDep Cpu, TickDep Task, TickDep Process);
+
+/// <summary>
+/// The result of <c>can_stop_full_tick()</c>: whether the tick may stop, and if not, the first dependency found —
+/// the one the <c>tick_stop</c> trace event names.
+/// </summary>
+/// <param name="CanStop">Whether no dependency is set in any of the four scopes.</param>
+/// <param name="Dependency">The single blocking bit, or <see cref="TickDep.None"/>.</param>
+/// <param name="Scope">The scope it was found in, or null.</param>
+public readonly record struct TickStopCheck(bool CanStop, TickDep Dependency, TickDepScope? Scope)
+{
+    /// <summary>The dependency as <c>tick_stop</c> prints it (<c>NONE</c> when the tick can stop).</summary>
+    public string TraceName => TickDependencies.TraceName(Dependency);
+}
+
+/// <summary>The effect of setting one dependency bit.</summary>
+/// <param name="NewMask">The scope's mask afterwards.</param>
+/// <param name="Kicked">
+/// The CPUs sent the nohz kick (an irq_work whose interrupt exit re-evaluates, and restarts, the tick); empty when
+/// nothing is kicked.
+/// </param>
+public sealed record TickDepSetResult(TickDep NewMask, CpuMask Kicked)
+{
+    /// <summary>Whether any CPU is kicked.</summary>
+    public bool KicksAny => !Kicked.IsEmpty;
+}
+
+/// <summary>
+/// The 4.7 tick-dependency rules of <c>kernel/time/tick-sched.c</c> (MODEL.md §4, §5): whether a nohz_full CPU's
+/// tick may stop, and whom setting a dependency kicks.
+/// </summary>
+public static class TickDependencies
+{
+    /// <summary>The bits in the order <c>check_tick_dependency()</c> tests them.</summary>
+    public static IReadOnlyList<TickDep> CheckOrder { get; } =
+        [TickDep.PosixTimer, TickDep.PerfEvents, TickDep.Sched, TickDep.ClockUnstable];
+
+    /// <summary>
+    /// The bit <c>check_tick_dependency()</c> reports for <paramref name="mask"/>: the first set in
+    /// <see cref="CheckOrder"/> (POSIX_TIMER, PERF_EVENTS, SCHED, CLOCK_UNSTABLE), or <see cref="TickDep.None"/>.
+    /// </summary>
+    public static TickDep FirstInCheckOrder(TickDep mask)
+    {
+        foreach (var bit in CheckOrder)
+        {
+            if ((mask & bit) != 0)
+            {
+                return bit;
+            }
+        }
+
+        return TickDep.None;
+    }
+
+    /// <summary>
+    /// The name <c>tick_stop</c> prints for a dependency (<c>show_tick_dep_name()</c>): <c>NONE</c>,
+    /// <c>POSIX_TIMER</c>, <c>PERF_EVENTS</c>, <c>SCHED</c>, <c>CLOCK_UNSTABLE</c>. Given several bits, the one
+    /// <see cref="FirstInCheckOrder"/> picks.
+    /// </summary>
+    public static string TraceName(TickDep dependency) => FirstInCheckOrder(dependency) switch
+    {
+        TickDep.None => "NONE",
+        TickDep.PosixTimer => "POSIX_TIMER",
+        TickDep.PerfEvents => "PERF_EVENTS",
+        TickDep.Sched => "SCHED",
+        TickDep.ClockUnstable => "CLOCK_UNSTABLE",
+        var other => throw new ArgumentOutOfRangeException(nameof(dependency), other, "not a tick dependency bit"),
+    };
+
+    /// <summary>
+    /// <c>can_stop_full_tick()</c>: the global mask, then the CPU's, the current task's and its process's; the
+    /// first scope with any bit set keeps the tick, and its first bit in check order is the reported dependency.
+    /// Whether the CPU is nohz_full at all is for the caller (<c>tick_nohz_full_update_tick()</c>) to check.
+    /// </summary>
+    public static TickStopCheck CanStopFullTick(TickDepSnapshot deps)
+    {
+        ReadOnlySpan<(TickDep Mask, TickDepScope Scope)> scopes =
+        [
+            (deps.Global, TickDepScope.Global),
+            (deps.Cpu, TickDepScope.Cpu),
+            (deps.Task, TickDepScope.Task),
+            (deps.Process, TickDepScope.Process),
+        ];
+        foreach (var (mask, scope) in scopes)
+        {
+            var first = FirstInCheckOrder(mask);
+            if (first != TickDep.None)
+            {
+                return new TickStopCheck(false, first, scope);
+            }
+        }
+
+        return new TickStopCheck(true, TickDep.None, null);
+    }
+
+    /// <summary>
+    /// Set <paramref name="bit"/> in a scope whose mask was <paramref name="previous"/>, as
+    /// <c>tick_nohz_dep_set()</c>, <c>tick_nohz_dep_set_cpu()</c>, <c>_task()</c> and <c>_signal()</c> do. The kick is
+    /// sent only when the scope's mask was empty before (<c>if (!prev)</c> after <c>atomic_fetch_or</c>): with another
+    /// bit already set the tick is running anyway. Whom it kicks:
+    /// <list type="bullet">
+    /// <item>global, task, process: every online nohz_full CPU (<c>tick_nohz_full_kick_all()</c>) — in 4.7 a
+    /// per-task or per-process bit kicks them all, not just where the task runs (§9 R3);</item>
+    /// <item>CPU: that CPU if it is nohz_full — locally (an irq_work on itself) when the setter runs there, else
+    /// remotely, except from NMI context where the kernel warns and sends nothing.</item>
+    /// </list>
+    /// </summary>
+    /// <param name="scope">Which mask.</param>
+    /// <param name="previous">That mask before the call.</param>
+    /// <param name="bit">One dependency bit.</param>
+    /// <param name="settingCpu">The CPU running the code that sets it.</param>
+    /// <param name="targetCpu">For <see cref="TickDepScope.Cpu"/>, the CPU whose mask it is; ignored otherwise.</param>
+    /// <param name="nohzFull">The nohz_full CPUs.</param>
+    /// <param name="online">The online CPUs.</param>
+    /// <param name="inNmi">Whether the setter runs in NMI context (perf does).</param>
+    /// <exception cref="ArgumentException"><paramref name="bit"/> is not exactly one dependency bit.</exception>
+    public static TickDepSetResult Set(
+        TickDepScope scope,
+        TickDep previous,
+        TickDep bit,
+        int settingCpu,
+        int targetCpu,
+        CpuMask nohzFull,
+        CpuMask online,
+        bool inNmi = false)
+    {
+        ArgumentNullException.ThrowIfNull(nohzFull);
+        ArgumentNullException.ThrowIfNull(online);
+        if (bit == TickDep.None || FirstInCheckOrder(bit) != bit || (bit & (bit - 1)) != 0)
+        {
+            throw new ArgumentException($"expected one tick dependency bit, got {bit}", nameof(bit));
+        }
+
+        var next = previous | bit;
+        var none = CpuMask.Empty(nohzFull.NBits);
+        if (previous != TickDep.None)
+        {
+            return new TickDepSetResult(next, none);
+        }
+
+        if (scope != TickDepScope.Cpu)
+        {
+            return new TickDepSetResult(next, nohzFull.And(online));
+        }
+
+        var kicks = nohzFull.Test(targetCpu) && (targetCpu == settingCpu || !inNmi);
+        return new TickDepSetResult(next, kicks ? none.With(targetCpu) : none);
+    }
+
+    /// <summary>Clear <paramref name="bit"/> (<c>tick_nohz_dep_clear*()</c>): no kick; the tick stops at a later interrupt exit.</summary>
+    public static TickDep Clear(TickDep previous, TickDep bit) => previous & ~bit;
+}
