@@ -1,8 +1,58 @@
+using System.CommandLine;
+using System.CommandLine.Invocation;
+
 namespace TaskIsolation.Host;
 
 /// <summary>Entry point of <c>taskisol</c>.</summary>
 public static class Program
 {
-    /// <summary>Runs the command line and returns the exit code.</summary>
-    public static int Main(string[] args) => args.Length == 0 ? 0 : 2;
+    /// <summary>Runs the command line against the console and returns the exit code.</summary>
+    public static int Main(string[] args) => Run(args, Console.Out, Console.Error);
+
+    /// <summary>
+    /// Runs one command line with its output going to <paramref name="stdout"/> and <paramref name="stderr"/>, as
+    /// <see cref="Main"/> does; tests call this in-process. Returns an <see cref="ExitCodes"/> value: bad input is
+    /// reported on <paramref name="stderr"/> as <c>taskisol [command]: what and where</c>, never as a stack trace.
+    /// </summary>
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        ArgumentNullException.ThrowIfNull(stdout);
+        ArgumentNullException.ThrowIfNull(stderr);
+
+        // No response files: an argument starting with '@' is a value (a command line may hold one), not a path.
+        var parse = Cli.BuildRoot().Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
+        var prefix = parse.CommandResult.Command is RootCommand ? Cli.Name : $"{Cli.Name} {parse.CommandResult.Command.Name}";
+        if (parse.Action is ParseErrorAction)
+        {
+            foreach (var error in parse.Errors)
+            {
+                stderr.WriteLine($"{prefix}: {error.Message}");
+            }
+
+            stderr.WriteLine($"Try '{prefix} --help'.");
+            return ExitCodes.BadInput;
+        }
+
+        try
+        {
+            return parse.Invoke(new InvocationConfiguration
+            {
+                Output = stdout,
+                Error = stderr,
+                EnableDefaultExceptionHandler = false,
+            });
+        }
+        catch (UsageException ex)
+        {
+            stderr.WriteLine($"{prefix}: {ex.Message}");
+            return ExitCodes.BadInput;
+        }
+        catch (Exception ex)
+        {
+            // A bug, not bad input: keep everything a bug report needs.
+            stderr.WriteLine($"{prefix}: internal error: {ex}");
+            return ExitCodes.InternalError;
+        }
+    }
 }
