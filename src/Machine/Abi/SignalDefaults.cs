@@ -4,9 +4,9 @@ namespace TaskIsolation.Machine.Abi;
 public static class SignalDefaults
 {
     /// <summary>
-    /// Whether the default action is to ignore the signal: SIGCHLD, SIGURG and SIGWINCH (28). SIGCONT also
+    /// Whether the default action is to ignore the signal: SIGCHLD, SIGURG and SIGWINCH. SIGCONT also
     /// continues a stopped task, which the model has no notion of, so it is ignored too. Every other signal of the
     /// model terminates the task (the stop signals are out of scope).
     /// </summary>
-    public static bool Ignores(int signal) => signal is Signal.SIGCHLD or Signal.SIGURG or Signal.SIGCONT or 28;
+    public static bool Ignores(int signal) => signal is Signal.SIGCHLD or Signal.SIGURG or Signal.SIGCONT or Signal.SIGWINCH;
 }

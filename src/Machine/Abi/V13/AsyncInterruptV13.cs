@@ -27,9 +27,11 @@ public sealed record AsyncInterruptContext(
     bool DebugBootFlag);
 
 /// <summary>
-/// The <c>task_isolation_debug</c> report of a violation: a <c>pr_err</c> line followed by a stack dump. A forced
+/// The <c>task_isolation_debug</c> report of a violation: a <c>pr_err</c> line followed by a stack dump, printed
+/// after the decision's <see cref="AsyncViolationDecision.Response"/> (the kernel delivers the signal first). A forced
 /// report (from NMI context) always prints; any other goes through the one-per-second rate limiter
-/// (<see cref="RatelimitState.TaskIsolationDebug"/>), and prints with its stack dump only if that allows it.
+/// (<see cref="RatelimitState.TaskIsolationDebug"/>, shared by all CPUs as the kernel's is a static), and prints
+/// with its stack dump only if that allows it.
 /// </summary>
 /// <param name="Line">The line.</param>
 /// <param name="Forced">Whether it bypasses the rate limiter (and the boot flag).</param>
