@@ -101,6 +101,7 @@ public sealed class MachineBehaviourTests : TestKit
         var m = Boot(Sys, Opts(mode));
         m.Start(new TaskSpec("iso", OnCpu(3), Program(
             new Spawn("sibling", [new SetAffinity(CpuMask.Single(4, 0)), new Compute(500_000_000), new Munmap(0x1000), new Exit(0)], Thread: true),
+            new Compute(20_000_000),
             new Prctl(48, Enable),
             new Compute(2_000_000_000))));
         m.RunFor(1_000_000_000);
@@ -120,6 +121,7 @@ public sealed class MachineBehaviourTests : TestKit
         var m = Boot(Sys, Opts(mode), arch: ArchKind.Arm64);
         m.Start(new TaskSpec("iso", OnCpu(3), Program(
             new Spawn("sibling", [new SetAffinity(CpuMask.Single(4, 0)), new Compute(500_000_000), new Munmap(0x1000), new Exit(0)], Thread: true),
+            new Compute(20_000_000),
             new Prctl(48, Enable),
             new Compute(800_000_000))));
         m.RunFor(900_000_000, () => false);
@@ -235,10 +237,18 @@ public sealed class MachineBehaviourTests : TestKit
     [Fact]
     public void Replay_of_decisions_from_another_scenario_reports_the_divergence()
     {
-        var m = Boot(Sys, new MachineOptions { Mode = ExecutionMode.Controlled, Strategy = new ReplayStrategy([new Decision(DecisionKind.Schedule, 0, 7)]) });
-        m.Start(new TaskSpec("a", OnCpu(1), Program(new Spawn("b", [new Munmap(0)], Thread: true), new Munmap(0x1000))));
+        // Decisions recorded on a quiet scenario cannot drive a racy one: the first decision it asks for is past the record.
+        var quiet = Boot(Sys, Controlled(5));
+        quiet.Start(new TaskSpec("a", OnCpu(1), Program(new Compute(1_000_000))));
+        quiet.RunFor(5_000_000);
+
+        var m = Boot(Sys, new MachineOptions { Mode = ExecutionMode.Controlled, Strategy = new ReplayStrategy(quiet.Simulation.Decisions) });
+        m.Start(new TaskSpec("iso", OnCpu(3), Program(
+            new Spawn("sibling", [new SetAffinity(CpuMask.Single(4, 0)), new Loop(20, [new Compute(30_000), new Munmap(0x1000)])], Thread: true),
+            new Loop(100, [new Syscall("getpid", WorkNs: 1_000), new Compute(5_000)]))));
         var ex = Assert.Throws<ReplayDivergedException>(() => m.RunFor(10_000_000));
-        Assert.Equal(0, ex.Index);
+        Assert.Equal(quiet.Simulation.Decisions.Count, ex.Index);
+        Assert.Contains("replay diverged at decision", ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -380,7 +380,7 @@ internal sealed partial class CpuActor
     /// task and context racily and, if it looks isolated and in user mode, report the break to it (§9 R8: the read
     /// can be stale either way).
     /// </summary>
-    private void ReportRemoteIsolationBreak(int target, Irq irq, long cause)
+    private void ReportRemoteIsolationBreak(int target, Irq irq, long cause, long latency)
     {
         if (target == _cpu)
         {
@@ -403,7 +403,7 @@ internal sealed partial class CpuActor
 
         if (d.SendsSignal)
         {
-            SendIrq(target, new Irq(cause, InterruptKind.RescheduleIpi, "reschedule IPI (isolation report)", _cpu, new SignalPayload(who.Pid, 0, d.Reason, IsolationBreak: true)));
+            SendAfter(latency, _m.Cpus[target], new Irq(cause, InterruptKind.RescheduleIpi, "reschedule IPI (isolation report)", _cpu, new SignalPayload(who.Pid, 0, d.Reason, IsolationBreak: true)));
         }
     }
 
@@ -481,9 +481,13 @@ internal sealed partial class CpuActor
     {
         var e = new ContextSwitched(Sim.NewEventId(), Now, _cpu, cause, prev?.Ref ?? TakeOutgoing(), next.Ref);
         Publish(e);
-        if (prev is not null && prev.Mm != next.Mm && prev.Mm != 0)
+        // switch_mm(): the CPU leaves the previous address space's cpumask only when the next task has another
+        // one (idle and kworkers borrow it lazily, so they keep the bit).
+        var prevMm = prev?.Mm ?? _outgoingMm;
+        _outgoingMm = 0;
+        if (prevMm != 0 && prevMm != next.Mm)
         {
-            _m.Memory.Mm(prev.Mm).Remove(_cpu);
+            _m.Memory.Mm(prevMm).Remove(_cpu);
         }
 
         if (next.Mm != 0)
@@ -572,11 +576,7 @@ internal sealed partial class CpuActor
         AccountCurrent();
         var prev = _curr!;
         _curr = null;
-        if (prev.Mm != 0)
-        {
-            _m.Memory.Mm(prev.Mm).Remove(_cpu);
-        }
-
+        _outgoingMm = prev.Mm;
         _outgoing = prev.Ref;
         _shared.SetCurrent(0, "swapper", 0);
         Schedule(cause, () => GoIdle(cause));

@@ -609,7 +609,8 @@ internal sealed partial class CpuActor
     {
         var sent = new InterruptSent(Sim.NewEventId(), Now, _cpu, cause, irq.Kind, irq.Detail, target);
         Publish(sent);
-        ReportRemoteIsolationBreak(target, irq, sent.Id);
-        SendIrq(target, irq with { Cause = sent.Id });
+        // The IPI goes first; the kernel's report (a signal kick) follows it on the same path, so it never overtakes it.
+        var latency = SendIrq(target, irq with { Cause = sent.Id });
+        ReportRemoteIsolationBreak(target, irq, sent.Id, latency + 1);
     }
 }

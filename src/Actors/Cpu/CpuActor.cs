@@ -62,6 +62,7 @@ internal sealed partial class CpuActor : SimCore.SimActor
     private long _lastCause;
     private TaskRef? _outgoing;
     private int _pendingMigration = -1;
+    private int _outgoingMm;
 
     public CpuActor(SimCore.Simulation sim, MachineTopology machine, int cpu)
         : base(sim)
@@ -233,7 +234,14 @@ internal sealed partial class CpuActor : SimCore.SimActor
         }
 
         AccountCurrent();
-        _saved.Push(new Saved(_act, _state, _actEnd == long.MaxValue ? long.MaxValue : Math.Max(0, _actEnd - Now), _then, _waitId));
+
+        // Chained from the end of another handler (a held interrupt taken as interrupts come back on): the frame of
+        // what was interrupted is already saved.
+        if (_act != Activity.Irq)
+        {
+            _saved.Push(new Saved(_act, _state, _actEnd == long.MaxValue ? long.MaxValue : Math.Max(0, _actEnd - Now), _then, _waitId));
+        }
+
         _then = null;
         _irqsOn = false;
         SetState(CpuState.Kernel);
@@ -504,15 +512,18 @@ internal sealed partial class CpuActor : SimCore.SimActor
     }
 
     /// <summary>Sends an interrupt to <paramref name="target"/> (itself: at once, as a self-IPI).</summary>
-    private void SendIrq(int target, Irq irq)
+    /// <returns>The latency it was sent with.</returns>
+    private long SendIrq(int target, Irq irq)
     {
         if (target == _cpu)
         {
             Send(Self, irq);
-            return;
+            return 0;
         }
 
-        SendAfter(IpiLatency(), _m.Cpus[target], irq);
+        var latency = IpiLatency();
+        SendAfter(latency, _m.Cpus[target], irq);
+        return latency;
     }
 
     private void SendIpiReply(int target, Ack ack)

@@ -58,9 +58,11 @@ public sealed class ViolationMonitor : IMachineMonitor
     /// <inheritdoc />
     public IEnumerable<MachineEvent> Observe(MachineEvent e, IEventHistory history)
     {
-        // A signal the user sent to the task interrupts it by request (R11): that is not a violation.
+        // A signal the user sent to the task (R11), or the kernel's own report of a break already counted, interrupts
+        // it as a notification: not a new violation.
         if (e is InterruptTaken { State: CpuState.UserIsolated, Current: { } task } t
-            && !t.Detail.StartsWith("reschedule IPI (signal", StringComparison.Ordinal))
+            && !t.Detail.StartsWith("reschedule IPI (signal", StringComparison.Ordinal)
+            && !t.Detail.StartsWith("reschedule IPI (isolation report", StringComparison.Ordinal))
         {
             yield return new ViolationDetected(history.NewId(), t.Time, t.Cpu, t.Id, task, t.Kind, t.Detail, history.ChainOf(t));
         }

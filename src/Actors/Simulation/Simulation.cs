@@ -164,9 +164,10 @@ public sealed class Simulation
     /// <summary>Called by <see cref="SimActor"/> when a handler threw: the run stops and the driver rethrows.</summary>
     internal void Fault(IActorRef actor, object message, Exception exception)
     {
+        // A replay that no longer fits the model is the user's answer, not a model bug: keep it as it is.
         Interlocked.CompareExchange(
             ref _fault,
-            new SimulationFaultedException($"{actor.Path.Name} failed on {message.GetType().Name} at {Now} ns: {exception.Message}", exception),
+            exception is ReplayDivergedException ? exception : new SimulationFaultedException($"{actor.Path.Name} failed on {message.GetType().Name} at {Now} ns: {exception.Message}", exception),
             null);
     }
 
