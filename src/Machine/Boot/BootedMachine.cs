@@ -44,6 +44,9 @@ public sealed class BootedMachine
         TaskIsolationDebug = taskIsolationDebug;
         UnknownParameters = unknownParameters;
         Log = log;
+        var housekeeping = Possible.AndNot(NohzFull);
+        HousekeepingMask = housekeeping.IsEmpty ? CpuMask.Single(nrCpus, BootCpu) : housekeeping;
+        SysfsFiles = ListSysfsFiles();
     }
 
     /// <summary>Number of CPUs (<c>nr_cpu_ids</c>); every mask has this many bits.</summary>
@@ -92,14 +95,7 @@ public sealed class BootedMachine
     /// The CPUs that do the housekeeping (timekeeping, unbound work, the vmstat shepherd): every CPU not in
     /// <see cref="NohzFull"/>, as 4.7's <c>housekeeping_mask</c>; the boot CPU if that left none.
     /// </summary>
-    public CpuMask HousekeepingMask
-    {
-        get
-        {
-            var housekeeping = Possible.AndNot(NohzFull);
-            return housekeeping.IsEmpty ? CpuMask.Single(NrCpus, BootCpu) : housekeeping;
-        }
-    }
+    public CpuMask HousekeepingMask { get; }
 
     /// <summary>The <c>task_isolation_debug</c> boot flag (MODEL.md §7).</summary>
     public bool TaskIsolationDebug { get; }
@@ -114,32 +110,7 @@ public sealed class BootedMachine
     /// The CPU files of <c>/sys/devices/system/cpu</c> that exist on this kernel, in the order possible, present,
     /// online, isolated, nohz_full (with NO_HZ_FULL), task_isolation (with TASK_ISOLATION).
     /// </summary>
-    public ImmutableArray<SysfsFile> SysfsFiles
-    {
-        get
-        {
-            var files = ImmutableArray.CreateBuilder<SysfsFile>();
-            files.Add(File("possible", Possible));
-            files.Add(File("present", Present));
-            files.Add(File("online", Online));
-            files.Add(File("isolated", Isolated));
-            if (Config.NoHzFull)
-            {
-                // as print_cpus_nohz_full(), which exists only under CONFIG_NO_HZ_FULL.
-                files.Add(File("nohz_full", NohzFull));
-            }
-
-            if (Config.TaskIsolation)
-            {
-                // as print_cpus_task_isolation() of the patch, only under CONFIG_TASK_ISOLATION.
-                files.Add(File("task_isolation", TaskIsolation));
-            }
-
-            return files.ToImmutable();
-
-            static SysfsFile File(string name, CpuMask mask) => new(name, mask.ToList() + "\n");
-        }
-    }
+    public ImmutableArray<SysfsFile> SysfsFiles { get; }
 
     /// <summary>
     /// Boots a machine: splits the command line, runs the boot-parameter handlers in command-line order, then the
@@ -171,4 +142,29 @@ public sealed class BootedMachine
     /// file does not exist on this kernel.</summary>
     public string? ReadSysfs(string name) =>
         SysfsFiles.FirstOrDefault(f => f.Name == name)?.Contents;
+
+    private ImmutableArray<SysfsFile> ListSysfsFiles()
+    {
+        var files = ImmutableArray.CreateBuilder<SysfsFile>();
+        files.Add(File("possible", Possible));
+        files.Add(File("present", Present));
+        files.Add(File("online", Online));
+        files.Add(File("isolated", Isolated));
+        if (Config.NoHzFull)
+        {
+            // as print_cpus_nohz_full(), which exists only under CONFIG_NO_HZ_FULL.
+            files.Add(File("nohz_full", NohzFull));
+        }
+
+        if (Config.TaskIsolation)
+        {
+            // as print_cpus_task_isolation() of the patch, only under CONFIG_TASK_ISOLATION.
+            files.Add(File("task_isolation", TaskIsolation));
+        }
+
+        return files.ToImmutable();
+
+        // as the sysfs show functions: scnprintf(buf, len, "%*pbl\n", ...).
+        static SysfsFile File(string name, CpuMask mask) => new(name, mask.ToList() + "\n");
+    }
 }

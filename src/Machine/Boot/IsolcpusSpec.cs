@@ -103,8 +103,8 @@ public sealed record IsolcpusSpec(IsolcpusFlags Flags, string List, ImmutableArr
 
     private static bool TryFlag(string value, ref int pos, string flag)
     {
-        // strncmp, so case-sensitive.
-        if (string.CompareOrdinal(value, pos, flag, 0, flag.Length) != 0 || pos + flag.Length > value.Length)
+        // strncmp(str, flag, strlen(flag)): case-sensitive, comma included.
+        if (!value.AsSpan(pos).StartsWith(flag, StringComparison.Ordinal))
         {
             return false;
         }
