@@ -89,7 +89,7 @@ internal sealed partial class CpuActor : SimCore.SimActor
 
     protected override void PreStart()
     {
-        _tick = Context.ActorOf(TickSourceActor.Props(Sim, _m, _cpu, Self), "tick");
+        _tick = Context.ActorOf(TickSourceActor.Props(Sim, _m, Self), "tick");
         _vmstat = Context.ActorOf(VmstatWorkerActor.Props(Sim, _m, _cpu, Self), "vmstat");
         _m.VmstatWorkers[_cpu] = _vmstat;
     }
@@ -228,7 +228,7 @@ internal sealed partial class CpuActor : SimCore.SimActor
 
         // The local interrupt path reports what reaches an isolated task in user mode (patch 05's irq-entry hook);
         // IPIs were already reported by their sender, racily, before they were sent.
-        if (_state == CpuState.UserIsolated && _curr is not null && IsLocalSource(irq.Kind))
+        if (_state == CpuState.UserIsolated && _curr is not null && Interruption.ReportedByReceiver(irq.Kind))
         {
             BreakIsolationLocally(irq, taken.Id);
         }
@@ -252,10 +252,6 @@ internal sealed partial class CpuActor : SimCore.SimActor
 
         Run(Activity.Irq, CpuState.Kernel, HandlerCost(irq), () => IrqExit(irq, taken.Id));
     }
-
-    private static bool IsLocalSource(InterruptKind kind) =>
-        kind is InterruptKind.Tick or InterruptKind.ResidualTick or InterruptKind.StaleTimer
-            or InterruptKind.DeviceIrq or InterruptKind.Nmi;
 
     private long HandlerCost(Irq irq)
     {

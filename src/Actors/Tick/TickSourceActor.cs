@@ -37,17 +37,16 @@ internal sealed class TickSourceActor : SimActor
     private bool _residual;
     private long _armedAt = long.MaxValue;
 
-    public TickSourceActor(Simulation.Simulation sim, MachineTopology machine, int cpu, IActorRef cpuRef)
+    public TickSourceActor(Simulation.Simulation sim, MachineTopology machine, IActorRef cpuRef)
         : base(sim)
     {
         _m = machine;
         _cpu = cpuRef;
         _oneshotStopped = machine.Arch.ClockeventHasOneshotStopped || machine.Switches.TileOneshotStoppedFix;
-        _ = cpu;
     }
 
-    public static Props Props(Simulation.Simulation sim, MachineTopology machine, int cpu, IActorRef cpuRef) =>
-        Akka.Actor.Props.Create(() => new TickSourceActor(sim, machine, cpu, cpuRef)).WithDispatcher(sim.Dispatcher);
+    public static Props Props(Simulation.Simulation sim, MachineTopology machine, IActorRef cpuRef) =>
+        Akka.Actor.Props.Create(() => new TickSourceActor(sim, machine, cpuRef)).WithDispatcher(sim.Dispatcher);
 
     protected override void OnReceive(object message)
     {

@@ -4,6 +4,8 @@ using TaskIsolation.Actors.Events;
 using TaskIsolation.Actors.Kernel;
 using TaskIsolation.Actors.Simulation;
 using TaskIsolation.Machine.Abi;
+using MmState = TaskIsolation.Machine.Mm.VmstatState;
+using VmstatRules = TaskIsolation.Machine.Mm.Vmstat;
 
 namespace TaskIsolation.Actors.Vmstat;
 
@@ -35,8 +37,7 @@ internal sealed class VmstatWorkerActor : SimActor
     private readonly MachineTopology _m;
     private readonly int _cpuId;
     private readonly IActorRef _cpu;
-    private bool _diffs;
-    private bool _pending;
+    private MmState _state;
 
     public VmstatWorkerActor(Simulation.Simulation sim, MachineTopology machine, int cpu, IActorRef cpuRef)
         : base(sim)
@@ -54,40 +55,28 @@ internal sealed class VmstatWorkerActor : SimActor
         switch (message)
         {
             case VmstatDirtied d:
-                _diffs = true;
-                if (!_pending)
-                {
-                    // The deferrable work is armed for vm.stat_interval from now.
-                    _pending = true;
-                    Send(_cpu, new VmstatState(d.Cause, false, Now + _m.StatIntervalNs));
-                }
-                else
-                {
-                    Send(_cpu, new VmstatState(d.Cause, false, NoChangeDue));
-                }
+                var (dirtied, arm) = VmstatRules.Dirtied(_state);
+                _state = dirtied;
 
+                // Armed now: the deferrable work is due one vm.stat_interval from now; otherwise the deadline stands.
+                Send(_cpu, new Cpu.VmstatState(d.Cause, false, arm ? Now + _m.StatIntervalNs : NoChangeDue));
                 break;
             case QuietVmstat q:
-                // cancel_delayed_work(); refresh_cpu_vm_stats(false): nothing pending, nothing left to fold.
-                _pending = false;
-                _diffs = false;
-                Send(_cpu, new VmstatState(q.Cause, true, long.MaxValue));
+                _state = VmstatRules.QuietSync();
+                Send(_cpu, new Cpu.VmstatState(q.Cause, true, long.MaxValue));
                 Send(_cpu, new Ack(q.Cause, q.RequestId));
                 break;
             case VmstatUpdateRan r:
-                // vmstat_update() re-queues itself while it found something to fold.
-                var had = _diffs;
-                _diffs = false;
-                _pending = had;
-                Send(_cpu, new VmstatState(r.Cause, !had, had ? Now + _m.StatIntervalNs : long.MaxValue));
+                _state = VmstatRules.UpdateRan(_state);
+                Send(_cpu, new Cpu.VmstatState(r.Cause, _state.Idle, _state.WorkPending ? Now + _m.StatIntervalNs : long.MaxValue));
                 break;
             case ShepherdCheck c:
-                if (_diffs && !_pending)
+                if (VmstatRules.ShepherdQueues(_state, _m.TaskIsolation.Test(_cpuId), _m.Switches.ShepherdSkipsIsolated))
                 {
-                    // vmstat_shepherd(): queue_delayed_work_on(cpu, ..., 0) — the work is queued now, and waking the
-                    // kworker on that CPU is a reschedule IPI from the shepherd's CPU.
-                    _pending = true;
-                    Send(_cpu, new VmstatState(c.Cause, false, long.MaxValue));
+                    // queue_delayed_work_on(cpu, ..., 0): the work is queued now, and waking the kworker on that CPU
+                    // is a reschedule IPI from the shepherd's CPU.
+                    _state = _state with { WorkPending = true };
+                    Send(_cpu, new Cpu.VmstatState(c.Cause, false, long.MaxValue));
                     var sent = new InterruptSent(Sim.NewEventId(), Now, c.ShepherdCpu, c.Cause, InterruptKind.VmstatWork, "reschedule IPI (vmstat_update work)", _cpuId);
                     _m.Events.Publish(sent);
                     var irq = new Irq(sent.Id, InterruptKind.VmstatWork, "reschedule IPI (vmstat_update work)", c.ShepherdCpu, new WorkPayload("vmstat_update", _m.Timings.VmstatWorkNs, -1, 0));
@@ -108,7 +97,7 @@ internal sealed class VmstatWorkerActor : SimActor
 /// <summary>
 /// The vmstat shepherd on a housekeeping CPU: every <c>vm.stat_interval</c> it looks at every CPU and queues the
 /// worker on those with diffs and no work pending (<c>vmstat_shepherd()</c>). With the mainline mitigation it skips
-/// task-isolation CPUs.
+/// task-isolation CPUs (each worker applies <c>Vmstat.ShepherdQueues</c>).
 /// </summary>
 internal sealed class VmstatShepherdActor : SimActor
 {
@@ -135,11 +124,6 @@ internal sealed class VmstatShepherdActor : SimActor
 
         for (var cpu = 0; cpu < _m.NrCpus; cpu++)
         {
-            if (_m.Switches.ShepherdSkipsIsolated && _m.TaskIsolation.Test(cpu))
-            {
-                continue;
-            }
-
             Send(_m.VmstatWorkers[cpu], new ShepherdCheck(r.Cause, _cpu));
         }
 

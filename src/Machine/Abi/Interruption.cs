@@ -138,6 +138,15 @@ public sealed record Interruption
     /// <summary>A page fault at <paramref name="address"/>.</summary>
     public static Interruption PageFault(ulong address) => new(InterruptKind.PageFault, address: address);
 
+    /// <summary>
+    /// Whether the receiving CPU's own interrupt entry reports this kind to an isolated task (patch 05's irq-entry hook):
+    /// local timers, device interrupts and NMIs have no sender to do it. IPIs, irq_work and queued work are reported by
+    /// the CPU that sends them, before sending (<c>task_isolation_debug()</c> in the IPI paths).
+    /// </summary>
+    public static bool ReportedByReceiver(InterruptKind kind) =>
+        kind is InterruptKind.Tick or InterruptKind.ResidualTick or InterruptKind.StaleTimer
+            or InterruptKind.DeviceIrq or InterruptKind.Nmi;
+
     /// <summary>The reason string.</summary>
     public override string ToString() => Reason;
 }
