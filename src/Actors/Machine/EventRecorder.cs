@@ -18,6 +18,7 @@ public sealed class EventRecorder : IEventSink, IEventHistory
     private readonly List<IMachineMonitor> _monitors;
     private readonly EventStream? _stream;
     private readonly Func<long> _newId;
+    private int _findings;
 
     /// <summary>A recorder that runs <paramref name="monitors"/> and publishes to <paramref name="stream"/> (if any).</summary>
     public EventRecorder(IEnumerable<IMachineMonitor> monitors, EventStream? stream, Func<long> newId)
@@ -39,6 +40,12 @@ public sealed class EventRecorder : IEventSink, IEventHistory
         }
     }
 
+    /// <summary>
+    /// How many findings (events raised by the monitors) have been recorded: a cheap check for a run's stop condition,
+    /// which exploration evaluates between deliveries.
+    /// </summary>
+    public int FindingCount => Volatile.Read(ref _findings);
+
     /// <inheritdoc />
     public void Publish(MachineEvent e)
     {
@@ -50,6 +57,7 @@ public sealed class EventRecorder : IEventSink, IEventHistory
             {
                 foreach (var f in m.Observe(e, this))
                 {
+                    _findings++;
                     Append(f);
                     published.Add(f);
                 }
@@ -75,6 +83,7 @@ public sealed class EventRecorder : IEventSink, IEventHistory
             {
                 foreach (var f in m.Finish(nowNs, this))
                 {
+                    _findings++;
                     Append(f);
                     published.Add(f);
                 }

@@ -167,6 +167,20 @@ public sealed class SimulatedMachine
         return outcome;
     }
 
+    /// <summary>
+    /// Stops every actor of this machine (its root and so all children), so an actor system that hosts many short runs
+    /// one after the other (exploration) keeps flat memory. The recorded events stay readable; the machine cannot run
+    /// again.
+    /// </summary>
+    public void Shutdown()
+    {
+        if (!_root.IsNobody())
+        {
+            _system.Stop(_root);
+            _root = ActorRefs.Nobody;
+        }
+    }
+
     /// <summary>Creates a model actor under the root and waits for it: setup happens before the clock runs.</summary>
     private IActorRef Create(Props props, string name) =>
         _root.Ask<IActorRef>(new CreateModelActor(props, name), TimeSpan.FromSeconds(30)).GetAwaiter().GetResult();
