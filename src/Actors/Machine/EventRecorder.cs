@@ -18,14 +18,19 @@ public sealed class EventRecorder : IEventSink, IEventHistory
     private readonly List<IMachineMonitor> _monitors;
     private readonly EventStream? _stream;
     private readonly Func<long> _newId;
+    private readonly Action<MachineEvent>? _observer;
     private int _findings;
 
-    /// <summary>A recorder that runs <paramref name="monitors"/> and publishes to <paramref name="stream"/> (if any).</summary>
-    public EventRecorder(IEnumerable<IMachineMonitor> monitors, EventStream? stream, Func<long> newId)
+    /// <summary>
+    /// A recorder that runs <paramref name="monitors"/>, publishes to <paramref name="stream"/> (if any), and shows every
+    /// recorded event and finding to <paramref name="observer"/> (if any), in order.
+    /// </summary>
+    public EventRecorder(IEnumerable<IMachineMonitor> monitors, EventStream? stream, Func<long> newId, Action<MachineEvent>? observer = null)
     {
         _monitors = [.. monitors];
         _stream = stream;
         _newId = newId;
+        _observer = observer;
     }
 
     /// <summary>Every event so far, in publication order.</summary>
@@ -132,5 +137,6 @@ public sealed class EventRecorder : IEventSink, IEventHistory
     {
         _events.Add(e);
         _byId[e.Id] = e;
+        _observer?.Invoke(e);
     }
 }

@@ -38,6 +38,12 @@ public sealed record MachineOptions
 
     /// <summary>Liveness bound for a task returning to user space.</summary>
     public long LivenessBoundNs { get; init; } = 100_000_000;
+
+    /// <summary>
+    /// Sees every event and every finding as it is recorded, in order (a soak's noise ledger, say): what it counts is
+    /// exactly what the run recorded. Called under the recorder's lock: it must be quick and must not publish.
+    /// </summary>
+    public Action<MachineEvent>? Observer { get; init; }
 }
 
 /// <summary>A task to start at boot: name, CPUs it may use, and its program.</summary>
@@ -73,7 +79,7 @@ public sealed class SimulatedMachine
         _prefix = $"m{Interlocked.Increment(ref s_machines)}";
         Simulation = new SimCore(options.Mode, options.Strategy, options.Seed);
         Memory = new KernelMemory(booted.NrCpus);
-        Recorder = new EventRecorder([new ViolationMonitor(), new LivenessMonitor(options.LivenessBoundNs)], system.EventStream, Simulation.NewEventId);
+        Recorder = new EventRecorder([new ViolationMonitor(), new LivenessMonitor(options.LivenessBoundNs)], system.EventStream, Simulation.NewEventId, options.Observer);
         _m = new MachineTopology(booted.NrCpus)
         {
             NrCpus = booted.NrCpus,

@@ -1,0 +1,29 @@
+using System.Collections.Immutable;
+using TaskIsolation.Actors.Events;
+
+namespace TaskIsolation.Actors.Soak;
+
+/// <summary>The ledger's state at one instant of simulated time: what a snapshot is written from.</summary>
+/// <param name="NowNs">Simulated time.</param>
+/// <param name="Events">Events seen (findings included).</param>
+/// <param name="EventsByType">Events seen per event type, by type name.</param>
+/// <param name="Cpus">Each CPU's noise account.</param>
+/// <param name="Recent">The last events (the ring), oldest first.</param>
+/// <param name="RecentAdded">Events that ever passed through the ring (equals <paramref name="Events"/>).</param>
+/// <param name="Violations">Violations kept in full, in order found.</param>
+/// <param name="ViolationCount">Violations found (kept or not).</param>
+/// <param name="Liveness">Liveness failures kept in full.</param>
+/// <param name="LivenessCount">Liveness failures found.</param>
+/// <param name="Series">Noise over time.</param>
+public sealed record SoakCapture(
+    long NowNs,
+    long Events,
+    ImmutableArray<KeyValuePair<string, long>> EventsByType,
+    ImmutableArray<CpuNoise> Cpus,
+    ImmutableArray<MachineEvent> Recent,
+    long RecentAdded,
+    ImmutableArray<KeptFinding> Violations,
+    long ViolationCount,
+    ImmutableArray<KeptFinding> Liveness,
+    long LivenessCount,
+    ImmutableArray<SeriesPoint> Series);

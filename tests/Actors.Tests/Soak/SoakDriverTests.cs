@@ -1,0 +1,129 @@
+using System.Text.Json;
+using Akka.TestKit.Xunit2;
+using TaskIsolation.Actors.Events;
+using TaskIsolation.Actors.Machine;
+using TaskIsolation.Actors.Simulation;
+using TaskIsolation.Actors.Soak;
+using TaskIsolation.Actors.Task;
+using TaskIsolation.Machine.Abi;
+using static TaskIsolation.Actors.Tests.Machines;
+
+namespace TaskIsolation.Actors.Tests.Soak;
+
+/// <summary>
+/// The soak driver on a small machine: a housekeeping task making noise on CPU 0 and a polling task isolated on CPU 3
+/// without a signal, so the 4.7 residual tick breaks its isolation once a second and the run goes on.
+/// </summary>
+public sealed class SoakDriverTests : TestKit, IDisposable
+{
+    private const ulong NoSig = 1 | 2;
+    private readonly string _out = Path.Combine(Path.GetTempPath(), $"soak-test-{Guid.NewGuid():N}");
+
+    public SoakDriverTests()
+        : base(SimulationConfig.Hocon)
+    {
+    }
+
+    [Fact]
+    public void A_controlled_soak_writes_snapshots_that_add_up_to_the_events_of_the_run()
+    {
+        var settings = new SoakSettings { ForNs = 120_000_000_000, SnapshotEveryNs = 30_000_000_000, ViolationsKept = 10, RecentEvents = 500 };
+        var (m, ledger) = Soaked(settings);
+        List<SoakSnapshot> seen = [];
+        var result = SoakDriver.Run(m, ledger, settings, new Both(new SnapshotWriter(_out), seen));
+
+        Assert.Equal(SoakEnd.Completed, result.End);
+        Assert.Equal(120_000_000_000, m.Now);
+        Assert.Equal([30_000_000_000, 60_000_000_000, 90_000_000_000, 120_000_000_000], seen.Select(s => s.Capture.NowNs));
+        Assert.Equal([false, false, false, true], seen.Select(s => s.Final));
+
+        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(_out, "snapshot.json")));
+        var root = json.RootElement;
+        var events = m.Recorder.Events;
+        Assert.Equal(4, root.GetProperty("sequence").GetInt32());
+        Assert.True(root.GetProperty("final").GetBoolean());
+        Assert.Equal(events.Count, root.GetProperty("events").GetInt64());
+        foreach (var cpu in root.GetProperty("cpus").EnumerateArray())
+        {
+            var c = cpu.GetProperty("cpu").GetInt32();
+            var taken = events.OfType<InterruptTaken>().Where(t => t.Cpu == c && t.Kind != InterruptKind.PageFault).ToList();
+            Assert.Equal(taken.Count(t => t.Kind != InterruptKind.Nmi), cpu.GetProperty("irq").GetInt64());
+            Assert.Equal(taken.Count(t => t.Kind == InterruptKind.Nmi), cpu.GetProperty("nmi").GetInt64());
+            Assert.Equal(events.OfType<WorkExecuted>().Count(w => w.Cpu == c), cpu.GetProperty("thread").GetInt64());
+
+            var h = cpu.GetProperty("histogram");
+            var noises = cpu.GetProperty("irq").GetInt64() + cpu.GetProperty("nmi").GetInt64() + cpu.GetProperty("thread").GetInt64();
+            Assert.Equal(noises, h.GetProperty("count").GetInt64());
+            Assert.Equal(noises, h.GetProperty("buckets").EnumerateObject().Sum(b => b.Value.GetInt64()) + h.GetProperty("over").GetInt64());
+            Assert.Equal(cpu.GetProperty("noiseNs").GetInt64(), h.GetProperty("sumNs").GetInt64());
+            Assert.Equal(cpu.GetProperty("noiseNs").GetInt64(), root.GetProperty("series").EnumerateArray().Sum(p => p.GetProperty("noiseNs")[c].GetInt64()));
+        }
+
+        // The residual tick breaks isolation once a second: 119 violations in two minutes, the first ten in full.
+        var violations = root.GetProperty("violations");
+        Assert.Equal(m.Violations.Count, violations.GetProperty("count").GetInt64());
+        Assert.True(m.Violations.Count > 100, $"{m.Violations.Count} violations");
+        Assert.Equal(10, violations.GetProperty("kept").GetArrayLength());
+        Assert.Equal(m.Violations[0].ChainText, string.Join(" → ", violations.GetProperty("kept")[0].GetProperty("chain").EnumerateArray().Select(l => l.GetProperty("what").GetString())));
+
+        var recent = File.ReadAllLines(Path.Combine(_out, "recent-events.txt")).Where(l => !l.StartsWith('#')).ToList();
+        Assert.Equal(events.TakeLast(500).Select(e => e.ToTraceLine()), recent);
+        Assert.Contains("Operating System Noise", File.ReadAllText(Path.Combine(_out, "noise.txt")), StringComparison.Ordinal);
+        Assert.StartsWith("soak ended: the simulated duration was reached", File.ReadAllText(Path.Combine(_out, "summary.txt")), StringComparison.Ordinal);
+        Assert.Empty(Directory.GetFiles(_out, "*.tmp"));
+    }
+
+    [Fact]
+    public void A_stop_request_mid_run_finishes_the_slice_and_leaves_a_complete_final_snapshot()
+    {
+        var settings = new SoakSettings { ForNs = 3_600_000_000_000, SnapshotEveryNs = 5_000_000_000, SliceNs = 500_000_000 };
+        var (m, ledger) = Soaked(settings);
+        using var stop = new CancellationTokenSource();
+        var result = SoakDriver.Run(m, ledger, settings, new SnapshotWriter(_out), s =>
+        {
+            if (s.NowNs >= 7_200_000_000)
+            {
+                stop.Cancel();
+            }
+        }, stop.Token);
+
+        Assert.Equal(SoakEnd.StopRequested, result.End);
+        Assert.Equal(7_500_000_000, m.Now);
+        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(_out, "snapshot.json")));
+        Assert.True(json.RootElement.GetProperty("final").GetBoolean());
+        Assert.Equal("StopRequested", json.RootElement.GetProperty("end").GetString());
+        Assert.Equal(7_500_000_000, json.RootElement.GetProperty("simulatedNs").GetInt64());
+        Assert.Equal(2, json.RootElement.GetProperty("sequence").GetInt32());
+        Assert.Contains("stopped on request", File.ReadAllText(Path.Combine(_out, "summary.txt")), StringComparison.Ordinal);
+        Assert.Contains("at 7.500000 s simulated", File.ReadAllText(Path.Combine(_out, "hist.txt")), StringComparison.Ordinal);
+    }
+
+    public new void Dispose()
+    {
+        if (Directory.Exists(_out))
+        {
+            Directory.Delete(_out, recursive: true);
+        }
+
+        base.Dispose();
+    }
+
+    private (SimulatedMachine Machine, SoakLedger Ledger) Soaked(SoakSettings settings)
+    {
+        var ledger = new SoakLedger(settings);
+        var m = Boot(Sys, ledger.Observe(Controlled(3)));
+        ledger.Attach(m);
+        m.Start(new TaskSpec("hk", OnCpu(0), Program(new Loop(-1, [new Compute(9_000_000), new Syscall("write"), new Mmap(4096)]))));
+        m.Start(new TaskSpec("dpdk", OnCpu(3), Program(new Prctl(48, NoSig), new Loop(-1, [new Compute(1_000_000_000)]))));
+        return (m, ledger);
+    }
+
+    private sealed class Both(ISoakOutput files, List<SoakSnapshot> seen) : ISoakOutput
+    {
+        public void Write(SoakSnapshot snapshot)
+        {
+            files.Write(snapshot);
+            seen.Add(snapshot);
+        }
+    }
+}
