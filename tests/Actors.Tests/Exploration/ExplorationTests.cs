@@ -1,0 +1,180 @@
+using Akka.TestKit.Xunit2;
+using TaskIsolation.Actors.Events;
+using TaskIsolation.Actors.Exploration;
+using TaskIsolation.Actors.Simulation;
+using TaskIsolation.Machine.Abi;
+using ArchKind = TaskIsolation.Machine.Arch.Arch;
+
+namespace TaskIsolation.Actors.Tests.Exploration;
+
+/// <summary>Exploration end to end on §9 R9 (a sibling munmap racing the isolated task's user-mode windows).</summary>
+public sealed class ExplorationTests : TestKit
+{
+    private const string TlbSignature = "violation CallFunctionIpi: sibling: munmap → send CallFunctionIpi → take CallFunctionIpi in UserIsolated";
+
+    public ExplorationTests()
+        : base(SimulationConfig.Hocon)
+    {
+    }
+
+    private static CampaignOptions Options(StrategyKind strategy = StrategyKind.Portfolio, long iterations = 300, UntilMode until = UntilMode.First, int workers = 1) =>
+        new() { Strategy = strategy, Iterations = iterations, Seed = 7, Until = until, Workers = workers, MaxSteps = 50_000 };
+
+    private Reproducer FindTlbRace()
+    {
+        var target = new TlbRaceTarget();
+        var plan = Explorer.Plan(Sys, target, Options());
+        var result = Explorer.RunBatch(Sys, target, plan, 0, 300);
+        return Assert.Single(result.Findings).Reproducer;
+    }
+
+    [Fact]
+    public void A_campaign_finds_the_TLB_shootdown_race_and_groups_it_under_one_signature()
+    {
+        var report = Explorer.Run(new TlbRaceTarget(), Options(until: UntilMode.All, iterations: 200, workers: 2));
+
+        var group = Assert.Single(report.Result.Findings);
+        Assert.Equal(TlbSignature, group.Signature);
+        Assert.InRange(group.Count, 2, 100);
+        Assert.Equal(200, report.Result.Schedules);
+        Assert.Equal(3, group.Reproducer.Finding.Cpu);
+        Assert.StartsWith("task sibling/", group.Reproducer.Finding.Root, StringComparison.Ordinal);
+
+        // Coverage names the corner the bug lives in, and the safe one next to it.
+        Assert.True(report.Result.Coverage[CpuState.UserIsolated, InterruptKind.CallFunctionIpi] > 0);
+        Assert.True(report.Result.Coverage[CpuState.Kernel, InterruptKind.CallFunctionIpi] > 0);
+    }
+
+    [Fact]
+    public void Until_first_stops_at_the_lowest_failing_schedule_whatever_the_workers()
+    {
+        var one = Explorer.Run(new TlbRaceTarget(), Options(workers: 1));
+        var two = Explorer.Run(new TlbRaceTarget(), Options(workers: 2) with { BatchSize = 3 });
+
+        Assert.Equal(one.Result.Canonical(), two.Result.Canonical());
+        Assert.Equal(one.Result.FirstFinding + 1, one.Result.Schedules);
+        Assert.Equal(1, one.Result.FailingSchedules);
+    }
+
+    [Fact]
+    public void Batch_results_merge_to_the_single_run_result_in_any_order()
+    {
+        var target = new TlbRaceTarget();
+        var plan = Explorer.Plan(Sys, target, Options(until: UntilMode.All));
+        var whole = Explorer.RunBatch(Sys, target, plan, 0, 60);
+        var parts = new[] { (40, 60), (0, 13), (13, 40) }.Select(r => Explorer.RunBatch(Sys, target, plan, r.Item1, r.Item2)).ToList();
+
+        Assert.Equal(whole.Canonical(), CampaignResult.Merge(parts).Canonical());
+        Assert.Equal(whole.Canonical(), CampaignResult.Merge(Enumerable.Reverse(parts)).Canonical());
+        Assert.Equal([(0L, 60L)], CampaignResult.Merge(parts).Ranges);
+        Assert.Throws<InvalidOperationException>(() => CampaignResult.Merge([.. parts, parts[1]]));
+    }
+
+    [Fact]
+    public void The_reproducer_replays_to_the_same_finding_and_survives_JSON()
+    {
+        var reproducer = Reproducer.Parse(FindTlbRace().ToJson());
+
+        var report = Replayer.Replay(Sys, reproducer, TlbRaceTarget.Load);
+
+        Assert.Equal(ReplayStatus.Reproduced, report.Status);
+        Assert.Equal(reproducer.Finding, report.Run!.Finding);
+        Assert.Equal(reproducer.ToJson(), Reproducer.Parse(reproducer.ToJson()).ToJson());
+    }
+
+    [Fact]
+    public void Check_mode_replays_twice_with_byte_identical_traces()
+    {
+        var report = Replayer.Check(Sys, FindTlbRace(), TlbRaceTarget.Load);
+
+        Assert.Equal(ReplayStatus.Reproduced, report.Status);
+        Assert.Contains("byte-identical", report.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_reproducer_whose_scenario_was_edited_reports_the_divergence_not_a_wrong_answer()
+    {
+        var reproducer = FindTlbRace();
+        var edited = reproducer with { Target = reproducer.Target with { Text = reproducer.Target.Text.Replace("munmaps=2", "munmaps=3", StringComparison.Ordinal).Replace("user_ns=150", "user_ns=700", StringComparison.Ordinal) } };
+
+        var report = Replayer.Replay(Sys, edited, TlbRaceTarget.Load);
+
+        Assert.NotEqual(ReplayStatus.Reproduced, report.Status);
+        Assert.False(report.HashMatches);
+        Assert.Contains("the target text was edited", report.Message, StringComparison.Ordinal);
+        if (report.Status == ReplayStatus.Diverged)
+        {
+            Assert.Contains($"replay diverged at decision {report.Divergence!.Index}", report.Message, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public void Decisions_that_no_longer_apply_name_the_first_divergent_one()
+    {
+        var reproducer = FindTlbRace();
+        var decisions = reproducer.DecisionList.ToList();
+        var at = decisions.FindIndex(d => d.Kind == DecisionKind.Choice);
+        decisions[at] = decisions[at] with { Of = decisions[at].Of + 1 };
+
+        var report = Replayer.Replay(Sys, reproducer with { Decisions = StrategyFactory.Format(decisions) }, TlbRaceTarget.Load);
+
+        Assert.Equal(ReplayStatus.Diverged, report.Status);
+        Assert.Equal(at, report.Divergence!.Index);
+        Assert.Contains($"replay diverged at decision {at}", report.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Minimization_yields_no_larger_a_reproducer_that_still_fails_the_same_way()
+    {
+        var original = FindTlbRace();
+
+        var min = Minimizer.Minimize(Sys, original, TlbRaceTarget.Load, maxRuns: 600);
+
+        Assert.True(min.Deviations <= min.OriginalDeviations, $"{min.Deviations} > {min.OriginalDeviations}");
+        var before = TlbRaceTarget.Parse(original.Target.Text);
+        var after = (TlbRaceTarget)min.Target;
+        Assert.True(after.Munmaps <= before.Munmaps && after.Iterations <= before.Iterations && after.DurationNs <= before.DurationNs);
+        Assert.Equal(original.Finding.Signature, min.Reproducer.Finding.Signature);
+        Assert.Equal(ReplayStatus.Reproduced, Replayer.Replay(Sys, Reproducer.Parse(min.Reproducer.ToJson()), TlbRaceTarget.Load).Status);
+    }
+
+    [Theory]
+    [InlineData(StrategyKind.Random)]
+    [InlineData(StrategyKind.Pct)]
+    [InlineData(StrategyKind.Portfolio)]
+    public void On_arm64_the_same_campaign_finds_nothing_yet_reaches_the_isolated_user_state(StrategyKind strategy)
+    {
+        var target = new TlbRaceTarget { Arch = ArchKind.Arm64 };
+        var plan = Explorer.Plan(Sys, target, Options(strategy, until: UntilMode.All));
+
+        var result = Explorer.RunBatch(Sys, target, plan, 0, 150);
+
+        Assert.Empty(result.Findings);
+        Assert.Equal(150, result.Schedules);
+        Assert.True(result.Coverage.Reached > 0);
+    }
+
+    [Fact]
+    public void Each_strategy_alone_finds_the_race()
+    {
+        foreach (var strategy in new[] { StrategyKind.Random, StrategyKind.Pct })
+        {
+            var target = new TlbRaceTarget();
+            var plan = Explorer.Plan(Sys, target, Options(strategy));
+            var result = Explorer.RunBatch(Sys, target, plan, 0, 300);
+            Assert.Equal(TlbSignature, Assert.Single(result.Findings).Signature);
+            Assert.Equal(StrategyNames.Of(strategy), result.Findings.Single().Reproducer.Run.Strategy);
+        }
+    }
+
+    [Fact]
+    public void Machines_are_torn_down_after_each_schedule()
+    {
+        var target = new TlbRaceTarget();
+        var run = ScheduleRunner.Run(Sys, target, new RandomStrategy(1), 50_000);
+
+        var root = Sys.ActorSelection($"/user/*").ResolveOne(TimeSpan.FromSeconds(1));
+        Assert.ThrowsAny<Exception>(() => root.GetAwaiter().GetResult());
+        Assert.NotEmpty(run.Machine.Recorder.Events);
+    }
+}
