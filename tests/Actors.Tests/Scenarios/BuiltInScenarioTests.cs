@@ -1,0 +1,65 @@
+using Akka.TestKit.Xunit2;
+using TaskIsolation.Actors.Events;
+using TaskIsolation.Actors.Scenarios;
+using TaskIsolation.Actors.Simulation;
+using Xunit.Abstractions;
+
+namespace TaskIsolation.Actors.Tests.Scenarios;
+
+/// <summary>Every built-in scenario loads, round-trips, and runs with its expectations holding.</summary>
+public sealed class BuiltInScenarioTests : TestKit
+{
+    private readonly ITestOutputHelper _output;
+
+    public BuiltInScenarioTests(ITestOutputHelper output)
+        : base(SimulationConfig.Hocon, output: output)
+    {
+        _output = output;
+    }
+
+    public static TheoryData<string> Names => [.. BuiltInScenarios.All.Select(s => s.Name)];
+
+    [Fact]
+    public void The_default_is_listed_first_with_a_summary()
+    {
+        Assert.Equal(BuiltInScenarios.DefaultName, BuiltInScenarios.All[0].Name);
+        Assert.All(BuiltInScenarios.All, s => Assert.False(string.IsNullOrWhiteSpace(s.Summary)));
+        Assert.DoesNotContain(BuiltInScenarios.All, s => s.Summary.StartsWith("(invalid", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [MemberData(nameof(Names))]
+    public void Runs_with_every_expectation_holding_in_controlled_mode(string name)
+    {
+        var run = ScenarioRunner.Run(Sys, BuiltInScenarios.Load(name), new RunSettings { Mode = ExecutionMode.Controlled, Seed = 1 });
+
+        foreach (var e in run.Expectations)
+        {
+            _output.WriteLine($"{(e.Held ? "held" : "FAILED")}: {e.Text} — {e.Detail}");
+        }
+
+        Assert.NotEmpty(run.Expectations);
+        Assert.True(run.AllHeld, string.Join("\n", run.Expectations.Where(e => !e.Held).Select(e => $"{e.Text}: {e.Detail}")));
+    }
+
+    [Fact]
+    public void The_default_holds_in_concurrent_mode_too()
+    {
+        var run = ScenarioRunner.Run(Sys, BuiltInScenarios.Load(BuiltInScenarios.DefaultName), new RunSettings { Mode = ExecutionMode.Concurrent, Seed = 3 });
+
+        Assert.True(run.AllHeld, string.Join("\n", run.Expectations.Where(e => !e.Held).Select(e => $"{e.Text}: {e.Detail}")));
+        Assert.Equal(10_000_000_000, run.SimulatedNs);
+    }
+
+    [Fact]
+    public void The_default_isolates_the_poller_on_cpu_3_and_keeps_cpu_0_busy()
+    {
+        var run = ScenarioRunner.Run(Sys, BuiltInScenarios.Load(BuiltInScenarios.DefaultName));
+        var events = run.Machine.Recorder.Events;
+
+        Assert.Contains(events.OfType<ReturnedToUser>(), r => r.Task.Comm == "dpdk" && r.Isolated && r.Cpu == 3);
+        Assert.Contains(events.OfType<OperationStarted>(), o => o.Cpu == 0 && o.Operation == "munmap");
+        Assert.Contains(events.OfType<InterruptTaken>(), i => i.Cpu == 0);
+        Assert.DoesNotContain(events.OfType<TaskExited>(), x => x.Task.Comm == "dpdk");
+    }
+}
