@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using TaskIsolation.Actors.Reports;
 
 namespace TaskIsolation.Actors.Soak;
 

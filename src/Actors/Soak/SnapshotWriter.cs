@@ -1,8 +1,11 @@
+using TaskIsolation.Actors.Reports;
+
 namespace TaskIsolation.Actors.Soak;
 
 /// <summary>
 /// Writes each snapshot into one directory under fixed names, every file atomically, so whatever is there is
-/// complete: <c>noise.txt</c> (rtla osnoise top), <c>hist.txt</c> (rtla osnoise hist), <c>violations.txt</c>,
+/// complete: <c>noise.txt</c> (rtla osnoise top), <c>noise.json</c> (the run report of docs/reports.md, lists capped),
+/// <c>hist.txt</c> (rtla osnoise hist), <c>violations.txt</c>,
 /// <c>recent-events.txt</c>, <c>snapshot.json</c> (all of it for programs) and, with the final snapshot,
 /// <c>summary.txt</c>. <c>snapshot.json</c> is written last: when its sequence number changes, the others are already
 /// that snapshot's.
@@ -10,7 +13,7 @@ namespace TaskIsolation.Actors.Soak;
 public sealed class SnapshotWriter : ISoakOutput
 {
     /// <summary>The file names, in the order they are written.</summary>
-    public static readonly IReadOnlyList<string> Files = ["noise.txt", "hist.txt", "violations.txt", "recent-events.txt", "snapshot.json"];
+    public static readonly IReadOnlyList<string> Files = ["noise.txt", "noise.json", "hist.txt", "violations.txt", "recent-events.txt", "snapshot.json"];
 
     /// <summary>Written with the final snapshot only.</summary>
     public const string SummaryFile = "summary.txt";
@@ -37,6 +40,11 @@ public sealed class SnapshotWriter : ISoakOutput
     {
         ArgumentNullException.ThrowIfNull(snapshot);
         AtomicFile.WriteAllText(Path.Combine(_dir, "noise.txt"), SoakFormats.NoiseTable(snapshot));
+        if (snapshot.Capture.Report is { } report)
+        {
+            AtomicFile.WriteAllText(Path.Combine(_dir, "noise.json"), RunReportJson.Serialize(report) + "\n");
+        }
+
         AtomicFile.WriteAllText(Path.Combine(_dir, "hist.txt"), SoakFormats.Histogram(snapshot));
         AtomicFile.WriteAllText(Path.Combine(_dir, "violations.txt"), SoakFormats.Violations(snapshot));
         AtomicFile.WriteAllText(Path.Combine(_dir, "recent-events.txt"), SoakFormats.Recent(snapshot));

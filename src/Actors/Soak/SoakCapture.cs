@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using TaskIsolation.Actors.Events;
+using TaskIsolation.Actors.Reports;
 
 namespace TaskIsolation.Actors.Soak;
 
@@ -7,7 +8,9 @@ namespace TaskIsolation.Actors.Soak;
 /// <param name="NowNs">Simulated time.</param>
 /// <param name="Events">Events seen (findings included).</param>
 /// <param name="EventsByType">Events seen per event type, by type name.</param>
-/// <param name="Cpus">Each CPU's noise account.</param>
+/// <param name="Cpus">Each CPU's noise figures (rtla osnoise top).</param>
+/// <param name="Histograms">Each CPU's single-noise histogram (rtla osnoise hist), copied.</param>
+/// <param name="Report">The run report as of now (its lists capped), or null before the ledger was attached.</param>
 /// <param name="Recent">The last events (the ring), oldest first.</param>
 /// <param name="RecentAdded">Events that ever passed through the ring (equals <paramref name="Events"/>).</param>
 /// <param name="Violations">Violations kept in full, in order found.</param>
@@ -20,6 +23,8 @@ public sealed record SoakCapture(
     long Events,
     ImmutableArray<KeyValuePair<string, long>> EventsByType,
     ImmutableArray<CpuNoise> Cpus,
+    ImmutableArray<NoiseHistogram> Histograms,
+    RunReport? Report,
     ImmutableArray<MachineEvent> Recent,
     long RecentAdded,
     ImmutableArray<KeptFinding> Violations,

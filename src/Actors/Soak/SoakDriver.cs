@@ -27,7 +27,7 @@ public enum SoakEnd
 /// <param name="Events">Events so far.</param>
 /// <param name="Violations">Violations so far.</param>
 /// <param name="LivenessFailures">Liveness failures so far.</param>
-/// <param name="NoisePercent">Noise so far per CPU, as a percentage of simulated time.</param>
+/// <param name="NoisePercent">Noise so far per CPU, as a percentage of its runtime (100 - % CPU Aval).</param>
 /// <param name="Snapshots">Snapshots written so far.</param>
 public sealed record SoakStatus(long NowNs, long ForNs, TimeSpan Wall, long Events, long Violations, long LivenessFailures, IReadOnlyList<double> NoisePercent, int Snapshots)
 {
@@ -55,6 +55,11 @@ public interface ISoakOutput
     void Write(SoakSnapshot snapshot);
 }
 
+/// <summary>A task to start once simulated time reaches <paramref name="AtNs"/> (a scenario task with a start time).</summary>
+/// <param name="AtNs">Simulated time to start it at.</param>
+/// <param name="Task">The task.</param>
+public sealed record TimedStart(long AtNs, TaskSpec Task);
+
 /// <summary>How a soak ended and its last snapshot.</summary>
 /// <param name="End">Why it ended.</param>
 /// <param name="Last">The final snapshot.</param>
@@ -77,6 +82,7 @@ public static class SoakDriver
     /// <param name="progress">Told after every slice (null: nobody).</param>
     /// <param name="stop">A stop request: the current slice finishes, then the final snapshot is written.</param>
     /// <param name="wallClock">The wall clock for the limit and rates (the system's when null); never seen by the model.</param>
+    /// <param name="starts">Tasks to start at later instants (in time order); slices end at each start time.</param>
     public static SoakResult Run(
         SimulatedMachine machine,
         SoakLedger ledger,
@@ -84,7 +90,8 @@ public static class SoakDriver
         ISoakOutput output,
         Action<SoakStatus>? progress = null,
         CancellationToken stop = default,
-        TimeProvider? wallClock = null)
+        TimeProvider? wallClock = null,
+        IEnumerable<TimedStart>? starts = null)
     {
         ArgumentNullException.ThrowIfNull(machine);
         ArgumentNullException.ThrowIfNull(ledger);
@@ -97,6 +104,7 @@ public static class SoakDriver
         var endNs = origin + settings.ForNs;
         var nextSnapshot = origin + settings.SnapshotEveryNs;
         var sequence = 0;
+        var pending = new Queue<TimedStart>((starts ?? []).OrderBy(t => t.AtNs));
 
         SoakStatus Status() => new(
             machine.Now - origin,
@@ -111,7 +119,7 @@ public static class SoakDriver
         SoakSnapshot Snapshot(bool final, SoakEnd? end)
         {
             sequence++;
-            var snapshot = new SoakSnapshot(sequence, final, end, Status(), ledger.Capture(machine.Now), machine.Simulation.Deliveries, machine.Simulation.Decisions.Count);
+            var snapshot = new SoakSnapshot(sequence, final, end, Status(), ledger.Capture(machine.Now, clock.GetElapsedTime(started)), machine.Simulation.Deliveries, machine.Simulation.Decisions.Count);
             output.Write(snapshot);
             return snapshot;
         }
@@ -137,7 +145,17 @@ public static class SoakDriver
                 break;
             }
 
+            while (pending.Count > 0 && pending.Peek().AtNs <= machine.Now)
+            {
+                machine.Start(pending.Dequeue().Task);
+            }
+
             var until = Math.Min(Math.Min(endNs, machine.Now + settings.SliceNs), nextSnapshot);
+            if (pending.Count > 0)
+            {
+                until = Math.Min(until, pending.Peek().AtNs);
+            }
+
             var outcome = machine.RunUntil(until);
             Debug.Assert(outcome != RunOutcome.Stopped, "no stop condition was given");
             if (machine.Now >= nextSnapshot && machine.Now < endNs)
@@ -147,7 +165,7 @@ public static class SoakDriver
             }
 
             progress?.Invoke(Status());
-            if (outcome == RunOutcome.Idle)
+            if (outcome == RunOutcome.Idle && pending.Count == 0)
             {
                 why = SoakEnd.Idle;
                 break;

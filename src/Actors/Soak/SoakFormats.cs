@@ -2,6 +2,8 @@ using System.Globalization;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
+using TaskIsolation.Actors.Monitors;
+using TaskIsolation.Actors.Reports;
 
 namespace TaskIsolation.Actors.Soak;
 
@@ -17,70 +19,52 @@ public static class SoakFormats
         return string.Create(C, $"{s / 86_400,3} {s / 3600 % 24:00}:{s / 60 % 60:00}:{s % 60:00}");
     }
 
-    /// <summary>The noise table in the layout of <c>rtla osnoise top</c>, times in microseconds.</summary>
+    /// <summary>The noise table of <c>rtla osnoise top</c> (<see cref="ReportText.NoiseTable"/>), every CPU listed.</summary>
     public static string NoiseTable(SoakSnapshot s)
     {
         ArgumentNullException.ThrowIfNull(s);
-        var b = new StringBuilder();
-        b.Append(Header(s));
-        b.Append("                                          Operating System Noise\n");
-        b.Append(C, $"duration: {Duration(s.Capture.NowNs)} | time is in us\n");
-        b.Append("CPU Period       Runtime        Noise  % CPU Aval   Max Noise   Max Single          HW          NMI          IRQ      Softirq       Thread\n");
-        foreach (var c in s.Capture.Cpus)
-        {
-            var runtime = s.Capture.NowNs;
-            var aval = runtime > 0 ? 100.0 * (runtime - c.NoiseNs) / runtime : 100.0;
-            b.Append(C, $"{c.Cpu,3} #{runtime / NoiseAccount.PeriodNs,-6} {runtime / 1000,12} {c.NoiseNs / 1000,12} {aval,11:F5} {c.MaxPeriodNoiseNs / 1000,11} {c.MaxSingleNs / 1000,12}");
-            foreach (var k in Enum.GetValues<NoiseClass>())
-            {
-                b.Append(C, $" {c.Count(k),12}");
-            }
-
-            b.Append('\n');
-        }
-
-        return b.ToString();
+        return Header(s) + ReportText.NoiseTable(s.Capture.Cpus.Select(CpuNoiseReport.From), s.Capture.NowNs, allCpus: true);
     }
 
     /// <summary>The single-noise histograms in the layout of <c>rtla osnoise hist</c> (empty rows left out, as it does).</summary>
     public static string Histogram(SoakSnapshot s)
     {
         ArgumentNullException.ThrowIfNull(s);
-        var cpus = s.Capture.Cpus;
+        var hs = s.Capture.Histograms;
         var b = new StringBuilder();
         b.Append(Header(s));
         b.Append("# RTLA osnoise histogram\n");
         b.Append("# Time unit is microseconds (us)\n");
         b.Append(C, $"# Duration: {Duration(s.Capture.NowNs)}\n");
         b.Append("Index");
-        foreach (var c in cpus)
+        for (var cpu = 0; cpu < hs.Length; cpu++)
         {
-            b.Append(C, $"   CPU-{c.Cpu:000}");
+            b.Append(C, $"   CPU-{cpu:000}");
         }
 
         b.Append('\n');
-        var entries = cpus.IsEmpty ? 0 : cpus[0].Histogram.Entries;
+        var entries = hs.IsEmpty ? 0 : hs[0].Buckets;
         for (var us = 0; us < entries; us++)
         {
-            if (cpus.All(c => c.Histogram[us] == 0))
+            if (hs.All(h => h[us] == 0))
             {
                 continue;
             }
 
             b.Append(C, $"{us,-5}");
-            foreach (var c in cpus)
+            foreach (var h in hs)
             {
-                b.Append(C, $" {c.Histogram[us],9}");
+                b.Append(C, $" {h[us],9}");
             }
 
             b.Append('\n');
         }
 
-        Row(b, "over:", cpus.Select(c => c.Histogram.Over));
-        Row(b, "count:", cpus.Select(c => c.Histogram.Count));
-        Row(b, "min:", cpus.Select(c => c.Histogram.MinNs / 1000));
-        Row(b, "avg:", cpus.Select(c => c.Histogram.Count == 0 ? 0 : c.Histogram.SumNs / c.Histogram.Count / 1000));
-        Row(b, "max:", cpus.Select(c => c.Histogram.MaxNs / 1000));
+        Row(b, "over:", hs.Select(h => h.Overflow));
+        Row(b, "count:", hs.Select(h => h.Count));
+        Row(b, "min:", hs.Select(h => h.MinNs / 1000));
+        Row(b, "avg:", hs.Select(h => h.Count == 0 ? 0 : h.TotalNs / h.Count / 1000));
+        Row(b, "max:", hs.Select(h => h.MaxNs / 1000));
         return b.ToString();
     }
 
@@ -91,19 +75,20 @@ public static class SoakFormats
         var cap = s.Capture;
         var b = new StringBuilder();
         b.Append(Header(s));
-        b.Append(C, $"violations: {cap.ViolationCount} ({cap.Violations.Length} kept in full)\n");
-        b.Append(C, $"liveness failures: {cap.LivenessCount} ({cap.Liveness.Length} kept in full)\n");
-        foreach (var (title, list) in new[] { ("violation", cap.Violations), ("liveness", cap.Liveness) })
+        b.Append(C, $"# violations: {cap.ViolationCount} ({cap.Violations.Length} kept in full)\n");
+        b.Append(C, $"# liveness failures: {cap.LivenessCount} ({cap.Liveness.Length} kept in full)\n");
+        foreach (var k in cap.Violations)
         {
-            var n = 0;
-            foreach (var k in list)
+            b.Append(ReportText.Violation(RunReportCollector.ToReport((ViolationDetected)k.Finding)));
+        }
+
+        foreach (var k in cap.Liveness)
+        {
+            var l = (LivenessViolated)k.Finding;
+            b.Append(ReportText.Liveness(new LivenessReport(l.Time, l.Cpu, l.Task.ToString(), l.SinceNs, l.BoundNs)));
+            foreach (var link in k.Chain)
             {
-                n++;
-                b.Append(C, $"\n{title} {n} at {Seconds(k.Finding.Time)} cpu {k.Finding.Cpu}: {k.Finding.What}\n");
-                foreach (var l in k.Chain)
-                {
-                    b.Append(C, $"  [{Seconds(l.TimeNs)}] cpu {l.Cpu}: {l.What}\n");
-                }
+                b.Append(C, $"    {ReportText.Stamp(link.TimeNs)} cpu {link.Cpu,-3} {link.What}\n");
             }
         }
 
@@ -137,8 +122,7 @@ public static class SoakFormats
         b.Append(C, $"violations {s.Capture.ViolationCount}, liveness failures {s.Capture.LivenessCount}\n");
         foreach (var c in s.Capture.Cpus)
         {
-            var pct = s.Capture.NowNs > 0 ? 100.0 * c.NoiseNs / s.Capture.NowNs : 0;
-            b.Append(C, $"cpu {c.Cpu}: noise {c.NoiseNs / 1000} us ({pct:F5}%), max single {c.MaxSingleNs / 1000} us, {c.Histogram.Count} noises\n");
+            b.Append(C, $"cpu {c.Cpu}: runtime {c.RuntimeNs} ns, noise {c.NoiseNs} ns ({c.CpuAvailablePercent:F5}% CPU available), max single {c.MaxSingleNs} ns, {c.Noises} noises\n");
         }
 
         return b.ToString();
@@ -186,35 +170,34 @@ public static class SoakFormats
 
             w.WriteEndObject();
             w.WriteStartArray("cpus");
-            foreach (var c in cap.Cpus)
+            for (var i = 0; i < cap.Cpus.Length; i++)
             {
+                var c = cap.Cpus[i];
                 w.WriteStartObject();
                 w.WriteNumber("cpu", c.Cpu);
-                w.WriteNumber("runtimeNs", cap.NowNs);
+                w.WriteNumber("runtimeNs", c.RuntimeNs);
                 w.WriteNumber("noiseNs", c.NoiseNs);
-                w.WriteNumber("maxNoiseNs", c.MaxPeriodNoiseNs);
+                w.WriteNumber("cpuAvailablePercent", Math.Round(c.CpuAvailablePercent, 5));
                 w.WriteNumber("maxSingleNs", c.MaxSingleNs);
-                foreach (var k in Enum.GetValues<NoiseClass>())
-                {
-                    w.WriteNumber(k.ToString().ToLowerInvariant(), c.Count(k));
-                }
-
-                var h = c.Histogram;
+                w.WriteNumber("hw", c.Hw);
+                w.WriteNumber("nmi", c.Nmi);
+                w.WriteNumber("irq", c.Irq);
+                w.WriteNumber("softirq", c.Softirq);
+                w.WriteNumber("thread", c.Thread);
+                w.WriteNumber("noises", c.Noises);
+                var h = cap.Histograms[i];
                 w.WriteStartObject("histogram");
                 w.WriteNumber("bucketUs", 1);
-                w.WriteNumber("entries", h.Entries);
+                w.WriteNumber("entries", h.Buckets);
                 w.WriteNumber("count", h.Count);
-                w.WriteNumber("over", h.Over);
+                w.WriteNumber("over", h.Overflow);
                 w.WriteNumber("minNs", h.MinNs);
                 w.WriteNumber("maxNs", h.MaxNs);
-                w.WriteNumber("sumNs", h.SumNs);
+                w.WriteNumber("totalNs", h.TotalNs);
                 w.WriteStartObject("buckets");
-                for (var us = 0; us < h.Entries; us++)
+                foreach (var (us, n) in h.NonEmpty())
                 {
-                    if (h[us] != 0)
-                    {
-                        w.WriteNumber(us.ToString(C), h[us]);
-                    }
+                    w.WriteNumber(us.ToString(C), n);
                 }
 
                 w.WriteEndObject();
@@ -260,6 +243,7 @@ public static class SoakFormats
             w.WriteNumber("cpu", k.Finding.Cpu);
             w.WriteString("what", k.Finding.What);
             w.WriteNumber("decisions", k.Decisions);
+            w.WriteNumber("deliveries", k.Deliveries);
             w.WriteStartArray("chain");
             foreach (var l in k.Chain)
             {

@@ -2,20 +2,29 @@ using System.Collections.Immutable;
 using TaskIsolation.Actors.Events;
 using TaskIsolation.Actors.Machine;
 using TaskIsolation.Actors.Monitors;
+using TaskIsolation.Actors.Reports;
 
 namespace TaskIsolation.Actors.Soak;
 
-/// <summary>A violation kept in full: the finding, and how many controlled-mode decisions the run had taken by then.</summary>
+/// <summary>A violation kept in full: the finding, its chain, and how far the run had got when it was found.</summary>
 /// <param name="Finding">The <see cref="ViolationDetected"/> (its chain inside) or <see cref="LivenessViolated"/>.</param>
 /// <param name="Chain">The causal chain, root first, as it was when found (the ring may since have dropped its events).</param>
 /// <param name="Decisions">Decisions taken before it (controlled mode): replaying that many reproduces it.</param>
-public sealed record KeptFinding(MachineEvent Finding, ImmutableArray<ChainLink> Chain, int Decisions);
+/// <param name="Deliveries">Messages delivered before it (controlled mode): the delivery bound of a replay.</param>
+public sealed record KeptFinding(MachineEvent Finding, ImmutableArray<ChainLink> Chain, int Decisions, long Deliveries);
+
+/// <summary>What the run is, for the reports: scenario, seed, mode.</summary>
+/// <param name="Scenario">Scenario name or path.</param>
+/// <param name="Seed">Seed.</param>
+/// <param name="Mode"><c>controlled</c> or <c>concurrent</c>.</param>
+public sealed record SoakRunInfo(string Scenario, long Seed, string Mode);
 
 /// <summary>
-/// Everything a soak remembers about a run, bounded: counters per event type, each CPU's noise account and
-/// histogram, the last events in a ring, the first violations and liveness failures in full (the rest counted), and a
-/// noise-over-time series of bounded length. It is the machine's <see cref="MachineOptions.Observer"/>: it sees every
-/// event synchronously, so its counts are exactly the run's.
+/// Everything a soak remembers about a run, bounded: counters per event type, the streaming noise accounting of
+/// <see cref="NoiseAccountant"/> (counters and per-CPU histograms), the report lists of <see cref="RunReportCollector"/>
+/// capped at <see cref="SoakSettings.ViolationsKept"/>, the last events in a ring, the first violations and liveness
+/// failures in full with their chains (the rest counted), and a noise-over-time series of bounded length. It is the
+/// machine's <see cref="MachineOptions.Observer"/>: it sees every event synchronously, so its counts are the run's.
 /// </summary>
 public sealed class SoakLedger
 {
@@ -26,9 +35,10 @@ public sealed class SoakLedger
     private readonly List<KeptFinding> _violations = [];
     private readonly List<KeptFinding> _liveness = [];
     private readonly NoiseSeries _series;
-    private NoiseAccount? _noise;
-    private IEventHistory? _history;
-    private Func<int> _decisions = () => 0;
+    private readonly RunReportCollector _collector;
+    private NoiseAccountant? _noise;
+    private SimulatedMachine? _machine;
+    private SoakRunInfo _info = new("soak", 0, "controlled");
     private long _events;
     private long _violationCount;
     private long _livenessCount;
@@ -40,6 +50,7 @@ public sealed class SoakLedger
         _settings = settings;
         _recent = new EventRing<MachineEvent>(settings.RecentEvents);
         _series = new NoiseSeries(settings.SeriesPoints);
+        _collector = new RunReportCollector(settings.ViolationsKept);
     }
 
     /// <summary>Events seen so far (findings included).</summary>
@@ -88,38 +99,44 @@ public sealed class SoakLedger
     }
 
     /// <summary>Binds the ledger to the booted machine whose events it sees: chains, decisions, CPU count, costs.</summary>
-    public void Attach(SimulatedMachine machine)
+    public void Attach(SimulatedMachine machine, SoakRunInfo? info = null)
     {
         ArgumentNullException.ThrowIfNull(machine);
         lock (_lock)
         {
-            _history = machine.Recorder;
-            _decisions = () => machine.Simulation.Decisions.Count;
-            _noise = new NoiseAccount(machine.Booted.NrCpus, machine.Options.Timings, _settings.HistogramEntries);
+            _machine = machine;
+            _info = info ?? new SoakRunInfo("soak", machine.Options.Seed, machine.Options.Mode.ToString().ToLowerInvariant());
+            _noise = new NoiseAccountant(machine.Booted.NrCpus, machine.Options.Timings, _settings.HistogramEntries);
         }
     }
 
-    /// <summary>Each CPU's noise so far as a percentage of <paramref name="nowNs"/> (cheap: for progress displays).</summary>
+    /// <summary>Each CPU's noise so far as a percentage of its runtime (cheap: for progress displays).</summary>
     public IReadOnlyList<double> NoisePercent(long nowNs)
     {
         lock (_lock)
         {
-            return _noise is null || nowNs <= 0 ? [] : [.. _noise.Cpus.Select(c => 100.0 * c.NoiseNs / nowNs)];
+            return _noise is null ? [] : [.. _noise.Snapshot(nowNs).Select(c => 100.0 - c.CpuAvailablePercent)];
         }
     }
 
-    /// <summary>Everything as of now (<paramref name="nowNs"/>), for a snapshot; also closes a point of the series.</summary>
-    public SoakCapture Capture(long nowNs)
+    /// <summary>Everything as of <paramref name="nowNs"/>, for a snapshot; also closes a point of the series.</summary>
+    public SoakCapture Capture(long nowNs, TimeSpan wall)
     {
         lock (_lock)
         {
-            var cpus = _noise?.Capture() ?? [];
+            var cpus = _noise?.Snapshot(nowNs) ?? [];
+            var histograms = _noise is null ? [] : Enumerable.Range(0, _noise.NrCpus).Select(c => _noise.Histogram(c).Clone()).ToImmutableArray();
             _series.Close(nowNs, cpus);
+            var report = _noise is null || _machine is null
+                ? null
+                : _collector.Build(new RunInfo(_info.Scenario, _info.Seed, _info.Mode, nowNs, (long)wall.TotalMilliseconds), _machine.Booted.Log, _noise, []);
             return new SoakCapture(
                 nowNs,
                 _events,
                 _byType.OrderBy(p => p.Key, StringComparer.Ordinal).ToImmutableArray(),
-                cpus.ToImmutableArray(),
+                [.. cpus],
+                histograms,
+                report,
                 [.. _recent.ToArray()],
                 _recent.Added,
                 [.. _violations],
@@ -139,13 +156,14 @@ public sealed class SoakLedger
             _byType[type] = _byType.GetValueOrDefault(type) + 1;
             _recent.Add(e);
             _noise?.Observe(e);
+            _collector.Observe(e);
             switch (e)
             {
                 case ViolationDetected v:
                     _violationCount++;
                     if (_violations.Count < _settings.ViolationsKept)
                     {
-                        _violations.Add(new KeptFinding(v, v.Chain, _decisions()));
+                        _violations.Add(Keep(v, v.Chain));
                     }
 
                     break;
@@ -153,12 +171,15 @@ public sealed class SoakLedger
                     _livenessCount++;
                     if (_liveness.Count < _settings.ViolationsKept)
                     {
-                        // Walk the chain now: the events it names may leave the trace ring later.
-                        _liveness.Add(new KeptFinding(l, _history?.ChainOf(l) ?? [], _decisions()));
+                        // Walk the chain now: the events it names may leave the trace later.
+                        _liveness.Add(Keep(l, _machine?.Recorder.ChainOf(l) ?? []));
                     }
 
                     break;
             }
         }
     }
+
+    private KeptFinding Keep(MachineEvent e, ImmutableArray<ChainLink> chain) =>
+        new(e, chain, _machine?.Simulation.Decisions.Count ?? 0, _machine?.Simulation.Deliveries ?? 0);
 }

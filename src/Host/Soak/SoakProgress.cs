@@ -1,0 +1,103 @@
+using System.Globalization;
+using System.Text;
+using Spectre.Console;
+using TaskIsolation.Actors.Soak;
+
+namespace TaskIsolation.Host.Soak;
+
+/// <summary>Shows a soak's progress to a person: live on a terminal, one line per snapshot otherwise.</summary>
+internal interface ISoakProgress
+{
+    /// <summary>Runs <paramref name="soak"/> with this display, which it feeds through the callbacks it is given.</summary>
+    SoakResult Show(Func<Action<SoakStatus>, Action<SoakSnapshot>, SoakResult> soak);
+}
+
+/// <summary>Plain lines: one per snapshot (for logs, pipes and tests).</summary>
+internal sealed class PlainProgress(TextWriter output) : ISoakProgress
+{
+    public SoakResult Show(Func<Action<SoakStatus>, Action<SoakSnapshot>, SoakResult> soak) =>
+        soak(_ => { }, s => output.WriteLine(Line(s)));
+
+    /// <summary><c>soak: 30.000 s of 120.000 s simulated ...</c>, the figures the live display shows.</summary>
+    public static string Line(SoakSnapshot s)
+    {
+        var st = s.Status;
+        var c = CultureInfo.InvariantCulture;
+        var b = new StringBuilder();
+        b.Append(c, $"soak: {st.NowNs / 1e9:F3} s of {st.ForNs / 1e9:F3} s simulated, {st.SimPerWall:F2} sim s/wall s, ");
+        b.Append(c, $"{st.Events} events ({st.EventsPerSecond:F0}/s), {st.Violations} violations, {st.LivenessFailures} liveness failures; noise");
+        for (var cpu = 0; cpu < st.NoisePercent.Count; cpu++)
+        {
+            b.Append(c, $" cpu{cpu} {st.NoisePercent[cpu]:F5}%");
+        }
+
+        if (s.Final)
+        {
+            b.Append(" (final)");
+        }
+
+        return b.ToString();
+    }
+}
+
+/// <summary>A live table on the terminal (Spectre.Console), refreshed a few times a second.</summary>
+internal sealed class LiveProgress(IAnsiConsole console) : ISoakProgress
+{
+    private static readonly TimeSpan Every = TimeSpan.FromMilliseconds(250);
+
+    public SoakResult Show(Func<Action<SoakStatus>, Action<SoakSnapshot>, SoakResult> soak)
+    {
+        SoakResult? result = null;
+        var lastSnapshot = "none yet";
+        var shown = DateTime.MinValue;
+        console.Live(Render(null, lastSnapshot)).AutoClear(false).Start(ctx =>
+        {
+            result = soak(
+                status =>
+                {
+                    // Throttled by the wall clock: a person reads a few updates a second, not one per slice.
+                    var now = DateTime.UtcNow;
+                    if (now - shown >= Every)
+                    {
+                        shown = now;
+                        ctx.UpdateTarget(Render(status, lastSnapshot));
+                    }
+                },
+                snapshot =>
+                {
+                    lastSnapshot = string.Create(CultureInfo.InvariantCulture, $"#{snapshot.Sequence} at {snapshot.Status.NowNs / 1e9:F3} s{(snapshot.Final ? " (final)" : string.Empty)}");
+                    ctx.UpdateTarget(Render(snapshot.Status, lastSnapshot));
+                });
+        });
+        return result!;
+    }
+
+    private static Table Render(SoakStatus? s, string lastSnapshot)
+    {
+        var c = CultureInfo.InvariantCulture;
+        var table = new Table().Border(TableBorder.Rounded).Title("[bold]taskisol soak[/]");
+        table.AddColumn("what");
+        table.AddColumn(new TableColumn("value").RightAligned());
+        if (s is null)
+        {
+            table.AddRow("simulated", "starting");
+            return table;
+        }
+
+        var pct = s.ForNs > 0 ? 100.0 * s.NowNs / s.ForNs : 0;
+        table.AddRow("simulated", string.Create(c, $"{s.NowNs / 1e9:F3} s of {s.ForNs / 1e9:F3} s ({pct:F1}%)"));
+        table.AddRow("wall", string.Create(c, $"{s.Wall:hh\\:mm\\:ss}"));
+        table.AddRow("sim s / wall s", s.SimPerWall.ToString("F2", c));
+        table.AddRow("events/s", s.EventsPerSecond.ToString("F0", c));
+        table.AddRow("events", s.Events.ToString(c));
+        table.AddRow("violations", s.Violations == 0 ? "0" : $"[red]{s.Violations}[/]");
+        table.AddRow("liveness failures", s.LivenessFailures == 0 ? "0" : $"[red]{s.LivenessFailures}[/]");
+        for (var cpu = 0; cpu < s.NoisePercent.Count; cpu++)
+        {
+            table.AddRow($"cpu {cpu} noise", string.Create(c, $"{s.NoisePercent[cpu]:F5}%"));
+        }
+
+        table.AddRow("last snapshot", Markup.Escape(lastSnapshot));
+        return table;
+    }
+}
