@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Text.Json.Serialization;
 using System.Text.RegularExpressions;
 using TaskIsolation.Actors.Events;
 using TaskIsolation.Actors.Machine;
@@ -20,9 +21,11 @@ namespace TaskIsolation.Actors.Exploration;
 public sealed record FindingInfo(string Kind, string Signature, int Cpu, string? Interrupt, string Task, long TimeNs, ImmutableArray<string> Chain)
 {
     /// <summary>The root of the chain (<c>task sibling/102 on cpu 0: munmap</c>).</summary>
+    [JsonIgnore]
     public string Root => Chain.IsDefaultOrEmpty ? string.Empty : Chain[0];
 
     /// <summary>The chain as one line.</summary>
+    [JsonIgnore]
     public string ChainText => string.Join(" → ", Chain);
 
     /// <summary>Value equality, the chain compared element by element (an <see cref="ImmutableArray{T}"/> compares by reference).</summary>

@@ -73,7 +73,8 @@ public static class RegressionTestGenerator
         sb.Append("    public void Replays_to_the_").Append(violation ? "violation" : "liveness_failure").Append("()\n    {\n");
         sb.Append("        var reproducer = Reproducer.Parse(ReproducerJson);\n");
         sb.Append("        Assert.Equal(reproducer.Target.Hash, TargetHash.Of(reproducer.Target.Text));\n");
-        sb.Append("        var target = (").Append(options.LoaderExpression).Append(")(reproducer.Target.Kind, reproducer.Target.Text);\n");
+        sb.Append("        TargetLoader load = ").Append(options.LoaderExpression).Append(";\n");
+        sb.Append("        var target = load(reproducer.Target.Kind, reproducer.Target.Text);\n");
         sb.Append("        var probe = CreateTestProbe();\n");
         sb.Append("        Sys.EventStream.Subscribe(probe, typeof(").Append(eventType).Append("));\n\n");
         sb.Append("        var run = ScheduleRunner.Run(Sys, target, new ReplayStrategy(reproducer.DecisionList), reproducer.Run.MaxSteps);\n\n");
