@@ -79,6 +79,23 @@ public abstract record TraceEvent
     }
 
     /// <summary>
+    /// <c>nmi_handler</c> (<c>include/trace/events/nmi.h</c>): <c>%ps() delta_ns: %lld handled: %d</c>, recorded when a
+    /// registered NMI handler returns, with the time it took.
+    /// </summary>
+    /// <param name="Handler">The handler's symbol, e.g. <c>perf_event_nmi_handler</c>.</param>
+    /// <param name="DeltaNs">How long it ran, in nanoseconds.</param>
+    /// <param name="Handled">How many events it handled (0: not its NMI).</param>
+    public sealed record NmiHandler(string Handler, long DeltaNs, int Handled) : TraceEvent
+    {
+        /// <inheritdoc />
+        public override string EventName => "nmi_handler";
+
+        /// <inheritdoc />
+        public override string FormatFields() =>
+            string.Create(CultureInfo.InvariantCulture, $"{Handler}() delta_ns: {DeltaNs} handled: {Handled}");
+    }
+
+    /// <summary>
     /// <c>tick_stop</c>: <c>success=%d dependency=%s</c>. On success the dependency is <c>NONE</c>; on failure the one
     /// <c>check_tick_dependency()</c> found first.
     /// </summary>

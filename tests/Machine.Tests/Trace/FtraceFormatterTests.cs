@@ -92,6 +92,9 @@ public class FtraceFormatterTests
             new TraceEvent.WorkqueueExecuteStart(0xabcde, "lru_add_drain_per_cpu").ToString());
         Assert.Equal("tlb_flush: pages:-1 reason:remote shootdown (1)", new TraceEvent.TlbFlush(-1, TlbFlushReason.RemoteShootdown).ToString());
         Assert.Equal("tlb_flush: pages:1 reason:local shootdown (2)", new TraceEvent.TlbFlush(1, TlbFlushReason.LocalShootdown).ToString());
+        Assert.Equal(
+            "nmi_handler: perf_event_nmi_handler() delta_ns: 1000 handled: 1",
+            new TraceEvent.NmiHandler("perf_event_nmi_handler", 1000, 1).ToString());
     }
 
     [Fact]

@@ -1,0 +1,119 @@
+using System.Text;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Akka.TestKit.Xunit2;
+using TaskIsolation.Actors.Kernel;
+using TaskIsolation.Actors.Reports;
+using TaskIsolation.Actors.Simulation;
+
+namespace TaskIsolation.Actors.Tests.Reports;
+
+/// <summary>The Perfetto JSON and the ftrace text of known runs.</summary>
+public sealed partial class TraceExportTests() : TestKit(SimulationConfig.Hocon)
+{
+    public static TheoryData<ExecutionMode> Modes => new() { ExecutionMode.Controlled, ExecutionMode.Concurrent };
+
+    [Theory]
+    [MemberData(nameof(Modes))]
+    public void Perfetto_json_has_known_keys_nested_slices_per_track_and_complete_flows(ExecutionMode mode)
+    {
+        var m = ReportRuns.Shootdown(Sys, mode, residual: ResidualTick.Offloaded);
+        using var ms = new MemoryStream();
+        ChromeTraceWriter.WriteTrace(ms, m.Recorder.Events, m.Now, 4, m.Options.Timings);
+        using var doc = JsonDocument.Parse(ms.ToArray());
+
+        var keys = doc.RootElement.EnumerateObject().Select(p => p.Name).ToList();
+        Assert.All(keys, k => Assert.Contains(k, ChromeTraceWriter.TopLevelKeys));
+        var events = doc.RootElement.GetProperty("traceEvents").EnumerateArray().ToList();
+
+        // One named track per CPU.
+        var names = events.Where(e => e.GetProperty("ph").GetString() == "M" && e.GetProperty("name").GetString() == "thread_name")
+            .Select(e => e.GetProperty("args").GetProperty("name").GetString()).ToList();
+        Assert.Equal(["cpu 0", "cpu 1", "cpu 2", "cpu 3"], names);
+
+        // Slices on each track nest: sorted by start (longer first on ties), each either inside the enclosing one or after it.
+        var slices = events.Where(e => e.GetProperty("ph").GetString() == "X").ToList();
+        Assert.NotEmpty(slices);
+        foreach (var track in slices.GroupBy(e => e.GetProperty("tid").GetInt32()))
+        {
+            var stack = new Stack<(double Start, double End, string Name)>();
+            foreach (var s in track.Select(e => (Start: e.GetProperty("ts").GetDouble(), Dur: e.GetProperty("dur").GetDouble(), Name: e.GetProperty("name").GetString()!))
+                         .OrderBy(s => s.Start).ThenByDescending(s => s.Dur))
+            {
+                Assert.True(s.Dur >= 0, $"negative duration: {s.Name}");
+                var end = s.Start + s.Dur;
+                while (stack.Count > 0 && stack.Peek().End <= s.Start + 1e-9 && !(stack.Peek().End == s.Start && s.Dur == 0 && stack.Peek().Start == s.Start))
+                {
+                    stack.Pop();
+                }
+
+                if (stack.Count > 0)
+                {
+                    var parent = stack.Peek();
+                    Assert.True(end <= parent.End + 1e-9, $"track {track.Key}: '{s.Name}' [{s.Start}, {end}] overlaps '{parent.Name}' [{parent.Start}, {parent.End}] partially");
+                }
+
+                stack.Push((s.Start, end, s.Name));
+            }
+        }
+
+        // Every flow has one sender end and one receiver end; the shootdown IPI is one of them, from CPU 0 to CPU 3.
+        var ends = slices.Where(e => e.TryGetProperty("bind_id", out _)).GroupBy(e => e.GetProperty("bind_id").GetInt64()).ToList();
+        Assert.NotEmpty(ends);
+        foreach (var flow in ends)
+        {
+            Assert.Equal(2, flow.Count());
+            Assert.Single(flow, e => e.TryGetProperty("flow_out", out var o) && o.GetBoolean());
+            Assert.Single(flow, e => e.TryGetProperty("flow_in", out var i) && i.GetBoolean());
+        }
+
+        Assert.Contains(ends, f => f.Any(e => e.TryGetProperty("flow_out", out _) && e.GetProperty("tid").GetInt32() == 1)
+                                   && f.Any(e => e.TryGetProperty("flow_in", out _) && e.GetProperty("tid").GetInt32() == 4 && e.GetProperty("name").GetString() == "TLB shootdown IPI"));
+
+        // The violation is an instant on CPU 3's track with its chain.
+        var v = Assert.Single(events, e => e.GetProperty("ph").GetString() == "i" && e.GetProperty("cat").GetString() == "violation");
+        Assert.Equal(4, v.GetProperty("tid").GetInt32());
+        Assert.EndsWith("munmap", v.GetProperty("args").GetProperty("chain").GetString()!.Split(" → ")[0], StringComparison.Ordinal);
+
+        // ts in microseconds: the last event is within the run's 2.5 s.
+        Assert.InRange(events.Where(e => e.TryGetProperty("ts", out _)).Max(e => e.GetProperty("ts").GetDouble()), 1_000_000, 2_500_000);
+    }
+
+    [Theory]
+    [MemberData(nameof(Modes))]
+    public void Ftrace_lines_match_the_4_7_format_and_show_the_run(ExecutionMode mode)
+    {
+        var m = ReportRuns.Shootdown(Sys, mode, residual: ResidualTick.Offloaded);
+        var sb = new StringBuilder();
+        using (var w = new StringWriter(sb))
+        {
+            FtraceExporter.WriteTrace(w, m.Recorder.Events, m.Now, 4, m.Options.Timings);
+        }
+
+        var lines = sb.ToString().Split('\n');
+        Assert.Equal(string.Empty, lines[^1]);
+        var header = lines.TakeWhile(l => l.StartsWith('#')).ToList();
+        var body = lines.Skip(header.Count).SkipLast(1).ToList();
+        Assert.Contains($"# entries-in-buffer/entries-written: {body.Count}/{body.Count}   #P:4", header);
+        Assert.All(body, l => Assert.Matches(LineFormat(), l));
+
+        // Time order, as the kernel's merged per-CPU buffers print.
+        var stamps = body.Select(l => decimal.Parse(LineFormat().Match(l).Groups["ts"].Value, System.Globalization.CultureInfo.InvariantCulture)).ToList();
+        Assert.Equal(stamps.Order(), stamps);
+
+        Assert.Contains(body, l => l.Contains("[003] d.h1", StringComparison.Ordinal) && l.EndsWith("local_timer_entry: vector=239", StringComparison.Ordinal));
+        Assert.Contains(body, l => l.Contains("iso-", StringComparison.Ordinal) && l.Contains("[003]", StringComparison.Ordinal) && l.EndsWith("call_function_entry: vector=252", StringComparison.Ordinal));
+        Assert.Contains(body, l => l.Contains("[003]", StringComparison.Ordinal) && l.EndsWith("tlb_flush: pages:-1 reason:remote shootdown (1)", StringComparison.Ordinal));
+        Assert.Contains(body, l => l.Contains("sibling-", StringComparison.Ordinal) && l.Contains("[000]", StringComparison.Ordinal) && l.EndsWith("tlb_flush: pages:-1 reason:remote ipi send (4)", StringComparison.Ordinal));
+        Assert.Contains(body, l => l.Contains("[003]", StringComparison.Ordinal) && l.EndsWith("tick_stop: success=1 dependency=NONE", StringComparison.Ordinal));
+        Assert.Contains(body, l => l.EndsWith("tick_stop: success=0 dependency=SCHED", StringComparison.Ordinal));
+        Assert.Contains(body, l => l.Contains("sched_switch: prev_comm=iso prev_pid=", StringComparison.Ordinal) && l.Contains("prev_state=x ==> next_comm=swapper/3 next_pid=0", StringComparison.Ordinal));
+        Assert.Contains(body, l => l.Contains("sched_switch: prev_comm=swapper/3 prev_pid=0 prev_prio=120 prev_state=R ==> next_comm=iso", StringComparison.Ordinal));
+        Assert.Contains(body, l => l.Contains("irq_work_entry: vector=246", StringComparison.Ordinal));
+        Assert.Contains(body, l => l.Contains("reschedule_entry: vector=253", StringComparison.Ordinal));
+    }
+
+    // §11: <comm>-<pid> [<cpu, 3 digits>] <4 flags> <sec>.<usec>: <event>: <fields>
+    [GeneratedRegex(@"^ *(?<comm>\S.{0,15})-(?<pid>\d+) +\[(?<cpu>\d{3,})\] (?<flags>[d.][Nnp.][hsHzZ.][0-9a-f.]) +(?<ts>\d+\.\d{6}): (?<event>[a-z_]+): (?<fields>.*)$")]
+    private static partial Regex LineFormat();
+}
