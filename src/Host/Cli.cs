@@ -17,6 +17,8 @@ internal static class Cli
     [
         BootCommand.Create,
         CpulistCommand.Create,
+        RunCommand.Create,
+        ScenariosCommand.Create,
     ];
 
     /// <summary>A fresh command tree (commands hold parse state, so each run builds its own).</summary>

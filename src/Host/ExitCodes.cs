@@ -6,6 +6,9 @@ public static class ExitCodes
     /// <summary>The command did what was asked.</summary>
     public const int Ok = 0;
 
+    /// <summary><c>taskisol run</c>: the run finished and at least one expectation of the scenario failed.</summary>
+    public const int ExpectationFailed = 1;
+
     /// <summary>A bug in taskisol: an exception no command expected. Reported on stderr with its stack trace.</summary>
     public const int InternalError = 1;
 

@@ -83,6 +83,7 @@ public static class ScenarioLoader
         ["fork"] = "fork",
         ["vfork"] = "fork",
         ["wait4"] = "wait",
+        ["timer_settime"] = "posix_timer",
         ["exit"] = "exit",
         ["exit_group"] = "exit",
     };

@@ -57,24 +57,7 @@ public static partial class ScenarioWriter
         Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(Write(scenario))));
 
     /// <summary>Writes the canonical text to <paramref name="path"/> atomically: a temporary file, then a rename.</summary>
-    public static void WriteFile(Scenario scenario, string path)
-    {
-        ArgumentNullException.ThrowIfNull(path);
-        var full = Path.GetFullPath(path);
-        var temp = Path.Combine(Path.GetDirectoryName(full) ?? ".", $".{Path.GetFileName(full)}.{Environment.ProcessId}.tmp");
-        try
-        {
-            File.WriteAllText(temp, Write(scenario), new UTF8Encoding(false));
-            File.Move(temp, full, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(temp))
-            {
-                File.Delete(temp);
-            }
-        }
-    }
+    public static void WriteFile(Scenario scenario, string path) => Soak.AtomicFile.WriteAllText(path, Write(scenario));
 
     private static void WriteModel(Emitter w, ScenarioModel m)
     {

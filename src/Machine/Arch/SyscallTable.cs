@@ -104,6 +104,7 @@ public sealed class SyscallTable
         ["clock_gettime"] = 228,
         ["clock_nanosleep"] = 230,
         ["exit_group"] = 231,
+        ["timer_settime"] = 223,
         ["tgkill"] = 234,
         ["openat"] = 257,
     });
@@ -123,6 +124,7 @@ public sealed class SyscallTable
         ["exit_group"] = 94,
         ["futex"] = 98,
         ["nanosleep"] = 101,
+        ["timer_settime"] = 110,
         ["clock_gettime"] = 113,
         ["clock_nanosleep"] = 115,
         ["sched_setaffinity"] = 122,

@@ -1,0 +1,118 @@
+using System.Globalization;
+using TaskIsolation.Actors.Events;
+using TaskIsolation.Actors.Monitors;
+using TaskIsolation.Actors.Scenarios;
+using TaskIsolation.Actors.Task;
+using TaskIsolation.Machine.Boot;
+
+namespace TaskIsolation.Host.Commands;
+
+/// <summary>
+/// What <c>taskisol run</c> prints for a person, section by section: header, boot log, dmesg of the run, violations
+/// with their causal chains, expectations, summary. Each section is a method, so another section (the rtla-style
+/// noise table) goes in between without touching the others.
+/// </summary>
+internal sealed class RunOutput(ScenarioRun run)
+{
+    private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
+
+    /// <summary>The run being shown.</summary>
+    public ScenarioRun Run { get; } = run;
+
+    /// <summary>Every section in order; with <paramref name="quiet"/> only the expectations and the summary.</summary>
+    public void WriteText(TextWriter w, bool quiet)
+    {
+        if (!quiet)
+        {
+            WriteHeader(w);
+            WriteBootLog(w);
+            WriteDmesg(w);
+            WriteViolations(w);
+        }
+
+        WriteExpectations(w);
+        WriteSummary(w);
+    }
+
+    public void WriteHeader(TextWriter w)
+    {
+        var s = Run.Scenario;
+        w.WriteLine($"scenario {s.Name} ({s.Hash[..12]}): {s.Cpus} CPUs, {Machine.Arch.ArchNames.Name(s.Arch)}, "
+            + $"{Run.Settings.Mode.ToString().ToLowerInvariant()} mode, seed {Run.Settings.Seed.ToString(Inv)}, "
+            + $"{Durations.Format(Run.Settings.DurationNs ?? s.DurationNs)} simulated");
+    }
+
+    public void WriteBootLog(TextWriter w)
+    {
+        Section(w, "boot");
+        foreach (var line in Run.Machine.Booted.Log)
+        {
+            w.WriteLine(line.ToString());
+        }
+    }
+
+    /// <summary>The kernel's messages during the run, in dmesg form.</summary>
+    public void WriteDmesg(TextWriter w)
+    {
+        Section(w, "dmesg");
+        var any = false;
+        foreach (var l in Run.Machine.Recorder.Events.OfType<KernelLogged>())
+        {
+            w.WriteLine(Dmesg.Format(l.Time, l.Text));
+            any = true;
+        }
+
+        if (!any)
+        {
+            w.WriteLine("(no kernel messages)");
+        }
+    }
+
+    /// <summary>Each violation, then its causal chain from the root to the interrupt, one link a line.</summary>
+    public void WriteViolations(TextWriter w)
+    {
+        var violations = Run.Machine.Recorder.Events.OfType<ViolationDetected>().ToList();
+        var liveness = Run.Machine.Recorder.Events.OfType<LivenessViolated>().ToList();
+        Section(w, string.Create(Inv, $"violations: {violations.Count}"));
+        foreach (var v in violations)
+        {
+            w.WriteLine(string.Create(Inv, $"{Seconds(v.Time)} cpu {v.Cpu}: {v.Detail} reached {v.Task} in user mode ({Actors.Scenarios.ScenarioNames.KindName(v.Kind)})"));
+            foreach (var link in v.Chain)
+            {
+                w.WriteLine(string.Create(Inv, $"    {Seconds(link.TimeNs)} cpu {link.Cpu}: {link.What}"));
+            }
+        }
+
+        foreach (var l in liveness)
+        {
+            w.WriteLine(string.Create(Inv, $"{Seconds(l.Time)} cpu {l.Cpu}: {l.Task} stuck returning to user since {Seconds(l.SinceNs)} (liveness bound {Durations.Format(l.BoundNs)})"));
+        }
+    }
+
+    public void WriteExpectations(TextWriter w)
+    {
+        Section(w, "expectations");
+        if (Run.Expectations.IsEmpty)
+        {
+            w.WriteLine("(none)");
+        }
+
+        foreach (var e in Run.Expectations)
+        {
+            w.WriteLine($"{(e.Held ? "held  " : "FAILED")}  {e.Text}: {e.Detail}");
+        }
+    }
+
+    public void WriteSummary(TextWriter w)
+    {
+        var held = Run.Expectations.Count(e => e.Held);
+        w.WriteLine(string.Create(Inv,
+            $"{held} of {Run.Expectations.Length} expectations held; {Run.Machine.Recorder.Events.Count} events; "
+            + $"{Durations.Format(Run.SimulatedNs)} simulated in {Run.Wall.TotalSeconds:0.00} s"));
+    }
+
+    private static void Section(TextWriter w, string title) => w.WriteLine($"== {title}");
+
+    /// <summary>Seconds since boot with six decimals, as dmesg shows time.</summary>
+    private static string Seconds(long ns) => string.Create(Inv, $"{ns / 1_000_000_000}.{ns % 1_000_000_000 / 1000:D6}");
+}

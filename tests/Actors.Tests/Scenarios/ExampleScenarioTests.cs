@@ -1,0 +1,52 @@
+using Akka.TestKit.Xunit2;
+using TaskIsolation.Actors.Scenarios;
+using TaskIsolation.Actors.Simulation;
+using Xunit.Abstractions;
+
+namespace TaskIsolation.Actors.Tests.Scenarios;
+
+/// <summary>Every file of the repository's scenarios/ folder runs with its expectations holding.</summary>
+public sealed class ExampleScenarioTests : TestKit
+{
+    private readonly ITestOutputHelper _output;
+
+    public ExampleScenarioTests(ITestOutputHelper output)
+        : base(SimulationConfig.Hocon, output: output)
+    {
+        _output = output;
+    }
+
+    public static TheoryData<string> Files => [.. ScenarioFiles.Examples().Select(f => Path.GetFileName(f))];
+
+    [Fact]
+    public void There_are_examples() => Assert.True(ScenarioFiles.Examples().Count >= 5);
+
+    [Theory]
+    [MemberData(nameof(Files))]
+    public void Runs_with_every_expectation_holding(string file)
+    {
+        var scenario = ScenarioLoader.LoadFile(Path.Combine(ScenarioFiles.ExamplesDirectory, file));
+        var run = ScenarioRunner.Run(Sys, scenario, new RunSettings { Mode = ExecutionMode.Controlled, Seed = 1 });
+
+        foreach (var e in run.Expectations)
+        {
+            _output.WriteLine($"{(e.Held ? "held" : "FAILED")}: {e.Text} — {e.Detail}");
+        }
+
+        Assert.Equal(Path.GetFileNameWithoutExtension(file), scenario.Name);
+        Assert.NotEmpty(run.Expectations);
+        Assert.True(run.AllHeld, string.Join("\n", run.Expectations.Where(e => !e.Held).Select(e => $"{e.Text}: {e.Detail}")));
+    }
+
+    [Theory]
+    [MemberData(nameof(Files))]
+    public void Round_trips_through_the_canonical_text(string file)
+    {
+        var scenario = ScenarioLoader.LoadFile(Path.Combine(ScenarioFiles.ExamplesDirectory, file));
+        var text = ScenarioWriter.Write(scenario);
+        var again = ScenarioLoader.Load(text, "canonical");
+
+        Assert.Equal(scenario, again);
+        Assert.Equal(text, ScenarioWriter.Write(again));
+    }
+}
