@@ -31,10 +31,13 @@ public interface IExplorationTarget
     long DurationNs { get; }
 
     /// <summary>
-    /// Boots the machine in controlled mode under <paramref name="strategy"/> in <paramref name="system"/> (configured
-    /// with <see cref="SimulationConfig.Hocon"/>) and starts its tasks, at virtual time 0. The caller runs the clock.
+    /// Runs one schedule: boots the machine in controlled mode under <paramref name="strategy"/> in
+    /// <paramref name="system"/> (configured with <see cref="SimulationConfig.Hocon"/>), starts its tasks, and runs
+    /// <see cref="DurationNs"/> of virtual time with at most <paramref name="maxSteps"/> deliveries. A target may stop
+    /// early once <paramref name="stop"/> holds (checked between deliveries); whichever it does, it must do the same
+    /// every time, since replay depends on it. The caller tears the machine down.
     /// </summary>
-    SimulatedMachine Start(ActorSystem system, ISchedulingStrategy strategy);
+    SimulatedMachine Run(ActorSystem system, ISchedulingStrategy strategy, long maxSteps, Func<SimulatedMachine, bool> stop);
 
     /// <summary>
     /// Strictly smaller variants for minimization (fewer noise sources, tasks or program steps, a shorter duration),

@@ -110,7 +110,8 @@ public static class Minimizer
                     }
                 }
 
-                if (found is { } ok)
+                // Never trade a smaller target for more preemptions: the result must be no larger on either count.
+                if (found is { } ok && ok.Deviations.Count <= devs.Count)
                 {
                     (target, lastRun, devs) = (candidate, ok.Run, ok.Deviations);
                     shrinks++;

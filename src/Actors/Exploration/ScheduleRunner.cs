@@ -27,11 +27,10 @@ public static class ScheduleRunner
         ArgumentNullException.ThrowIfNull(system);
         ArgumentNullException.ThrowIfNull(target);
         ArgumentNullException.ThrowIfNull(strategy);
-        var machine = target.Start(system, strategy);
+        var machine = target.Run(system, strategy, maxSteps, m => m.Recorder.FindingCount > 0);
         try
         {
-            machine.Simulation.MaxDeliveries = maxSteps;
-            var outcome = machine.RunFor(target.DurationNs, () => machine.Recorder.FindingCount > 0);
+            var outcome = machine.Simulation.Deliveries >= maxSteps ? RunOutcome.StepLimit : RunOutcome.TimeLimit;
             return new ScheduleRun(machine, outcome, FindingInfo.FirstOf(machine));
         }
         finally

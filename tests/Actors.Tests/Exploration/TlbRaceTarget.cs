@@ -95,7 +95,7 @@ internal sealed record TlbRaceTarget : IExplorationTarget
     public static IExplorationTarget Load(string kind, string text) =>
         kind == TargetKind ? Parse(text) : throw new FormatException($"not a {TargetKind} target: '{kind}'");
 
-    public SimulatedMachine Start(ActorSystem system, ISchedulingStrategy strategy)
+    public SimulatedMachine Run(ActorSystem system, ISchedulingStrategy strategy, long maxSteps, Func<SimulatedMachine, bool> stop)
     {
         var m = SimulatedMachine.Boot(
             system,
@@ -107,6 +107,17 @@ internal sealed record TlbRaceTarget : IExplorationTarget
             new Loop(Iterations, [new Syscall("getpid", WorkNs: SyscallNs), new Compute(UserNs)]),
             new Exit(0),
         ]));
+        m.Simulation.MaxDeliveries = maxSteps;
+        try
+        {
+            m.RunFor(DurationNs, () => stop(m));
+        }
+        catch
+        {
+            m.Shutdown();
+            throw;
+        }
+
         return m;
     }
 
