@@ -82,6 +82,42 @@ public sealed class CampaignResult
         return merged;
     }
 
+    /// <summary>
+    /// Rebuilds a result from its parts, as a serialized copy (a cluster message, a journal line) stores them: the
+    /// inverse of reading <see cref="Ranges"/>, the counts, <see cref="Coverage"/> and <see cref="Findings"/>.
+    /// Overlapping ranges or a repeated signature are rejected, as in <see cref="Merge"/>.
+    /// </summary>
+    public static CampaignResult FromParts(IEnumerable<(long Start, long End)> ranges, long schedules, long deliveries, long decisions, long stepLimited, long failing, long firstFinding, CoverageMap coverage, IEnumerable<FindingGroup> findings)
+    {
+        ArgumentNullException.ThrowIfNull(ranges);
+        ArgumentNullException.ThrowIfNull(coverage);
+        ArgumentNullException.ThrowIfNull(findings);
+        var r = new CampaignResult
+        {
+            Schedules = schedules,
+            Deliveries = deliveries,
+            Decisions = decisions,
+            StepLimited = stepLimited,
+            FailingSchedules = failing,
+            FirstFinding = firstFinding,
+        };
+        foreach (var (start, end) in ranges)
+        {
+            r.AddRange(start, end);
+        }
+
+        r.Coverage.Add(coverage);
+        foreach (var f in findings)
+        {
+            if (!r._findings.TryAdd(f.Signature, f))
+            {
+                throw new InvalidOperationException($"finding '{f.Signature}' appears twice");
+            }
+        }
+
+        return r;
+    }
+
     /// <summary>Adds one schedule's outcome.</summary>
     public void Add(long index, long deliveries, int decisions, bool stepLimited, CoverageMap coverage, (FindingInfo Finding, Func<Reproducer> Reproducer)? finding)
     {
