@@ -19,6 +19,7 @@ internal static class Cli
         CpulistCommand.Create,
         RunCommand.Create,
         ScenariosCommand.Create,
+        SoakCommand.Create,
     ];
 
     /// <summary>A fresh command tree (commands hold parse state, so each run builds its own).</summary>

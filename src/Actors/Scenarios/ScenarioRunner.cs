@@ -162,8 +162,8 @@ public static class ScenarioRunner
         }
     }
 
-    /// <summary>Device interrupts and NMIs: timed sources of the machine itself, not tasks.</summary>
-    private static void StartNoise(SimulatedMachine machine, Scenario scenario)
+    /// <summary>Device interrupts and NMIs: timed sources of the machine itself, not tasks (the soak starts them too).</summary>
+    public static void StartNoise(SimulatedMachine machine, Scenario scenario)
     {
         foreach (var n in scenario.Noise)
         {

@@ -46,7 +46,8 @@ public sealed record SoakStatus(long NowNs, long ForNs, TimeSpan Wall, long Even
 /// <param name="Capture">What the ledger held.</param>
 /// <param name="Deliveries">Messages the simulation delivered.</param>
 /// <param name="Decisions">Controlled-mode decisions taken.</param>
-public sealed record SoakSnapshot(int Sequence, bool Final, SoakEnd? End, SoakStatus Status, SoakCapture Capture, long Deliveries, int Decisions);
+/// <param name="First">The run's first finding, if any (what a reproducer is made of).</param>
+public sealed record SoakSnapshot(int Sequence, bool Final, SoakEnd? End, SoakStatus Status, SoakCapture Capture, long Deliveries, int Decisions, FirstFinding? First);
 
 /// <summary>Where snapshots go (files, a test's list).</summary>
 public interface ISoakOutput
@@ -118,8 +119,9 @@ public static class SoakDriver
 
         SoakSnapshot Snapshot(bool final, SoakEnd? end)
         {
+            ledger.Settle();
             sequence++;
-            var snapshot = new SoakSnapshot(sequence, final, end, Status(), ledger.Capture(machine.Now, clock.GetElapsedTime(started)), machine.Simulation.Deliveries, machine.Simulation.Decisions.Count);
+            var snapshot = new SoakSnapshot(sequence, final, end, Status(), ledger.Capture(machine.Now, clock.GetElapsedTime(started)), machine.Simulation.Deliveries, machine.Simulation.Decisions.Count, ledger.First);
             output.Write(snapshot);
             return snapshot;
         }
@@ -156,8 +158,13 @@ public static class SoakDriver
                 until = Math.Min(until, pending.Peek().AtNs);
             }
 
-            var outcome = machine.RunUntil(until);
-            Debug.Assert(outcome != RunOutcome.Stopped, "no stop condition was given");
+            // The stop check runs between deliveries: the ledger uses it to note where each finding's delivery ended.
+            var outcome = machine.RunUntil(until, () =>
+            {
+                ledger.Settle();
+                return false;
+            });
+            Debug.Assert(outcome != RunOutcome.Stopped, "the stop check never stops the run");
             if (machine.Now >= nextSnapshot && machine.Now < endNs)
             {
                 Snapshot(final: false, end: null);

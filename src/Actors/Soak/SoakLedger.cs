@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using TaskIsolation.Actors.Events;
+using TaskIsolation.Actors.Exploration;
 using TaskIsolation.Actors.Machine;
 using TaskIsolation.Actors.Monitors;
 using TaskIsolation.Actors.Reports;
@@ -9,9 +10,21 @@ namespace TaskIsolation.Actors.Soak;
 /// <summary>A violation kept in full: the finding, its chain, and how far the run had got when it was found.</summary>
 /// <param name="Finding">The <see cref="ViolationDetected"/> (its chain inside) or <see cref="LivenessViolated"/>.</param>
 /// <param name="Chain">The causal chain, root first, as it was when found (the ring may since have dropped its events).</param>
-/// <param name="Decisions">Decisions taken before it (controlled mode): replaying that many reproduces it.</param>
-/// <param name="Deliveries">Messages delivered before it (controlled mode): the delivery bound of a replay.</param>
+/// <param name="Decisions">
+/// Decisions taken up to the end of the delivery that found it (controlled mode; -1 until that delivery has ended).
+/// </param>
+/// <param name="Deliveries">Messages delivered up to and including the one that found it (controlled mode).</param>
 public sealed record KeptFinding(MachineEvent Finding, ImmutableArray<ChainLink> Chain, int Decisions, long Deliveries);
+
+/// <summary>
+/// The first finding of the run in exploration's terms (<see cref="FindingInfo"/>, signature included, computed while
+/// its chain was still in the trace), and where the run stood at the end of the delivery that found it: what a
+/// reproducer needs, since a replay stops at the first finding.
+/// </summary>
+/// <param name="Info">The finding.</param>
+/// <param name="Decisions">Decisions taken up to the end of that delivery.</param>
+/// <param name="Deliveries">Deliveries up to and including it.</param>
+public sealed record FirstFinding(FindingInfo Info, int Decisions, long Deliveries);
 
 /// <summary>What the run is, for the reports: scenario, seed, mode.</summary>
 /// <param name="Scenario">Scenario name or path.</param>
@@ -39,6 +52,9 @@ public sealed class SoakLedger
     private NoiseAccountant? _noise;
     private SimulatedMachine? _machine;
     private SoakRunInfo _info = new("soak", 0, "controlled");
+    private FindingInfo? _firstInfo;
+    private FirstFinding? _first;
+    private bool _unsettled;
     private long _events;
     private long _violationCount;
     private long _livenessCount;
@@ -86,6 +102,45 @@ public sealed class SoakLedger
             {
                 return _livenessCount;
             }
+        }
+    }
+
+    /// <summary>The run's first finding, once the delivery that found it has ended; null until then.</summary>
+    public FirstFinding? First
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _first;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Called between deliveries (the driver's stop check, which the simulation makes before each one): a finding raised
+    /// by the delivery just ended gets that delivery's decision and delivery counts, so a replay of exactly those
+    /// decisions ends where the finding was made. Cheap when nothing is pending.
+    /// </summary>
+    public void Settle()
+    {
+        if (!Volatile.Read(ref _unsettled))
+        {
+            return;
+        }
+
+        lock (_lock)
+        {
+            var decisions = _machine?.Simulation.Decisions.Count ?? 0;
+            var deliveries = _machine?.Simulation.Deliveries ?? 0;
+            Fill(_violations, decisions);
+            Fill(_liveness, decisions);
+            if (_first is null && _firstInfo is not null)
+            {
+                _first = new FirstFinding(_firstInfo, decisions, deliveries);
+            }
+
+            Volatile.Write(ref _unsettled, false);
         }
     }
 
@@ -166,6 +221,12 @@ public sealed class SoakLedger
                         _violations.Add(Keep(v, v.Chain));
                     }
 
+                    if (_firstInfo is null && _machine is not null)
+                    {
+                        _unsettled = true;
+                        _firstInfo = new FindingInfo("violation", FindingSignature.Of(v, _machine.Recorder), v.Cpu, v.Kind.ToString(), v.Task.ToString(), v.Time, [.. v.Chain.Select(l => l.What)]);
+                    }
+
                     break;
                 case LivenessViolated l:
                     _livenessCount++;
@@ -175,11 +236,29 @@ public sealed class SoakLedger
                         _liveness.Add(Keep(l, _machine?.Recorder.ChainOf(l) ?? []));
                     }
 
+                    if (_firstInfo is null && _machine is not null)
+                    {
+                        _unsettled = true;
+                        var chain = _machine.Recorder.Find(l.Cause) is { } began ? _machine.Recorder.ChainOf(began) : [];
+                        _firstInfo = new FindingInfo("liveness", FindingSignature.Of(l, _machine.Recorder), l.Cpu, null, l.Task.ToString(), l.Time, [.. chain.Select(c => c.What), l.What]);
+                    }
+
                     break;
             }
         }
     }
 
-    private KeptFinding Keep(MachineEvent e, ImmutableArray<ChainLink> chain) =>
-        new(e, chain, _machine?.Simulation.Decisions.Count ?? 0, _machine?.Simulation.Deliveries ?? 0);
+    private static void Fill(List<KeptFinding> kept, int decisions)
+    {
+        for (var i = kept.Count - 1; i >= 0 && kept[i].Decisions < 0; i--)
+        {
+            kept[i] = kept[i] with { Decisions = decisions };
+        }
+    }
+
+    private KeptFinding Keep(MachineEvent e, ImmutableArray<ChainLink> chain)
+    {
+        _unsettled = true;
+        return new(e, chain, -1, _machine?.Simulation.Deliveries ?? 0);
+    }
 }

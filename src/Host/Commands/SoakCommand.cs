@@ -1,0 +1,213 @@
+using System.CommandLine;
+using System.Globalization;
+using Akka.Actor;
+using Spectre.Console;
+using TaskIsolation.Actors.Machine;
+using TaskIsolation.Actors.Scenarios;
+using TaskIsolation.Actors.Simulation;
+using TaskIsolation.Actors.Soak;
+using TaskIsolation.Host.Soak;
+
+namespace TaskIsolation.Host.Commands;
+
+/// <summary>
+/// <c>taskisol soak FILE|NAME [--for SIMULATED] [--wall LIMIT] [--mode concurrent|controlled] [--seed N]
+/// [--snapshot-every SIMULATED] [--out DIR]</c>: runs a scenario for hours of simulated time in bounded memory,
+/// showing progress and writing snapshots (docs/soak.md).
+/// </summary>
+internal static class SoakCommand
+{
+    public static Command Create()
+    {
+        var scenario = new Argument<string>("scenario") { Description = "A scenario file (YAML) or the name of a built-in scenario, e.g. default" };
+        var forOption = new Option<string>("--for") { Description = "Simulated time to run: 30s, 10m, 1h, ...", DefaultValueFactory = _ => "1h" };
+        var wall = new Option<string?>("--wall") { Description = "Wall-clock limit: stop after this much real time (10m, 1h, ...)" };
+        var mode = new Option<string>("--mode") { Description = "controlled (one thread, seeded, reproducible) or concurrent (Akka's threads)", DefaultValueFactory = _ => "controlled" };
+        mode.CompletionSources.Add("controlled", "concurrent");
+        var seed = new Option<int>("--seed") { Description = "Seed of the schedule (controlled) or of the model's choices (concurrent)", DefaultValueFactory = _ => 1 };
+        var every = new Option<string>("--snapshot-every") { Description = "Simulated time between snapshots", DefaultValueFactory = _ => "10s" };
+        var output = new Option<string>("--out") { Description = "Directory for the snapshots and the final report (created if missing)", DefaultValueFactory = _ => "soak" };
+
+        var command = new Command("soak", "Run a scenario for a long simulated time: live progress, periodic snapshots, bounded memory")
+        {
+            scenario,
+            forOption,
+            wall,
+            mode,
+            seed,
+            every,
+            output,
+        };
+        command.SetAction(parse =>
+        {
+            // Everything the user gave is checked before anything is written.
+            var settings = new SoakSettings
+            {
+                ForNs = Duration("--for", parse.GetValue(forOption)!, positive: true),
+                SnapshotEveryNs = Duration("--snapshot-every", parse.GetValue(every)!, positive: true),
+                WallLimit = parse.GetValue(wall) is { } w ? TimeSpan.FromTicks(Duration("--wall", w, positive: true) / 100) : null,
+            };
+            settings = settings with { SliceNs = Math.Min(settings.SliceNs, settings.SnapshotEveryNs) };
+            var executionMode = parse.GetValue(mode) switch
+            {
+                "controlled" => ExecutionMode.Controlled,
+                "concurrent" => ExecutionMode.Concurrent,
+                var m => throw new UsageException($"--mode: unknown mode '{m}' (expected controlled or concurrent)"),
+            };
+            var loaded = LoadScenario(parse.GetValue(scenario)!);
+            var stdout = parse.InvocationConfiguration.Output;
+            var stderr = parse.InvocationConfiguration.Error;
+            return Run(loaded, settings, executionMode, parse.GetValue(seed), parse.GetValue(output)!, stdout, stderr);
+        });
+        return command;
+    }
+
+    private static int Run(Scenario scenario, SoakSettings settings, ExecutionMode mode, int seed, string output, TextWriter stdout, TextWriter stderr)
+    {
+        using var signals = new StopSignals(stderr);
+        using var system = ActorSystem.Create("taskisol-soak", SimulationConfig.Hocon);
+        try
+        {
+            var ledger = new SoakLedger(settings);
+            var options = ledger.Observe(ScenarioRunner.Options(scenario, new RunSettings { Mode = mode, Seed = seed }));
+            var machine = SimulatedMachine.Boot(system, ScenarioRunner.Boot(scenario), options);
+            ledger.Attach(machine, new SoakRunInfo(scenario.Name, seed, mode == ExecutionMode.Controlled ? "controlled" : "concurrent"));
+            try
+            {
+                ScenarioRunner.StartNoise(machine, scenario);
+            }
+            catch (NotSupportedException ex)
+            {
+                throw new UsageException($"{scenario.Name}: {ex.Message}", ex);
+            }
+
+            // The last check of the user's input, and the first write.
+            var dir = PrepareOutput(output);
+
+            var starts = new List<TimedStart>();
+            foreach (var t in ScenarioRunner.Tasks(scenario))
+            {
+                var spec = new TaskSpec(t.Name, t.Affinity, t.Program, t.Policy);
+                if (t.StartNs <= 0)
+                {
+                    machine.Start(spec);
+                }
+                else
+                {
+                    starts.Add(new TimedStart(t.StartNs, spec));
+                }
+            }
+
+            var reproducers = mode == ExecutionMode.Controlled ? new SoakReproducer(scenario, seed, () => machine.Simulation.Decisions) : null;
+            ISoakProgress view = ReferenceEquals(stdout, Console.Out) && !Console.IsOutputRedirected
+                ? new LiveProgress(AnsiConsole.Console)
+                : new PlainProgress(stdout);
+            var result = view.Show((progress, snapshotShown) =>
+            {
+                var writer = new SnapshotWriter(dir, (snapshot, into) =>
+                {
+                    reproducers?.Write(snapshot, into);
+                    if (snapshot.Final)
+                    {
+                        AtomicFile.WriteAllText(Path.Combine(into, HtmlReport.FileName), HtmlReport.Render(snapshot, scenario.Name));
+                    }
+                });
+                return SoakDriver.Run(machine, ledger, settings, new Shown(writer, snapshotShown), progress, signals.Token, starts: starts);
+            });
+
+            stdout.Write(SoakFormats.Summary(result.Last));
+            stdout.WriteLine($"snapshots in {dir}: {string.Join(", ", SnapshotWriter.Files)}, {SnapshotWriter.SummaryFile}, {HtmlReport.FileName}");
+            return ExitCodes.Ok;
+        }
+        finally
+        {
+            system.Terminate().Wait(TimeSpan.FromSeconds(10));
+        }
+    }
+
+    /// <summary>A scenario file if one exists at <paramref name="what"/>, else a built-in scenario of that name.</summary>
+    private static Scenario LoadScenario(string what)
+    {
+        try
+        {
+            if (File.Exists(what))
+            {
+                return ScenarioLoader.LoadFile(what);
+            }
+
+            if (BuiltInScenarios.Contains(what))
+            {
+                return BuiltInScenarios.Load(what);
+            }
+        }
+        catch (ScenarioException ex)
+        {
+            throw new UsageException(ex.Message, ex);
+        }
+
+        throw new UsageException($"unknown scenario '{what}': no such file, and no built-in scenario of that name (built-in: {string.Join(", ", BuiltInScenarios.All.Select(s => s.Name))})");
+    }
+
+    /// <summary>
+    /// The output directory, made if missing, after checking it can be written: a file is created in it and removed,
+    /// so an unwritable --out fails now, with nothing written, rather than at the first snapshot.
+    /// </summary>
+    private static string PrepareOutput(string path)
+    {
+        var full = Path.GetFullPath(path);
+        if (File.Exists(full))
+        {
+            throw new UsageException($"--out: '{path}' is a file, not a directory");
+        }
+
+        var created = false;
+        try
+        {
+            if (!Directory.Exists(full))
+            {
+                Directory.CreateDirectory(full);
+                created = true;
+            }
+
+            var probe = Path.Combine(full, $".taskisol-soak-probe-{Environment.ProcessId}");
+            File.WriteAllText(probe, string.Empty);
+            File.Delete(probe);
+            return full;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            if (created)
+            {
+                Directory.Delete(full);
+            }
+
+            throw new UsageException($"--out: cannot write to '{path}': {ex.Message}", ex);
+        }
+    }
+
+    private static long Duration(string option, string text, bool positive)
+    {
+        var ns = ScenarioNames.ParseDuration(text, out var error);
+        if (ns is null)
+        {
+            throw new UsageException($"{option}: {error}");
+        }
+
+        if (positive && ns <= 0)
+        {
+            throw new UsageException(string.Create(CultureInfo.InvariantCulture, $"{option}: '{text}' must be longer than 0"));
+        }
+
+        return ns.Value;
+    }
+
+    /// <summary>Writes snapshots, then tells the progress display one was written.</summary>
+    private sealed class Shown(ISoakOutput files, Action<SoakSnapshot> shown) : ISoakOutput
+    {
+        public void Write(SoakSnapshot snapshot)
+        {
+            files.Write(snapshot);
+            shown(snapshot);
+        }
+    }
+}
