@@ -3,6 +3,7 @@ using System.Globalization;
 using Akka.Actor;
 using Spectre.Console;
 using TaskIsolation.Actors.Machine;
+using TaskIsolation.Actors.Reports;
 using TaskIsolation.Actors.Scenarios;
 using TaskIsolation.Actors.Simulation;
 using TaskIsolation.Actors.Soak;
@@ -109,7 +110,7 @@ internal static class SoakCommand
                     reproducers?.Write(snapshot, into);
                     if (snapshot.Final)
                     {
-                        AtomicFile.WriteAllText(Path.Combine(into, HtmlReport.FileName), HtmlReport.Render(snapshot, scenario.Name));
+                        Actors.Soak.AtomicFile.WriteAllText(Path.Combine(into, HtmlReport.FileName), HtmlReport.Render(snapshot, scenario.Name));
                     }
                 });
                 return SoakDriver.Run(machine, ledger, settings, new Shown(writer, snapshotShown), progress, signals.Token, starts: starts);
@@ -118,6 +119,12 @@ internal static class SoakCommand
             stdout.Write(SoakFormats.Summary(result.Last));
             stdout.WriteLine($"snapshots in {dir}: {string.Join(", ", SnapshotWriter.Files)}, {SnapshotWriter.SummaryFile}, {HtmlReport.FileName}");
             return ExitCodes.Ok;
+        }
+        catch (OutputFileException ex)
+        {
+            // A snapshot could not be written mid-run (disk full, directory removed): the earlier ones are whole.
+            stderr.WriteLine($"{Cli.Name} soak: {ex.Message}; the soak stopped there");
+            return ExitCodes.InternalError;
         }
         finally
         {

@@ -1,0 +1,184 @@
+using System.Diagnostics;
+using System.Text.Json;
+using TaskIsolation.Actors.Exploration;
+
+namespace TaskIsolation.Host.Tests;
+
+/// <summary><c>taskisol soak</c>: what it writes, how it stops, and what it refuses.</summary>
+public sealed class SoakCommandTests : IDisposable
+{
+    private readonly string _root = Path.Combine(Path.GetTempPath(), $"soak-cli-{Guid.NewGuid():N}");
+
+    public SoakCommandTests() => Directory.CreateDirectory(_root);
+
+    public void Dispose() => Directory.Delete(_root, recursive: true);
+
+    [Fact]
+    public void A_short_soak_of_the_default_scenario_writes_every_snapshot_file_and_a_self_contained_report()
+    {
+        var dir = Path.Combine(_root, "out");
+        var r = Taskisol.Run("soak", "default", "--for", "20s", "--snapshot-every", "5s", "--out", dir);
+
+        Assert.Equal(0, r.Exit);
+        Assert.Equal("", r.Err);
+        var lines = r.Out.Split('\n');
+        Assert.Equal(4, lines.Count(l => l.StartsWith("soak: ", StringComparison.Ordinal)));
+        Assert.Contains(lines, l => l.StartsWith("soak: 20.000 s of 20.000 s simulated", StringComparison.Ordinal) && l.EndsWith("(final)", StringComparison.Ordinal));
+        Assert.Contains("soak ended: the simulated duration was reached", r.Out, StringComparison.Ordinal);
+        foreach (var f in new[] { "noise.txt", "noise.json", "hist.txt", "violations.txt", "recent-events.txt", "snapshot.json", "summary.txt", "report.html" })
+        {
+            Assert.True(File.Exists(Path.Combine(dir, f)), f);
+        }
+
+        Assert.Empty(Directory.GetFiles(dir, ".*"));
+        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "snapshot.json")));
+        Assert.Equal(20_000_000_000, json.RootElement.GetProperty("simulatedNs").GetInt64());
+        Assert.Equal(4, json.RootElement.GetProperty("series").GetArrayLength());
+
+        // The default scenario's poller is never disturbed once its tick has stopped: its CPU is 100 % available.
+        var noise = File.ReadAllText(Path.Combine(dir, "noise.txt"));
+        Assert.Matches(@"\n  3\s+\d+\s+\d+\s+100\.00000", noise);
+        Assert.Contains("# RTLA osnoise histogram", File.ReadAllText(Path.Combine(dir, "hist.txt")), StringComparison.Ordinal);
+
+        // Self-contained: inline SVG, no script, nothing fetched from elsewhere.
+        var html = File.ReadAllText(Path.Combine(dir, "report.html"));
+        Assert.Contains("<svg", html, StringComparison.Ordinal);
+        Assert.Contains("<polyline", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("<script", html, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("src=", html, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("href=", html, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("url(", html, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public void A_controlled_soak_that_finds_violations_writes_its_first_finding_as_a_reproducer()
+    {
+        var dir = Path.Combine(_root, "out");
+        var r = Taskisol.Run("soak", "residual-tick", "--for", "8s", "--snapshot-every", "4s", "--seed", "5", "--out", dir);
+
+        Assert.Equal(0, r.Exit);
+        var reproducer = Reproducer.Parse(File.ReadAllText(Path.Combine(dir, "reproducer.json")));
+        Assert.Equal("scenario", reproducer.Target.Kind);
+        Assert.Equal("residual-tick", reproducer.Target.Name);
+        Assert.Equal(TargetHash.Of(reproducer.Target.Text), reproducer.Target.Hash);
+        Assert.Equal("random", reproducer.Run.Strategy);
+        Assert.Equal(5, reproducer.Run.Seed);
+        Assert.Equal("violation", reproducer.Finding.Kind);
+        Assert.Equal("ResidualTick", reproducer.Finding.Interrupt);
+        Assert.Equal(reproducer.Finding.TimeNs + 1, reproducer.Target.DurationNs);
+
+        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "snapshot.json")));
+        var violations = json.RootElement.GetProperty("violations");
+        Assert.True(violations.GetProperty("count").GetInt64() >= 2);
+        Assert.Equal(reproducer.Finding.TimeNs, violations.GetProperty("kept")[0].GetProperty("timeNs").GetInt64());
+        Assert.Contains("VIOLATION", File.ReadAllText(Path.Combine(dir, "violations.txt")), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_concurrent_soak_writes_no_reproducer()
+    {
+        var dir = Path.Combine(_root, "out");
+        var r = Taskisol.Run("soak", "residual-tick", "--mode", "concurrent", "--for", "3s", "--snapshot-every", "1s", "--out", dir);
+
+        Assert.Equal(0, r.Exit);
+        Assert.False(File.Exists(Path.Combine(dir, "reproducer.json")));
+        Assert.True(File.Exists(Path.Combine(dir, "snapshot.json")));
+    }
+
+    [Theory]
+    [InlineData("no-such-scenario", "unknown scenario 'no-such-scenario'")]
+    [InlineData("--for=10", "--for: '10' has no unit")]
+    [InlineData("--for=-5s", "--for: '-5s' is negative")]
+    [InlineData("--snapshot-every=0", "--snapshot-every: '0' must be longer than 0")]
+    [InlineData("--wall=soon", "--wall: 'soon'")]
+    [InlineData("--mode=fast", "--mode: unknown mode 'fast'")]
+    public void Bad_input_exits_2_naming_it_and_writes_nothing(string bad, string message)
+    {
+        var dir = Path.Combine(_root, "out");
+        string[] args = bad.StartsWith("--", StringComparison.Ordinal)
+            ? ["soak", "default", bad, "--out", dir]
+            : ["soak", bad, "--out", dir];
+
+        var r = Taskisol.Run(args);
+
+        Assert.Equal(2, r.Exit);
+        Assert.Contains(message, r.Err, StringComparison.Ordinal);
+        Assert.StartsWith("taskisol soak: ", r.Err, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", r.Err, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(dir));
+    }
+
+    [Fact]
+    public void A_bad_scenario_file_is_reported_with_its_place_and_nothing_is_written()
+    {
+        var file = Path.Combine(_root, "bad.yaml");
+        File.WriteAllText(file, "name: bad\ncpus: many\n");
+        var dir = Path.Combine(_root, "out");
+
+        var r = Taskisol.Run("soak", file, "--out", dir);
+
+        Assert.Equal(2, r.Exit);
+        Assert.Contains($"{file}:2:", r.Err, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(dir));
+    }
+
+    [Fact]
+    public void An_unwritable_out_exits_2_naming_it_and_writes_nothing()
+    {
+        var file = Path.Combine(_root, "a-file");
+        File.WriteAllText(file, "x");
+
+        var under = Taskisol.Run("soak", "default", "--for", "1s", "--out", Path.Combine(file, "out"));
+        var itself = Taskisol.Run("soak", "default", "--for", "1s", "--out", file);
+
+        Assert.Equal(2, under.Exit);
+        Assert.StartsWith($"taskisol soak: --out: cannot write to '{Path.Combine(file, "out")}'", under.Err, StringComparison.Ordinal);
+        Assert.Equal(2, itself.Exit);
+        Assert.Equal($"taskisol soak: --out: '{file}' is a file, not a directory\n", itself.Err);
+        Assert.Equal(["a-file"], Directory.GetFileSystemEntries(_root).Select(Path.GetFileName));
+        Assert.Equal("x", File.ReadAllText(file));
+    }
+
+    [Fact]
+    public async Task SIGINT_finishes_the_slice_and_leaves_a_complete_final_snapshot()
+    {
+        var dir = Path.Combine(_root, "out");
+        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "taskisol.dll"), "soak", "default", "--for", "10h", "--snapshot-every", "1s", "--out", dir })
+        {
+            start.ArgumentList.Add(a);
+        }
+
+        using var process = Process.Start(start)!;
+        var stderr = process.StandardError.ReadToEndAsync();
+
+        // Wait for the first snapshot line (an event, not a time), then interrupt as Ctrl-C would.
+        var first = await process.StandardOutput.ReadLineAsync();
+        Assert.StartsWith("soak: 1.000 s of 36000.000 s simulated", first, StringComparison.Ordinal);
+        using (var kill = Process.Start("kill", ["-INT", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            await kill.WaitForExitAsync();
+        }
+
+        var rest = await process.StandardOutput.ReadToEndAsync();
+
+        // A guard against a hung child, not a wait for something to happen.
+        using var guard = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+        await process.WaitForExitAsync(guard.Token);
+
+        Assert.Equal(0, process.ExitCode);
+        Assert.Contains("SIGINT received", await stderr, StringComparison.Ordinal);
+        Assert.Contains("soak ended: stopped on request", rest, StringComparison.Ordinal);
+        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "snapshot.json")));
+        Assert.True(json.RootElement.GetProperty("final").GetBoolean());
+        Assert.Equal("StopRequested", json.RootElement.GetProperty("end").GetString());
+        Assert.True(json.RootElement.GetProperty("simulatedNs").GetInt64() < 36_000_000_000_000);
+        Assert.True(File.Exists(Path.Combine(dir, "report.html")));
+        Assert.Empty(Directory.GetFiles(dir, ".*"));
+    }
+}
