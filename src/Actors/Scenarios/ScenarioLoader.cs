@@ -222,7 +222,7 @@ public static class ScenarioLoader
         }
     }
 
-    private static string OneLine(string s) => YamlReader.Clip(s.Length > 200 ? s[..200] : s);
+    private static string OneLine(string s) => YamlReader.Clip(s, 200);
 
     private static IEnumerable<string> SwitchKeys() =>
         typeof(ModelSwitches).GetProperties(BindingFlags.Public | BindingFlags.Instance)

@@ -447,10 +447,10 @@ public static partial class ScenarioWriter
         return sb.Append('"').ToString();
     }
 
-    [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_.+-]*$")]
+    [GeneratedRegex(@"^[A-Za-z_][A-Za-z0-9_.+-]*\z")]
     private static partial Regex PlainWord();
 
-    [GeneratedRegex("^[0-9][0-9-]*$")]
+    [GeneratedRegex(@"^[0-9][0-9-]*\z")]
     private static partial Regex PlainCpuList();
 
     /// <summary>Indented lines with "\n" ends.</summary>

@@ -18,11 +18,24 @@ internal sealed class YamlReader(string file)
     public void Error(YamlNode? node, string message)
     {
         var (line, col) = node is null ? (1, 1) : ((int)Math.Max(1, node.Start.Line), (int)Math.Max(1, node.Start.Column));
-        _errors.Add(new ScenarioError(file, line, col, message));
+        _errors.Add(new ScenarioError(file, line, col, OneLine(message)));
     }
 
     public void Error(int line, int column, string message) =>
-        _errors.Add(new ScenarioError(file, Math.Max(1, line), Math.Max(1, column), message));
+        _errors.Add(new ScenarioError(file, Math.Max(1, line), Math.Max(1, column), OneLine(message)));
+
+    /// <summary>A message quoting user text on one line: control characters as C escapes.</summary>
+    private static string OneLine(string message) =>
+        message.Any(char.IsControl)
+            ? string.Concat(message.Select(c => c switch
+            {
+                '\n' => "\\n",
+                '\r' => "\\r",
+                '\t' => "\\t",
+                _ when char.IsControl(c) => $"\\x{(int)c:x2}",
+                _ => c.ToString(),
+            }))
+            : message;
 
     /// <summary>A YAML null: an empty plain scalar, <c>~</c> or <c>null</c>.</summary>
     public static bool IsNull(YamlNode? node) =>
@@ -39,10 +52,10 @@ internal sealed class YamlReader(string file)
         _ => "an alias",
     };
 
-    public static string Clip(string s)
+    public static string Clip(string s, int max = 60)
     {
         var one = s.Replace("\n", "\\n", StringComparison.Ordinal).Replace("\r", "\\r", StringComparison.Ordinal).Replace("\t", "\\t", StringComparison.Ordinal);
-        return one.Length > 60 ? one[..57] + "..." : one;
+        return one.Length > max ? one[..(max - 3)] + "..." : one;
     }
 
     /// <summary>
