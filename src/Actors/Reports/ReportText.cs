@@ -81,6 +81,41 @@ public static class ReportText
         return string.Create(CultureInfo.InvariantCulture, $"LIVENESS {Stamp(l.TimeNs)} cpu {l.Cpu}: {l.Task} returning to user since {Stamp(l.SinceNs)} (bound {l.BoundNs} ns)\n");
     }
 
+    /// <summary>
+    /// The whole run for a person, as <c>taskisol run</c> prints it: the kernel log (boot and run, dmesg format), the
+    /// noise table, each violation and liveness failure with its chain, and each expectation with held / failed.
+    /// </summary>
+    public static string Summary(RunReport report)
+    {
+        ArgumentNullException.ThrowIfNull(report);
+        var inv = CultureInfo.InvariantCulture;
+        var sb = new StringBuilder();
+        foreach (var l in report.Log)
+        {
+            sb.Append(l.Line).Append('\n');
+        }
+
+        sb.Append('\n');
+        sb.Append(NoiseTable(report.Cpus, report.SimulatedNs));
+        sb.Append('\n');
+        sb.Append(Violations(report.Violations));
+        foreach (var l in report.Liveness)
+        {
+            sb.Append(Liveness(l));
+        }
+
+        if (report.Expectations.Length > 0)
+        {
+            sb.Append('\n');
+            foreach (var e in report.Expectations)
+            {
+                sb.Append(inv, $"{(e.Held ? "held  " : "FAILED")}  {e.Text}\n");
+            }
+        }
+
+        return sb.ToString();
+    }
+
     /// <summary>Seconds since boot as dmesg shows them, in brackets: <c>[    5.123456]</c>.</summary>
     public static string Stamp(long ns) =>
         string.Create(CultureInfo.InvariantCulture, $"[{ns / 1_000_000_000,5}.{ns % 1_000_000_000 / 1000:D6}]");
