@@ -15,6 +15,7 @@ internal static class Cli
     /// </summary>
     private static readonly Func<Command>[] Commands =
     [
+        BenchCommand.Create,
         BootCommand.Create,
         CpulistCommand.Create,
         RunCommand.Create,

@@ -41,4 +41,31 @@ public sealed class SimulationTests : TestKit
         Assert.Equal(RunOutcome.StepLimit, m.RunFor(1_000_000_000));
         Assert.Equal(50, m.Simulation.Deliveries);
     }
+
+    [Fact]
+    public void Superseded_steps_are_cancelled_not_delivered_and_deliveries_are_counted_by_type()
+    {
+        // A long user compute interrupted by every tick: each interrupt supersedes the pending end of the compute.
+        var m = Boot(Sys, Controlled(2));
+        m.Simulation.CountByType = true;
+        m.Start(new TaskSpec("busy", OnCpu(0), Program(new Loop(-1, [new Compute(1_000_000_000)]))));
+        m.RunFor(1_500_000_000);
+
+        // The first compute's thousand-odd superseded ends were all due around 1 s: withdrawn, not delivered.
+        Assert.InRange(m.Simulation.Cancelled, 900, 1_600);
+        var byType = m.Simulation.DeliveriesByType;
+        Assert.Equal(m.Simulation.Deliveries, byType.Values.Sum());
+        Assert.InRange(byType["Irq"], 1_450, 1_550);
+        Assert.True(byType["StepDone"] < 2 * byType["Irq"], "one handler end per tick, and few others");
+    }
+
+    [Fact]
+    public void Concurrent_mode_counts_its_deliveries()
+    {
+        var m = Boot(Sys, Concurrent(2));
+        m.Start(new TaskSpec("busy", OnCpu(0), Program(new Loop(-1, [new Compute(1_000_000_000)]))));
+        m.RunFor(10_000_000);
+
+        Assert.InRange(m.Simulation.Deliveries, 20, 1_000);
+    }
 }

@@ -138,7 +138,7 @@ internal sealed partial class CpuActor
                 break;
             case ResumeKind.AwaitingOp:
                 _act = Activity.UserAwaitingOp;
-                _gen++;
+                NextGeneration();
                 if (t.StashedOp is { } stashed)
                 {
                     _curr = t with { StashedOp = null };
@@ -161,7 +161,7 @@ internal sealed partial class CpuActor
         var t = _curr!;
         _curr = t with { Seq = t.Seq + 1, Resume = ResumeKind.AwaitingOp };
         _act = Activity.UserAwaitingOp;
-        _gen++;
+        NextGeneration();
         Send(t.Actor!, ask);
     }
 
@@ -545,7 +545,7 @@ internal sealed partial class CpuActor
     private void GoIdle(long cause)
     {
         _act = Activity.Idle;
-        _gen++;
+        NextGeneration();
         SetState(CpuState.Idle);
         _shared.SetCurrent(0, "swapper", 0);
         _shared.Quiesced = false;

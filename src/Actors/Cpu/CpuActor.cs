@@ -49,6 +49,7 @@ internal sealed partial class CpuActor : SimCore.SimActor
     private Activity _act = Activity.Idle;
     private long _actEnd = long.MaxValue;
     private long _gen;
+    private SimCore.TimerHandle _step;
     private Action? _then;
     private long _waitId;
     private long _requestIds;
@@ -99,6 +100,11 @@ internal sealed partial class CpuActor : SimCore.SimActor
         switch (message)
         {
             case StepDone d:
+                if (d.Generation == _gen)
+                {
+                    _step = default;
+                }
+
                 if (d.Generation == _gen && _then is not null)
                 {
                     var then = _then;
@@ -141,9 +147,20 @@ internal sealed partial class CpuActor : SimCore.SimActor
         _act = act;
         SetState(state);
         _then = then;
-        _gen++;
+        NextGeneration();
         _actEnd = Now + ns;
-        SendAfter(ns, Self, new StepDone(_lastCause, _gen));
+        _step = SendAfter(ns, Self, new StepDone(_lastCause, _gen));
+    }
+
+    /// <summary>
+    /// Supersedes the current activity. Its pending end, if any, is withdrawn (as <c>hrtimer_cancel()</c> would):
+    /// otherwise every interrupt of a long user compute leaves a stale <see cref="StepDone"/> to deliver and ignore.
+    /// </summary>
+    private void NextGeneration()
+    {
+        Sim.Cancel(_step);
+        _step = default;
+        _gen++;
     }
 
     /// <summary>Spins in the kernel (interrupts on) until request <paramref name="requestId"/> is acknowledged.</summary>
@@ -151,7 +168,7 @@ internal sealed partial class CpuActor : SimCore.SimActor
     {
         _act = Activity.KernelWait;
         SetState(CpuState.Kernel);
-        _gen++;
+        NextGeneration();
         _actEnd = long.MaxValue;
         _then = null;
         _waitId = requestId;
@@ -335,7 +352,7 @@ internal sealed partial class CpuActor : SimCore.SimActor
                     _act = Activity.UserAwaitingOp;
                     SetState(UserState());
                     _shared.Quiesced = _curr.Isolated;
-                    _gen++;
+                    NextGeneration();
                 }
 
                 break;
@@ -352,7 +369,7 @@ internal sealed partial class CpuActor : SimCore.SimActor
                 _act = Activity.KernelWait;
                 SetState(s.State);
                 _waitId = s.WaitId;
-                _gen++;
+                NextGeneration();
                 while (_lateAcks.Count > 0)
                 {
                     OnAck(_lateAcks.Dequeue());

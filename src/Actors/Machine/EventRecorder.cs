@@ -7,40 +7,114 @@ using TaskIsolation.Actors.Monitors;
 namespace TaskIsolation.Actors.Machine;
 
 /// <summary>
-/// The machine's event sink: keeps every event (for traces and causal chains), runs the monitors over them in order,
-/// and republishes events and findings on the Akka event stream so TestKit probes can subscribe.
+/// The machine's event sink: keeps the events (for traces and causal chains), counts them by type, runs the monitors
+/// over them in order, and republishes events and findings on the Akka event stream so TestKit probes can subscribe.
+/// <para>
+/// By default it keeps every event. With a <c>keepLast</c> bound it keeps only a ring of the most recent events, so a
+/// soak of hours runs in flat memory (issue 9): counts by type and every finding (each violation carries its causal
+/// chain, resolved when it was detected) are still kept whole. Chains are resolved through a separate index of
+/// possible causes, bounded by virtual time rather than by count: an event stays findable while it is younger than
+/// <see cref="CauseWindowNs"/> or has been named as a cause within it (a periodic tick keeps naming the event that
+/// started it). A chain that reaches past what is kept ends in a link saying so instead of silently stopping.
+/// </para>
 /// </summary>
 public sealed class EventRecorder : IEventSink, IEventHistory
 {
     private readonly object _lock = new();
+    private readonly int _keepLast;
     private readonly List<MachineEvent> _events = [];
-    private readonly Dictionary<long, MachineEvent> _byId = [];
-    private readonly List<IMachineMonitor> _monitors;
+    private readonly Dictionary<long, Cause> _byId = [];
+    private readonly List<MachineEvent> _findings = [];
+    private readonly Dictionary<Type, long> _counts = [];
+    private readonly IMachineMonitor[] _monitors;
     private readonly EventStream? _stream;
     private readonly Func<long> _newId;
     private readonly Action<MachineEvent>? _observer;
-    private int _findings;
+    private MachineEvent[]? _ring;
+    private int _ringNext;
+    private long _total;
+    private long _nextSweep;
+    private int _findingCount;
 
     /// <summary>
     /// A recorder that runs <paramref name="monitors"/>, publishes to <paramref name="stream"/> (if any), and shows every
     /// recorded event and finding to <paramref name="observer"/> (if any), in order.
     /// </summary>
-    public EventRecorder(IEnumerable<IMachineMonitor> monitors, EventStream? stream, Func<long> newId, Action<MachineEvent>? observer = null)
+    /// <param name="monitors">The monitors, run in order on every event.</param>
+    /// <param name="stream">Where events and findings are republished; null for nowhere.</param>
+    /// <param name="newId">Event id source.</param>
+    /// <param name="observer">Sees every recorded event and finding, under the lock.</param>
+    /// <param name="keepLast">0: keep every event; otherwise keep only the last this many (findings are always kept).</param>
+    /// <param name="causeWindowNs">With a ring: how long (virtual ns) an event nothing names as a cause stays findable.</param>
+    public EventRecorder(IEnumerable<IMachineMonitor> monitors, EventStream? stream, Func<long> newId, Action<MachineEvent>? observer = null, int keepLast = 0, long causeWindowNs = DefaultCauseWindowNs)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(keepLast);
+        ArgumentOutOfRangeException.ThrowIfLessThan(causeWindowNs, 1);
         _monitors = [.. monitors];
         _stream = stream;
         _newId = newId;
         _observer = observer;
+        _keepLast = keepLast;
+        CauseWindowNs = causeWindowNs;
+        _nextSweep = causeWindowNs;
     }
 
-    /// <summary>Every event so far, in publication order.</summary>
+    /// <summary>Default <see cref="CauseWindowNs"/>: 10 simulated seconds, ten times the residual tick and vmstat periods.</summary>
+    public const long DefaultCauseWindowNs = 10_000_000_000;
+
+    /// <summary>The ring size, or 0 when every event is kept.</summary>
+    public int KeepLast => _keepLast;
+
+    /// <summary>With a ring: how long an event that nothing names as a cause stays findable for causal chains.</summary>
+    public long CauseWindowNs { get; }
+
+    /// <summary>Events currently findable by id (the cause index): all of them without a ring, a window with one.</summary>
+    public int IndexedEvents
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _byId.Count;
+            }
+        }
+    }
+
+    /// <summary>
+    /// The kept events, in publication order: every event so far, or (with a ring) the most recent ones. A copy, taken
+    /// under the lock: cheap enough for tests, not something to call per event.
+    /// </summary>
     public IReadOnlyList<MachineEvent> Events
     {
         get
         {
             lock (_lock)
             {
-                return [.. _events];
+                if (_ring is null)
+                {
+                    return [.. _events];
+                }
+
+                var kept = (int)Math.Min(_total, _keepLast);
+                var copy = new MachineEvent[kept];
+                for (var i = 0; i < kept; i++)
+                {
+                    copy[i] = _ring[(_ringNext - kept + i + _keepLast) % _keepLast];
+                }
+
+                return copy;
+            }
+        }
+    }
+
+    /// <summary>Every finding the monitors raised (violations, liveness failures), in order; never dropped by the ring.</summary>
+    public IReadOnlyList<MachineEvent> Findings
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return [.. _findings];
             }
         }
     }
@@ -49,12 +123,28 @@ public sealed class EventRecorder : IEventSink, IEventHistory
     /// How many findings (events raised by the monitors) have been recorded: a cheap check for a run's stop condition,
     /// which exploration evaluates between deliveries.
     /// </summary>
-    public int FindingCount => Volatile.Read(ref _findings);
+    public int FindingCount => Volatile.Read(ref _findingCount);
+
+    /// <summary>Events recorded so far, findings included, whether or not the ring still holds them.</summary>
+    public long TotalEvents => Interlocked.Read(ref _total);
+
+    /// <summary>How many events of each type were recorded (by type name), findings included.</summary>
+    public IReadOnlyDictionary<string, long> CountsByType
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _counts.ToDictionary(kv => kv.Key.Name, kv => kv.Value, StringComparer.Ordinal);
+            }
+        }
+    }
 
     /// <inheritdoc />
     public void Publish(MachineEvent e)
     {
-        List<MachineEvent> published = [e];
+        // The common case raises no finding: publish without allocating a list.
+        List<MachineEvent>? found = null;
         lock (_lock)
         {
             Append(e);
@@ -62,18 +152,21 @@ public sealed class EventRecorder : IEventSink, IEventHistory
             {
                 foreach (var f in m.Observe(e, this))
                 {
-                    _findings++;
-                    Append(f);
-                    published.Add(f);
+                    AppendFinding(f);
+                    (found ??= []).Add(f);
                 }
             }
         }
 
         if (_stream is not null)
         {
-            foreach (var p in published)
+            _stream.Publish(e);
+            if (found is not null)
             {
-                _stream.Publish(p);
+                foreach (var f in found)
+                {
+                    _stream.Publish(f);
+                }
             }
         }
     }
@@ -88,8 +181,7 @@ public sealed class EventRecorder : IEventSink, IEventHistory
             {
                 foreach (var f in m.Finish(nowNs, this))
                 {
-                    _findings++;
-                    Append(f);
+                    AppendFinding(f);
                     published.Add(f);
                 }
             }
@@ -102,7 +194,13 @@ public sealed class EventRecorder : IEventSink, IEventHistory
     }
 
     /// <inheritdoc />
-    public MachineEvent? Find(long id) => _byId.GetValueOrDefault(id);
+    public MachineEvent? Find(long id)
+    {
+        lock (_lock)
+        {
+            return _byId.TryGetValue(id, out var c) ? c.Event : null;
+        }
+    }
 
     /// <inheritdoc />
     public long NewId() => _newId();
@@ -111,32 +209,110 @@ public sealed class EventRecorder : IEventSink, IEventHistory
     public ImmutableArray<ChainLink> ChainOf(MachineEvent e)
     {
         var links = new List<ChainLink>();
-        for (MachineEvent? cur = e; cur is not null; cur = cur.Cause == 0 ? null : Find(cur.Cause))
+        for (MachineEvent? cur = e; cur is not null;)
         {
             links.Add(new ChainLink(cur.Time, cur.Cpu, cur.What));
-            if (links.Count > 64)
+            if (links.Count > 64 || cur.Cause == 0)
             {
                 break;
             }
+
+            var cause = Find(cur.Cause);
+            if (cause is null)
+            {
+                // Only a ring drops events: say where the chain was cut rather than pass a partial chain for a root.
+                links.Add(new ChainLink(cur.Time, -1, $"#{cur.Cause} (no longer kept: older than {CauseWindowNs / 1e9:0.###} s and not named since)"));
+                break;
+            }
+
+            cur = cause;
         }
 
         links.Reverse();
         return [.. links];
     }
 
-    /// <summary>The trace: one line per event. Byte-identical across controlled runs with the same seed.</summary>
+    /// <summary>The trace: one line per kept event. Byte-identical across controlled runs with the same seed.</summary>
     public string Trace()
     {
-        lock (_lock)
+        var events = Events;
+        var text = new System.Text.StringBuilder(events.Count * 96);
+        foreach (var e in events)
         {
-            return string.Join('\n', _events.Select(x => x.ToTraceLine())) + "\n";
+            text.Append(e.ToTraceLine()).Append('\n');
         }
+
+        if (events.Count == 0)
+        {
+            text.Append('\n');
+        }
+
+        return text.ToString();
+    }
+
+    private void AppendFinding(MachineEvent f)
+    {
+        _findingCount++;
+        _findings.Add(f);
+        Append(f);
     }
 
     private void Append(MachineEvent e)
     {
-        _events.Add(e);
-        _byId[e.Id] = e;
         _observer?.Invoke(e);
+        _total++;
+        ref var count = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_counts, e.GetType(), out _);
+        count++;
+        _byId[e.Id] = new Cause(e, e.Time);
+        if (_keepLast == 0)
+        {
+            _events.Add(e);
+            return;
+        }
+
+        // Naming a cause keeps it findable for another window.
+        if (e.Cause != 0)
+        {
+            ref var cause = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrNullRef(_byId, e.Cause);
+            if (!System.Runtime.CompilerServices.Unsafe.IsNullRef(ref cause))
+            {
+                cause = cause with { Touched = e.Time };
+            }
+        }
+
+        _ring ??= new MachineEvent[_keepLast];
+        _ring[_ringNext] = e;
+        _ringNext = (_ringNext + 1) % _keepLast;
+        if (e.Time >= _nextSweep)
+        {
+            Sweep(e.Time);
+        }
     }
+
+    /// <summary>Drops from the cause index what is older than the window and was not named within it.</summary>
+    private void Sweep(long now)
+    {
+        var horizon = now - CauseWindowNs;
+        List<long>? stale = null;
+        foreach (var (id, c) in _byId)
+        {
+            if (c.Touched < horizon)
+            {
+                (stale ??= []).Add(id);
+            }
+        }
+
+        if (stale is not null)
+        {
+            foreach (var id in stale)
+            {
+                _byId.Remove(id);
+            }
+        }
+
+        // Sweep every half window: an entry lives between one and one and a half windows after its last naming.
+        _nextSweep = now + (CauseWindowNs / 2);
+    }
+
+    private readonly record struct Cause(MachineEvent Event, long Touched);
 }

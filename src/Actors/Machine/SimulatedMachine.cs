@@ -44,6 +44,12 @@ public sealed record MachineOptions
     /// exactly what the run recorded. Called under the recorder's lock: it must be quick and must not publish.
     /// </summary>
     public Action<MachineEvent>? Observer { get; init; }
+
+    /// <summary>
+    /// 0 (the default): the recorder keeps every event. Otherwise it keeps a ring of the last this many, plus every
+    /// finding with its full chain and counts by type: what a soak of hours needs to run in flat memory.
+    /// </summary>
+    public int KeepEvents { get; init; }
 }
 
 /// <summary>A task to start at boot: name, CPUs it may use, and its program.</summary>
@@ -79,7 +85,7 @@ public sealed class SimulatedMachine
         _prefix = $"m{Interlocked.Increment(ref s_machines)}";
         Simulation = new SimCore(options.Mode, options.Strategy, options.Seed);
         Memory = new KernelMemory(booted.NrCpus);
-        Recorder = new EventRecorder([new ViolationMonitor(), new LivenessMonitor(options.LivenessBoundNs)], system.EventStream, Simulation.NewEventId, options.Observer);
+        Recorder = new EventRecorder([new ViolationMonitor(), new LivenessMonitor(options.LivenessBoundNs)], system.EventStream, Simulation.NewEventId, options.Observer, options.KeepEvents);
         _m = new MachineTopology(booted.NrCpus)
         {
             NrCpus = booted.NrCpus,
@@ -117,10 +123,10 @@ public sealed class SimulatedMachine
     public long Now => Simulation.Now;
 
     /// <summary>The violations found so far.</summary>
-    public IReadOnlyList<ViolationDetected> Violations => Recorder.Events.OfType<ViolationDetected>().ToList();
+    public IReadOnlyList<ViolationDetected> Violations => Recorder.Findings.OfType<ViolationDetected>().ToList();
 
     /// <summary>The liveness failures found so far.</summary>
-    public IReadOnlyList<LivenessViolated> LivenessFailures => Recorder.Events.OfType<LivenessViolated>().ToList();
+    public IReadOnlyList<LivenessViolated> LivenessFailures => Recorder.Findings.OfType<LivenessViolated>().ToList();
 
     /// <summary>Creates the actors of a booted machine in <paramref name="system"/> (configured with <see cref="SimulationConfig.Hocon"/>).</summary>
     public static SimulatedMachine Boot(ActorSystem system, BootedMachine booted, MachineOptions? options = null)

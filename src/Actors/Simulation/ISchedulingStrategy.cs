@@ -63,17 +63,19 @@ public sealed class ReplayStrategy : ISchedulingStrategy
     private int Take(DecisionKind kind, int of, IReadOnlyList<string>? runnable)
     {
         var index = _next;
-        var actual = runnable is null ? $"a choice among {of}" : $"a schedule among {of} [{string.Join(", ", runnable)}]";
+
+        // Built only on divergence: joining a thousand receiver names per decision would dominate a replay.
+        string Actual() => runnable is null ? $"a choice among {of}" : $"a schedule among {of} [{string.Join(", ", runnable)}]";
         if (index >= _decisions.Count)
         {
-            throw new ReplayDivergedException(index, "the end of the recorded decisions", actual);
+            throw new ReplayDivergedException(index, "the end of the recorded decisions", Actual());
         }
 
         var d = _decisions[index];
         if (d.Kind != kind || d.Of != of)
         {
             var expected = d.Kind == DecisionKind.Schedule ? $"a schedule among {d.Of}" : $"a choice among {d.Of}";
-            throw new ReplayDivergedException(index, expected, actual);
+            throw new ReplayDivergedException(index, expected, Actual());
         }
 
         _next++;

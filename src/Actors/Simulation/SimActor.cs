@@ -21,8 +21,8 @@ public abstract class SimActor : UntypedActor
     /// <summary>Sends at the current instant.</summary>
     protected void Send(IActorRef to, IMachineMessage message) => Sim.Send(to, message, Self);
 
-    /// <summary>Sends after <paramref name="delayNs"/> of virtual time.</summary>
-    protected void SendAfter(long delayNs, IActorRef to, IMachineMessage message) => Sim.SendAfter(delayNs, to, message, Self);
+    /// <summary>Sends after <paramref name="delayNs"/> of virtual time; the handle lets the sender withdraw it (<see cref="Simulation.Cancel"/>).</summary>
+    protected TimerHandle SendAfter(long delayNs, IActorRef to, IMachineMessage message) => Sim.SendAfter(delayNs, to, message, Self);
 
     /// <inheritdoc />
     protected override bool AroundReceive(Receive receive, object message)

@@ -1,0 +1,103 @@
+using System.Collections.Immutable;
+using System.Globalization;
+using TaskIsolation.Actors.Task;
+using TaskIsolation.Machine.Boot;
+using TaskIsolation.Machine.Cpus;
+using MachineArch = TaskIsolation.Machine.Arch.Arch;
+
+namespace TaskIsolation.Host.Bench;
+
+/// <summary>A machine the benchmark boots: the kernel's view and the tasks started at time 0.</summary>
+/// <param name="Name">Short name, as the table and the JSON show it.</param>
+/// <param name="Description">One line: CPUs, HZ, what runs.</param>
+/// <param name="Booted">The booted kernel.</param>
+/// <param name="Tasks">Tasks started at boot.</param>
+internal sealed record BenchMachine(string Name, string Description, BootedMachine Booted, ImmutableArray<Actors.Machine.TaskSpec> Tasks);
+
+/// <summary>
+/// The machines of issue 8, built in C#. The default one is the equivalent of the built-in <c>default</c> scenario:
+/// 4-CPU x86_64, <c>nohz_full=1-3 isolcpus=1-3 task_isolation=1-3</c>, a polling task isolated on CPU 3 (NOSIG mode,
+/// so the residual tick's violations are recorded without killing it), housekeeping noise on CPU 0 (a writer that
+/// also maps memory, dirtying vmstat and the LRU batches).
+/// </summary>
+internal static class BenchMachines
+{
+    /// <summary><c>PR_SET_TASK_ISOLATION</c>.</summary>
+    private const int PrSetTaskIsolation = 48;
+
+    /// <summary><c>PR_TASK_ISOLATION_ENABLE | PR_TASK_ISOLATION_USERSIG</c> with signal 0: NOSIG mode.</summary>
+    private const ulong EnableNoSig = 1 | 2;
+
+    /// <summary>The default 4-CPU machine.</summary>
+    public static BenchMachine Default()
+    {
+        const int cpus = 4;
+        var booted = BootedMachine.Boot(cpus, MachineArch.X86_64, KernelConfig.Default, "nohz_full=1-3 isolcpus=1-3 task_isolation=1-3");
+        return new BenchMachine(
+            "default",
+            "4 CPUs x86_64 HZ=1000, poller isolated on CPU 3, writer/mmap noise on CPU 0",
+            booted,
+            [Housekeeper("hk", cpus, 0), Poller("dpdk", cpus, 3)]);
+    }
+
+    /// <summary>64 CPUs, HZ=1000, 8 housekeeping CPUs with ordinary noise, 56 isolated polling tasks.</summary>
+    public static BenchMachine Wide64()
+    {
+        const int cpus = 64;
+        var booted = BootedMachine.Boot(cpus, MachineArch.X86_64, KernelConfig.Default, "nohz_full=8-63 isolcpus=8-63 task_isolation=8-63");
+        var tasks = ImmutableArray.CreateBuilder<Actors.Machine.TaskSpec>();
+        for (var cpu = 0; cpu < 8; cpu++)
+        {
+            tasks.Add(Housekeeper($"hk{cpu}", cpus, cpu));
+        }
+
+        for (var cpu = 8; cpu < cpus; cpu++)
+        {
+            tasks.Add(Poller($"poll{cpu}", cpus, cpu));
+        }
+
+        return new BenchMachine("64-cpu", "64 CPUs HZ=1000, 8 housekeeping with writer/mmap noise, 56 isolated pollers", booted, tasks.ToImmutable());
+    }
+
+    /// <summary>
+    /// The scale machine: 1,024 CPUs and 10,000 tasks by default. A sixteenth of the CPUs do housekeeping, each of the
+    /// others runs an isolated poller, and the remaining tasks are daemons spread over the housekeeping CPUs that wake
+    /// every second, compute 100 µs and write.
+    /// </summary>
+    public static BenchMachine Scale(int cpus = 1024, int tasksTotal = 10_000)
+    {
+        var housekeeping = cpus / 16;
+        var booted = BootedMachine.Boot(cpus, MachineArch.X86_64, KernelConfig.Default, $"nohz_full={housekeeping}-{cpus - 1} isolcpus={housekeeping}-{cpus - 1} task_isolation={housekeeping}-{cpus - 1}");
+        var tasks = ImmutableArray.CreateBuilder<Actors.Machine.TaskSpec>(tasksTotal);
+        for (var cpu = housekeeping; cpu < cpus && tasks.Count < tasksTotal; cpu++)
+        {
+            tasks.Add(Poller($"poll{cpu}", cpus, cpu));
+        }
+
+        var pollers = tasks.Count;
+        for (var i = 0; tasks.Count < tasksTotal; i++)
+        {
+            // Staggered phases: the daemons of one CPU do not all wake at the same instant.
+            ImmutableArray<Operation> program =
+            [
+                new Sleep(1_000_000 + (i * 7_919L % 997_000_000)),
+                new Loop(-1, [new Compute(100_000), new Syscall("write"), new Sleep(1_000_000_000)]),
+            ];
+            tasks.Add(new Actors.Machine.TaskSpec($"daemon{i}", CpuMask.Single(cpus, i % housekeeping), program));
+        }
+
+        return new BenchMachine(
+            string.Create(CultureInfo.InvariantCulture, $"{cpus:N0} CPUs + {tasksTotal:N0} tasks"),
+            string.Create(CultureInfo.InvariantCulture, $"{cpus:N0} CPUs HZ=1000, {pollers:N0} isolated pollers, {tasksTotal - pollers:N0} daemons on {housekeeping} housekeeping CPUs"),
+            booted,
+            tasks.ToImmutable());
+    }
+
+    /// <summary>A housekeeping task: computes 9 ms, writes, maps memory, forever.</summary>
+    private static Actors.Machine.TaskSpec Housekeeper(string comm, int cpus, int cpu) =>
+        new(comm, CpuMask.Single(cpus, cpu), [new Loop(-1, [new Compute(9_000_000), new Syscall("write"), new Mmap(4096)])]);
+
+    /// <summary>A DPDK-style poller: enables task isolation (NOSIG), then spins in user space forever.</summary>
+    private static Actors.Machine.TaskSpec Poller(string comm, int cpus, int cpu) =>
+        new(comm, CpuMask.Single(cpus, cpu), [new Prctl(PrSetTaskIsolation, EnableNoSig), new Loop(-1, [new Compute(1_000_000_000)])]);
+}

@@ -1,0 +1,203 @@
+using System.Diagnostics;
+using System.Globalization;
+using Akka.Actor;
+using TaskIsolation.Actors.Machine;
+using TaskIsolation.Actors.Simulation;
+
+namespace TaskIsolation.Host.Bench;
+
+/// <summary>What one timed run of a machine measured.</summary>
+/// <param name="SimulatedNs">Virtual time covered by the timed part.</param>
+/// <param name="Wall">Wall time of the timed part.</param>
+/// <param name="Deliveries">Model messages delivered in the timed part.</param>
+/// <param name="Events">Events recorded in the timed part.</param>
+/// <param name="Boot">Wall time to boot the machine and start its tasks.</param>
+/// <param name="HeapBytes">Managed heap after a full collection, machine still alive.</param>
+/// <param name="AllocatedBytes">Bytes allocated during the timed part.</param>
+internal sealed record RunFigures(long SimulatedNs, TimeSpan Wall, long Deliveries, long Events, TimeSpan Boot, long HeapBytes, long AllocatedBytes)
+{
+    /// <summary>Simulated seconds per wall second.</summary>
+    public double Compression => SimulatedNs / 1e9 / Wall.TotalSeconds;
+
+    /// <summary>Model deliveries per wall second.</summary>
+    public double DeliveriesPerWallSecond => Deliveries / Wall.TotalSeconds;
+
+    /// <summary>Model deliveries per simulated second.</summary>
+    public double DeliveriesPerSimulatedSecond => Deliveries / (SimulatedNs / 1e9);
+}
+
+/// <summary>
+/// Runs the benchmark stages of issue 8 in one process, one after the other, each in an actor system of its own (so
+/// one stage's leftovers cannot slow the next), and collects the figures.
+/// </summary>
+internal sealed class BenchRunner(bool quick, TextWriter progress)
+{
+    /// <summary>Events kept by the recorder in timed runs: a soak's ring, so memory stays flat however long it runs.</summary>
+    private const int Ring = 10_000;
+
+    /// <summary>Runs every stage.</summary>
+    public BenchReport Run()
+    {
+        var report = new BenchReport { Quick = quick };
+        RawStage(report);
+        DefaultStage(report);
+        WideStage(report);
+        report.NotMeasured.Add("exploration schedules/s on the 4-CPU TLB-shootdown race: the exploration campaign API has not landed yet");
+        ScaleStage(report);
+        using var self = Process.GetCurrentProcess();
+        report.PeakWorkingSetBytes = self.PeakWorkingSet64;
+        return report;
+    }
+
+    private void RawStage(BenchReport report)
+    {
+        Say("raw Akka ping-pong");
+        using var system = NewSystem();
+        var n = quick ? 200_000L : 4_000_000L;
+
+        // A first, untimed round JIT-compiles both paths.
+        RawAkka.Controlled(system, 20_000);
+        RawAkka.Concurrent(system, 1, 20_000);
+        report.RawControlled = RawAkka.Controlled(system, n);
+        report.RawConcurrentOnePair = RawAkka.Concurrent(system, 1, n / 4);
+        report.RawConcurrentPairs = RawAkka.Concurrent(system, 4, n / 4);
+        report.Add("raw.controlled", "Raw Akka, single-threaded (inline executor, driver loop)", report.RawControlled, "deliveries/s");
+        report.Add("raw.concurrent.1pair", "Raw Akka, concurrent, 1 ping-pong pair (a sequential chain)", report.RawConcurrentOnePair, "deliveries/s");
+        report.Add("raw.concurrent.4pairs", "Raw Akka, concurrent, 4 ping-pong pairs", report.RawConcurrentPairs, "deliveries/s");
+    }
+
+    private void DefaultStage(BenchReport report)
+    {
+        var budget = quick ? TimeSpan.FromSeconds(1) : TimeSpan.FromSeconds(10);
+        Say("default scenario, controlled");
+        var controlled = RunMachine(BenchMachines.Default(), ExecutionMode.Controlled, budget, 1_000_000_000, report);
+        Say("default scenario, concurrent");
+        var concurrent = RunMachine(BenchMachines.Default(), ExecutionMode.Concurrent, budget, 1_000_000_000, null);
+
+        report.Add("model.controlled", "Model message rate, default scenario, controlled", controlled.DeliveriesPerWallSecond, "deliveries/s");
+        report.Add("model.controlled.ratio", "  ratio to raw Akka single-threaded", controlled.DeliveriesPerWallSecond / report.RawControlled, "x");
+        report.Add("model.concurrent", "Model message rate, default scenario, concurrent", concurrent.DeliveriesPerWallSecond, "deliveries/s");
+        report.Add("model.concurrent.ratio", "  ratio to raw Akka concurrent (1 pair)", concurrent.DeliveriesPerWallSecond / report.RawConcurrentOnePair, "x", 0.5);
+        report.Add("model.deliveries-per-sim-s", "Deliveries per simulated second, default scenario", controlled.DeliveriesPerSimulatedSecond, "deliveries");
+        report.Add("model.alloc-per-delivery", "Allocated per delivery, default scenario, controlled", (double)controlled.AllocatedBytes / controlled.Deliveries, "bytes");
+        report.Add("compression.default.controlled", "Time compression, default scenario, controlled", controlled.Compression, "sim s/wall s", 1_000);
+        report.Add("compression.default.concurrent", "Time compression, default scenario, concurrent", concurrent.Compression, "sim s/wall s", 1_000);
+
+        // Where the deliveries go, by message type, in an untimed run (counting costs a dictionary update each).
+        Say("default scenario, deliveries by type");
+        using var system = NewSystem();
+        var bm = BenchMachines.Default();
+        var m = SimulatedMachine.Boot(system, bm.Booted, new MachineOptions { Mode = ExecutionMode.Controlled, Seed = 1, KeepEvents = Ring });
+        foreach (var t in bm.Tasks)
+        {
+            m.Start(t);
+        }
+
+        m.RunFor(1_000_000_000);
+        m.Simulation.CountByType = true;
+        var seconds = quick ? 2 : 10;
+        var events0 = m.Recorder.CountsByType;
+        m.RunFor(seconds * 1_000_000_000L);
+        foreach (var (type, count) in m.Simulation.DeliveriesByType.OrderByDescending(kv => kv.Value))
+        {
+            report.DeliveriesPerSimSecondByType[type] = count / (double)seconds;
+        }
+
+        foreach (var (type, count) in m.Recorder.CountsByType.OrderByDescending(kv => kv.Value))
+        {
+            report.EventsPerSimSecondByType[type] = (count - events0.GetValueOrDefault(type)) / (double)seconds;
+        }
+
+        m.Shutdown();
+    }
+
+    private void WideStage(BenchReport report)
+    {
+        var budget = quick ? TimeSpan.FromSeconds(1) : TimeSpan.FromSeconds(10);
+        Say("64-CPU machine, controlled");
+        var controlled = RunMachine(BenchMachines.Wide64(), ExecutionMode.Controlled, budget, quick ? 20_000_000 : 100_000_000, null);
+        Say("64-CPU machine, concurrent");
+        var concurrent = RunMachine(BenchMachines.Wide64(), ExecutionMode.Concurrent, budget, quick ? 20_000_000 : 100_000_000, null);
+        report.Add("compression.64cpu.controlled", "Time compression, 64 CPUs (8 HK + 56 isolated), controlled", controlled.Compression, "sim s/wall s", 60);
+        report.Add("compression.64cpu.concurrent", "Time compression, 64 CPUs (8 HK + 56 isolated), concurrent", concurrent.Compression, "sim s/wall s", 60);
+        report.Add("64cpu.deliveries-per-sim-s", "Deliveries per simulated second, 64 CPUs", controlled.DeliveriesPerSimulatedSecond, "deliveries");
+    }
+
+    private void ScaleStage(BenchReport report)
+    {
+        // --quick: a sixteenth of the machine. The full one spends its first simulated millisecond on 960 pollers
+        // spinning in the v13 return-to-user loop until their first tick stops (2.3 million deliveries, ~10 s).
+        var bm = quick ? BenchMachines.Scale(128, 1_250) : BenchMachines.Scale();
+        Say(bm.Name);
+        var budget = quick ? TimeSpan.FromSeconds(1) : TimeSpan.FromSeconds(20);
+        var figures = RunMachine(bm, ExecutionMode.Controlled, budget, quick ? 5_000_000 : 50_000_000, null, warmupNs: 0);
+        report.ScaleMachine = bm.Description;
+        report.Add("scale.boot", $"{bm.Name}: boot (actors created, tasks started)", figures.Boot.TotalSeconds, "s");
+        report.Add("scale.compression", $"{bm.Name}: time compression, controlled, from boot", figures.Compression, "sim s/wall s");
+        report.Add("scale.heap", $"{bm.Name}: managed heap after the run", figures.HeapBytes / 1048576.0, "MiB", 4096, lowerIsBetter: true);
+        using var self = Process.GetCurrentProcess();
+        report.Add("scale.peak", "Peak working set of the whole bench process", self.PeakWorkingSet64 / 1048576.0, "MiB", 4096, lowerIsBetter: true);
+    }
+
+    /// <summary>
+    /// Boots <paramref name="bm"/>, runs a warm-up, then runs chunks of <paramref name="chunkNs"/> until the wall
+    /// budget is spent, and measures the timed chunks.
+    /// </summary>
+    private RunFigures RunMachine(BenchMachine bm, ExecutionMode mode, TimeSpan budget, long chunkNs, BenchReport? memoryReport, long warmupNs = 200_000_000)
+    {
+        using var system = NewSystem();
+        var boot = Stopwatch.StartNew();
+        var m = SimulatedMachine.Boot(system, bm.Booted, new MachineOptions { Mode = mode, Seed = 1, KeepEvents = Ring });
+        foreach (var t in bm.Tasks)
+        {
+            m.Start(t);
+        }
+
+        boot.Stop();
+        if (warmupNs > 0)
+        {
+            m.RunFor(warmupNs);
+        }
+
+        var heapEarly = memoryReport is null ? 0 : HeapAfterCollection();
+        var sim0 = m.Now;
+        var deliveries0 = m.Simulation.Deliveries;
+        var events0 = m.Recorder.TotalEvents;
+        var alloc0 = GC.GetTotalAllocatedBytes(precise: true);
+        var clock = Stopwatch.StartNew();
+        do
+        {
+            m.RunFor(chunkNs);
+        }
+        while (clock.Elapsed < budget);
+
+        clock.Stop();
+        var figures = new RunFigures(
+            m.Now - sim0,
+            clock.Elapsed,
+            m.Simulation.Deliveries - deliveries0,
+            m.Recorder.TotalEvents - events0,
+            boot.Elapsed,
+            HeapAfterCollection(),
+            GC.GetTotalAllocatedBytes(precise: true) - alloc0);
+        if (memoryReport is not null)
+        {
+            memoryReport.Add("memory.default.early", $"Managed heap, default scenario, at {sim0 / 1e9:0.#} simulated s (ring of {Ring:N0} events)", heapEarly / 1048576.0, "MiB");
+            memoryReport.Add("memory.default.late", $"Managed heap, default scenario, at {m.Now / 1e9:0.#} simulated s", figures.HeapBytes / 1048576.0, "MiB");
+        }
+
+        m.Shutdown();
+        return figures;
+    }
+
+    private static long HeapAfterCollection()
+    {
+        GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
+        GC.WaitForPendingFinalizers();
+        return GC.GetTotalMemory(forceFullCollection: true);
+    }
+
+    private static ActorSystem NewSystem() => ActorSystem.Create("bench", SimulationConfig.Hocon);
+
+    private void Say(string stage) => progress.WriteLine(string.Create(CultureInfo.InvariantCulture, $"bench: {stage} …"));
+}

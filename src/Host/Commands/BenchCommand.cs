@@ -1,0 +1,48 @@
+using System.CommandLine;
+using TaskIsolation.Host.Bench;
+
+namespace TaskIsolation.Host.Commands;
+
+/// <summary>
+/// <c>taskisol bench [--quick] [--json FILE]</c>: how fast the model runs, against raw Akka in the same process and run
+/// (issue 8). Prints a table; with <c>--json</c> also writes the figures as JSON, atomically. Targets are reported,
+/// never enforced: the exit code is 0 whatever the figures.
+/// </summary>
+internal static class BenchCommand
+{
+    public static Command Create()
+    {
+        var quick = new Option<bool>("--quick") { Description = "Run each stage briefly (seconds, not minutes): a smoke test of the bench itself" };
+        var json = new Option<string?>("--json") { Description = "Also write the figures as JSON to this file (written to a temp file, then renamed)" };
+        var command = new Command("bench", "Measure the model's speed against raw Akka: message rate, time compression, scale")
+        {
+            quick,
+            json,
+        };
+        command.SetAction(parse =>
+        {
+            var jsonPath = parse.GetValue(json);
+            if (jsonPath is not null)
+            {
+                // Check the destination before spending minutes measuring.
+                var dir = Path.GetDirectoryName(Path.GetFullPath(jsonPath));
+                if (jsonPath.Length == 0 || Directory.Exists(jsonPath) || dir is null || !Directory.Exists(dir))
+                {
+                    throw new UsageException($"--json: cannot write '{jsonPath}': {(Directory.Exists(jsonPath) ? "it is a directory" : "its directory does not exist")}");
+                }
+            }
+
+            var output = parse.InvocationConfiguration.Output;
+            var report = new BenchRunner(parse.GetValue(quick), parse.InvocationConfiguration.Error).Run();
+            report.WriteTable(output);
+            if (jsonPath is not null)
+            {
+                report.WriteJsonFile(jsonPath);
+                output.WriteLine($"figures written to {jsonPath}");
+            }
+
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+}

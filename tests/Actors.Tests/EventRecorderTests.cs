@@ -1,0 +1,111 @@
+using Akka.TestKit.Xunit2;
+using TaskIsolation.Actors.Events;
+using TaskIsolation.Actors.Machine;
+using TaskIsolation.Actors.Simulation;
+using TaskIsolation.Actors.Task;
+using TaskIsolation.Machine.Abi;
+using static TaskIsolation.Actors.Tests.Machines;
+
+namespace TaskIsolation.Actors.Tests;
+
+/// <summary>The recorder's two retention modes: every event (tests, traces) and a bounded ring (soaks).</summary>
+public sealed class EventRecorderTests : TestKit
+{
+    private const ulong NoSig = 1 | 2;
+
+    public EventRecorderTests()
+        : base(SimulationConfig.Hocon)
+    {
+    }
+
+    [Fact]
+    public void A_ring_keeps_the_last_events_in_order_and_counts_them_all()
+    {
+        long ids = 0;
+        var r = new EventRecorder([], null, () => ++ids, keepLast: 3);
+        for (var i = 1; i <= 5; i++)
+        {
+            r.Publish(new KernelLogged(++ids, i, 0, 0, $"line {i}"));
+        }
+
+        Assert.Equal(["line 3", "line 4", "line 5"], r.Events.Cast<KernelLogged>().Select(e => e.Text));
+        Assert.Equal(5, r.TotalEvents);
+        Assert.Equal(5, r.CountsByType["KernelLogged"]);
+        Assert.NotNull(r.Find(1));
+        Assert.NotNull(r.Find(5));
+        Assert.Equal(3, r.Trace().Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+    }
+
+    [Fact]
+    public void A_chain_that_reaches_past_the_ring_says_where_it_was_cut()
+    {
+        // A cause window of 100 ns: the munmap at 0 is forgotten by 200 unless something names it again.
+        long ids = 10;
+        var r = new EventRecorder([], null, () => ++ids, keepLast: 2, causeWindowNs: 100);
+        r.Publish(new OperationStarted(1, 0, 0, 0, new TaskRef(101, "hk"), "munmap"));
+        r.Publish(new InterruptSent(2, 90, 0, 1, InterruptKind.CallFunctionIpi, "TLB shootdown IPI", 3));
+        r.Publish(new KernelLogged(3, 120, 0, 0, "unrelated"));
+        r.Publish(new KernelLogged(5, 300, 0, 0, "unrelated"));
+        var taken = new InterruptTaken(4, 301, 3, 2, InterruptKind.CallFunctionIpi, "TLB shootdown IPI", CpuState.UserIsolated, new TaskRef(102, "iso"), false);
+        r.Publish(taken);
+
+        var chain = r.ChainOf(taken);
+
+        Assert.Equal(["#2 (no longer kept: older than 0 s and not named since)", taken.What], chain.Select(l => l.What));
+    }
+
+    [Fact]
+    public void A_cause_named_again_stays_findable_past_the_window()
+    {
+        long ids = 10;
+        var r = new EventRecorder([], null, () => ++ids, keepLast: 2, causeWindowNs: 100);
+        r.Publish(new TickRestarted(1, 0, 1, 0, "idle exit"));
+        for (var t = 1; t <= 10; t++)
+        {
+            // A periodic tick: every expiry names the event that started the tick.
+            r.Publish(new KernelLogged(100 + t, t * 60, 1, 1, "tick"));
+        }
+
+        Assert.NotNull(r.Find(1));
+        Assert.Equal("tick restarted: idle exit", r.ChainOf(r.Find(110)!)[0].What);
+        Assert.InRange(r.IndexedEvents, 2, 5);
+    }
+
+    [Fact]
+    public void Unbounded_is_the_default_and_keeps_every_event()
+    {
+        long ids = 0;
+        var r = new EventRecorder([], null, () => ++ids);
+        for (var i = 0; i < 100; i++)
+        {
+            r.Publish(new KernelLogged(++ids, i, 0, 0, "x"));
+        }
+
+        Assert.Equal(0, r.KeepLast);
+        Assert.Equal(100, r.Events.Count);
+        Assert.NotNull(r.Find(1));
+    }
+
+    [Fact]
+    public void A_ring_finds_the_same_violations_with_the_same_chains_and_stays_bounded()
+    {
+        static SimulatedMachine Run(Akka.Actor.ActorSystem sys, int keep)
+        {
+            var m = Boot(sys, Controlled(3) with { KeepEvents = keep });
+            m.Start(new TaskSpec("hk", OnCpu(0), Program(new Loop(-1, [new Compute(9_000_000), new Syscall("write"), new Mmap(4096)]))));
+            m.Start(new TaskSpec("dpdk", OnCpu(3), Program(new Prctl(48, NoSig), new Loop(-1, [new Compute(1_000_000_000)]))));
+            m.RunFor(5_000_000_000);
+            return m;
+        }
+
+        var all = Run(Sys, 0);
+        var ring = Run(Sys, 500);
+
+        Assert.Equal(4, all.Violations.Count);
+        Assert.Equal(all.Violations.Select(v => v.ChainText), ring.Violations.Select(v => v.ChainText));
+        Assert.Equal(all.Recorder.TotalEvents, ring.Recorder.TotalEvents);
+        Assert.Equal(500, ring.Recorder.Events.Count);
+        Assert.Equal(all.Recorder.Events.TakeLast(500).Select(e => e.ToTraceLine()), ring.Recorder.Events.Select(e => e.ToTraceLine()));
+        Assert.Equal(all.Recorder.CountsByType, ring.Recorder.CountsByType);
+    }
+}

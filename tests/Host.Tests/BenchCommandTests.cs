@@ -1,0 +1,55 @@
+using System.Text.Json;
+
+namespace TaskIsolation.Host.Tests;
+
+/// <summary><c>taskisol bench</c>: one quick run (the bench is slow by nature), and its input checks.</summary>
+public class BenchCommandTests
+{
+    [Fact]
+    public void Bench_quick_prints_the_table_and_writes_every_figure_as_json_atomically()
+    {
+        var dir = Directory.CreateTempSubdirectory("bench-");
+        try
+        {
+            var path = Path.Combine(dir.FullName, "b.json");
+            var r = Taskisol.Run("bench", "--quick", "--json", path);
+
+            Assert.Equal(0, r.Exit);
+            Assert.Contains("Raw Akka, single-threaded", r.Out, StringComparison.Ordinal);
+            Assert.Contains("Time compression, default scenario, controlled", r.Out, StringComparison.Ordinal);
+            Assert.Contains("bench: 128 CPUs + 1,250 tasks", r.Err, StringComparison.Ordinal);
+            Assert.Equal(["b.json"], dir.GetFiles().Select(f => f.Name));
+
+            using var json = JsonDocument.Parse(File.ReadAllText(path));
+            var figures = json.RootElement.GetProperty("figures").EnumerateArray()
+                .ToDictionary(f => f.GetProperty("id").GetString()!, f => f.GetProperty("value").GetDouble());
+            foreach (var id in new[]
+            {
+                "raw.controlled", "raw.concurrent.1pair", "model.controlled", "model.concurrent", "model.concurrent.ratio",
+                "compression.default.controlled", "compression.default.concurrent", "compression.64cpu.controlled",
+                "scale.boot", "scale.compression", "scale.heap", "scale.peak",
+            })
+            {
+                Assert.True(figures.TryGetValue(id, out var v) && v > 0 && double.IsFinite(v), $"figure {id} missing or not positive");
+            }
+
+            // The default scenario's busy housekeeping CPU ticks at HZ=1000: about a thousand timer interrupts per second.
+            var irqs = json.RootElement.GetProperty("deliveriesPerSimulatedSecondByType").GetProperty("Irq").GetDouble();
+            Assert.InRange(irqs, 900, 1_200);
+            Assert.True(json.RootElement.GetProperty("quick").GetBoolean());
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
+    public void A_json_file_in_a_missing_directory_is_refused_before_measuring()
+    {
+        var r = Taskisol.Run("bench", "--quick", "--json", "/nonexistent-dir/b.json");
+
+        Assert.Equal(2, r.Exit);
+        Assert.Equal("taskisol bench: --json: cannot write '/nonexistent-dir/b.json': its directory does not exist\n", r.Err);
+    }
+}
