@@ -21,6 +21,9 @@ internal static class Cli
         RunCommand.Create,
         ScenariosCommand.Create,
         SoakCommand.Create,
+        ExploreCommand.Create,
+        ReplayCommand.Create,
+        MinimizeCommand.Create,
     ];
 
     /// <summary>A fresh command tree (commands hold parse state, so each run builds its own).</summary>

@@ -89,29 +89,3 @@ public sealed record Reproducer(string Format, string ModelVersion, ReproducerTa
     /// <summary>The JSON text (indented, stable field order, ends with a newline).</summary>
     public string ToJson() => JsonSerializer.Serialize(this, Json) + "\n";
 }
-
-/// <summary>Writes files whole or not at all: a temporary file next to the target, then a rename.</summary>
-public static class AtomicFile
-{
-    /// <summary>Writes <paramref name="text"/> to <paramref name="path"/> atomically (creating its directory).</summary>
-    public static void WriteAllText(string path, string text)
-    {
-        ArgumentNullException.ThrowIfNull(path);
-        var full = Path.GetFullPath(path);
-        var dir = Path.GetDirectoryName(full)!;
-        Directory.CreateDirectory(dir);
-        var tmp = Path.Combine(dir, $".{Path.GetFileName(full)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            File.WriteAllText(tmp, text);
-            File.Move(tmp, full, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(tmp))
-            {
-                File.Delete(tmp);
-            }
-        }
-    }
-}

@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using Akka.TestKit.Xunit2;
 using TaskIsolation.Actors.Exploration;
+using TaskIsolation.Actors.Reports;
 using TaskIsolation.Actors.Simulation;
 
 namespace TaskIsolation.Actors.Tests.Exploration;
@@ -35,8 +36,8 @@ public sealed class RegressionTestGeneratorTests : TestKit
             var plan = Explorer.Plan(Sys, target, new CampaignOptions { Seed = 7, MaxSteps = 50_000 });
             var found = Explorer.RunBatch(Sys, target, plan, 0, 300).Findings.Single().Reproducer;
             var min = Minimizer.Minimize(Sys, found, TlbRaceTarget.Load);
-            AtomicFile.WriteAllText(json, min.Reproducer.ToJson());
-            AtomicFile.WriteAllText(cs, RegressionTestGenerator.Generate(min.Reproducer, Options));
+            AtomicFile.WriteText(json, w => w.Write(min.Reproducer.ToJson()));
+            AtomicFile.WriteText(cs, w => w.Write(RegressionTestGenerator.Generate(min.Reproducer, Options)));
         }
 
         var reproducer = Reproducer.Parse(File.ReadAllText(json));

@@ -1,0 +1,156 @@
+using System.Globalization;
+using TaskIsolation.Actors.Events;
+using TaskIsolation.Actors.Exploration;
+using TaskIsolation.Actors.Reports;
+using TaskIsolation.Actors.Scenarios;
+
+namespace TaskIsolation.Host.Commands;
+
+/// <summary>What <c>explore</c>, <c>replay</c> and <c>minimize</c> share: reading reproducers, loaders, printing.</summary>
+internal static class ExplorationCli
+{
+    /// <summary>Rebuilds the target a reproducer names: only scenarios come from the command line.</summary>
+    public static IExplorationTarget Load(string kind, string text) => kind switch
+    {
+        ScenarioTarget.TargetKind => ScenarioTarget.Load(kind, text),
+        _ => throw new FormatException($"target kind '{kind}' cannot be replayed by taskisol (expected '{ScenarioTarget.TargetKind}')"),
+    };
+
+    /// <summary>Reads and checks a reproducer file; any problem is bad input naming the file.</summary>
+    public static (Reproducer Reproducer, IExplorationTarget Target) ReadReproducer(string path)
+    {
+        if (Directory.Exists(path))
+        {
+            throw new UsageException($"{path}: is a directory, expected a reproducer JSON file");
+        }
+
+        string json;
+        try
+        {
+            json = File.ReadAllText(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            throw new UsageException($"{path}: cannot read the reproducer: {ex.Message}", ex);
+        }
+
+        try
+        {
+            var reproducer = Reproducer.Parse(json);
+            return (reproducer, Load(reproducer.Target.Kind, reproducer.Target.Text));
+        }
+        catch (FormatException ex)
+        {
+            throw new UsageException($"{path}: {ex.Message}", ex);
+        }
+    }
+
+    /// <summary>Checks that <paramref name="dir"/> can hold output (creating it), before anything runs.</summary>
+    public static string OutputDirectory(string dir, string option)
+    {
+        if (File.Exists(dir))
+        {
+            throw new UsageException($"{option}: '{dir}' is a file, expected a directory");
+        }
+
+        try
+        {
+            Directory.CreateDirectory(dir);
+            return dir;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            throw new UsageException($"{option}: cannot create directory '{dir}': {ex.Message}", ex);
+        }
+    }
+
+    /// <summary>Writes a reproducer atomically.</summary>
+    public static void Save(string path, Reproducer reproducer) => AtomicFile.WriteText(path, w => w.Write(reproducer.ToJson()));
+
+    /// <summary>A finding, its chain one link a line.</summary>
+    public static void WriteFinding(TextWriter w, FindingInfo f, string indent = "  ")
+    {
+        w.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{indent}{f.Kind} on cpu {f.Cpu}{(f.Interrupt is null ? string.Empty : $" ({f.Interrupt})")}, task {f.Task}, at {f.TimeNs} ns"));
+        for (var i = 0; i < f.Chain.Length; i++)
+        {
+            w.WriteLine($"{indent}  {(i == 0 ? "  " : "→ ")}{f.Chain[i]}");
+        }
+    }
+
+    /// <summary>The coverage table: a row per CPU state, a column per interrupt kind, counts of interrupts taken.</summary>
+    public static void WriteCoverage(TextWriter w, CoverageMap coverage)
+    {
+        var kinds = CoverageMap.AllKinds;
+        var names = kinds.Select(ScenarioNames.KindName).ToList();
+        var widths = names.Select(n => Math.Max(n.Length, 5)).ToList();
+        const int First = 14;
+        w.Write("  " + "state".PadRight(First));
+        for (var k = 0; k < kinds.Count; k++)
+        {
+            w.Write(' ');
+            w.Write(names[k].PadLeft(widths[k]));
+        }
+
+        w.WriteLine();
+        foreach (var s in CoverageMap.AllStates)
+        {
+            w.Write("  " + StateName(s).PadRight(First));
+            for (var k = 0; k < kinds.Count; k++)
+            {
+                var c = coverage[s, kinds[k]];
+                w.Write(' ');
+                w.Write((c == 0 ? "-" : c.ToString(CultureInfo.InvariantCulture)).PadLeft(widths[k]));
+            }
+
+            w.WriteLine();
+        }
+
+        var reached = coverage.Reached;
+        w.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {reached} of {CoverageMap.AllStates.Count * kinds.Count} (state × interrupt) pairs reached"));
+    }
+
+    /// <summary>The state as the coverage table names it.</summary>
+    public static string StateName(CpuState s) => s switch
+    {
+        CpuState.UserIsolated => "user-isolated",
+        CpuState.ReturnEnter => "return-enter",
+        CpuState.ReturnReady => "return-ready",
+        CpuState.User => "user",
+        CpuState.Kernel => "kernel",
+        CpuState.Idle => "idle",
+        _ => s.ToString(),
+    };
+
+    /// <summary>A file name for a scenario name.</summary>
+    public static string Slug(string name)
+    {
+        var chars = name.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' ? c : '-').ToArray();
+        var s = new string(chars).Trim('-');
+        return s.Length == 0 ? "scenario" : s;
+    }
+
+    /// <summary>A C# class name for a scenario name: <c>tlb-shootdown</c> → <c>TlbShootdownRegression</c>.</summary>
+    public static string ClassName(string name)
+    {
+        var sb = new System.Text.StringBuilder();
+        var upper = true;
+        foreach (var c in name)
+        {
+            if (!char.IsAsciiLetterOrDigit(c))
+            {
+                upper = true;
+                continue;
+            }
+
+            sb.Append(upper ? char.ToUpperInvariant(c) : c);
+            upper = false;
+        }
+
+        if (sb.Length == 0 || char.IsAsciiDigit(sb[0]))
+        {
+            sb.Insert(0, "Scenario");
+        }
+
+        return sb.Append("Regression").ToString();
+    }
+}

@@ -1,0 +1,72 @@
+using System.CommandLine;
+using Akka.Actor;
+using TaskIsolation.Actors.Exploration;
+using TaskIsolation.Actors.Reports;
+using TaskIsolation.Actors.Simulation;
+
+namespace TaskIsolation.Host.Commands;
+
+/// <summary>
+/// <c>taskisol minimize REPRO.json [--out DIR]</c>: shrinks a reproducer while its finding persists (ddmin over the
+/// decisions, then the scenario's shrinks) and writes the minimized scenario, its reproducer and an xunit regression
+/// test. Exit 0 minimized, 1 the reproducer does not replay, 2 bad input.
+/// </summary>
+internal static class MinimizeCommand
+{
+    public static Command Create()
+    {
+        var file = new Argument<string>("reproducer") { Description = "A reproducer JSON file" };
+        var outDir = new Option<string?>("--out") { Description = "Output directory (default: 'minimized' next to the reproducer)" };
+        var budget = new Option<int>("--max-runs") { Description = "Most schedules to run while minimizing", DefaultValueFactory = _ => 3_000 };
+        var command = new Command("minimize", "Shrink a reproducer and write a regression test for it") { file, outDir, budget };
+        command.SetAction(parse =>
+        {
+            var output = parse.InvocationConfiguration.Output;
+            var error = parse.InvocationConfiguration.Error;
+            var path = parse.GetValue(file)!;
+            var (reproducer, _) = ExplorationCli.ReadReproducer(path);
+            var runs = parse.GetValue(budget);
+            if (runs < 1)
+            {
+                throw new UsageException($"--max-runs must be at least 1, not {runs}");
+            }
+
+            var dir = ExplorationCli.OutputDirectory(parse.GetValue(outDir) ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, "minimized"), "--out");
+            using var system = ActorSystem.Create("taskisol-minimize", SimulationConfig.Hocon);
+            try
+            {
+                MinimizeResult min;
+                try
+                {
+                    min = Minimizer.Minimize(system, reproducer, ExplorationCli.Load, runs);
+                }
+                catch (InvalidOperationException ex)
+                {
+                    error.WriteLine($"{path}: {ex.Message}");
+                    return ExitCodes.ExpectationFailed;
+                }
+
+                var slug = ExplorationCli.Slug(min.Target.Name);
+                var scenarioPath = Path.Combine(dir, slug + ".min.yaml");
+                var reproPath = Path.Combine(dir, slug + ".min.json");
+                var className = ExplorationCli.ClassName(min.Target.Name);
+                var testPath = Path.Combine(dir, className + ".cs");
+                AtomicFile.WriteText(scenarioPath, w => w.Write(min.Target.Text));
+                ExplorationCli.Save(reproPath, min.Reproducer);
+                var test = RegressionTestGenerator.Generate(min.Reproducer, new RegressionTestOptions("Regression", className, "ScenarioTarget.Load", []));
+                AtomicFile.WriteText(testPath, w => w.Write(test));
+                output.WriteLine($"minimized {reproducer.Target.Name}: {min.OriginalDeviations} → {min.Deviations} non-default decisions ({min.OriginalDecisions} → {min.Reproducer.DecisionList.Count} decisions), {min.TargetShrinks} scenario shrinks, {min.Runs} runs");
+                ExplorationCli.WriteFinding(output, min.Reproducer.Finding);
+                output.WriteLine($"scenario:   {scenarioPath}");
+                output.WriteLine($"reproducer: {reproPath}");
+                output.WriteLine($"test:       {testPath}");
+                return ExitCodes.Ok;
+            }
+            finally
+            {
+                system.Terminate().Wait(TimeSpan.FromSeconds(10));
+            }
+        });
+        return command;
+    }
+}

@@ -1,0 +1,64 @@
+using System.CommandLine;
+using Akka.Actor;
+using TaskIsolation.Actors.Exploration;
+using TaskIsolation.Actors.Reports;
+using TaskIsolation.Actors.Simulation;
+
+namespace TaskIsolation.Host.Commands;
+
+/// <summary>
+/// <c>taskisol replay REPRO.json [--trace T.json] [--ftrace F.txt] [--check]</c>: re-runs a reproducer exactly and
+/// reports the same finding, or fails loudly naming the first divergent decision. Exit 0 reproduced, 1 not, 2 bad input.
+/// </summary>
+internal static class ReplayCommand
+{
+    public static Command Create()
+    {
+        var file = new Argument<string>("reproducer") { Description = "A reproducer JSON file written by 'taskisol explore --out' or 'minimize'" };
+        var trace = new Option<string?>("--trace") { Description = "Write the replayed run as a Perfetto (Chrome trace-event JSON) file" };
+        var ftrace = new Option<string?>("--ftrace") { Description = "Write the replayed run as 4.7 ftrace text" };
+        var check = new Option<bool>("--check") { Description = "Replay twice and compare the traces byte for byte" };
+        var command = new Command("replay", "Re-run a reproducer exactly and report its finding") { file, trace, ftrace, check };
+        command.SetAction(parse =>
+        {
+            var output = parse.InvocationConfiguration.Output;
+            var (reproducer, _) = ExplorationCli.ReadReproducer(parse.GetValue(file)!);
+            using var system = ActorSystem.Create("taskisol-replay", SimulationConfig.Hocon);
+            try
+            {
+                output.WriteLine($"replaying {reproducer.Target.Name} ({reproducer.Target.Hash}): {reproducer.Run.Strategy} seed {reproducer.Run.Seed}, {reproducer.DecisionList.Count} decisions");
+                var report = parse.GetValue(check)
+                    ? Replayer.Check(system, reproducer, ExplorationCli.Load)
+                    : Replayer.Replay(system, reproducer, ExplorationCli.Load);
+                output.WriteLine(report.Message);
+                if (report.Run?.Finding is { } f)
+                {
+                    ExplorationCli.WriteFinding(output, f);
+                }
+
+                if (report.Run is { } run)
+                {
+                    var m = run.Machine;
+                    if (parse.GetValue(trace) is { } t)
+                    {
+                        AtomicFile.Write(t, s => ChromeTraceWriter.WriteTrace(s, m.Recorder.Events, m.Now, m.Booted.NrCpus, m.Options.Timings));
+                        output.WriteLine($"trace: {t}");
+                    }
+
+                    if (parse.GetValue(ftrace) is { } ft)
+                    {
+                        AtomicFile.WriteText(ft, w => FtraceExporter.WriteTrace(w, m.Recorder.Events, m.Now, m.Booted.NrCpus, m.Options.Timings));
+                        output.WriteLine($"ftrace: {ft}");
+                    }
+                }
+
+                return report.Ok ? ExitCodes.Ok : ExitCodes.ExpectationFailed;
+            }
+            finally
+            {
+                system.Terminate().Wait(TimeSpan.FromSeconds(10));
+            }
+        });
+        return command;
+    }
+}

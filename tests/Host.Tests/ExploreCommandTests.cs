@@ -1,0 +1,136 @@
+using System.Text.Json.Nodes;
+
+namespace TaskIsolation.Host.Tests;
+
+/// <summary><c>taskisol explore</c>, <c>replay</c> and <c>minimize</c>: exit codes, files, and bad input.</summary>
+public sealed class ExploreCommandTests : IDisposable
+{
+    /// <summary>A NOSIG task loops getpid on CPU 3 while a sibling thread on CPU 0 munmaps twice: §9 R9 as a race.</summary>
+    private const string Race = """
+        name: tlb-race
+        cpus: 4
+        arch: x86_64
+        cmdline: nohz_full=1-3 isolcpus=1-3 task_isolation=1-3
+        model:
+          residual_tick: offloaded
+        duration: 2ms
+        tasks:
+          - name: iso
+            cpus: 3
+            program:
+              - thread:
+                  name: sibling
+                  program:
+                    - affinity: 0
+                    - loop:
+                        count: 2
+                        body:
+                          - compute: 37us
+                          - munmap: 0x1000
+                    - exit: 0
+              - prctl: nosig
+              - loop:
+                  count: 60
+                  body:
+                    - syscall: { name: getpid, work: 3us }
+                    - compute: 150ns
+              - exit: 0
+        """;
+
+    private readonly string _dir = Directory.CreateTempSubdirectory("taskisol-explore-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private string Write(string name, string text)
+    {
+        var path = Path.Combine(_dir, name);
+        File.WriteAllText(path, text);
+        return path;
+    }
+
+    [Fact]
+    public void Explore_finds_the_race_exits_1_and_writes_a_reproducer_that_replays()
+    {
+        var scenario = Write("race.yaml", Race);
+        var outDir = Path.Combine(_dir, "out");
+
+        var r = Taskisol.Run("explore", scenario, "--iterations", "120", "--workers", "2", "--seed", "7", "--out", outDir);
+
+        Assert.Equal(1, r.Exit);
+        Assert.Contains("finding 1: violation CallFunctionIpi: sibling: munmap → send CallFunctionIpi → take CallFunctionIpi in UserIsolated", r.Out, StringComparison.Ordinal);
+        Assert.Contains("schedules: 120 in", r.Out, StringComparison.Ordinal);
+        Assert.Contains("user-isolated", r.Out, StringComparison.Ordinal);
+        Assert.Contains("PCT: n = ", r.Out, StringComparison.Ordinal);
+        var repro = Path.Combine(outDir, "finding-1.json");
+        Assert.True(File.Exists(repro));
+        Assert.Empty(Directory.GetFiles(outDir, "*.tmp*"));
+
+        var replay = Taskisol.Run("replay", repro, "--check", "--ftrace", Path.Combine(_dir, "f.txt"));
+        Assert.Equal(0, replay.Exit);
+        Assert.Contains("byte-identical", replay.Out, StringComparison.Ordinal);
+        Assert.Contains("call_function_entry: vector=252", File.ReadAllText(Path.Combine(_dir, "f.txt")), StringComparison.Ordinal);
+
+        // The same reproducer with its scenario edited: the replay says so and fails.
+        var json = JsonNode.Parse(File.ReadAllText(repro))!;
+        json["target"]!["text"] = json["target"]!["text"]!.GetValue<string>().Replace("count: 60", "count: 59", StringComparison.Ordinal).Replace("37us", "30us", StringComparison.Ordinal);
+        var edited = Write("edited.json", json.ToJsonString());
+        var bad = Taskisol.Run("replay", edited);
+        Assert.Equal(1, bad.Exit);
+        Assert.Contains("the target text was edited", bad.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Explore_of_the_arm64_twin_finds_nothing_and_exits_0()
+    {
+        var scenario = Write("arm.yaml", Race.Replace("arch: x86_64", "arch: arm64", StringComparison.Ordinal));
+
+        var r = Taskisol.Run("explore", scenario, "--iterations", "40", "--workers", "1", "--strategy", "pct", "--until", "first");
+
+        Assert.Equal(0, r.Exit);
+        Assert.Contains("no findings", r.Out, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("--strategy", "dfs", "--strategy: found 'dfs', expected random, pct or portfolio")]
+    [InlineData("--until", "last", "--until: found 'last', expected first or all")]
+    [InlineData("--iterations", "0", "--iterations must be at least 1, not 0")]
+    [InlineData("--workers", "0", "--workers must be between 1 and 1024, not 0")]
+    [InlineData("--depth", "0", "--depth must be between 1 and 64, not 0")]
+    public void Explore_bad_options_exit_2_naming_the_option(string option, string value, string message)
+    {
+        var scenario = Write("race.yaml", Race);
+
+        var r = Taskisol.Run("explore", scenario, option, value);
+
+        Assert.Equal(2, r.Exit);
+        Assert.Contains(message, r.Err, StringComparison.Ordinal);
+        Assert.Equal(string.Empty, r.Out);
+    }
+
+    [Fact]
+    public void Explore_of_a_missing_or_invalid_scenario_exits_2_and_writes_nothing()
+    {
+        var outDir = Path.Combine(_dir, "never");
+        Assert.Equal(2, Taskisol.Run("explore", Path.Combine(_dir, "missing.yaml"), "--out", outDir).Exit);
+        var r = Taskisol.Run("explore", Write("bad.yaml", "cpus: lots\n"), "--out", outDir);
+        Assert.Equal(2, r.Exit);
+        Assert.Contains("bad.yaml:1:", r.Err, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(outDir));
+    }
+
+    [Fact]
+    public void Replay_and_minimize_of_what_is_not_a_reproducer_exit_2_without_a_stack_trace()
+    {
+        var notJson = Write("x.json", "{ nope");
+        var noFile = Path.Combine(_dir, "absent.json");
+        var wrongKind = Write("k.json", """{"format":"taskisol-reproducer/1","modelVersion":"m","target":{"kind":"other","name":"n","hash":"h","durationNs":1,"text":"t"},"run":{"strategy":"random","seed":1,"campaignSeed":1,"schedule":0,"depth":3,"pctSteps":1,"maxSteps":10},"decisions":"","finding":{"kind":"violation","signature":"s","cpu":3,"interrupt":null,"task":"t/1","timeNs":0,"chain":[]}}""");
+
+        foreach (var args in new[] { new[] { "replay", notJson }, ["replay", noFile], ["replay", wrongKind], ["minimize", notJson], ["minimize", wrongKind], ["replay", _dir] })
+        {
+            var r = Taskisol.Run(args);
+            Assert.Equal(2, r.Exit);
+            Assert.DoesNotContain("   at ", r.Err, StringComparison.Ordinal);
+            Assert.Contains(args[1], r.Err, StringComparison.Ordinal);
+        }
+    }
+}
