@@ -6,7 +6,7 @@ namespace TaskIsolation.Actors.Soak;
 
 /// <summary>
 /// Writes the first finding of a controlled soak as an exploration reproducer (<see cref="Reproducer"/>, format
-/// <c>taskisol-reproducer/1</c>): the scenario's canonical text with its duration set to just past the finding, the
+/// <c>taskisol-reproducer/1</c>): the scenario's canonical text with its duration set to the finding's instant, the
 /// seed of the random strategy, the delivery bound and the decisions up to the end of the delivery that found it.
 /// Replay (which stops at the first finding) then reproduces it exactly. Later findings of the same run are kept with
 /// their chains in the snapshots; a replay protocol that stops at the first finding cannot reach them.
@@ -39,10 +39,13 @@ public sealed class SoakReproducer
     {
         ArgumentNullException.ThrowIfNull(first);
 
-        // The replayed run must last until the finding: the scenario's own duration may be seconds, the soak hours.
-        var text = ScenarioWriter.Write(_scenario with { DurationNs = first.Info.TimeNs + 1 });
+        // The replayed run lasts until the finding's instant (the scenario's own duration may be seconds, the soak
+        // hours) and no further: past its delivery bound it then takes no decision the soak took after the finding,
+        // neither a delivery nor the order of timers at a later instant.
+        var duration = Math.Max(1, first.Info.TimeNs);
+        var text = ScenarioWriter.Write(_scenario with { DurationNs = duration });
         var decisions = _decisions().Take(first.Decisions);
-        var target = new ReproducerTarget("scenario", _scenario.Name, TargetHash.Of(text), first.Info.TimeNs + 1, text);
+        var target = new ReproducerTarget(ScenarioTarget.TargetKind, _scenario.Name, TargetHash.Of(text), duration, text);
         var run = new ReproducerRun("random", _seed, _seed, 0, 0, 0, first.Deliveries);
         return new Reproducer(Reproducer.CurrentFormat, ModelVersion.Current, target, run, StrategyFactory.Format(decisions), first.Info);
     }
