@@ -340,6 +340,13 @@ internal sealed partial class CpuActor
         }
     }
 
+    /// <summary><c>dump_stack()</c> on this CPU: its header line names this CPU and the task current here.</summary>
+    private long DumpStack(long cause)
+    {
+        var who = _curr is { } c ? TaskIsolationRules.Identity(c) : new TaskIdentity("swapper/" + _cpu, 0);
+        return Log(IsolationAction.DumpStack.Header(_cpu, who), cause);
+    }
+
     /// <summary>Replaces a task's struct wherever this CPU holds it.</summary>
     private void Replace(TaskStruct t)
     {
@@ -369,7 +376,9 @@ internal sealed partial class CpuActor
 
         if (d.Debug is { } debug && (debug.Forced || _m.Memory.DebugRatelimit(Now)))
         {
+            // task_isolation_debug_task(): pr_err() then dump_stack() on the reporting CPU.
             cause = Log(debug.Line.Text, cause);
+            cause = DumpStack(cause);
         }
 
         ApplyResponse(t, d.Response, cause);
@@ -398,7 +407,9 @@ internal sealed partial class CpuActor
 
         if (d.Debug is { } debug && (debug.Forced || _m.Memory.DebugRatelimit(Now)))
         {
+            // task_isolation_debug_task(): pr_err() then dump_stack() on the reporting CPU.
             cause = Log(debug.Line.Text, cause);
+            cause = DumpStack(cause);
         }
 
         if (d.SendsSignal)

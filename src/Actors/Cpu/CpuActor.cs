@@ -31,6 +31,7 @@ internal sealed partial class CpuActor : SimCore.SimActor
     private readonly List<TaskStruct> _rq = [];
     private readonly Stack<Saved> _saved = new();
     private readonly Queue<Irq> _held = new();
+    private readonly Queue<Irq> _heldNmis = new();
     private readonly Queue<WorkPayload> _work = new();
     private readonly Dictionary<long, PendingWait> _waits = [];
     private readonly Queue<Ack> _lateAcks = new();
@@ -44,6 +45,7 @@ internal sealed partial class CpuActor : SimCore.SimActor
     private long _sliceStart;
     private bool _needResched;
     private bool _irqsOn = true;
+    private bool _inNmi;
     private CpuState _state = CpuState.Idle;
 
     private Activity _act = Activity.Idle;
@@ -227,6 +229,21 @@ internal sealed partial class CpuActor : SimCore.SimActor
             return;
         }
 
+        if (irq.Kind == InterruptKind.Nmi)
+        {
+            // Non-maskable: taken whether interrupts are enabled or not, except inside another NMI (the CPU blocks
+            // NMIs until the iret that ends the first).
+            if (_inNmi)
+            {
+                _heldNmis.Enqueue(irq);
+                Publish(new InterruptHeld(Sim.NewEventId(), Now, _cpu, irq.Cause, irq.Kind, irq.Detail));
+                return;
+            }
+
+            TakeNmi(irq);
+            return;
+        }
+
         if (!_irqsOn)
         {
             _held.Enqueue(irq);
@@ -268,6 +285,91 @@ internal sealed partial class CpuActor : SimCore.SimActor
         }
 
         Run(Activity.Irq, CpuState.Kernel, HandlerCost(irq), () => IrqExit(irq, taken.Id));
+    }
+
+    /// <summary>
+    /// An NMI (<c>do_nmi()</c>): it interrupts whatever runs, even with interrupts off, and returns straight to it. On
+    /// x86 the NMI return path does no exit work (entry_64.S: "We must *not* do the normal exit work"), context
+    /// tracking still says "user" to remote CPUs, and nothing may be signalled from it: an isolated task it reaches is
+    /// only reported, with a dump (§7, R12).
+    /// </summary>
+    private void TakeNmi(Irq irq)
+    {
+        var taken = new InterruptTaken(Sim.NewEventId(), Now, _cpu, irq.Cause, irq.Kind, irq.Detail, _state, _curr?.Ref, false);
+        Publish(taken);
+        if (_state == CpuState.UserIsolated && _curr is not null)
+        {
+            BreakIsolationLocally(irq, taken.Id);
+        }
+
+        AccountCurrent();
+        var frame = new Saved(_act, _state, _actEnd == long.MaxValue ? long.MaxValue : Math.Max(0, _actEnd - Now), _then, _waitId);
+        var irqsWereOn = _irqsOn;
+        var lastCause = _lastCause;
+        _inNmi = true;
+        _irqsOn = false;
+        _then = null;
+        _act = Activity.Irq;
+        _state = CpuState.Kernel; // only locally: the shared context-tracking state keeps what it had
+        _gen++;
+        _actEnd = Now + _m.Timings.NmiHandlerNs;
+        _then = () => NmiExit(frame, irqsWereOn, lastCause);
+        SendAfter(_m.Timings.NmiHandlerNs, Self, new StepDone(taken.Id, _gen));
+    }
+
+    private void NmiExit(Saved s, bool irqsWereOn, long lastCause)
+    {
+        _inNmi = false;
+        _irqsOn = irqsWereOn;
+        _lastCause = lastCause;
+        switch (s.Act)
+        {
+            case Activity.Idle:
+                _act = Activity.Idle;
+                SetState(s.State);
+                _gen++;
+                if (_irqsOn && (_needResched || _rq.Count > 0 || _work.Count > 0))
+                {
+                    LeaveIdle(lastCause);
+                }
+
+                break;
+            case Activity.UserAwaitingOp:
+                _act = Activity.UserAwaitingOp;
+                SetState(s.State);
+                _gen++;
+                if (_curr?.StashedOp is { } stashed)
+                {
+                    // The program's next step arrived during the NMI.
+                    _curr = _curr with { StashedOp = null };
+                    OnUserOp(stashed);
+                }
+
+                break;
+            case Activity.KernelWait:
+                _act = Activity.KernelWait;
+                SetState(s.State);
+                _waitId = s.WaitId;
+                _gen++;
+                while (_lateAcks.Count > 0)
+                {
+                    OnAck(_lateAcks.Dequeue());
+                }
+
+                break;
+            default:
+                Run(s.Act, s.State, s.Remaining, s.Then ?? throw new InvalidOperationException($"cpu {_cpu}: NMI interrupted a {s.Act} activity with no continuation"));
+                break;
+        }
+
+        if (_heldNmis.Count > 0)
+        {
+            TakeNmi(_heldNmis.Dequeue());
+        }
+        else if (_irqsOn && _held.Count > 0 && _act != Activity.Irq)
+        {
+            TakeIrq(_held.Dequeue(), held: true);
+        }
     }
 
     private long HandlerCost(Irq irq)

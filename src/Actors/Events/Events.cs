@@ -152,3 +152,19 @@ public sealed record TaskMigrated(long Id, long Time, int Cpu, long Cause, TaskR
     /// <inheritdoc />
     public override string What => $"{Task} migrates cpu {Cpu} → cpu {ToCpu}";
 }
+
+/// <summary>A device raised interrupt <see cref="Irq"/> (<see cref="Name"/>) towards <see cref="MachineEvent.Cpu"/>: a root cause.</summary>
+public sealed record DeviceIrqRaised(long Id, long Time, int Cpu, long Cause, int Irq, string Name)
+    : MachineEvent(Id, Time, Cpu, Cause)
+{
+    /// <inheritdoc />
+    public override string What => string.Create(CultureInfo.InvariantCulture, $"device raises irq {Irq} ({Name}) → cpu {Cpu}");
+}
+
+/// <summary>An NMI source (watchdog, perf counter) raised an NMI on <see cref="MachineEvent.Cpu"/>: a root cause.</summary>
+public sealed record NmiRaised(long Id, long Time, int Cpu, long Cause)
+    : MachineEvent(Id, Time, Cpu, Cause)
+{
+    /// <inheritdoc />
+    public override string What => $"NMI source raises NMI → cpu {Cpu}";
+}

@@ -4,6 +4,7 @@ using TaskIsolation.Actors.Cpu;
 using TaskIsolation.Actors.Events;
 using TaskIsolation.Actors.Kernel;
 using TaskIsolation.Actors.Monitors;
+using TaskIsolation.Actors.Noise;
 using TaskIsolation.Actors.Simulation;
 using TaskIsolation.Actors.Task;
 using TaskIsolation.Actors.Vmstat;
@@ -75,7 +76,9 @@ public sealed class SimulatedMachine
     private readonly ActorSystem _system;
     private readonly string _prefix;
     private readonly MachineTopology _m;
+    private readonly HashSet<int> _irqLines = [];
     private IActorRef _root = ActorRefs.Nobody;
+    private int _noiseSources;
 
     private SimulatedMachine(ActorSystem system, BootedMachine booted, MachineOptions options)
     {
@@ -168,6 +171,52 @@ public sealed class SimulatedMachine
         return pid;
     }
 
+    /// <summary>
+    /// Adds a device interrupt line (call before or between runs): from now, it fires every
+    /// <see cref="DeviceIrqSpec.PeriodNs"/>, first after <see cref="DeviceIrqSpec.FirstAtNs"/>, on the first online CPU
+    /// of its affinity (the effective affinity x86 gives it). Reaching an isolated task in user mode, it is a violation
+    /// with reason <c>irq &lt;n&gt; (&lt;name&gt;)</c>; each firing is a root <see cref="DeviceIrqRaised"/> event.
+    /// </summary>
+    /// <exception cref="ArgumentException">The spec names a negative or already used IRQ, no name, a mask of another
+    /// size or an empty one, a period that is not positive or a negative first delay.</exception>
+    public void AddDeviceIrq(DeviceIrqSpec spec)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        if (spec.Irq < 0)
+        {
+            throw new ArgumentException($"device irq {spec.Irq}: an IRQ number is 0 or more", nameof(spec));
+        }
+
+        if (string.IsNullOrWhiteSpace(spec.Name))
+        {
+            throw new ArgumentException($"device irq {spec.Irq}: the name is empty", nameof(spec));
+        }
+
+        CheckNoiseTiming($"device irq {spec.Irq} ({spec.Name})", spec.Affinity, "affinity", spec.PeriodNs, spec.FirstAtNs);
+        if (!_irqLines.Add(spec.Irq))
+        {
+            throw new ArgumentException($"device irq {spec.Irq} ({spec.Name}): irq {spec.Irq} is already in use", nameof(spec));
+        }
+
+        var actor = Create(NoiseSourceActor.ForDeviceIrq(Simulation, _m, spec), $"irq-{spec.Irq}");
+        Simulation.SendAfter(spec.FirstAtNs, actor, new NoiseDue(1), ActorRefs.Nobody);
+    }
+
+    /// <summary>
+    /// Adds an NMI source (call before or between runs): from now, every <see cref="NmiSpec.PeriodNs"/>, first after
+    /// <see cref="NmiSpec.FirstAtNs"/>, an NMI on each CPU of <see cref="NmiSpec.Cpus"/>. It cannot be masked; an
+    /// isolated task it reaches is not signalled (nothing may be from NMI context): the kernel dumps instead (§7, R12).
+    /// </summary>
+    /// <exception cref="ArgumentException">A mask of another size or an empty one, a period that is not positive or a
+    /// negative first delay.</exception>
+    public void AddNmi(NmiSpec spec)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        CheckNoiseTiming("NMI source", spec.Cpus, "CPU mask", spec.PeriodNs, spec.FirstAtNs);
+        var actor = Create(NoiseSourceActor.ForNmi(Simulation, _m, spec), $"nmi-{Interlocked.Increment(ref _noiseSources)}");
+        Simulation.SendAfter(spec.FirstAtNs, actor, new NoiseDue(1), ActorRefs.Nobody);
+    }
+
     /// <summary>Runs <paramref name="ns"/> of virtual time (or until <paramref name="stop"/>).</summary>
     public RunOutcome RunFor(long ns, Func<bool>? stop = null) => RunUntil(Now + ns, stop);
 
@@ -190,6 +239,24 @@ public sealed class SimulatedMachine
         {
             _system.Stop(_root);
             _root = ActorRefs.Nobody;
+        }
+    }
+
+    private void CheckNoiseTiming(string what, CpuMask? mask, string maskName, long periodNs, long firstAtNs)
+    {
+        if (mask is null || mask.NBits != _m.NrCpus || mask.IsEmpty)
+        {
+            throw new ArgumentException($"{what}: {maskName} '{mask}' is not a non-empty mask of {_m.NrCpus} CPUs", "spec");
+        }
+
+        if (periodNs <= 0)
+        {
+            throw new ArgumentException($"{what}: period {periodNs} ns is not positive", "spec");
+        }
+
+        if (firstAtNs < 0)
+        {
+            throw new ArgumentException($"{what}: first firing {firstAtNs} ns from now is negative", "spec");
         }
     }
 

@@ -44,6 +44,14 @@ public abstract record IsolationAction
 
         /// <summary>The one instance.</summary>
         public static DumpStack Instance { get; } = new();
+
+        /// <summary>
+        /// The first line <c>dump_stack()</c> prints (<c>dump_stack_print_info()</c>):
+        /// <c>CPU: &lt;cpu&gt; PID: &lt;pid&gt; Comm: &lt;comm&gt; Not tainted 4.7.0 #1</c>, naming the CPU it runs on and
+        /// the task current there. The release string is the model's kernel, 4.7.0, untainted.
+        /// </summary>
+        public static string Header(int cpu, TaskIdentity current) =>
+            string.Create(System.Globalization.CultureInfo.InvariantCulture, $"CPU: {cpu} PID: {current.Pid} Comm: {current.Comm} Not tainted 4.7.0 #1");
     }
 }
 

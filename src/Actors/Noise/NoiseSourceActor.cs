@@ -1,0 +1,75 @@
+using Akka.Actor;
+using TaskIsolation.Actors.Cpu;
+using TaskIsolation.Actors.Events;
+using TaskIsolation.Actors.Kernel;
+using TaskIsolation.Actors.Simulation;
+using TaskIsolation.Machine.Abi;
+
+namespace TaskIsolation.Actors.Noise;
+
+/// <summary>Messages of a noise source.</summary>
+public interface INoiseProtocol : IMachineMessage;
+
+/// <summary>Self-message of a noise source: the next firing is due.</summary>
+/// <param name="Serial">The firing's number, from 1.</param>
+public sealed record NoiseDue(long Serial) : INoiseProtocol
+{
+    /// <summary>Each firing is a root: no cause.</summary>
+    public long Cause => 0;
+}
+
+/// <summary>
+/// Hardware that interrupts CPUs on its own schedule: one device IRQ line, or one NMI source. Each firing is a root
+/// event (<see cref="DeviceIrqRaised"/>, <see cref="NmiRaised"/>) and the interrupt it raises carries that event as
+/// its cause, so a violation's causal chain starts at the device.
+/// </summary>
+internal sealed class NoiseSourceActor : SimActor
+{
+    private readonly MachineTopology _m;
+    private readonly DeviceIrqSpec? _irq;
+    private readonly NmiSpec? _nmi;
+
+    public NoiseSourceActor(Simulation.Simulation sim, MachineTopology machine, DeviceIrqSpec? irq, NmiSpec? nmi)
+        : base(sim)
+    {
+        _m = machine;
+        _irq = irq;
+        _nmi = nmi;
+    }
+
+    public static Props ForDeviceIrq(Simulation.Simulation sim, MachineTopology machine, DeviceIrqSpec spec) =>
+        Akka.Actor.Props.Create(() => new NoiseSourceActor(sim, machine, spec, null)).WithDispatcher(sim.Dispatcher);
+
+    public static Props ForNmi(Simulation.Simulation sim, MachineTopology machine, NmiSpec spec) =>
+        Akka.Actor.Props.Create(() => new NoiseSourceActor(sim, machine, null, spec)).WithDispatcher(sim.Dispatcher);
+
+    protected override void OnReceive(object message)
+    {
+        if (message is not NoiseDue due)
+        {
+            Unhandled(message);
+            return;
+        }
+
+        if (_irq is { } irq)
+        {
+            // The IO-APIC/MSI delivers the line to its effective CPU; the handler there is do_IRQ().
+            var cpu = irq.EffectiveCpu;
+            var raised = new DeviceIrqRaised(Sim.NewEventId(), Now, cpu, 0, irq.Irq, irq.Name);
+            _m.Events.Publish(raised);
+            Send(_m.Cpus[cpu], new Irq(raised.Id, InterruptKind.DeviceIrq, irq.Detail, -1, new DeviceIrqPayload(irq.Irq, irq.Name)));
+            SendAfter(irq.PeriodNs, Self, new NoiseDue(due.Serial + 1));
+        }
+        else if (_nmi is { } nmi)
+        {
+            foreach (var cpu in nmi.Cpus)
+            {
+                var raised = new NmiRaised(Sim.NewEventId(), Now, cpu, 0);
+                _m.Events.Publish(raised);
+                Send(_m.Cpus[cpu], new Irq(raised.Id, InterruptKind.Nmi, "NMI", -1));
+            }
+
+            SendAfter(nmi.PeriodNs, Self, new NoiseDue(due.Serial + 1));
+        }
+    }
+}
