@@ -1,18 +1,22 @@
 using System.CommandLine;
+using TaskIsolation.Actors.Reports;
 using TaskIsolation.Actors.Scenarios;
 using TaskIsolation.Actors.Simulation;
 
 namespace TaskIsolation.Host.Commands;
 
 /// <summary>
-/// <c>taskisol run [FILE|NAME] [--seed N] [--mode controlled|concurrent] [--duration D] [--quiet]</c>: runs a
+/// <c>taskisol run [FILE|NAME] [--seed N] [--mode controlled|concurrent] [--duration D] [--report R.json]
+/// [--trace T.json] [--ftrace F.txt] [--log L.clef] [--quiet]</c>: runs a
 /// scenario file or a built-in scenario (the <c>default</c> one when none is named), prints what happened for a
 /// person (<see cref="RunOutput"/>), and exits 0 when every expectation held, 1 when one failed, 2 for bad input.
 /// </summary>
 /// <remarks>
 /// The steps are kept apart so that more outputs slot in: <see cref="Resolve"/> (input, exit 2 on any problem,
 /// before anything runs or is written), <see cref="ScenarioRunner.Run(Scenario, RunSettings?)"/>, then each output
-/// in turn. Files written by an output go through <see cref="Actors.Soak.AtomicFile"/> (a temporary file, then a rename).
+/// in turn. The output paths are checked with the input; the files (docs/reports.md) are written after the run, each
+/// through <see cref="AtomicFile"/> (a temporary file, then a rename), so a failed or interrupted run leaves none
+/// half-written.
 /// </remarks>
 internal static class RunCommand
 {
@@ -40,6 +44,10 @@ internal static class RunCommand
             Description = "Simulated time to run instead of the scenario's duration: 500us, 2ms, 1.5s, 10m",
         };
         var quiet = new Option<bool>("--quiet") { Description = "Print only the expectations and the summary" };
+        var report = new Option<string?>("--report") { Description = "Write the run as JSON (docs/report.schema.json) to this file", HelpName = "R.json" };
+        var trace = new Option<string?>("--trace") { Description = "Write a Chrome trace-event timeline for ui.perfetto.dev to this file", HelpName = "T.json" };
+        var ftrace = new Option<string?>("--ftrace") { Description = "Write the 4.7-style ftrace text of the run to this file", HelpName = "F.txt" };
+        var log = new Option<string?>("--log") { Description = "Write the kernel log and findings as Serilog compact JSON (CLEF) to this file", HelpName = "L.clef" };
 
         var command = new Command("run", "Run a scenario and judge its expectations")
         {
@@ -47,6 +55,10 @@ internal static class RunCommand
             seed,
             mode,
             duration,
+            report,
+            trace,
+            ftrace,
+            log,
             quiet,
         };
         command.SetAction(parse =>
@@ -59,8 +71,30 @@ internal static class RunCommand
                 return ExitCodes.BadInput;
             }
 
+            var paths = new OutputPaths(parse.GetValue(report), parse.GetValue(trace), parse.GetValue(ftrace), parse.GetValue(log));
+            try
+            {
+                RunOutputs.CheckPaths(paths);
+            }
+            catch (OutputFileException ex)
+            {
+                throw new UsageException(ex.Message, ex);
+            }
+
             var run = ScenarioRunner.Run(loaded, settings);
-            new RunOutput(run).WriteText(output, parse.GetValue(quiet));
+            var finished = Finished(run);
+            var runReport = RunOutputs.Report(finished);
+            new RunOutput(run, runReport).WriteText(output, parse.GetValue(quiet));
+            try
+            {
+                RunOutputs.Write(paths, finished, runReport);
+            }
+            catch (OutputFileException ex)
+            {
+                // A file that could not be written after all (disk full, directory removed meanwhile): its path, no stack.
+                throw new UsageException(ex.Message, ex);
+            }
+
             return run.AllHeld ? ExitCodes.Ok : ExitCodes.ExpectationFailed;
         });
         return command;
@@ -108,6 +142,24 @@ internal static class RunCommand
 
             return (null, settings);
         }
+    }
+
+    /// <summary>The run as the reports read it: its events and facts, expectations as (text, held) pairs.</summary>
+    internal static FinishedRun Finished(ScenarioRun run)
+    {
+        var info = new RunInfo(
+            run.Scenario.Name,
+            run.Settings.Seed,
+            run.Settings.Mode.ToString().ToLowerInvariant(),
+            run.SimulatedNs,
+            (long)run.Wall.TotalMilliseconds);
+        return new FinishedRun(
+            info,
+            run.Machine.Recorder.Events,
+            run.Machine.Booted.NrCpus,
+            run.Machine.Options.Timings,
+            run.Machine.Booted.Log,
+            [.. run.Expectations.Select(e => (e.Text, e.Held))]);
     }
 
     /// <summary>An existing file first, then a built-in name; anything else is an error that says which was tried.</summary>

@@ -1,6 +1,7 @@
 using System.Globalization;
 using TaskIsolation.Actors.Events;
 using TaskIsolation.Actors.Monitors;
+using TaskIsolation.Actors.Reports;
 using TaskIsolation.Actors.Scenarios;
 using TaskIsolation.Actors.Task;
 using TaskIsolation.Machine.Boot;
@@ -12,7 +13,7 @@ namespace TaskIsolation.Host.Commands;
 /// with their causal chains, expectations, summary. Each section is a method, so another section (the rtla-style
 /// noise table) goes in between without touching the others.
 /// </summary>
-internal sealed class RunOutput(ScenarioRun run)
+internal sealed class RunOutput(ScenarioRun run, RunReport? report = null)
 {
     private static readonly CultureInfo Inv = CultureInfo.InvariantCulture;
 
@@ -27,6 +28,7 @@ internal sealed class RunOutput(ScenarioRun run)
             WriteHeader(w);
             WriteBootLog(w);
             WriteDmesg(w);
+            WriteNoise(w);
             WriteViolations(w);
         }
 
@@ -66,6 +68,18 @@ internal sealed class RunOutput(ScenarioRun run)
         {
             w.WriteLine("(no kernel messages)");
         }
+    }
+
+    /// <summary>The per-CPU noise table in the style of <c>rtla osnoise top</c> (docs/reports.md), when there is a report.</summary>
+    public void WriteNoise(TextWriter w)
+    {
+        if (report is null)
+        {
+            return;
+        }
+
+        Section(w, "noise");
+        w.Write(ReportText.NoiseTable(report.Cpus, report.SimulatedNs, allCpus: true));
     }
 
     /// <summary>Each violation, then its causal chain from the root to the interrupt, one link a line.</summary>
