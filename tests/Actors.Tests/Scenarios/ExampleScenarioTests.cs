@@ -49,4 +49,19 @@ public sealed class ExampleScenarioTests : TestKit
         Assert.Equal(scenario, again);
         Assert.Equal(text, ScenarioWriter.Write(again));
     }
+
+    [Fact]
+    public void The_first_example_of_the_docs_runs_as_the_docs_show()
+    {
+        var doc = File.ReadAllText(Path.Combine(ScenarioFiles.RepositoryRoot, "docs", "scenarios.md"));
+        var start = doc.IndexOf("```yaml\n", StringComparison.Ordinal) + "```yaml\n".Length;
+        var yaml = doc[start..doc.IndexOf("```", start, StringComparison.Ordinal)];
+
+        var run = ScenarioRunner.Run(Sys, ScenarioLoader.Load(yaml, "docs/scenarios.md"));
+
+        Assert.Equal("write-kills", run.Scenario.Name);
+        Assert.True(run.AllHeld);
+        Assert.Contains("[    0.002005] dpdk/101: task_isolation mode lost due to syscall 1", doc, StringComparison.Ordinal);
+        Assert.Contains(run.Machine.Recorder.Events.OfType<Events.KernelLogged>(), l => l.Time / 1000 == 2_005 && l.Text == "dpdk/101: task_isolation mode lost due to syscall 1");
+    }
 }
