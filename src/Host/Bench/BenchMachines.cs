@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using System.Globalization;
+using TaskIsolation.Actors.Scenarios;
 using TaskIsolation.Actors.Task;
 using TaskIsolation.Machine.Boot;
 using TaskIsolation.Machine.Cpus;
@@ -12,7 +13,9 @@ namespace TaskIsolation.Host.Bench;
 /// <param name="Description">One line: CPUs, HZ, what runs.</param>
 /// <param name="Booted">The booted kernel.</param>
 /// <param name="Tasks">Tasks started at boot.</param>
-internal sealed record BenchMachine(string Name, string Description, BootedMachine Booted, ImmutableArray<Actors.Machine.TaskSpec> Tasks);
+/// <param name="Options">Model switches and timings (mode and seed are the bench's); the defaults when null.</param>
+/// <param name="StartNs">When each task starts (all at boot when empty).</param>
+internal sealed record BenchMachine(string Name, string Description, BootedMachine Booted, ImmutableArray<Actors.Machine.TaskSpec> Tasks, Actors.Machine.MachineOptions? Options = null, ImmutableArray<long> StartNs = default);
 
 /// <summary>
 /// The machines of issue 8, built in C#. The default one is the equivalent of the built-in <c>default</c> scenario:
@@ -28,14 +31,31 @@ internal static class BenchMachines
     /// <summary><c>PR_TASK_ISOLATION_ENABLE | PR_TASK_ISOLATION_USERSIG</c> with signal 0: NOSIG mode.</summary>
     private const ulong EnableNoSig = 1 | 2;
 
-    /// <summary>The default 4-CPU machine.</summary>
+    /// <summary>
+    /// The built-in <c>default</c> scenario (src/Actors/Scenarios/BuiltIn/default.yaml), booted as <c>taskisol run</c>
+    /// boots it, its noise tasks included; the bench runs it past its own duration (its tasks loop forever).
+    /// </summary>
+    public static BenchMachine DefaultScenario()
+    {
+        var scenario = BuiltInScenarios.Load(BuiltInScenarios.DefaultName);
+        var tasks = ScenarioRunner.Tasks(scenario);
+        return new BenchMachine(
+            "default",
+            "built-in scenario 'default': " + scenario.Description.Split('\n', 2)[0].Trim(),
+            ScenarioRunner.Boot(scenario),
+            [.. tasks.Select(t => new Actors.Machine.TaskSpec(t.Name, t.Affinity, t.Program, t.Policy))],
+            ScenarioRunner.Options(scenario, new RunSettings()),
+            [.. tasks.Select(t => t.StartNs)]);
+    }
+
+    /// <summary>The 4-CPU machine of the behaviour tests: a busier writer on CPU 0 and the 4.7 residual tick.</summary>
     public static BenchMachine Default()
     {
         const int cpus = 4;
         var booted = BootedMachine.Boot(cpus, MachineArch.X86_64, KernelConfig.Default, "nohz_full=1-3 isolcpus=1-3 task_isolation=1-3");
         return new BenchMachine(
-            "default",
-            "4 CPUs x86_64 HZ=1000, poller isolated on CPU 3, writer/mmap noise on CPU 0",
+            "4-cpu-busy",
+            "4 CPUs x86_64 HZ=1000, NOSIG poller isolated on CPU 3, writer/mmap loop always busy on CPU 0, 1 Hz residual tick",
             booted,
             [Housekeeper("hk", cpus, 0), Poller("dpdk", cpus, 3)]);
     }

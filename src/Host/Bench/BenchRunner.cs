@@ -1,7 +1,9 @@
 using System.Diagnostics;
 using System.Globalization;
 using Akka.Actor;
+using TaskIsolation.Actors.Exploration;
 using TaskIsolation.Actors.Machine;
+using TaskIsolation.Actors.Scenarios;
 using TaskIsolation.Actors.Simulation;
 
 namespace TaskIsolation.Host.Bench;
@@ -42,7 +44,7 @@ internal sealed class BenchRunner(bool quick, TextWriter progress)
         RawStage(report);
         DefaultStage(report);
         WideStage(report);
-        report.NotMeasured.Add("exploration schedules/s on the 4-CPU TLB-shootdown race: the exploration campaign API has not landed yet");
+        ExploreStage(report);
         ScaleStage(report);
         using var self = Process.GetCurrentProcess();
         report.PeakWorkingSetBytes = self.PeakWorkingSet64;
@@ -70,9 +72,9 @@ internal sealed class BenchRunner(bool quick, TextWriter progress)
     {
         var budget = quick ? TimeSpan.FromSeconds(1) : TimeSpan.FromSeconds(10);
         Say("default scenario, controlled");
-        var controlled = RunMachine(BenchMachines.Default(), ExecutionMode.Controlled, budget, 1_000_000_000, report);
+        var controlled = RunMachine(BenchMachines.DefaultScenario(), ExecutionMode.Controlled, budget, 1_000_000_000, report);
         Say("default scenario, concurrent");
-        var concurrent = RunMachine(BenchMachines.Default(), ExecutionMode.Concurrent, budget, 1_000_000_000, null);
+        var concurrent = RunMachine(BenchMachines.DefaultScenario(), ExecutionMode.Concurrent, budget, 1_000_000_000, null);
 
         report.Add("model.controlled", "Model message rate, default scenario, controlled", controlled.DeliveriesPerWallSecond, "deliveries/s");
         report.Add("model.controlled.ratio", "  ratio to raw Akka single-threaded", controlled.DeliveriesPerWallSecond / report.RawControlled, "x");
@@ -83,16 +85,18 @@ internal sealed class BenchRunner(bool quick, TextWriter progress)
         report.Add("compression.default.controlled", "Time compression, default scenario, controlled", controlled.Compression, "sim s/wall s", 1_000);
         report.Add("compression.default.concurrent", "Time compression, default scenario, concurrent", concurrent.Compression, "sim s/wall s", 1_000);
 
+        // The behaviour tests' busier 4-CPU machine: CPU 0 never idles, so its tick runs at HZ throughout.
+        Say("busy 4-CPU machine, controlled");
+        var busy = RunMachine(BenchMachines.Default(), ExecutionMode.Controlled, budget, 1_000_000_000, null);
+        report.Add("compression.4cpu-busy.controlled", "Time compression, 4 CPUs with CPU 0 always busy, controlled", busy.Compression, "sim s/wall s");
+        report.Add("4cpu-busy.deliveries-per-sim-s", "Deliveries per simulated second, 4 CPUs with CPU 0 always busy", busy.DeliveriesPerSimulatedSecond, "deliveries");
+
         // Where the deliveries go, by message type, in an untimed run (counting costs a dictionary update each).
         Say("default scenario, deliveries by type");
         using var system = NewSystem();
-        var bm = BenchMachines.Default();
-        var m = SimulatedMachine.Boot(system, bm.Booted, new MachineOptions { Mode = ExecutionMode.Controlled, Seed = 1, KeepEvents = Ring });
-        foreach (var t in bm.Tasks)
-        {
-            m.Start(t);
-        }
-
+        var bm = BenchMachines.DefaultScenario();
+        var m = SimulatedMachine.Boot(system, bm.Booted, Options(bm, ExecutionMode.Controlled));
+        StartTasks(bm, m);
         m.RunFor(1_000_000_000);
         m.Simulation.CountByType = true;
         var seconds = quick ? 2 : 10;
@@ -147,12 +151,8 @@ internal sealed class BenchRunner(bool quick, TextWriter progress)
     {
         using var system = NewSystem();
         var boot = Stopwatch.StartNew();
-        var m = SimulatedMachine.Boot(system, bm.Booted, new MachineOptions { Mode = mode, Seed = 1, KeepEvents = Ring });
-        foreach (var t in bm.Tasks)
-        {
-            m.Start(t);
-        }
-
+        var m = SimulatedMachine.Boot(system, bm.Booted, Options(bm, mode));
+        StartTasks(bm, m);
         boot.Stop();
         if (warmupNs > 0)
         {
@@ -188,6 +188,37 @@ internal sealed class BenchRunner(bool quick, TextWriter progress)
 
         m.Shutdown();
         return figures;
+    }
+
+    private void ExploreStage(BenchReport report)
+    {
+        Say("exploration of the TLB-shootdown race");
+        using var stream = typeof(BenchRunner).Assembly.GetManifestResourceStream("bench/tlb-shootdown.yaml")
+            ?? throw new InvalidOperationException("the TLB-shootdown scenario is not embedded in taskisol");
+        using var reader = new StreamReader(stream);
+        var target = new ScenarioTarget(ScenarioLoader.Load(reader.ReadToEnd(), "scenarios/tlb-shootdown.yaml"));
+        var options = new CampaignOptions { Iterations = quick ? 16 : 400, Workers = Environment.ProcessorCount, Seed = 1 };
+        var result = Explorer.Run(target, options, newSystem: _ => NewSystem());
+        report.Add("explore.schedules-per-s", $"Exploration, 4-CPU TLB-shootdown race, {options.Workers} workers", result.SchedulesPerSecond, "schedules/s", 1_000);
+        report.Add("explore.findings", "  schedules that found the violation", result.Result.Findings.Sum(f => f.Count), "schedules");
+    }
+
+    private static MachineOptions Options(BenchMachine bm, ExecutionMode mode) =>
+        (bm.Options ?? new MachineOptions()) with { Mode = mode, Seed = 1, Strategy = null, KeepEvents = Ring };
+
+    /// <summary>Starts the machine's tasks, running the clock up to each one's start time (as a scenario run does).</summary>
+    private static void StartTasks(BenchMachine bm, SimulatedMachine m)
+    {
+        for (var i = 0; i < bm.Tasks.Length; i++)
+        {
+            var at = bm.StartNs.IsDefaultOrEmpty ? 0 : bm.StartNs[i];
+            if (at > m.Now)
+            {
+                m.Simulation.RunUntil(at);
+            }
+
+            m.Start(bm.Tasks[i]);
+        }
     }
 
     private static long HeapAfterCollection()
