@@ -68,6 +68,13 @@ internal sealed partial class CpuActor
             case TouchPage p:
                 PageFault(p.Address, cause);
                 return;
+            case UnalignedAccess when _m.Arch.UnalignedFixupName is null:
+                // The hardware completes a misaligned access: no trap, nothing the kernel sees.
+                Run(Activity.User, UserState(), _m.Timings.UnalignedHardwareNs, () => OpCompleted(0));
+                return;
+            case UnalignedAccess u:
+                UnalignedFixup(u, cause);
+                return;
             case Exit e:
                 EnterSyscall(_m.Arch.ExitGroupNr, "exit_group", op, cause, () => ExitTask(e.Code, 0, cause));
                 return;
@@ -237,6 +244,23 @@ internal sealed partial class CpuActor
         Run(Activity.Kernel, CpuState.Kernel, _m.Timings.PageFaultNs, () =>
         {
             // The faulting instruction is retried and succeeds: no result to report, the program goes on.
+            _curr = _curr! with { Resume = ResumeKind.Result, PendingResult = 0 };
+            BeginReturnToUser(cause);
+        });
+    }
+
+    /// <summary>
+    /// tile's <c>do_unaligned()</c>: the trap is fixed up in the kernel with no signal, so for isolation it is a quiet
+    /// exception with the arch's reason; the access is then done and the program goes on.
+    /// </summary>
+    private void UnalignedFixup(UnalignedAccess u, long cause)
+    {
+        var t = _curr!;
+        SetState(CpuState.Kernel);
+        _shared.Quiesced = false;
+        ApplyResponse(t, TaskIsolationRules.UnalignedFixup(t, _m.Arch, u.Pc).Response, cause);
+        Run(Activity.Kernel, CpuState.Kernel, _m.Timings.UnalignedFixupNs, () =>
+        {
             _curr = _curr! with { Resume = ResumeKind.Result, PendingResult = 0 };
             BeginReturnToUser(cause);
         });

@@ -71,6 +71,12 @@ public sealed record ModelTimings
     /// <summary>One pass of the exit-to-user loop's work part, including <c>task_isolation_enter()</c>.</summary>
     public long ReturnEnterNs { get; init; } = 2_000;
 
+    /// <summary>tile's unaligned-access fixup in the kernel (the trap and the JIT-compiled replacement).</summary>
+    public long UnalignedFixupNs { get; init; } = 2_500;
+
+    /// <summary>A misaligned access handled by the hardware (x86_64, arm64): user time, no trap.</summary>
+    public long UnalignedHardwareNs { get; init; } = 5;
+
     /// <summary>The interrupts-off part: <c>task_isolation_ready()</c> and the flag re-check.</summary>
     public long ReturnReadyNs { get; init; } = 200;
 

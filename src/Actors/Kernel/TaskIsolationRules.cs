@@ -29,6 +29,10 @@ internal static class TaskIsolationRules
     public static KernelEntryDecision PageFault(TaskStruct t, ulong address) =>
         KernelEntryV13.OnPageFault(new IsolationFlags(t.IsolationFlags), Identity(t), address);
 
+    /// <summary>tile's silent unaligned-access fixup while isolated (<c>task_isolation_quiet_exception()</c>).</summary>
+    public static KernelEntryDecision UnalignedFixup(TaskStruct t, ArchInfo arch, ulong pc) =>
+        KernelEntryV13.OnUnalignedFixup(arch, new IsolationFlags(t.IsolationFlags), Identity(t), pc);
+
     /// <summary>What the kernel does when <paramref name="irq"/> reaches a task (patch 05).</summary>
     public static AsyncViolationDecision Async(Irq irq, int senderCpu, int targetCpu, bool targetIsIsolationCpu, TaskIdentity target, uint flags, bool inUser, bool debug) =>
         AsyncInterruptV13.Decide(new AsyncInterruptContext(

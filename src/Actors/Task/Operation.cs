@@ -51,6 +51,18 @@ public sealed record TouchPage(ulong Address) : Operation
     public override string Describe() => $"touch 0x{Address:x}";
 }
 
+/// <summary>
+/// A misaligned load or store at <paramref name="Address"/> by the instruction at <paramref name="Pc"/>. Only tile traps
+/// it and fixes it up silently in the kernel (its JIT fixup), a quiet exception that costs an isolated task its
+/// isolation (§8 selftest 7) with the arch's reason; x86_64 and arm64 handle misaligned user accesses in hardware, so
+/// there it is a few nanoseconds of user work and no kernel entry at all.
+/// </summary>
+public sealed record UnalignedAccess(ulong Address, ulong Pc) : Operation
+{
+    /// <inheritdoc />
+    public override string Describe() => $"unaligned access 0x{Address:x}";
+}
+
 /// <summary><c>mmap</c> of a region into the task's address space (dirties vmstat and this CPU's LRU batches).</summary>
 public sealed record Mmap(ulong Length) : Operation
 {
