@@ -36,10 +36,10 @@ public static class SoakFormats
         b.Append("# RTLA osnoise histogram\n");
         b.Append("# Time unit is microseconds (us)\n");
         b.Append(C, $"# Duration: {Duration(s.Capture.NowNs)}\n");
-        b.Append("Index");
+        b.Append("Index ");
         for (var cpu = 0; cpu < hs.Length; cpu++)
         {
-            b.Append(C, $"   CPU-{cpu:000}");
+            b.Append(C, $" {"CPU-" + cpu.ToString("000", C),9}");
         }
 
         b.Append('\n');
@@ -51,7 +51,7 @@ public static class SoakFormats
                 continue;
             }
 
-            b.Append(C, $"{us,-5}");
+            b.Append(C, $"{us,-6}");
             foreach (var h in hs)
             {
                 b.Append(C, $" {h[us],9}");
@@ -269,7 +269,7 @@ public static class SoakFormats
 
     private static void Row(StringBuilder b, string label, IEnumerable<long> values)
     {
-        b.Append(C, $"{label,-5}");
+        b.Append(C, $"{label,-6}");
         foreach (var v in values)
         {
             b.Append(C, $" {v,9}");

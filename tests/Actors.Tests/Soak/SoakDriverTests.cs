@@ -116,6 +116,24 @@ public sealed class SoakDriverTests : TestKit, IDisposable
         Assert.Contains("at 7.500000 s simulated", File.ReadAllText(Path.Combine(_out, "hist.txt")), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void The_wall_clock_limit_ends_the_soak_between_slices_with_a_final_snapshot()
+    {
+        var settings = new SoakSettings { ForNs = 3_600_000_000_000, SnapshotEveryNs = 10_000_000_000, SliceNs = 1_000_000_000, WallLimit = TimeSpan.FromSeconds(30) };
+        var (m, ledger) = Soaked(settings);
+        List<SoakSnapshot> seen = [];
+
+        // A wall clock that moves only when the soak reports progress: ten seconds per slice.
+        var clock = new ManualClock();
+        var result = SoakDriver.Run(m, ledger, settings, new Both(new SnapshotWriter(_out), seen), _ => clock.Advance(TimeSpan.FromSeconds(10)), wallClock: clock);
+
+        Assert.Equal(SoakEnd.WallLimit, result.End);
+        Assert.Equal(3_000_000_000, m.Now);
+        Assert.Equal(SoakEnd.WallLimit, seen.Single().End);
+        Assert.Equal(TimeSpan.FromSeconds(30), seen.Single().Status.Wall);
+        Assert.Contains("the wall-clock limit was reached", File.ReadAllText(Path.Combine(_out, "summary.txt")), StringComparison.Ordinal);
+    }
+
     public new void Dispose()
     {
         if (Directory.Exists(_out))
@@ -134,6 +152,17 @@ public sealed class SoakDriverTests : TestKit, IDisposable
         m.Start(new TaskSpec("hk", OnCpu(0), Program(new Loop(-1, [new Compute(9_000_000), new Syscall("write"), new Mmap(4096)]))));
         m.Start(new TaskSpec("dpdk", OnCpu(3), Program(new Prctl(48, NoSig), new Loop(-1, [new Compute(1_000_000_000)]))));
         return (m, ledger);
+    }
+
+    private sealed class ManualClock : TimeProvider
+    {
+        private long _ticks;
+
+        public override long TimestampFrequency => TimeSpan.TicksPerSecond;
+
+        public override long GetTimestamp() => _ticks;
+
+        public void Advance(TimeSpan by) => _ticks += by.Ticks;
     }
 
     private sealed class Both(ISoakOutput files, List<SoakSnapshot> seen) : ISoakOutput
