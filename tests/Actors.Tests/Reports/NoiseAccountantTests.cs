@@ -1,8 +1,10 @@
 using Akka.TestKit.Xunit2;
 using TaskIsolation.Actors.Events;
 using TaskIsolation.Actors.Kernel;
+using TaskIsolation.Actors.Machine;
 using TaskIsolation.Actors.Reports;
 using TaskIsolation.Actors.Simulation;
+using TaskIsolation.Actors.Task;
 using TaskIsolation.Machine.Abi;
 
 namespace TaskIsolation.Actors.Tests.Reports;
@@ -132,6 +134,32 @@ public sealed class NoiseAccountantTests() : TestKit(SimulationConfig.Hocon)
                 Assert.True(snapshots[i][cpu].NoiseNs >= snapshots[i - 1][cpu].NoiseNs);
             }
         }
+    }
+
+    [Fact]
+    public void A_task_without_isolation_is_charged_each_tick_handler()
+    {
+        // CPU 0 is not nohz_full: its tick runs every millisecond. Nothing else runs there, so each tick taken in user
+        // mode is one noise of exactly the tick handler's cost, and the runtime is the compute step.
+        var m = Machines.Boot(Sys, Machines.Controlled(2));
+        m.Start(new TaskSpec("spin", Machines.OnCpu(0), Machines.Program(new Compute(100_000_000), new Exit(0))));
+        m.RunFor(200_000_000);
+        var (noise, _) = ReportRuns.Account(m);
+
+        var ticks = m.Recorder.Events.OfType<InterruptTaken>().Count(t => t.Cpu == 0 && t.State == CpuState.User);
+        Assert.InRange(ticks, 99, 101);
+        var c = noise.Cpus[0];
+        Assert.Equal(ticks, c.Irq);
+        Assert.Equal(ticks, c.Noises);
+        Assert.Equal(ticks * m.Options.Timings.TickHandlerNs, c.NoiseNs);
+        Assert.Equal(m.Options.Timings.TickHandlerNs, c.MaxSingleNs);
+        Assert.Equal(ticks, noise.Histogram(0)[1]);
+
+        // Runtime: from the compute step's start to the exit call, which includes the noise.
+        var start = m.Recorder.Events.OfType<OperationStarted>().Single(o => o.Operation.StartsWith("compute", StringComparison.Ordinal));
+        var exit = m.Recorder.Events.OfType<SyscallEntered>().Single(s => s.Name == "exit_group");
+        Assert.Equal(exit.Time - start.Time, c.RuntimeNs);
+        Assert.Equal(100_000_000 + c.NoiseNs, c.RuntimeNs);
     }
 
     [Fact]

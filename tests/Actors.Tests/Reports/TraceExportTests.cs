@@ -113,6 +113,28 @@ public sealed partial class TraceExportTests() : TestKit(SimulationConfig.Hocon)
         Assert.Contains(body, l => l.Contains("reschedule_entry: vector=253", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public void Controlled_runs_with_one_seed_give_byte_identical_exports()
+    {
+        static (byte[] Trace, string Ftrace, string Report) Export(Akka.Actor.ActorSystem sys)
+        {
+            var m = ReportRuns.Shootdown(sys, ExecutionMode.Controlled, seed: 11, residual: ResidualTick.Offloaded);
+            using var ms = new MemoryStream();
+            ChromeTraceWriter.WriteTrace(ms, m.Recorder.Events, m.Now, 4, m.Options.Timings);
+            using var sw = new StringWriter();
+            FtraceExporter.WriteTrace(sw, m.Recorder.Events, m.Now, 4, m.Options.Timings);
+            var (noise, collector) = ReportRuns.Account(m);
+            var report = RunReportJson.Serialize(collector.Build(new RunInfo("s", 11, "controlled", m.Now, 0), m.Booted.Log, noise, []));
+            return (ms.ToArray(), sw.ToString(), report);
+        }
+
+        var a = Export(Sys);
+        var b = Export(Sys);
+        Assert.Equal(a.Trace, b.Trace);
+        Assert.Equal(a.Ftrace, b.Ftrace);
+        Assert.Equal(a.Report, b.Report);
+    }
+
     // §11: <comm>-<pid> [<cpu, 3 digits>] <4 flags> <sec>.<usec>: <event>: <fields>
     [GeneratedRegex(@"^ *(?<comm>\S.{0,15})-(?<pid>\d+) +\[(?<cpu>\d{3,})\] (?<flags>[d.][Nnp.][hsHzZ.][0-9a-f.]) +(?<ts>\d+\.\d{6}): (?<event>[a-z_]+): (?<fields>.*)$")]
     private static partial Regex LineFormat();
