@@ -52,6 +52,8 @@ public static class ClusterNodeConfig
     /// <summary>The defaults (without host, port and roles).</summary>
     public static Config Defaults { get; } = ConfigurationFactory.ParseString($$"""
         akka {
+          # Node logs go through Akka.Logger.Serilog; the host's Serilog level decides what is shown.
+          loglevel = INFO
           actor {
             provider = cluster
             serializers.taskisol-cluster = "{{typeof(ClusterMessageSerializer).AssemblyQualifiedName}}"
@@ -62,6 +64,8 @@ public static class ClusterNodeConfig
               "{{typeof(ClusterMessageSerializer).FullName}}, {{typeof(ClusterMessageSerializer).Assembly.GetName().Name}}" = {{ClusterMessageSerializer.Id}}
             }
           }
+          # A coordinator that finishes and leaves is no error for its workers: no association error logs.
+          remote.log-remote-lifecycle-events = off
           remote.dot-netty.tcp {
             # A batch result carries one reproducer (scenario text and decision list) per distinct finding.
             maximum-frame-size = 16777216b

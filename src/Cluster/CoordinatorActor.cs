@@ -38,7 +38,8 @@ internal sealed class CoordinatorActor : ReceiveActor, IWithTimers
     private readonly CampaignPlan _plan;
     private readonly CampaignJournal? _journal;
     private readonly TaskCompletionSource<ClusterCampaignReport> _completion;
-    private readonly Stopwatch _clock = Stopwatch.StartNew();
+    // Started at the first batch handed out: schedules/s measures the cluster at work, not the wait for workers to join.
+    private readonly Stopwatch _clock = new();
     private readonly SortedSet<long> _pending = [];
     private readonly Dictionary<long, IActorRef> _inFlight = [];
     private readonly Dictionary<long, CampaignResult> _done = [];
@@ -166,7 +167,7 @@ internal sealed class CoordinatorActor : ReceiveActor, IWithTimers
 
         // Journal first: a batch counts as done only once it would survive a coordinator restart.
         _journal?.Append(done.Batch, result);
-        Record(done.Batch, result, Sender.Path.Address.ToString());
+        Record(done.Batch, result, NodeOf(Sender));
         Dispatch();
         CheckFinished();
     }
@@ -297,9 +298,14 @@ internal sealed class CoordinatorActor : ReceiveActor, IWithTimers
             _workers[free].Batches.Add(batch);
             _inFlight[batch] = free;
             _assigned++;
+            _clock.Start();
             free.Tell(new RunBatch(_spec, batch, start, end, _plan.Options.Until == UntilMode.First ? _bound : long.MaxValue));
         }
     }
+
+    /// <summary>The node address of a worker (a worker on this node has a local path without host and port).</summary>
+    private string NodeOf(IActorRef worker) =>
+        (worker.Path.Address.HasLocalScope ? Akka.Cluster.Cluster.Get(Context.System).SelfAddress : worker.Path.Address).ToString();
 
     private void Record(long batch, CampaignResult result, string by)
     {

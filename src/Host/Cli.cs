@@ -24,6 +24,7 @@ internal static class Cli
         ExploreCommand.Create,
         ReplayCommand.Create,
         MinimizeCommand.Create,
+        WorkerCommand.Create,
     ];
 
     /// <summary>A fresh command tree (commands hold parse state, so each run builds its own).</summary>

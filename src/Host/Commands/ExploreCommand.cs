@@ -29,10 +29,17 @@ internal static class ExploreCommand
         until.CompletionSources.Add(["first", "all"]);
         var outDir = new Option<string?>("--out") { Description = "Directory for one reproducer per distinct finding (finding-N.json)" };
 
+        var cluster = new Option<bool>("--cluster") { Description = "Coordinate the campaign on an Akka.Cluster: workers join with 'taskisol worker --seed-node' (docs/cluster.md)" };
+        var journal = new Option<string?>("--journal") { Description = "With --cluster: journal of finished batches; running again with it resumes the campaign" };
+        var hosting = ClusterHosting.Create(defaultPort: 4053, defaultLevel: "warning");
         var command = new Command("explore", "Search a scenario's schedules for isolation violations and liveness failures")
         {
-            scenario, strategy, iterations, maxSteps, depth, seed, workers, until, outDir,
+            scenario, strategy, iterations, maxSteps, depth, seed, workers, until, outDir, cluster, journal,
         };
+        foreach (var o in hosting.All)
+        {
+            command.Options.Add(o);
+        }
         command.SetAction(parse =>
         {
             var output = parse.InvocationConfiguration.Output;
@@ -83,14 +90,34 @@ internal static class ExploreCommand
             var options = new CampaignOptions { Strategy = kind, Iterations = n, MaxSteps = steps, Depth = d, Seed = parse.GetValue(seed), Workers = w, Until = untilMode };
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"exploring {target.Name} ({target.Hash}): {StrategyNames.Of(kind)}, {n} schedules, max {steps} steps, depth {d}, seed {options.Seed}, {w} worker{(w == 1 ? string.Empty : "s")}, until {parse.GetValue(until)}"));
             var lastLine = TimeSpan.Zero;
-            var report = Explorer.Run(target, options, p =>
+            void Progress(CampaignProgress p)
             {
                 if (p.Elapsed - lastLine >= TimeSpan.FromSeconds(1) || p.Done == p.Total)
                 {
                     lastLine = p.Elapsed;
                     output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {p.Done}/{p.Total} schedules  {p.PerSecond:0} schedules/s  {p.DistinctFindings} distinct finding{(p.DistinctFindings == 1 ? string.Empty : "s")}"));
                 }
-            });
+            }
+
+            CampaignReport report;
+            if (parse.GetValue(cluster))
+            {
+                // --workers given: the coordinator runs that many batches itself; otherwise workers do all the work.
+                var local = parse.GetResult(workers) is { Implicit: false } ? w : 0;
+                var node = hosting.NodeOptions(parse, []);
+                using var logger = hosting.StartLogging(parse, error, "explore");
+                report = ClusterHosting.Explore(node, target, options, local, parse.GetValue(journal), output, Progress);
+            }
+            else
+            {
+                if (parse.GetValue(journal) is not null)
+                {
+                    throw new UsageException("--journal needs --cluster");
+                }
+
+                report = Explorer.Run(target, options, Progress);
+            }
+
             WriteSummary(output, report, dir);
             return report.Result.Findings.Count == 0 ? ExitCodes.Ok : ExitCodes.ExpectationFailed;
         });

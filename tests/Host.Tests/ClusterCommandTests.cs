@@ -1,0 +1,69 @@
+namespace TaskIsolation.Host.Tests;
+
+/// <summary><c>taskisol worker</c> and <c>taskisol explore --cluster</c>: a campaign through the command line, and bad input.</summary>
+public sealed class ClusterCommandTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("taskisol-cluster-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [Fact]
+    public void Explore_cluster_with_local_slots_prints_the_single_node_findings_and_journals_every_batch()
+    {
+        var scenario = Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "..", "scenarios", "tlb-shootdown.yaml");
+        var journal = Path.Combine(_dir, "campaign.jsonl");
+        string[] campaign = ["explore", scenario, "--iterations", "24", "--seed", "5"];
+
+        var single = Taskisol.Run([.. campaign, "--workers", "1"]);
+        var cluster = Taskisol.Run([.. campaign, "--workers", "1", "--cluster", "--port", "0", "--journal", journal]);
+
+        Assert.Equal(1, single.Exit);
+        Assert.Equal(1, cluster.Exit);
+        Assert.Contains("coordinator akka.tcp://taskisol@127.0.0.1:", cluster.Out, StringComparison.Ordinal);
+        Assert.Contains("cluster: 3 batches, 0 from the journal, 3 assigned, 0 reassigned", cluster.Out, StringComparison.Ordinal);
+        // The findings block: from the first finding to the summary line.
+        static string Findings(string output) => string.Join('\n', output.Split('\n').SkipWhile(l => !l.StartsWith("finding ", StringComparison.Ordinal)).TakeWhile(l => !l.StartsWith("schedules:", StringComparison.Ordinal)));
+        Assert.StartsWith("finding 1: violation CallFunctionIpi", Findings(single.Out), StringComparison.Ordinal);
+        Assert.Equal(Findings(single.Out), Findings(cluster.Out));
+        Assert.Equal(4, File.ReadAllLines(journal).Length);
+
+        // Again with the journal: nothing left to run.
+        var again = Taskisol.Run([.. campaign, "--workers", "1", "--cluster", "--port", "0", "--journal", journal]);
+        Assert.Contains("cluster: 3 batches, 3 from the journal, 0 assigned", again.Out, StringComparison.Ordinal);
+        Assert.Equal(Findings(single.Out), Findings(again.Out));
+
+        // Another seed with the same journal is another campaign: bad input, nothing changed.
+        var other = Taskisol.Run("explore", scenario, "--iterations", "24", "--seed", "6", "--cluster", "--port", "0", "--journal", journal);
+        Assert.Equal(2, other.Exit);
+        Assert.Contains("journal of another campaign", other.Err, StringComparison.Ordinal);
+        Assert.Equal(4, File.ReadAllLines(journal).Length);
+    }
+
+    [Theory]
+    [InlineData(new[] { "worker" }, "--seed-node")]
+    [InlineData(new[] { "worker", "--seed-node", "tcp://nowhere" }, "--seed-node: seed node 'tcp://nowhere'")]
+    [InlineData(new[] { "worker", "--seed-node", "akka.tcp://other@127.0.0.1:4053" }, "the actor system must be 'taskisol'")]
+    [InlineData(new[] { "worker", "--seed-node", "akka.tcp://taskisol@127.0.0.1:4053", "--port", "70000" }, "--port must be between 0 and 65535, not 70000")]
+    [InlineData(new[] { "worker", "--seed-node", "akka.tcp://taskisol@127.0.0.1:4053", "--slots", "0" }, "--slots must be between 1 and 1024, not 0")]
+    [InlineData(new[] { "worker", "--seed-node", "akka.tcp://taskisol@127.0.0.1:4053", "--config", "/nonexistent/cluster.conf" }, "--config /nonexistent/cluster.conf:")]
+    [InlineData(new[] { "worker", "--seed-node", "akka.tcp://taskisol@127.0.0.1:4053", "--log-level", "loud" }, "--log-level: found 'loud'")]
+    public void Worker_bad_input_exits_2_naming_the_option(string[] args, string message)
+    {
+        var r = Taskisol.Run(args);
+
+        Assert.Equal(2, r.Exit);
+        Assert.Contains(message, r.Err, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", r.Err, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Journal_without_cluster_is_bad_input()
+    {
+        var scenario = Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "..", "scenarios", "tlb-shootdown.yaml");
+
+        var r = Taskisol.Run("explore", scenario, "--iterations", "2", "--journal", Path.Combine(_dir, "j.jsonl"));
+
+        Assert.Equal(2, r.Exit);
+        Assert.Contains("--journal needs --cluster", r.Err, StringComparison.Ordinal);
+    }
+}
