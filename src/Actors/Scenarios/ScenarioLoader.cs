@@ -248,6 +248,7 @@ public static class ScenarioLoader
         private SyscallTable _syscalls = SyscallTable.X86_64;
         private readonly List<(string Name, YamlNode Node)> _declared = [];
         private readonly List<(string Name, YamlNode Node)> _referenced = [];
+        private readonly Dictionary<long, long> _irqs = [];
 
         public Scenario? Read(YamlNode root, string defaultName)
         {
@@ -1067,7 +1068,24 @@ public static class ScenarioLoader
                         }
 
                         var irq = Required(f, value, at, "number", v => r.Integer(v, $"{at}.number", 0, 4095));
+                        if (irq is { } number && f.TryGetValue("number", out var numberNode))
+                        {
+                            if (_irqs.TryGetValue(number, out var line))
+                            {
+                                r.Error(numberNode.Value, string.Create(CultureInfo.InvariantCulture, $"{at}.number: irq {number} is already used at line {line}: one source per IRQ line"));
+                            }
+                            else
+                            {
+                                _irqs[number] = numberNode.Value.Start.Line;
+                            }
+                        }
+
                         var name = f.TryGetValue("name", out var nm) ? r.Text(nm.Value, $"{at}.name") : "device";
+                        if (name is not null && (string.IsNullOrWhiteSpace(name) || name.Any(char.IsControl) || name.Length > 64))
+                        {
+                            r.Error(nm.Value, $"{at}.name: '{YamlReader.Clip(name)}' is not a handler name: 1 to 64 printable characters, not all blank");
+                            name = null;
+                        }
                         var cpus = f.TryGetValue("cpus", out var c) ? CpusOf(c.Value, $"{at}.cpus") : null;
                         var period = Period(f, value, at);
                         var first = f.TryGetValue("first", out var fi) ? r.Duration(fi.Value, $"{at}.first", positive: false) : 0;

@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using System.Diagnostics;
 using Akka.Actor;
 using TaskIsolation.Actors.Machine;
+using TaskIsolation.Actors.Noise;
 using TaskIsolation.Actors.Simulation;
 using TaskIsolation.Machine.Boot;
 
@@ -169,9 +170,13 @@ public static class ScenarioRunner
         {
             switch (n)
             {
-                case IrqNoise or NmiNoise:
-                    // NOISE-ACTORS: replaced by AddDeviceIrq/AddNmi as soon as the noise actors land.
-                    throw new NotSupportedException($"{n.Describe()}: device IRQ and NMI noise need the noise actors, not in this build yet");
+                case IrqNoise irq:
+                    // No affinity given: the boot's irq_default_affinity (irqaffinity=), as request_irq() leaves it.
+                    machine.AddDeviceIrq(new DeviceIrqSpec(irq.Irq, irq.Name, irq.Affinity ?? machine.Booted.IrqAffinity, irq.PeriodNs, irq.FirstAtNs));
+                    break;
+                case NmiNoise nmi:
+                    machine.AddNmi(new NmiSpec(nmi.Cpus, nmi.PeriodNs, nmi.FirstAtNs));
+                    break;
             }
         }
     }
