@@ -11,8 +11,7 @@ namespace TaskIsolation.Actors.Soak;
 /// <param name="Cpus">Each CPU's noise figures (rtla osnoise top).</param>
 /// <param name="Histograms">Each CPU's single-noise histogram (rtla osnoise hist), copied.</param>
 /// <param name="Report">The run report as of now (its lists capped), or null before the ledger was attached.</param>
-/// <param name="Recent">The last events (the ring), oldest first.</param>
-/// <param name="RecentAdded">Events that ever passed through the ring (equals <paramref name="Events"/>).</param>
+/// <param name="Recent">The last events (the recorder's ring), oldest first.</param>
 /// <param name="Violations">Violations kept in full, in order found.</param>
 /// <param name="ViolationCount">Violations found (kept or not).</param>
 /// <param name="Liveness">Liveness failures kept in full.</param>
@@ -26,7 +25,6 @@ public sealed record SoakCapture(
     ImmutableArray<NoiseHistogram> Histograms,
     RunReport? Report,
     ImmutableArray<MachineEvent> Recent,
-    long RecentAdded,
     ImmutableArray<KeptFinding> Violations,
     long ViolationCount,
     ImmutableArray<KeptFinding> Liveness,

@@ -101,7 +101,7 @@ public static class SoakFormats
         ArgumentNullException.ThrowIfNull(s);
         var b = new StringBuilder();
         b.Append(Header(s));
-        b.Append(C, $"# the last {s.Capture.Recent.Length} of {s.Capture.RecentAdded} events\n");
+        b.Append(C, $"# the last {s.Capture.Recent.Length} of {s.Capture.Events} events\n");
         foreach (var e in s.Capture.Recent)
         {
             b.Append(e.ToTraceLine()).Append('\n');

@@ -35,16 +35,16 @@ public sealed record SoakRunInfo(string Scenario, long Seed, string Mode);
 /// <summary>
 /// Everything a soak remembers about a run, bounded: counters per event type, the streaming noise accounting of
 /// <see cref="NoiseAccountant"/> (counters and per-CPU histograms), the report lists of <see cref="RunReportCollector"/>
-/// capped at <see cref="SoakSettings.ViolationsKept"/>, the last events in a ring, the first violations and liveness
-/// failures in full with their chains (the rest counted), and a noise-over-time series of bounded length. It is the
-/// machine's <see cref="MachineOptions.Observer"/>: it sees every event synchronously, so its counts are the run's.
+/// capped at <see cref="SoakSettings.ViolationsKept"/>, the first violations and liveness failures in full with their
+/// chains (the rest counted), and a noise-over-time series of bounded length. It is the machine's
+/// <see cref="MachineOptions.Observer"/>: it sees every event synchronously, so its counts are the run's. The last
+/// events are the machine recorder's ring (<see cref="MachineOptions.KeepEvents"/>), which <see cref="Observe"/> sets.
 /// </summary>
 public sealed class SoakLedger
 {
     private readonly object _lock = new();
     private readonly SoakSettings _settings;
     private readonly Dictionary<string, long> _byType = new(StringComparer.Ordinal);
-    private readonly EventRing<MachineEvent> _recent;
     private readonly List<KeptFinding> _violations = [];
     private readonly List<KeptFinding> _liveness = [];
     private readonly NoiseSeries _series;
@@ -64,7 +64,6 @@ public sealed class SoakLedger
     {
         ArgumentNullException.ThrowIfNull(settings);
         _settings = settings;
-        _recent = new EventRing<MachineEvent>(settings.RecentEvents);
         _series = new NoiseSeries(settings.SeriesPoints);
         _collector = new RunReportCollector(settings.ViolationsKept);
     }
@@ -145,12 +144,13 @@ public sealed class SoakLedger
     }
 
     /// <summary>
-    /// Machine options that make the machine report to this ledger (<paramref name="options"/> with its observer set).
+    /// Machine options that make the machine report to this ledger and keep only the last
+    /// <see cref="SoakSettings.RecentEvents"/> events (<paramref name="options"/> with its observer and ring set).
     /// </summary>
     public MachineOptions Observe(MachineOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        return options with { Observer = OnEvent };
+        return options with { Observer = OnEvent, KeepEvents = _settings.RecentEvents };
     }
 
     /// <summary>Binds the ledger to the booted machine whose events it sees: chains, decisions, CPU count, costs.</summary>
@@ -192,8 +192,7 @@ public sealed class SoakLedger
                 [.. cpus],
                 histograms,
                 report,
-                [.. _recent.ToArray()],
-                _recent.Added,
+                _machine is null ? [] : [.. _machine.Recorder.Events.TakeLast(_settings.RecentEvents)],
                 [.. _violations],
                 _violationCount,
                 [.. _liveness],
@@ -209,7 +208,6 @@ public sealed class SoakLedger
             _events++;
             var type = e.GetType().Name;
             _byType[type] = _byType.GetValueOrDefault(type) + 1;
-            _recent.Add(e);
             _noise?.Observe(e);
             _collector.Observe(e);
             switch (e)

@@ -18,7 +18,10 @@ public sealed record SoakSettings
     /// </summary>
     public long SliceNs { get; init; } = 100_000_000;
 
-    /// <summary>How many of the most recent events each snapshot keeps (a ring: older ones are dropped).</summary>
+    /// <summary>
+    /// How many of the most recent events the machine's recorder keeps (its ring: older ones are dropped; chains of
+    /// findings are kept whole) and each snapshot shows. At least 1: 0 would mean a recorder that keeps everything.
+    /// </summary>
     public int RecentEvents { get; init; } = 2_000;
 
     /// <summary>How many violations (and as many liveness failures) are kept in full with their chains; the rest are counted.</summary>
@@ -53,7 +56,7 @@ public sealed record SoakSettings
             throw new ArgumentException($"the wall-clock limit must be positive, not {w}");
         }
 
-        if (RecentEvents < 0 || ViolationsKept < 0 || SeriesPoints < 2 || HistogramEntries < 1)
+        if (RecentEvents < 1 || ViolationsKept < 0 || SeriesPoints < 2 || HistogramEntries < 1)
         {
             throw new ArgumentException("ring, violation, series and histogram sizes must be positive");
         }

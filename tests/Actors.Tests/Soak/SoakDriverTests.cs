@@ -28,7 +28,9 @@ public sealed class SoakDriverTests : TestKit, IDisposable
     public void A_controlled_soak_writes_snapshots_that_add_up_to_the_events_of_the_run()
     {
         var settings = new SoakSettings { ForNs = 120_000_000_000, SnapshotEveryNs = 30_000_000_000, ViolationsKept = 10, RecentEvents = 500 };
-        var (m, ledger) = Soaked(settings);
+
+        // This test checks the snapshots against every event of the run, so the recorder keeps them all.
+        var (m, ledger) = Soaked(settings, keepEverything: true);
         List<SoakSnapshot> seen = [];
         var result = SoakDriver.Run(m, ledger, settings, new Both(new SnapshotWriter(_out), seen));
 
@@ -117,6 +119,23 @@ public sealed class SoakDriverTests : TestKit, IDisposable
     }
 
     [Fact]
+    public void The_machine_keeps_only_the_ring_and_the_findings_while_the_ledger_counts_everything()
+    {
+        var settings = new SoakSettings { ForNs = 30_000_000_000, SnapshotEveryNs = 10_000_000_000, RecentEvents = 300, ViolationsKept = 5 };
+        var (m, ledger) = Soaked(settings);
+
+        var result = SoakDriver.Run(m, ledger, settings, new SnapshotWriter(_out));
+
+        Assert.Equal(300, m.Recorder.Events.Count);
+        Assert.Equal(m.Recorder.TotalEvents, ledger.Events);
+        Assert.True(ledger.Events > 10_000, $"{ledger.Events} events");
+        Assert.Equal(m.Recorder.Events.Select(e => e.ToTraceLine()), result.Last.Capture.Recent.Select(e => e.ToTraceLine()));
+        Assert.Equal(29, result.Last.Capture.ViolationCount);
+        Assert.Equal(5, result.Last.Capture.Violations.Length);
+        Assert.All(result.Last.Capture.Violations, v => Assert.StartsWith("dpdk/", v.Chain[0].What, StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void The_wall_clock_limit_ends_the_soak_between_slices_with_a_final_snapshot()
     {
         var settings = new SoakSettings { ForNs = 3_600_000_000_000, SnapshotEveryNs = 10_000_000_000, SliceNs = 1_000_000_000, WallLimit = TimeSpan.FromSeconds(30) };
@@ -144,10 +163,11 @@ public sealed class SoakDriverTests : TestKit, IDisposable
         base.Dispose();
     }
 
-    private (SimulatedMachine Machine, SoakLedger Ledger) Soaked(SoakSettings settings)
+    private (SimulatedMachine Machine, SoakLedger Ledger) Soaked(SoakSettings settings, bool keepEverything = false)
     {
         var ledger = new SoakLedger(settings);
-        var m = Boot(Sys, ledger.Observe(Controlled(3)));
+        var options = ledger.Observe(Controlled(3));
+        var m = Boot(Sys, keepEverything ? options with { KeepEvents = 0 } : options);
         ledger.Attach(m);
         m.Start(new TaskSpec("hk", OnCpu(0), Program(new Loop(-1, [new Compute(9_000_000), new Syscall("write"), new Mmap(4096)]))));
         m.Start(new TaskSpec("dpdk", OnCpu(3), Program(new Prctl(48, NoSig), new Loop(-1, [new Compute(1_000_000_000)]))));
