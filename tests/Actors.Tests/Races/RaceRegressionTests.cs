@@ -77,6 +77,32 @@ public sealed class RaceRegressionTests : TestKit
         m.Shutdown();
     }
 
+    [Fact]
+    public void R11_a_signal_from_a_housekeeping_task_is_the_only_signal()
+    {
+        for (var seed = 1; seed <= FindSeeds; seed++)
+        {
+            var m = RaceScenarios.R11.Boot(Sys, seed, mitigated: false);
+            m.RunFor(RaceScenarios.R11.RunNs);
+            var sent = m.Recorder.Events.OfType<SignalSent>().Where(s => s.Task.Comm == "iso").ToList();
+            Assert.Equal(10, Assert.Single(sent).Signal);
+            Assert.Empty(m.Violations);
+            Assert.Equal(Signal.SIGUSR1, m.Recorder.Events.OfType<TaskExited>().Single(e => e.Task.Comm == "iso").Signal);
+            m.Shutdown();
+        }
+    }
+
+    [Fact]
+    public void R15_exempt_syscalls_send_no_signal()
+    {
+        var m = RaceScenarios.R15.Boot(Sys, 1, mitigated: false);
+        m.RunFor(RaceScenarios.R15.RunNs);
+
+        Assert.Empty(m.Recorder.Events.OfType<SignalSent>());
+        Assert.Equal((0, 0), (m.Recorder.Events.OfType<TaskExited>().Single().Signal, m.Recorder.Events.OfType<TaskExited>().Single().Code));
+        m.Shutdown();
+    }
+
     private static RaceScenario Scenario(string id) => id switch
     {
         "R3" => RaceScenarios.R3,

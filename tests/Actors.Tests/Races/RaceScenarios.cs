@@ -124,4 +124,27 @@ internal static class RaceScenarios
         [new TaskSpec("iso", Cpu(3), [new Prctl(48, Enable), new Compute(20_000_000)])],
         6_000_000,
         [new NmiSpec(Cpu(3), PeriodNs: 4_000_000, FirstAtNs: 3_000_000)]);
+
+    /// <summary>R11: a housekeeping task signals the isolated task: one signal, the user's; no isolation report on top.</summary>
+    public static RaceScenario R11 => new(
+        "R11",
+        ArchKind.X86_64,
+        Cmdline,
+        Offloaded,
+        null,
+        [
+            new TaskSpec("iso", Cpu(3), [new Prctl(48, Enable), new Compute(20_000_000)]),
+            new TaskSpec("hk", Cpu(0), [new Compute(3_000_000), new TaskIsolation.Actors.Task.Kill("iso", 10)]),
+        ],
+        6_000_000);
+
+    /// <summary>R15: the exempt syscalls (<c>prctl</c>, <c>exit_group</c>) while isolated: no signal.</summary>
+    public static RaceScenario R15 => new(
+        "R15",
+        ArchKind.X86_64,
+        Cmdline,
+        Offloaded,
+        null,
+        [new TaskSpec("iso", Cpu(3), [new Prctl(48, Enable), new Compute(2_000_000), new Prctl(49, 0), new Exit(0)])],
+        6_000_000);
 }
