@@ -91,8 +91,10 @@ public static class ClusterNodeConfig
         taskisol.cluster {
           # Batches a worker node runs at once, each on its own thread and actor system; 0 = one per core.
           worker-slots = 0
-          # How often the coordinator reports progress.
-          progress-interval = 500ms
+          # Batches the coordinator queues on each worker beyond its slots, hiding the round trip between batches.
+          prefetch = 1
+          # The coordinator hands out the first batch only once this many workers have joined (0: at once).
+          min-workers = 0
           # A worker whose coordinator left or vanished starts a fresh node and joins the seed again after this.
           rejoin-after = 2s
         }

@@ -48,6 +48,8 @@ internal sealed class CoordinatorActor : ReceiveActor, IWithTimers
     private readonly HashSet<string> _signatures = new(StringComparer.Ordinal);
     private readonly long _resumed;
     private readonly long _resumedSchedules;
+    private readonly int _prefetch;
+    private readonly int _minWorkers;
     private long _bound = long.MaxValue;
     private long _assigned;
     private long _reassigned;
@@ -71,6 +73,8 @@ internal sealed class CoordinatorActor : ReceiveActor, IWithTimers
         }
 
         _resumed = _done.Count;
+        _prefetch = Math.Max(0, Context.System.Settings.Config.GetInt("taskisol.cluster.prefetch", 1));
+        _minWorkers = Math.Max(0, Context.System.Settings.Config.GetInt("taskisol.cluster.min-workers", 0));
         _resumedSchedules = _schedulesDone;
         Receive<ClusterEvent.MemberUp>(m => Greet(m.Member));
         Receive<ClusterEvent.UnreachableMember>(m => SetReachable(m.Member.Address, false));
@@ -265,10 +269,14 @@ internal sealed class CoordinatorActor : ReceiveActor, IWithTimers
         }
     }
 
-    /// <summary>Hands the lowest pending batches to workers with free slots, the least loaded first.</summary>
+    /// <summary>
+    /// Hands the lowest pending batches to workers with free slots, the least loaded first. Each worker may hold
+    /// <c>taskisol.cluster.prefetch</c> batches beyond its slots, queued on it, so a slot that finishes starts the next
+    /// batch at once instead of waiting a round trip to the coordinator.
+    /// </summary>
     private void Dispatch()
     {
-        if (_completion.Task.IsCompleted)
+        if (_completion.Task.IsCompleted || (_assigned == 0 && _workers.Count < _minWorkers))
         {
             return;
         }
@@ -285,7 +293,7 @@ internal sealed class CoordinatorActor : ReceiveActor, IWithTimers
             }
 
             var free = _workers
-                .Where(w => !w.Value.Refused && !w.Value.Unreachable && w.Value.Batches.Count < w.Value.Slots)
+                .Where(w => !w.Value.Refused && !w.Value.Unreachable && w.Value.Batches.Count < w.Value.Slots + _prefetch)
                 .OrderBy(w => w.Value.Batches.Count * 1.0 / w.Value.Slots)
                 .Select(w => w.Key)
                 .FirstOrDefault();

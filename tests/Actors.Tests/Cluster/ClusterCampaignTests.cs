@@ -127,9 +127,9 @@ public sealed class ClusterCampaignTests : IAsyncLifetime
             var options = Options(iterations: 240);
             var spec = ClusterCampaign.Plan(_target, options);
 
-            // First coordinator, one worker with one slot: the worker gets batch k+1 only after batch k is journaled,
-            // so when its third batch arrives two are on disk. Stop the coordinator there.
-            var first = Coordinator();
+            // First coordinator, one worker with one slot and no prefetch: the worker gets batch k+1 only after batch k
+            // is journaled, so when its third batch arrives two are on disk. Stop the coordinator there.
+            var first = Coordinator("taskisol.cluster.prefetch = 0");
             var firstWorker = Worker(first, TlbRaceTarget.Load);
             var third = new Tasks.TaskCompletionSource<long>(Tasks.TaskCreationOptions.RunContinuationsAsynchronously);
             var seen = 0;
@@ -175,9 +175,9 @@ public sealed class ClusterCampaignTests : IAsyncLifetime
         }
     }
 
-    private ActorSystem Coordinator()
+    private ActorSystem Coordinator(string extra = "")
     {
-        var node = ClusterNodeConfig.Start(new ClusterNodeOptions { Roles = [ClusterRoles.Coordinator], User = Fast });
+        var node = ClusterNodeConfig.Start(new ClusterNodeOptions { Roles = [ClusterRoles.Coordinator], User = ConfigurationFactory.ParseString(extra).WithFallback(Fast) });
         _nodes.Add(node);
         var cluster = ClusterExt.Get(node);
         cluster.Join(cluster.SelfAddress);
