@@ -9,8 +9,8 @@ namespace TaskIsolation.Actors.Exploration;
 
 /// <summary>
 /// A scenario (YAML, <see cref="Scenario"/>) as an exploration target: its canonical text (<see cref="ScenarioWriter"/>)
-/// is what reproducers embed, and <see cref="ScenarioRunner"/> runs it. A scenario run goes to its full duration (the
-/// runner has no stop condition), so keep exploration scenarios short: the racy window, not a soak.
+/// is what reproducers embed, and <see cref="ScenarioRunner"/> runs it. A schedule stops at the exploration's stop condition
+/// (its first finding) or the scenario's duration, so keep exploration scenarios short: the racy window, not a soak.
 /// </summary>
 public sealed class ScenarioTarget : IExplorationTarget
 {
@@ -65,7 +65,7 @@ public sealed class ScenarioTarget : IExplorationTarget
     /// <inheritdoc />
     public SimulatedMachine Run(ActorSystem system, ISchedulingStrategy strategy, long maxSteps, Func<SimulatedMachine, bool> stop)
     {
-        var run = ScenarioRunner.Run(system, Scenario, new RunSettings { Mode = ExecutionMode.Controlled, Strategy = strategy, MaxDeliveries = maxSteps });
+        var run = ScenarioRunner.Run(system, Scenario, new RunSettings { Mode = ExecutionMode.Controlled, Strategy = strategy, MaxDeliveries = maxSteps, Stop = stop });
         return run.Machine;
     }
 

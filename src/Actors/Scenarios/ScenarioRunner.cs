@@ -25,6 +25,12 @@ public sealed record RunSettings
 
     /// <summary>Bound on deliveries (controlled mode), so a search can cut a run short; none when null.</summary>
     public long? MaxDeliveries { get; init; }
+
+    /// <summary>
+    /// Ends the run early when it returns true (checked between deliveries in controlled mode): exploration stops a
+    /// schedule at its first finding instead of running the scenario to its full duration.
+    /// </summary>
+    public Func<SimulatedMachine, bool>? Stop { get; init; }
 }
 
 /// <summary>What a scenario run produced.</summary>
@@ -111,6 +117,7 @@ public static class ScenarioRunner
         }
 
         StartNoise(machine, scenario);
+        Func<bool>? stop = settings.Stop is { } s ? () => s(machine) : null;
         var end = settings.DurationNs ?? scenario.DurationNs;
         var outcome = RunOutcome.TimeLimit;
         foreach (var task in Tasks(scenario))
@@ -123,7 +130,7 @@ public static class ScenarioRunner
             if (task.StartNs > machine.Now)
             {
                 // Run up to the start time without letting the monitors close the run: that happens once, at the end.
-                outcome = machine.Simulation.RunUntil(task.StartNs);
+                outcome = machine.Simulation.RunUntil(task.StartNs, stop);
                 if (outcome is RunOutcome.StepLimit or RunOutcome.Stopped)
                 {
                     break;
@@ -135,7 +142,7 @@ public static class ScenarioRunner
 
         if (outcome is not (RunOutcome.StepLimit or RunOutcome.Stopped))
         {
-            outcome = machine.RunUntil(end);
+            outcome = machine.RunUntil(end, stop);
         }
         else
         {
