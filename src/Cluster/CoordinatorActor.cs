@@ -6,13 +6,20 @@ using TaskIsolation.Actors.Exploration;
 
 namespace TaskIsolation.Cluster;
 
+/// <summary>Names in <see cref="ClusterStats.Workers"/>.</summary>
+public static class CoordinatorActorNames
+{
+    /// <summary>The entry counting the schedules whose batches came from the journal.</summary>
+    public const string Journal = "journal";
+}
+
 /// <summary>How a distributed campaign went, besides its result.</summary>
 /// <param name="Batches">Batches of the campaign.</param>
 /// <param name="Resumed">Batches the journal already held at start.</param>
 /// <param name="Assigned">Batch assignments sent (a reassigned batch counts again).</param>
 /// <param name="Reassigned">Batches handed to another worker after theirs left, died or refused.</param>
 /// <param name="Duplicates">Late results of batches already done, ignored.</param>
-/// <param name="Workers">Distinct worker nodes that ran batches, by address, with the schedules each ran.</param>
+/// <param name="Workers">Distinct worker nodes that ran batches, by address, with the schedules each ran; <see cref="CoordinatorActorNames.Journal"/> counts those resumed from the journal.</param>
 public sealed record ClusterStats(long Batches, long Resumed, long Assigned, long Reassigned, long Duplicates, IReadOnlyDictionary<string, long> Workers);
 
 /// <summary>A finished distributed campaign.</summary>
@@ -69,7 +76,7 @@ internal sealed class CoordinatorActor : ReceiveActor, IWithTimers
 
         foreach (var (b, r) in journal?.Done ?? new Dictionary<long, CampaignResult>())
         {
-            Record(b, r, "journal");
+            Record(b, r, CoordinatorActorNames.Journal);
         }
 
         _resumed = _done.Count;
