@@ -1,7 +1,11 @@
 using System.Globalization;
 using TaskIsolation.Actors.Events;
+using TaskIsolation.Actors.Kernel;
 using TaskIsolation.Actors.Monitors;
+using TaskIsolation.Actors.Reports;
+using TaskIsolation.Actors.Task;
 using TaskIsolation.Machine.Abi;
+using TaskIsolation.Machine.Boot;
 using TaskIsolation.Machine.Cpus;
 using Sig = TaskIsolation.Machine.Abi.Signal;
 
@@ -33,10 +37,39 @@ public sealed record CountRange(long? AtLeast, long? AtMost)
     }
 }
 
+/// <summary>How long something took: at least, at most, both, or neither (any time), in nanoseconds.</summary>
+/// <param name="AtLeastNs">Lower bound, inclusive; null for none.</param>
+/// <param name="AtMostNs">Upper bound, inclusive; null for none.</param>
+public sealed record DurationRange(long? AtLeastNs, long? AtMostNs)
+{
+    /// <summary>Whether <paramref name="ns"/> is in range.</summary>
+    public bool Contains(long ns) => (AtLeastNs is null || ns >= AtLeastNs) && (AtMostNs is null || ns <= AtMostNs);
+
+    /// <summary><c>at most 500ns</c>, <c>between 400ms and 600ms</c>, <c>any time</c>.</summary>
+    public string Describe() => (AtLeastNs, AtMostNs) switch
+    {
+        (null, null) => "any time",
+        ({ } lo, { } hi) when lo == hi => "exactly " + Durations.Format(lo),
+        ({ } lo, null) => "at least " + Durations.Format(lo),
+        (null, { } hi) => "at most " + Durations.Format(hi),
+        ({ } lo, { } hi) => $"between {Durations.Format(lo)} and {Durations.Format(hi)}",
+    };
+}
+
 /// <summary>What a run recorded, as the expectations read it.</summary>
 /// <param name="Events">Every event of the run, in order.</param>
 /// <param name="NrCpus">CPUs of the machine.</param>
-public sealed record RunRecord(IReadOnlyList<MachineEvent> Events, int NrCpus);
+public sealed record RunRecord(IReadOnlyList<MachineEvent> Events, int NrCpus)
+{
+    /// <summary>Simulated time the run ended at (the last event's time unless told).</summary>
+    public long EndNs { get; init; } = Events.Count == 0 ? 0 : Events[^1].Time;
+
+    /// <summary>The timings the machine ran with: noise accounting charges handlers by them.</summary>
+    public ModelTimings Timings { get; init; } = new();
+
+    /// <summary>The sysfs CPU files of the booted machine (MODEL.md §2), as a read returns them.</summary>
+    public IReadOnlyList<SysfsFile> Sysfs { get; init; } = [];
+}
 
 /// <summary>The verdict on one expectation.</summary>
 /// <param name="Expectation">What was expected.</param>
@@ -73,6 +106,17 @@ public abstract record Expectation
     {
         var n = found.Count.ToString(CultureInfo.InvariantCulture);
         return found.Count == 0 ? "found none" : $"found {n}; first: {describe(found[0])}";
+    }
+
+    /// <summary>A measured time for people: whole units as written in scenarios (<c>3s</c>, <c>500ns</c>), others in
+    /// milliseconds to the nanosecond (<c>501.998800ms</c>).</summary>
+    internal static string Show(long ns)
+    {
+        var abs = Math.Abs(ns);
+        var text = abs < 1_000_000 || abs % 1_000_000 == 0
+            ? Durations.Format(abs)
+            : (abs / 1e6).ToString("0.000000", CultureInfo.InvariantCulture) + "ms";
+        return ns < 0 ? "-" + text : text;
     }
 
     /// <summary>A violation in one line with its time.</summary>
@@ -270,5 +314,178 @@ public sealed record DmesgLine(string Text, bool Absent) : Expectation
     {
         var found = run.Events.OfType<KernelLogged>().Where(l => l.Text.Contains(Text, StringComparison.Ordinal)).ToList();
         return (Absent ? found.Count == 0 : found.Count > 0, Found(found, l => l.Text));
+    }
+}
+
+/// <summary>
+/// The sysfs file <c>/sys/devices/system/cpu/&lt;File&gt;</c> reads as the list <see cref="Cpus"/> plus a newline
+/// (MODEL.md §2): the kernel selftest reads <c>task_isolation</c> to find a CPU to isolate on.
+/// </summary>
+public sealed record SysfsReads(string File, CpuMask Cpus) : Expectation
+{
+    /// <summary>The files of <c>/sys/devices/system/cpu</c> the model has.</summary>
+    public static IReadOnlyList<string> Files { get; } = ["possible", "present", "online", "isolated", "nohz_full", "task_isolation"];
+
+    /// <inheritdoc />
+    public override string Describe() => $"/sys/devices/system/cpu/{File} reads \"{Cpus.ToList()}\\n\"";
+
+    /// <inheritdoc />
+    protected override (bool Held, string Detail) Judge(RunRecord run)
+    {
+        var file = run.Sysfs.FirstOrDefault(f => f.Name == File);
+        if (file is null)
+        {
+            return (false, $"the machine has no {File} file");
+        }
+
+        var shown = file.Contents.Replace("\n", "\\n", StringComparison.Ordinal);
+        return (file.Contents == Cpus.ToList() + "\n", $"reads \"{shown}\"");
+    }
+}
+
+/// <summary>Which moment of a task's life an <see cref="Elapsed"/> expectation measures from or to.</summary>
+public enum PointKind
+{
+    /// <summary>The task starts a step (its <c>OperationStarted</c> event).</summary>
+    Starts,
+
+    /// <summary>The task is done with a step: it starts its next step, or exits.</summary>
+    Ends,
+
+    /// <summary>The task exits (by itself or by a signal).</summary>
+    Exits,
+}
+
+/// <summary>
+/// A moment of a run: <see cref="Task"/> starting (or ending) the <see cref="Occurrence"/>-th step named
+/// <see cref="Step"/>, or exiting.
+/// </summary>
+/// <param name="Task">The task.</param>
+/// <param name="Kind">Start of a step, end of a step, or exit.</param>
+/// <param name="Step">The step: a scenario operation (<c>fork</c>, <c>thread</c>, <c>sleep</c>, <c>compute</c>, …) or a
+/// syscall name (<c>write</c>); null for <see cref="PointKind.Exits"/>.</param>
+/// <param name="Occurrence">Which time the task starts that step, from 1.</param>
+public sealed record EventPoint(string Task, PointKind Kind, string? Step, int Occurrence)
+{
+    /// <summary>Scenario operation names whose steps the trace names otherwise.</summary>
+    private static readonly Dictionary<string, string> TraceNames = new(StringComparer.Ordinal)
+    {
+        ["thread"] = "clone",
+        ["sleep"] = "nanosleep",
+        ["exit"] = "exit_group",
+        ["wait"] = "wait4",
+        ["affinity"] = "sched_setaffinity",
+        ["posix_timer"] = "timer_settime",
+        ["unaligned"] = "unaligned access",
+    };
+
+    /// <summary><c>parent starts fork</c>, <c>parent ends its 2nd write</c>, <c>child exits</c>.</summary>
+    public string Describe()
+    {
+        var nth = Occurrence == 1 ? string.Empty : Ordinal(Occurrence) + " ";
+        return Kind switch
+        {
+            PointKind.Starts => $"{Task} starts its {nth}{Step}",
+            PointKind.Ends => $"{Task} is done with its {nth}{Step}",
+            _ => $"{Task} exits",
+        };
+    }
+
+    /// <summary>When it happened, or null with what was missing.</summary>
+    public (long? Time, string Detail) Find(IReadOnlyList<MachineEvent> events)
+    {
+        ArgumentNullException.ThrowIfNull(events);
+        if (Kind == PointKind.Exits)
+        {
+            var exit = events.OfType<TaskExited>().FirstOrDefault(e => e.Task.Comm == Task);
+            return exit is null ? (null, $"{Task} did not exit") : (exit.Time, exit.What);
+        }
+
+        var seen = 0;
+        for (var i = 0; i < events.Count; i++)
+        {
+            if (events[i] is not OperationStarted op || op.Task.Comm != Task || !Matches(op.Operation) || ++seen < Occurrence)
+            {
+                continue;
+            }
+
+            if (Kind == PointKind.Starts)
+            {
+                return (op.Time, $"{op.Operation} at {Expectation.Show(op.Time)}");
+            }
+
+            // Done with it: back in user space at the task's next step, or gone.
+            for (var j = i + 1; j < events.Count; j++)
+            {
+                switch (events[j])
+                {
+                    case OperationStarted next when next.Task.Comm == Task:
+                        return (next.Time, $"{next.Operation} at {Expectation.Show(next.Time)}");
+                    case TaskExited x when x.Task.Comm == Task:
+                        return (x.Time, x.What);
+                }
+            }
+
+            return (null, $"{Task} was still in {op.Operation} at the end");
+        }
+
+        return (null, string.Create(CultureInfo.InvariantCulture, $"{Task} started {seen} {Step} step(s)"));
+    }
+
+    private bool Matches(string operation)
+    {
+        var name = Step is not null && TraceNames.TryGetValue(Step, out var t) ? t : Step ?? string.Empty;
+        return operation == name
+            || (operation.StartsWith(name, StringComparison.Ordinal) && operation.Length > name.Length && operation[name.Length] is '(' or ' ');
+    }
+
+    private static string Ordinal(int n) => string.Create(CultureInfo.InvariantCulture, $"{n}{(n % 100 is 11 or 12 or 13 ? "th" : (n % 10) switch { 1 => "st", 2 => "nd", 3 => "rd", _ => "th" })}");
+}
+
+/// <summary>The simulated time from <see cref="From"/> to <see cref="To"/> is in <see cref="Range"/> (MODEL.md §8
+/// selftest 10: 0.4–0.6 s until the NOSIG parent's syscall returns). A negative time means <see cref="To"/> came
+/// first, so <c>at_least: 0</c> asserts the order.</summary>
+public sealed record Elapsed(EventPoint From, EventPoint To, DurationRange Range) : Expectation
+{
+    /// <inheritdoc />
+    public override string Describe() => $"from \"{From.Describe()}\" to \"{To.Describe()}\": {Range.Describe()}";
+
+    /// <inheritdoc />
+    protected override (bool Held, string Detail) Judge(RunRecord run)
+    {
+        var (from, fromDetail) = From.Find(run.Events);
+        var (to, toDetail) = To.Find(run.Events);
+        if (from is not { } a || to is not { } b)
+        {
+            return (false, from is null ? fromDetail : toDetail);
+        }
+
+        var ns = b - a;
+        return (Range.Contains(ns), $"{Show(ns)} ({fromDetail} → {toDetail})");
+    }
+}
+
+/// <summary>
+/// The longest single noise on <see cref="Cpus"/> (rtla osnoise's <c>Max Single</c>, MODEL.md §11, measured by
+/// <see cref="NoiseAccountant"/>) is in <see cref="Range"/>: the selftest's jitter check (§8 selftest 11).
+/// </summary>
+public sealed record MaxNoise(CpuMask? Cpus, DurationRange Range) : Expectation
+{
+    /// <inheritdoc />
+    public override string Describe() => $"the longest single noise on {On(Cpus)} is {Range.Describe()}";
+
+    /// <inheritdoc />
+    protected override (bool Held, string Detail) Judge(RunRecord run)
+    {
+        var noise = new NoiseAccountant(run.NrCpus, run.Timings);
+        RunObservers.Replay(run.Events, run.EndNs, noise);
+        var worst = noise.Cpus.Where(c => In(Cpus, c.Cpu)).MaxBy(c => c.MaxSingleNs);
+        if (worst is null)
+        {
+            return (Range.Contains(0), "no CPU measured");
+        }
+
+        var detail = string.Create(CultureInfo.InvariantCulture, $"{Show(worst.MaxSingleNs)} on CPU {worst.Cpu} ({worst.Noises} noise(s), {worst.Irq} IRQ, {worst.Nmi} NMI, {worst.Thread} thread over {Show(worst.RuntimeNs)} runtime)");
+        return (Range.Contains(worst.MaxSingleNs), detail);
     }
 }

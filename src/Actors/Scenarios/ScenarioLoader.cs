@@ -27,6 +27,9 @@ public static class ScenarioLoader
     /// <summary>Deepest nesting of lists and mappings accepted (programs nest loops, forks and handlers).</summary>
     public const int MaxDepth = 64;
 
+    /// <summary>The instruction address an <c>unaligned</c> step gets when the scenario names none (a user text address).</summary>
+    public const ulong UnalignedAccessDefaultPc = 0x10000;
+
     private const string PrSetTaskIsolation = "PR_SET_TASK_ISOLATION";
     private const string PrGetTaskIsolation = "PR_GET_TASK_ISOLATION";
 
@@ -38,7 +41,7 @@ public static class ScenarioLoader
         ["timings"] = [.. TimingKeys()],
         ["sysctl"] = ["vm.stat_interval"],
         ["task"] = ["name", "cpus", "policy", "start", "program"],
-        ["operation"] = ["compute", "syscall", "prctl", "affinity", "touch", "mmap", "munmap", "mlock", "posix_timer", "sleep", "kill", "sigaction", "fork", "thread", "wait", "exit", "loop"],
+        ["operation"] = ["compute", "syscall", "prctl", "affinity", "touch", "mmap", "munmap", "mlock", "posix_timer", "sleep", "kill", "sigaction", "fork", "thread", "wait", "exit", "loop", "unaligned"],
         ["syscall"] = ["name", "nr", "work"],
         ["prctl"] = ["option", "arg", "enable", "signal"],
         ["affinity"] = ["cpus", "task"],
@@ -47,12 +50,13 @@ public static class ScenarioLoader
         ["sigaction"] = ["signal", "handler"],
         ["spawn"] = ["name", "program"],
         ["loop"] = ["count", "body"],
+        ["unaligned"] = ["address", "pc"],
         ["noise"] = ["irq", "nmi", "periodic", "posix_timer"],
         ["irq"] = ["number", "name", "cpus", "period", "rate", "first"],
         ["nmi"] = ["cpus", "period", "rate", "first"],
         ["periodic"] = ["name", "cpus", "every", "start", "do"],
         ["posix_timer_noise"] = ["name", "cpus", "every", "expires", "signal", "per_process", "start"],
-        ["expectation"] = ["no_violations", "violations", "interrupts", "killed", "exited", "prctl", "signals", "no_liveness_failures", "liveness_failure", "dmesg", "no_dmesg"],
+        ["expectation"] = ["no_violations", "violations", "interrupts", "killed", "exited", "prctl", "signals", "no_liveness_failures", "liveness_failure", "dmesg", "no_dmesg", "sysfs", "elapsed", "max_noise"],
         ["no_violations"] = ["cpus"],
         ["violations"] = ["cpus", "kind", "task", "count", "at_least", "at_most"],
         ["interrupts"] = ["cpus", "kind", "count", "at_least", "at_most"],
@@ -61,6 +65,10 @@ public static class ScenarioLoader
         ["prctl_returns"] = ["task", "call", "returns"],
         ["signals"] = ["task", "signal", "count", "at_least", "at_most"],
         ["liveness_failure"] = ["task"],
+        ["sysfs"] = ["file", "cpus"],
+        ["elapsed"] = ["from", "to", "at_least", "at_most"],
+        ["event_point"] = ["task", "starts", "ends", "exits", "call"],
+        ["max_noise"] = ["cpus", "at_least", "at_most"],
     };
 
     /// <summary>Operations that may stand alone as a bare word (<c>- wait</c>), with their default argument.</summary>
@@ -742,10 +750,31 @@ public static class ScenarioLoader
                     return Spawn(value, at, op == "thread");
                 case "loop":
                     return Loop(value, at);
+                case "unaligned":
+                    return Unaligned(value, at);
                 default:
                     r.Error(keyNode, $"{at}: not an operation");
                     return null;
             }
+        }
+
+        /// <summary><c>unaligned: 0x7f0000000003</c> or <c>unaligned: {address: 0x7f0000000003, pc: 0x10c48}</c>.</summary>
+        private Operation? Unaligned(YamlNode value, string at)
+        {
+            if (value is not YamlMappingNode)
+            {
+                return r.Unsigned(value, at) is { } a ? new UnalignedAccess(a, UnalignedAccessDefaultPc) : null;
+            }
+
+            var f = r.Fields(value, at, Keys["unaligned"]);
+            if (f is null)
+            {
+                return null;
+            }
+
+            var address = Required(f, value, at, "address", v => r.Unsigned(v, $"{at}.address"));
+            var pc = f.TryGetValue("pc", out var p) ? r.Unsigned(p.Value, $"{at}.pc") : UnalignedAccessDefaultPc;
+            return address is { } ad && pc is { } ip ? new UnalignedAccess(ad, ip) : null;
         }
 
         private Operation? Syscall(YamlNode value, string at)
@@ -1265,6 +1294,9 @@ public static class ScenarioLoader
                     ? new Exited(et, fields.TryGetValue("code", out var ec) ? (int)(r.Integer(ec.Value, $"{at}.code", 0, 255) ?? 0) : 0)
                     : null,
                 "prctl" => PrctlExpectation(fields, value!, at),
+                "sysfs" => SysfsExpectation(fields, value!, at),
+                "elapsed" => ElapsedExpectation(fields, value!, at),
+                "max_noise" => new MaxNoise(OptCpus(fields, at), Range(fields, value!, at)),
                 "signals" => Required(fields, value!, at, "task", v => TaskRef(v, $"{at}.task")) is { } st
                     ? new SignalCount(st, fields.TryGetValue("signal", out var ss) ? r.SignalNumber(ss.Value, $"{at}.signal", 1) : null, Count(fields, value!, at))
                     : null,
@@ -1279,6 +1311,100 @@ public static class ScenarioLoader
             var call = f.TryGetValue("call", out var c) ? r.Integer(c.Value, $"{what}.call", 1, int.MaxValue) : 1;
             var returns = Required(f, at, what, "returns", v => ReturnValue(v, $"{what}.returns"));
             return task is not null && call is { } n && returns is { } ret ? new PrctlReturns(task, (int)n, ret) : null;
+        }
+
+        private SysfsReads? SysfsExpectation(Dictionary<string, (YamlNode Key, YamlNode Value)> f, YamlNode at, string what)
+        {
+            var file = Required(f, at, what, "file", v => r.Scalar(v, $"{what}.file", "a file of /sys/devices/system/cpu"));
+            if (file is not null && !SysfsReads.Files.Contains(file))
+            {
+                r.Error(f["file"].Value, $"{what}.file: unknown file '{YamlReader.Clip(file)}'{ScenarioNames.DidYouMean(file, SysfsReads.Files)}, expected one of {string.Join(", ", SysfsReads.Files)}");
+                return null;
+            }
+
+            // The list it must read; "" is the empty set (the file reads a lone newline).
+            var cpus = Required(f, at, what, "cpus", v => r.Cpus(v, $"{what}.cpus", _nbits, nonEmpty: false));
+            return file is not null && cpus is not null ? new SysfsReads(file, cpus) : null;
+        }
+
+        private Elapsed? ElapsedExpectation(Dictionary<string, (YamlNode Key, YamlNode Value)> f, YamlNode at, string what)
+        {
+            var from = Required(f, at, what, "from", v => Point(v, $"{what}.from"));
+            var to = Required(f, at, what, "to", v => Point(v, $"{what}.to"));
+            var range = Range(f, at, what);
+            return from is not null && to is not null ? new Elapsed(from, to, range) : null;
+        }
+
+        /// <summary><c>{task: parent, starts: fork}</c>, <c>{task: parent, ends: write, call: 2}</c>, <c>{task: child, exits: true}</c>.</summary>
+        private EventPoint? Point(YamlNode node, string what)
+        {
+            var f = r.Fields(node, what, Keys["event_point"]);
+            if (f is null)
+            {
+                return null;
+            }
+
+            var task = Required(f, node, what, "task", v => TaskRef(v, $"{what}.task"));
+            var given = new[] { "starts", "ends", "exits" }.Where(f.ContainsKey).ToList();
+            if (given.Count != 1)
+            {
+                r.Error(node, $"{what}: give exactly one of 'starts: STEP', 'ends: STEP' or 'exits: true'{(given.Count == 0 ? string.Empty : ", not " + string.Join(" and ", given))}");
+                return null;
+            }
+
+            var call = 1L;
+            if (f.TryGetValue("call", out var c))
+            {
+                if (given[0] == "exits")
+                {
+                    r.Error(c.Key, $"{what}.call: a task exits once, 'call' goes with 'starts' or 'ends'");
+                    return null;
+                }
+
+                call = r.Integer(c.Value, $"{what}.call", 1, int.MaxValue) ?? 0;
+            }
+
+            if (given[0] == "exits")
+            {
+                if (r.Bool(f["exits"].Value, $"{what}.exits") is not { } yes)
+                {
+                    return null;
+                }
+
+                if (!yes)
+                {
+                    r.Error(f["exits"].Value, $"{what}.exits: only 'exits: true' is a moment of the run");
+                    return null;
+                }
+
+                return task is null ? null : new EventPoint(task, PointKind.Exits, null, 1);
+            }
+
+            var step = r.Scalar(f[given[0]].Value, $"{what}.{given[0]}", "a step such as fork, write or compute");
+            if (step is not null && step.Trim().Length == 0)
+            {
+                r.Error(f[given[0]].Value, $"{what}.{given[0]}: expected a step such as fork, write or compute");
+                step = null;
+            }
+
+            var kind = given[0] == "starts" ? PointKind.Starts : PointKind.Ends;
+            return task is null || step is null || call < 1 ? null : new EventPoint(task, kind, step.Trim(), (int)call);
+        }
+
+        private DurationRange Range(Dictionary<string, (YamlNode Key, YamlNode Value)> f, YamlNode at, string what)
+        {
+            var lo = f.TryGetValue("at_least", out var l) ? r.Duration(l.Value, $"{what}.at_least", positive: false) : null;
+            var hi = f.TryGetValue("at_most", out var h) ? r.Duration(h.Value, $"{what}.at_most", positive: false) : null;
+            if (!f.ContainsKey("at_least") && !f.ContainsKey("at_most"))
+            {
+                r.Error(at, $"{what}: give 'at_least' and/or 'at_most' (durations such as 400ms)");
+            }
+            else if (lo > hi)
+            {
+                r.Error(at, $"{what}: at_least {Durations.Format(lo!.Value)} is above at_most {Durations.Format(hi!.Value)}");
+            }
+
+            return new DurationRange(lo, hi);
         }
 
         /// <summary><c>0</c>, <c>3</c>, <c>-EINVAL</c>, <c>-22</c>.</summary>

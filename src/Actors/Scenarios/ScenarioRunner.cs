@@ -149,7 +149,12 @@ public static class ScenarioRunner
             machine.Recorder.Finish(machine.Now);
         }
 
-        var record = new RunRecord(machine.Recorder.Events, machine.Booted.NrCpus);
+        var record = new RunRecord(machine.Recorder.Events, machine.Booted.NrCpus)
+        {
+            EndNs = machine.Now,
+            Timings = machine.Options.Timings,
+            Sysfs = machine.Booted.SysfsFiles,
+        };
         var results = scenario.Expectations.Select(e => e.Evaluate(record)).ToImmutableArray();
         wall.Stop();
         return new ScenarioRun(scenario, settings, machine, outcome, results, wall.Elapsed);

@@ -163,6 +163,11 @@ public static partial class ScenarioWriter
             case TouchPage x:
                 w.Item(d, string.Create(c, $"touch: 0x{x.Address:x}"));
                 break;
+            case UnalignedAccess x:
+                w.Item(d, "unaligned:");
+                w.Line(d + 2, string.Create(c, $"address: 0x{x.Address:x}"));
+                w.Line(d + 2, string.Create(c, $"pc: 0x{x.Pc:x}"));
+                break;
             case Mmap x:
                 w.Item(d, string.Create(c, $"mmap: {x.Length}"));
                 break;
@@ -362,8 +367,53 @@ public static partial class ScenarioWriter
             case DmesgLine x:
                 w.Item(d, $"{(x.Absent ? "no_dmesg" : "dmesg")}: {Quoted(x.Text)}");
                 break;
+            case SysfsReads x:
+                w.Item(d, "sysfs:");
+                w.Line(d + 2, $"file: {Str(x.File)}");
+                w.Line(d + 2, $"cpus: {Cpus(x.Cpus)}");
+                break;
+            case Elapsed x:
+                w.Item(d, "elapsed:");
+                WritePoint(w, d + 2, "from", x.From);
+                WritePoint(w, d + 2, "to", x.To);
+                Range(w, d + 2, x.Range);
+                break;
+            case MaxNoise x:
+                w.Item(d, "max_noise:");
+                OptCpus(w, d + 2, x.Cpus);
+                Range(w, d + 2, x.Range);
+                break;
             default:
                 throw new ArgumentException($"expectation {e.Describe()} has no scenario form", nameof(e));
+        }
+    }
+
+    private static void WritePoint(Emitter w, int d, string key, EventPoint p)
+    {
+        w.Line(d, key + ":");
+        w.Line(d + 1, $"task: {Str(p.Task)}");
+        switch (p.Kind)
+        {
+            case PointKind.Exits:
+                w.Line(d + 1, "exits: true");
+                return;
+            default:
+                w.Line(d + 1, $"{(p.Kind == PointKind.Starts ? "starts" : "ends")}: {Str(p.Step!)}");
+                w.Line(d + 1, string.Create(CultureInfo.InvariantCulture, $"call: {p.Occurrence}"));
+                return;
+        }
+    }
+
+    private static void Range(Emitter w, int d, DurationRange range)
+    {
+        if (range.AtLeastNs is { } lo)
+        {
+            w.Line(d, $"at_least: {Durations.Format(lo)}");
+        }
+
+        if (range.AtMostNs is { } hi)
+        {
+            w.Line(d, $"at_most: {Durations.Format(hi)}");
         }
     }
 
