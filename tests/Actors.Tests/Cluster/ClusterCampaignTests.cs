@@ -1,6 +1,8 @@
 using Akka.Actor;
 using Akka.Configuration;
 using TaskIsolation.Actors.Exploration;
+using TaskIsolation.Actors.Machine;
+using TaskIsolation.Actors.Simulation;
 using TaskIsolation.Actors.Tests.Exploration;
 using TaskIsolation.Cluster;
 using ClusterExt = Akka.Cluster.Cluster;
@@ -99,6 +101,35 @@ public sealed class ClusterCampaignTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Tasks.Task A_worker_that_crashes_holding_a_batch_is_downed_and_loses_no_schedule()
+    {
+        var coordinator = Coordinator();
+        var started = new Tasks.TaskCompletionSource<long>(Tasks.TaskCreationOptions.RunContinuationsAsynchronously);
+        using var gate = new ManualResetEventSlim();
+
+        // The crashing node never leaves: no coordinated shutdown, no cluster leave protocol. The coordinator learns of
+        // it only from below (its transport goes away, the member is downed and removed). Its slot is stuck in a
+        // schedule, so the batch it holds is never answered.
+        var crashing = Worker(coordinator, (kind, text) => new GatedTarget(TlbRaceTarget.Load(kind, text), () => started.TrySetResult(0), gate), """
+            akka.coordinated-shutdown.run-by-actor-system-terminate = off
+            akka.cluster.run-coordinated-shutdown-when-down = off
+            """);
+        var spec = ClusterCampaign.Plan(_target, Options());
+        var run = ClusterCampaign.RunAsync(coordinator, spec);
+        await started.Task.WaitAsync(Patience);
+
+        var dying = crashing.Terminate();
+        Worker(coordinator, TlbRaceTarget.Load);
+        var report = await run.WaitAsync(Patience);
+        gate.Set();
+        await dying.WaitAsync(Patience);
+
+        Assert.Equal(Explorer.Run(_target, Options()).Result.Canonical(), report.Report.Result.Canonical());
+        Assert.Equal([(0L, 120L)], report.Report.Result.Ranges);
+        Assert.True(report.Stats.Reassigned >= 1, $"reassigned {report.Stats.Reassigned}");
+    }
+
+    [Fact]
     public async Tasks.Task A_worker_that_refuses_the_campaign_gets_no_more_and_others_run_its_batch()
     {
         var coordinator = Coordinator();
@@ -184,9 +215,9 @@ public sealed class ClusterCampaignTests : IAsyncLifetime
         return node;
     }
 
-    private ActorSystem Worker(ActorSystem coordinator, TargetLoader loader)
+    private ActorSystem Worker(ActorSystem coordinator, TargetLoader loader, string extra = "")
     {
-        var node = ClusterNodeConfig.Start(new ClusterNodeOptions { Roles = [ClusterRoles.Worker], User = Fast });
+        var node = ClusterNodeConfig.Start(new ClusterNodeOptions { Roles = [ClusterRoles.Worker], User = ConfigurationFactory.ParseString(extra).WithFallback(Fast) });
         _nodes.Add(node);
         ClusterWorker.Start(node, loader, [ClusterExt.Get(coordinator).SelfAddress]);
         return node;
@@ -196,5 +227,28 @@ public sealed class ClusterCampaignTests : IAsyncLifetime
     private sealed class OnEvent<T> : ReceiveActor
     {
         public OnEvent(Action<T> action) => Receive<T>(action);
+    }
+
+    /// <summary>A target whose schedules wait for a gate before they run: a worker stuck in a long schedule.</summary>
+    private sealed class GatedTarget(IExplorationTarget inner, Action started, ManualResetEventSlim gate) : IExplorationTarget
+    {
+        public string Name => inner.Name;
+
+        public string Kind => inner.Kind;
+
+        public string Text => inner.Text;
+
+        public string Hash => inner.Hash;
+
+        public long DurationNs => inner.DurationNs;
+
+        public SimulatedMachine Run(ActorSystem system, ISchedulingStrategy strategy, long maxSteps, Func<SimulatedMachine, bool> stop)
+        {
+            started();
+            gate.Wait();
+            return inner.Run(system, strategy, maxSteps, stop);
+        }
+
+        public IEnumerable<IExplorationTarget> Shrinks() => inner.Shrinks();
     }
 }
