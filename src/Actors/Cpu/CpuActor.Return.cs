@@ -58,7 +58,7 @@ internal sealed partial class CpuActor
             }
         }
 
-        if (_curr.Isolated)
+        if (_curr.Isolated && !V16)
         {
             // task_isolation_enter(): drain this CPU's LRU pagevecs, quiet vmstat synchronously (a request to this
             // CPU's vmstat worker, waited for with interrupts on), ask to reschedule while the tick still runs.
@@ -94,10 +94,16 @@ internal sealed partial class CpuActor
     {
         _irqsOn = false;
         var t = _curr!;
-        var ready = !t.Isolated || TaskIsolationRules.Ready(lruEmpty: !_lru, vmstatIdle: _vmstatIdle, tickStopped: _tickStopped);
+        var ready = !t.Isolated || V16 || TaskIsolationRules.Ready(lruEmpty: !_lru, vmstatIdle: _vmstatIdle, tickStopped: _tickStopped);
         if (_needResched || _work.Count > 0 || !t.PendingSignals.IsEmpty || !ready)
         {
             Run(Activity.Kernel, CpuState.ReturnReady, _m.Timings.ReturnReadyNs, () => ExitLoopWork(cause));
+            return;
+        }
+
+        if (V16 && t.Isolated)
+        {
+            TaskIsolationStartV16(cause);
             return;
         }
 
@@ -327,6 +333,11 @@ internal sealed partial class CpuActor
                     cause = Log(log.Line.Text, cause);
                     break;
                 case IsolationAction.ClearFlags:
+                    if (V16)
+                    {
+                        _m.Memory.SetV16State(t.Pid, global::TaskIsolation.Machine.Abi.V16.V16State.Normal);
+                    }
+
                     t = t with { IsolationFlags = 0 };
                     Replace(t);
                     break;
@@ -367,6 +378,12 @@ internal sealed partial class CpuActor
     /// <summary>An interrupt from a local source reached an isolated task in user mode (patch 05's irq-entry hook).</summary>
     private void BreakIsolationLocally(Irq irq, long cause)
     {
+        if (V16)
+        {
+            BreakIsolationV16(irq, cause);
+            return;
+        }
+
         var t = _curr!;
         var d = TaskIsolationRules.Async(irq, _cpu, _cpu, _m.TaskIsolation.Test(_cpu), TaskIsolationRules.Identity(t), t.IsolationFlags, true, _m.TaskIsolationDebug);
         if (!d.IsViolation)
@@ -393,6 +410,12 @@ internal sealed partial class CpuActor
     {
         if (target == _cpu)
         {
+            return;
+        }
+
+        if (V16)
+        {
+            ReportRemoteV16(target, irq, cause);
             return;
         }
 

@@ -126,7 +126,7 @@ internal sealed partial class CpuActor
         var e = new SyscallEntered(Sim.NewEventId(), Now, _cpu, cause, t.Ref, nr, name);
         Publish(e);
         _lastCause = e.Id;
-        var check = TaskIsolationRules.Syscall(t, nr, _m.Arch);
+        var check = V16 ? SyscallV16(t, nr, op) : TaskIsolationRules.Syscall(t, nr, _m.Arch);
         ApplyResponse(t, check.Response, e.Id);
         if (!check.RunsSyscall)
         {
@@ -158,7 +158,17 @@ internal sealed partial class CpuActor
                 Run(Activity.Kernel, CpuState.Kernel, s.WorkNs, () => SyscallReturn(s.Name == "getpid" ? caller.Tgid : 0, cause));
                 return;
             case Prctl p:
-                Run(Activity.Kernel, CpuState.Kernel, 300, () => DoPrctl(p, cause));
+                Run(Activity.Kernel, CpuState.Kernel, 300, () =>
+                {
+                    if (V16)
+                    {
+                        DoPrctlV16(p, cause);
+                    }
+                    else
+                    {
+                        DoPrctl(p, cause);
+                    }
+                });
                 return;
             case SetAffinity a:
                 DoSetAffinity(a, cause);
@@ -237,7 +247,7 @@ internal sealed partial class CpuActor
         SetState(CpuState.Kernel);
         _shared.Quiesced = false;
         // A fault that would raise no signal by itself: task_isolation_quiet_exception().
-        ApplyResponse(t, TaskIsolationRules.PageFault(t, address).Response, cause);
+        ApplyResponse(t, V16 ? ExceptionV16(t, TaskIsolation.Machine.Arch.ArchInfo.PageFaultReason(address)) : TaskIsolationRules.PageFault(t, address).Response, cause);
 
         DirtyVmstat(cause);
         MarkLru();
@@ -258,7 +268,7 @@ internal sealed partial class CpuActor
         var t = _curr!;
         SetState(CpuState.Kernel);
         _shared.Quiesced = false;
-        ApplyResponse(t, TaskIsolationRules.UnalignedFixup(t, _m.Arch, u.Pc).Response, cause);
+        ApplyResponse(t, V16 ? ExceptionV16(t, UnalignedReasonV16(u.Pc)) : TaskIsolationRules.UnalignedFixup(t, _m.Arch, u.Pc).Response, cause);
         Run(Activity.Kernel, CpuState.Kernel, _m.Timings.UnalignedFixupNs, () =>
         {
             _curr = _curr! with { Resume = ResumeKind.Result, PendingResult = 0 };

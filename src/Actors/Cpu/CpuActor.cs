@@ -262,7 +262,7 @@ internal sealed partial class CpuActor : SimCore.SimActor
 
         // The local interrupt path reports what reaches an isolated task in user mode (patch 05's irq-entry hook);
         // IPIs were already reported by their sender, racily, before they were sent.
-        if (_state == CpuState.UserIsolated && _curr is not null && Interruption.ReportedByReceiver(irq.Kind))
+        if (_state == CpuState.UserIsolated && _curr is not null && (V16 || Interruption.ReportedByReceiver(irq.Kind)))
         {
             BreakIsolationLocally(irq, taken.Id);
         }

@@ -17,6 +17,7 @@ public sealed class KernelMemory
     private readonly ConcurrentDictionary<string, int> _pidByComm = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<int, MmCpumask> _mms = new();
     private readonly ConcurrentDictionary<int, int> _processDeps = new();
+    private readonly ConcurrentDictionary<int, TaskIsolation.Machine.Abi.V16.V16State> _v16States = new();
     private readonly object _ratelimitLock = new();
     private TaskIsolation.Machine.Abi.RatelimitState _debugRatelimit = TaskIsolation.Machine.Abi.RatelimitState.TaskIsolationDebug;
     private int _nextPid;
@@ -50,6 +51,20 @@ public sealed class KernelMemory
 
     /// <summary>CPU <paramref name="cpu"/>'s remotely readable variables.</summary>
     public PerCpuShared Cpu(int cpu) => _cpus[cpu];
+
+    /// <summary>
+    /// v16's <c>task-&gt;task_isolation_state</c> of task <paramref name="pid"/> (NORMAL when never set): a field of the
+    /// task that a remote CPU changes with <c>cmpxchg()</c> (<c>task_isolation_remote()</c>).
+    /// </summary>
+    public TaskIsolation.Machine.Abi.V16.V16State V16State(int pid) =>
+        _v16States.TryGetValue(pid, out var s) ? s : TaskIsolation.Machine.Abi.V16.V16State.Normal;
+
+    /// <summary>Sets task <paramref name="pid"/>'s v16 state (its own CPU).</summary>
+    public void SetV16State(int pid, TaskIsolation.Machine.Abi.V16.V16State state) => _v16States[pid] = state;
+
+    /// <summary><c>cmpxchg(&amp;p-&gt;task_isolation_state, expected, next)</c>: true when it was <paramref name="expected"/>.</summary>
+    public bool CompareExchangeV16State(int pid, TaskIsolation.Machine.Abi.V16.V16State expected, TaskIsolation.Machine.Abi.V16.V16State next) =>
+        _v16States.TryUpdate(pid, next, expected);
 
     /// <summary>Allocates a pid (<c>alloc_pid()</c>).</summary>
     public int AllocPid() => Interlocked.Increment(ref _nextPid);

@@ -124,6 +124,11 @@ public sealed record TaskStruct
     /// <summary>Children that exited and were not yet reaped by <c>wait4</c>.</summary>
     public ImmutableQueue<int> ExitedChildren { get; init; } = [];
 
+    /// <summary>
+    /// v16: the prctl whose return value <c>task_isolation_start()</c> may still replace on the way out (null otherwise).
+    /// </summary>
+    public TaskIsolation.Actors.Task.Prctl? PrctlInFlight { get; init; }
+
     /// <summary>Parent's pid (0 for boot tasks).</summary>
     public int ParentPid { get; init; }
 

@@ -95,7 +95,7 @@ public sealed class SimulatedMachine
             Arch = ArchInfo.For(booted.Arch),
             Hz = booted.Config.Hz,
             NohzFull = booted.NohzFull,
-            TaskIsolation = booted.TaskIsolation,
+            TaskIsolation = TaskIsolationMap(booted, options.Variant),
             Housekeeping = booted.HousekeepingMask,
             TaskIsolationDebug = booted.TaskIsolationDebug,
             StatIntervalNs = booted.Sysctl.VmStatIntervalSeconds * 1_000_000_000L,
@@ -105,6 +105,24 @@ public sealed class SimulatedMachine
             Memory = Memory,
             Events = Recorder,
         };
+    }
+
+    /// <summary>
+    /// The CPUs where a task may enable isolation: v13's <c>task_isolation=</c> map (or all but the boot CPU with
+    /// <c>CONFIG_TASK_ISOLATION_ALL</c>), or v16's <c>task_isolation_init()</c> map, isolcpus ∩ nohz_full (v16 has no
+    /// boot argument of its own, and without <c>CONFIG_TASK_ISOLATION</c> there is no map at all).
+    /// </summary>
+    public static CpuMask TaskIsolationMap(BootedMachine booted, KernelVariant variant)
+    {
+        ArgumentNullException.ThrowIfNull(booted);
+        if (variant != KernelVariant.V16)
+        {
+            return booted.TaskIsolation;
+        }
+
+        return booted.Config.TaskIsolation
+            ? TaskIsolation.Machine.Abi.V16.TaskIsolationV16.Map(booted.Isolated, booted.NohzFull)
+            : CpuMask.Empty(booted.NrCpus);
     }
 
     /// <summary>The boot this machine came from.</summary>

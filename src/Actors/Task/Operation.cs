@@ -31,10 +31,11 @@ public sealed record Syscall(string? Name, int Nr = -1, long WorkNs = 2_000) : O
 }
 
 /// <summary><c>prctl(option, arg)</c>: PR_SET_TASK_ISOLATION / PR_GET_TASK_ISOLATION or any other option.</summary>
-public sealed record Prctl(int Option, ulong Arg) : Operation
+public sealed record Prctl(int Option, ulong Arg, ulong Arg3 = 0, ulong Arg4 = 0, ulong Arg5 = 0) : Operation
 {
     /// <inheritdoc />
-    public override string Describe() => $"prctl({Option}, {Arg:#x})";
+    public override string Describe() =>
+        Arg3 == 0 && Arg4 == 0 && Arg5 == 0 ? $"prctl({Option}, {Arg:#x})" : $"prctl({Option}, {Arg:#x}, {Arg3:#x}, {Arg4:#x}, {Arg5:#x})";
 }
 
 /// <summary><c>sched_setaffinity</c> of this task, or of the task named <paramref name="Target"/>.</summary>
