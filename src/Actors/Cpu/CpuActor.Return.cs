@@ -119,10 +119,7 @@ internal sealed partial class CpuActor
         _irqsOn = true;
         SetState(UserState());
         _shared.Quiesced = t.Isolated;
-        if (t.Isolated)
-        {
-            Publish(new ReturnedToUser(Sim.NewEventId(), Now, _cpu, cause, t.Ref, true, waited));
-        }
+        Publish(new ReturnedToUser(Sim.NewEventId(), Now, _cpu, cause, t.Ref, t.Isolated, waited));
 
         StartUserWork(cause);
         if (_held.Count > 0)

@@ -374,7 +374,7 @@ internal sealed partial class CpuActor
     private void DoArmPosixTimer(ArmPosixTimer pt, long cause)
     {
         var t = _curr!;
-        _curr = t with { PosixTimerAtCpuNs = t.CpuTimeNs + pt.Ns, PosixTimerSignal = pt.Signal };
+        _curr = t with { PosixTimerAtCpuNs = t.CpuTimeNs + pt.Ns, PosixTimerSignal = pt.Signal, PosixTimerPerProcess = pt.PerProcess };
         var newly = pt.PerProcess
             ? _m.Memory.SetProcessTickDeps(t.Tgid, (int)TickDep.PosixTimer) != 0
             : t.PosixTimerAtCpuNs == 0; // the per-task bit is newly set when no timer was armed

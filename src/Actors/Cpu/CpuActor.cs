@@ -338,6 +338,7 @@ internal sealed partial class CpuActor : SimCore.SimActor
                 _act = Activity.UserAwaitingOp;
                 SetState(s.State);
                 _gen++;
+                PublishBackInUser(lastCause);
                 if (_curr?.StashedOp is { } stashed)
                 {
                     // The program's next step arrived during the NMI.
@@ -359,6 +360,11 @@ internal sealed partial class CpuActor : SimCore.SimActor
                 break;
             default:
                 Run(s.Act, s.State, s.Remaining, s.Then ?? throw new InvalidOperationException($"cpu {_cpu}: NMI interrupted a {s.Act} activity with no continuation"));
+                if (s.Act == Activity.User)
+                {
+                    PublishBackInUser(lastCause);
+                }
+
                 break;
         }
 
@@ -448,6 +454,7 @@ internal sealed partial class CpuActor : SimCore.SimActor
                 else if (s.Act == Activity.User)
                 {
                     Run(Activity.User, UserState(), s.Remaining, () => OpCompleted(0));
+                    PublishBackInUser(cause);
                 }
                 else
                 {
@@ -455,6 +462,7 @@ internal sealed partial class CpuActor : SimCore.SimActor
                     SetState(UserState());
                     _shared.Quiesced = _curr.Isolated;
                     NextGeneration();
+                    PublishBackInUser(cause);
                 }
 
                 break;
@@ -490,6 +498,18 @@ internal sealed partial class CpuActor : SimCore.SimActor
         }
     }
 
+    /// <summary>
+    /// The task is back in user mode straight from an interrupt or NMI (the iret with no exit work to do): the noise
+    /// that interrupt started ends here, isolated or not, so the reports can close it exactly.
+    /// </summary>
+    private void PublishBackInUser(long cause)
+    {
+        if (_curr is { } t)
+        {
+            Publish(new ReturnedToUser(Sim.NewEventId(), Now, _cpu, cause, t.Ref, t.Isolated, 0));
+        }
+    }
+
     private CpuState UserState() => _curr is { Isolated: true } ? CpuState.UserIsolated : CpuState.User;
 
     // ---------------------------------------------------------------- tick
@@ -508,7 +528,13 @@ internal sealed partial class CpuActor : SimCore.SimActor
             if (_curr.PosixTimerAtCpuNs > 0 && _curr.CpuTimeNs >= _curr.PosixTimerAtCpuNs)
             {
                 var sig = _curr.PosixTimerSignal;
-                _curr = _curr with { PosixTimerAtCpuNs = 0 };
+                if (_curr.PosixTimerPerProcess)
+                {
+                    // check_process_timers(): no process-wide timer left → tick_dep_clear_signal(POSIX_TIMER).
+                    _m.Memory.ClearProcessTickDeps(_curr.Tgid, (int)TickDep.PosixTimer);
+                }
+
+                _curr = _curr with { PosixTimerAtCpuNs = 0, PosixTimerPerProcess = false };
                 QueueSignal(_curr.Pid, sig, "POSIX CPU timer expired", cause);
             }
         }

@@ -88,6 +88,9 @@ public sealed record TaskStruct
     /// <summary>The armed timer's signal.</summary>
     public int PosixTimerSignal { get; init; }
 
+    /// <summary>The armed timer is a process-wide one (it set the per-process POSIX_TIMER tick dependency).</summary>
+    public bool PosixTimerPerProcess { get; init; }
+
     /// <summary>CPU time consumed so far (user and kernel), what POSIX CPU timers count.</summary>
     public long CpuTimeNs { get; init; }
 

@@ -31,9 +31,10 @@ public sealed record CpuNoise(int Cpu, long RuntimeNs, long NoiseNs, long MaxSin
 /// constant memory per CPU however long the run.
 /// <para>
 /// A single noise starts when an interrupt is taken in user mode. It ends when the task is back in user mode: exactly
-/// at <see cref="ReturnedToUser"/> for a task with isolation enabled; for any other task the model publishes no event
-/// on that path, so the end is the last kernel activity the events show (the handlers' ends, a switch back to the task
-/// plus the exit path's costs from <see cref="ModelTimings"/>), or the task's next step if that comes first.
+/// at <see cref="ReturnedToUser"/>, which the model publishes on every return to user mode (the exit loop's, and the
+/// plain iret after an interrupt or an NMI); where that event is missing (a recording from an older model) the end is
+/// the last kernel activity the events show (the handlers' ends, a switch back to the task plus the exit path's costs
+/// from <see cref="ModelTimings"/>), or the task's next step if that comes first.
 /// </para>
 /// </summary>
 public sealed class NoiseAccountant : IRunObserver

@@ -51,7 +51,7 @@ public sealed class NoiseAccountantTests() : TestKit(SimulationConfig.Hocon)
         }
 
         // CPU 2's NOSIG task: runtime from its first return to user, isolated, to the end of the run.
-        var first = m.Recorder.Events.OfType<ReturnedToUser>().First(r => r.Cpu == 2);
+        var first = m.Recorder.Events.OfType<ReturnedToUser>().First(r => r.Cpu == 2 && r.Isolated);
         Assert.Equal(m.Now - first.Time, noise.Cpus[2].RuntimeNs);
 
         // The residual tick (one a second) reached CPU 2 twice in 2.5 s.
