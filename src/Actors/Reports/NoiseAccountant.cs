@@ -115,6 +115,9 @@ public sealed class NoiseAccountant : IRunObserver
                 CloseGapOnEvidence(c, s.Task, s.Time);
                 c.EndRuntime(s.Task, s.Time);
                 break;
+            case ReturnedToUser r when c.Away && c.Task != r.Task:
+                // Another thread returning to user in the measured task's place: part of the same noise, not a new runtime.
+                break;
             case ReturnedToUser r:
                 if (c.InGap && c.Task == r.Task)
                 {
