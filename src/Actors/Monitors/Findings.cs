@@ -59,13 +59,15 @@ public sealed class ViolationMonitor : IMachineMonitor
     public IEnumerable<MachineEvent> Observe(MachineEvent e, IEventHistory history)
     {
         // A signal the user sent to the task (R11), or the kernel's own report of a break already counted, interrupts
-        // it as a notification: not a new violation.
+        // it as a notification: not a new violation. Not an iterator: it sees every event, and almost none is a finding.
         if (e is InterruptTaken { State: CpuState.UserIsolated, Current: { } task } t
             && !t.Detail.StartsWith("reschedule IPI (signal", StringComparison.Ordinal)
             && !t.Detail.StartsWith("reschedule IPI (isolation report", StringComparison.Ordinal))
         {
-            yield return new ViolationDetected(history.NewId(), t.Time, t.Cpu, t.Id, task, t.Kind, t.Detail, history.ChainOf(t));
+            return [new ViolationDetected(history.NewId(), t.Time, t.Cpu, t.Id, task, t.Kind, t.Detail, history.ChainOf(t))];
         }
+
+        return [];
     }
 
     /// <inheritdoc />
@@ -105,16 +107,29 @@ public sealed class LivenessMonitor(long boundNs = 100_000_000) : IMachineMonito
     /// <inheritdoc />
     public IEnumerable<MachineEvent> Finish(long nowNs, IEventHistory history) => Check(nowNs, history);
 
-    private List<MachineEvent> Check(long now, IEventHistory history)
+    private IEnumerable<MachineEvent> Check(long now, IEventHistory history)
     {
-        List<MachineEvent> found = [];
-        foreach (var (pid, (began, reported)) in _hot.ToArray())
+        // Called for every event: allocate only when something is overdue (the common case is nothing hot at all).
+        List<int>? overdue = null;
+        foreach (var (pid, (began, reported)) in _hot)
         {
             if (!reported && now - began.Time > BoundNs)
             {
-                _hot[pid] = (began, true);
-                found.Add(new LivenessViolated(history.NewId(), now, began.Cpu, began.Id, began.Task, began.Time, BoundNs));
+                (overdue ??= []).Add(pid);
             }
+        }
+
+        if (overdue is null)
+        {
+            return [];
+        }
+
+        var found = new List<MachineEvent>(overdue.Count);
+        foreach (var pid in overdue)
+        {
+            var began = _hot[pid].Began;
+            _hot[pid] = (began, true);
+            found.Add(new LivenessViolated(history.NewId(), now, began.Cpu, began.Id, began.Task, began.Time, BoundNs));
         }
 
         return found;

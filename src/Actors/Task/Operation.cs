@@ -14,10 +14,14 @@ public abstract record Operation
 }
 
 /// <summary>User-mode work (a polling loop, a spin) for a simulated duration; interrupts stretch it.</summary>
+/// <param name="Ns">How long, in user-mode ns; <see cref="Forever"/> for work that never ends (a pure-compute loop forever).</param>
 public sealed record Compute(long Ns) : Operation
 {
+    /// <summary>The length of user compute that never ends.</summary>
+    public const long Forever = long.MaxValue;
+
     /// <inheritdoc />
-    public override string Describe() => $"compute {Durations.Format(Ns)}";
+    public override string Describe() => Ns == Forever ? "compute forever" : $"compute {Durations.Format(Ns)}";
 }
 
 /// <summary>A system call with no model-visible effect but its cost (read, write, getpid, …), by name or number.</summary>

@@ -18,24 +18,42 @@ public sealed record ProgramOneshot(long Cause, long Generation, long AtNs) : IT
 /// <summary>No more events (oneshot-stopped, where the hardware has it).</summary>
 public sealed record ShutdownTick(long Cause, long Generation) : ITickProtocol;
 
-/// <summary>Self-message: the programmed expiry.</summary>
-public sealed record Expire(long Cause, long Generation, long Serial) : ITickProtocol;
+/// <summary>
+/// Self-message: a periodic tick's programmed expiries are running out; program the next ones. Due at the last one
+/// programmed, so a periodic tick costs one message per expiry (the interrupt itself) plus one per batch.
+/// </summary>
+public sealed record TickRefill(long Cause, long Serial) : ITickProtocol;
 
 /// <summary>
 /// A CPU's local timer (clockevent device). The CPU programs it; at each expiry it raises a local timer interrupt on
 /// the CPU. Reprogramming cancels what was programmed before — except on tile, whose device has no oneshot-stopped
 /// state: shutting it down leaves the last programmed expiry to fire once (§9 R5).
+/// <para>
+/// Expiries are programmed as timed interrupts straight to the CPU (no self-message in between): a periodic tick
+/// programs its next expiries in batches (2, 4, … up to <see cref="MaxBatch"/> jiffies ahead) and withdraws the
+/// ones not yet due when it is reprogrammed or shut down, as <c>hrtimer_cancel()</c> would.
+/// </para>
 /// </summary>
 internal sealed class TickSourceActor : SimActor
 {
+    /// <summary>The most expiries of a periodic tick programmed ahead.</summary>
+    internal const int MaxBatch = 32;
+
+    private const int FirstBatch = 2;
+
     private readonly MachineTopology _m;
     private readonly IActorRef _cpu;
     private readonly bool _oneshotStopped;
+    private readonly Queue<TimerHandle> _pending = new();
+    private TimerHandle _refill;
+    private Irq? _tickIrq;
+    private bool _staleArmed;
     private long _gen;
     private long _serial;
+    private long _cause;
     private bool _periodic;
-    private bool _residual;
-    private long _armedAt = long.MaxValue;
+    private long _nextAt;
+    private int _batch;
 
     public TickSourceActor(Simulation.Simulation sim, MachineTopology machine, IActorRef cpuRef)
         : base(sim)
@@ -53,31 +71,36 @@ internal sealed class TickSourceActor : SimActor
         switch (message)
         {
             case StartPeriodic p:
-                _gen = p.Generation;
+                Reprogram(p.Cause, p.Generation, residual: false);
                 _periodic = true;
-                _residual = false;
-                Arm(p.Cause, NextJiffy());
+                _nextAt = NextJiffy();
+                _batch = FirstBatch;
+                ProgramBatch();
                 break;
             case ProgramOneshot o:
-                _gen = o.Generation;
+                Reprogram(o.Cause, o.Generation, residual: true);
                 _periodic = false;
-                _residual = true;
-                Arm(o.Cause, o.AtNs);
+                _pending.Enqueue(SendAfter(Math.Max(1, o.AtNs - Now), _cpu, _tickIrq!));
                 break;
             case ShutdownTick s:
                 _gen = s.Generation;
                 _periodic = false;
-                if (_oneshotStopped || _armedAt == long.MaxValue)
+                _serial++;
+                Sim.Cancel(_refill);
+                if (_oneshotStopped)
                 {
-                    _armedAt = long.MaxValue;
-                    _serial++;
+                    CancelPending();
+                }
+                else
+                {
+                    LeaveOneStale();
                 }
 
                 break;
-            case Expire e when e.Serial == _serial:
-                Fire(e);
+            case TickRefill r when r.Serial == _serial && _periodic:
+                ProgramBatch();
                 break;
-            case Expire:
+            case TickRefill:
                 break;
             default:
                 Unhandled(message);
@@ -85,29 +108,68 @@ internal sealed class TickSourceActor : SimActor
         }
     }
 
-    private void Fire(Expire e)
+    /// <summary>New programming: withdraw everything programmed before; the interrupt every expiry now raises.</summary>
+    private void Reprogram(long cause, long generation, bool residual)
     {
-        _armedAt = long.MaxValue;
-        if (e.Generation != _gen)
+        CancelPending();
+        Sim.Cancel(_refill);
+        _serial++;
+        _gen = generation;
+        _cause = cause;
+        _staleArmed = false;
+        _tickIrq = new Irq(cause, residual ? InterruptKind.ResidualTick : InterruptKind.Tick, residual ? "residual 1Hz tick" : "local timer (tick)", -1, new TickPayload(generation, residual));
+    }
+
+    /// <summary>The next expiries of the periodic tick, one period apart, and a refill due with the last of them.</summary>
+    private void ProgramBatch()
+    {
+        DropPast();
+        var period = _m.TickPeriodNs;
+        var last = _nextAt;
+        for (var i = 0; i < _batch; i++)
         {
-            // Shut down without oneshot-stopped: the comparator still fires, and the CPU takes a timer interrupt
-            // that no one asked for.
-            Send(_cpu, new Irq(e.Cause, InterruptKind.StaleTimer, "stale timer (no oneshot-stopped)", -1));
+            _pending.Enqueue(SendAfter(_nextAt - Now, _cpu, _tickIrq!));
+            last = _nextAt;
+            _nextAt += period;
+        }
+
+        _refill = SendAfter(last - Now, Self, new TickRefill(_cause, _serial));
+        _batch = Math.Min(MaxBatch, _batch * 2);
+    }
+
+    /// <summary>
+    /// Shut down without oneshot-stopped (tile): the comparator still holds the next programmed expiry, which fires
+    /// once, and the CPU takes a timer interrupt that no one asked for. Later programmed expiries are gone.
+    /// </summary>
+    private void LeaveOneStale()
+    {
+        DropPast();
+        if (_pending.Count == 0 || _staleArmed)
+        {
             return;
         }
 
-        Send(_cpu, new Irq(e.Cause, _residual ? InterruptKind.ResidualTick : InterruptKind.Tick, _residual ? "residual 1Hz tick" : "local timer (tick)", -1, new TickPayload(_gen, _residual)));
-        if (_periodic)
+        var next = _pending.Peek();
+        CancelPending();
+        _pending.Enqueue(SendAfter(next.DueNs - Now, _cpu, new Irq(_cause, InterruptKind.StaleTimer, "stale timer (no oneshot-stopped)", -1)));
+        _staleArmed = true;
+    }
+
+    private void CancelPending()
+    {
+        while (_pending.Count > 0)
         {
-            Arm(e.Cause, Now + _m.TickPeriodNs);
+            Sim.Cancel(_pending.Dequeue());
         }
     }
 
-    private void Arm(long cause, long at)
+    /// <summary>Forgets expiries whose time has come (already on their way to the CPU).</summary>
+    private void DropPast()
     {
-        _serial++;
-        _armedAt = at;
-        SendAfter(Math.Max(1, at - Now), Self, new Expire(cause, _gen, _serial));
+        while (_pending.Count > 0 && _pending.Peek().DueNs <= Now)
+        {
+            _pending.Dequeue();
+        }
     }
 
     /// <summary>Ticks fall on jiffy boundaries, the same instants on every CPU (skew_tick=0, the default).</summary>

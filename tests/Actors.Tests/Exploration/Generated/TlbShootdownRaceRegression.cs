@@ -21,7 +21,7 @@ public sealed class TlbShootdownRaceRegression : TestKit
     private const string ReproducerJson = """
         {
           "format": "taskisol-reproducer/1",
-          "modelVersion": "taskisolation-model/1 (v13, 4.7)",
+          "modelVersion": "taskisolation-model/2 (v13, 4.7)",
           "target": {
             "kind": "test-tlb-race",
             "name": "tlb-race (x86_64)",
@@ -35,7 +35,7 @@ public sealed class TlbShootdownRaceRegression : TestKit
             "campaignSeed": 7,
             "schedule": -1,
             "depth": 3,
-            "pctSteps": 2,
+            "pctSteps": 1,
             "maxSteps": 50000
           },
           "decisions": "c0/4 s0/2 c2/4 c3/4",
