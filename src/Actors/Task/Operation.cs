@@ -39,7 +39,7 @@ public sealed record Prctl(int Option, ulong Arg, ulong Arg3 = 0, ulong Arg4 = 0
 {
     /// <inheritdoc />
     public override string Describe() =>
-        Arg3 == 0 && Arg4 == 0 && Arg5 == 0 ? $"prctl({Option}, {Arg:#x})" : $"prctl({Option}, {Arg:#x}, {Arg3:#x}, {Arg4:#x}, {Arg5:#x})";
+        Arg3 == 0 && Arg4 == 0 && Arg5 == 0 ? $"prctl({Option}, 0x{Arg:x})" : $"prctl({Option}, 0x{Arg:x}, 0x{Arg3:x}, 0x{Arg4:x}, 0x{Arg5:x})";
 }
 
 /// <summary><c>sched_setaffinity</c> of this task, or of the task named <paramref name="Target"/>.</summary>
