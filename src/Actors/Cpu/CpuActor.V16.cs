@@ -108,19 +108,7 @@ internal sealed partial class CpuActor
             Publish(new PrctlReturned(Sim.NewEventId(), Now, _cpu, cause, t.Ref, p.Option, p.Arg, result));
         }
 
-        var announced = !r.Isolation.TifTaskIsolation;
-        Run(Activity.Kernel, CpuState.ReturnReady, _m.Timings.ReturnToUserNs, () =>
-        {
-            if (announced)
-            {
-                // The return began isolated (ReturnToUserBegan) and ends without isolation: say it got there, so the
-                // liveness monitor does not wait for it.
-                var c = _curr!;
-                Publish(new ReturnedToUser(Sim.NewEventId(), Now, _cpu, cause, c.Ref, false, Now - c.ReturnSince));
-            }
-
-            EnterUser(cause);
-        });
+        Run(Activity.Kernel, CpuState.ReturnReady, _m.Timings.ReturnToUserNs, () => EnterUser(cause));
     }
 
     /// <summary>

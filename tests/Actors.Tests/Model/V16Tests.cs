@@ -141,7 +141,8 @@ public sealed class V16Tests : TestKit
         Assert.Equal(-Errno.EAGAIN, PrctlResult(v16));
         Assert.Empty(v16.LivenessFailures);
         Assert.Equal((0, 0), (ExitOf(v16).Code, ExitOf(v16).Signal));
-        var back = v16.Recorder.Events.OfType<ReturnedToUser>().Single(r => r.Task.Comm == "iso");
+        var prctl = v16.Recorder.Events.OfType<PrctlReturned>().Single(p => p.Task.Comm == "iso");
+        var back = v16.Recorder.Events.OfType<ReturnedToUser>().First(r => r.Task.Comm == "iso" && r.Time >= prctl.Time);
         Assert.False(back.Isolated);
         Assert.True(back.WaitedNs < 1_000_000, $"v16 does not wait: {back.WaitedNs} ns");
     }
@@ -185,7 +186,8 @@ public sealed class V16Tests : TestKit
         static bool MigratedBeforeUser(SimulatedMachine m)
         {
             var migrated = m.Recorder.Events.OfType<TaskMigrated>().FirstOrDefault(e => e.Task.Comm == "iso");
-            var user = m.Recorder.Events.OfType<ReturnedToUser>().FirstOrDefault(e => e.Task.Comm == "iso");
+            var prctl = m.Recorder.Events.OfType<PrctlReturned>().Single(p => p.Task.Comm == "iso");
+            var user = m.Recorder.Events.OfType<ReturnedToUser>().FirstOrDefault(e => e.Task.Comm == "iso" && e.Time >= prctl.Time);
             return migrated is not null && (user is null || user.Time > migrated.Time);
         }
     }
@@ -244,5 +246,22 @@ public sealed class V16Tests : TestKit
         Assert.Equal("iso/101 (cpu 3): task_isolation lost due to reschedule IPI by mover/102 on cpu 0", line.Text);
         Assert.Equal(0, line.Cpu);
         Assert.Single(m.Recorder.Events.OfType<SignalSent>(), s => s.Task.Comm == "iso");
+    }
+
+    [Theory]
+    [MemberData(nameof(Modes))]
+    public void R11_a_signal_sent_to_the_isolated_task_is_the_only_one_and_is_logged_as_the_reason(ExecutionMode mode)
+    {
+        // send_signal() → task_isolation_signal(): isolation stops with "lost due to signal"; the wake-up IPI that
+        // follows is not a second break, and no SIGKILL is added to the user's SIGUSR1.
+        var m = BootV16(mode);
+        m.Start(new TaskSpec("iso", OnCpu(3), Program(new Prctl(48, Enable), new Compute(50_000_000), new Exit(0))));
+        m.Start(new TaskSpec("sender", OnCpu(0), Program(new Compute(5_000_000), new Kill("iso", Signal.SIGUSR1), new Exit(0))));
+        m.RunFor(100_000_000);
+
+        Assert.Equal(0, PrctlResult(m));
+        Assert.Equal(Signal.SIGUSR1, ExitOf(m).Signal);
+        Assert.Equal(["iso/101 (cpu 3): task_isolation lost due to signal"], m.Recorder.Events.OfType<KernelLogged>().Select(l => l.Text));
+        Assert.Equal([Signal.SIGUSR1], m.Recorder.Events.OfType<SignalSent>().Where(s => s.Task.Comm == "iso").Select(s => s.Signal));
     }
 }
