@@ -93,6 +93,31 @@ public sealed class RaceRegressionTests : TestKit
     }
 
     [Fact]
+    public void R14_two_cpus_interrupting_the_isolated_task_at_once_give_one_signal()
+    {
+        for (var seed = 1; seed <= FindSeeds; seed++)
+        {
+            var m = RaceScenarios.R14.Boot(Sys, seed, mitigated: false);
+            m.RunFor(RaceScenarios.R14.RunNs);
+
+            // Both siblings' shootdowns were sent to CPU 3 before the first report's signal cleared the flags.
+            var signal = m.Recorder.Events.OfType<SignalSent>().Single(x => x.Task.Comm == "iso");
+            var senders = m.Recorder.Events.OfType<InterruptSent>()
+                .Where(x => x.What == "TLB shootdown IPI → cpu 3" && x.Time < signal.Time)
+                .Select(x => x.Cpu).Distinct().Order().ToList();
+            Assert.Equal([0, 1], senders);
+
+            var v = m.Violations[0];
+            Assert.Equal((InterruptKind.CallFunctionIpi, 3), (v.Kind, v.Cpu));
+            Assert.Matches("^task s[01]/10[23] on cpu [01]: munmap$", v.Chain[0].What);
+            Assert.Equal(Signal.SIGKILL, signal.Signal);
+            Assert.Single(m.Recorder.Events.OfType<KernelLogged>(), l => l.Text == "iso/101: task_isolation mode lost due to IPI function");
+            Assert.Equal(Signal.SIGKILL, m.Recorder.Events.OfType<TaskExited>().Single(e => e.Task.Comm == "iso").Signal);
+            m.Shutdown();
+        }
+    }
+
+    [Fact]
     public void R15_exempt_syscalls_send_no_signal()
     {
         var m = RaceScenarios.R15.Boot(Sys, 1, mitigated: false);
@@ -110,6 +135,7 @@ public sealed class RaceRegressionTests : TestKit
         "R5" => RaceScenarios.R5,
         "R9" => RaceScenarios.R9,
         "R12" => RaceScenarios.R12,
+        "R14" => RaceScenarios.R14,
         _ => throw new ArgumentOutOfRangeException(nameof(id), id, "no such race scenario"),
     };
 }

@@ -60,6 +60,8 @@ internal static class RaceScenarios
 {
     public const string Cmdline = "nohz_full=1-3 isolcpus=1-3 task_isolation=1-3";
     private const ulong Enable = 1;
+    private const long S0ComputeNs = 13_984_500;
+    private const long S1ComputeNs = 14_000_000;
     private static readonly ModelSwitches Offloaded = new() { ResidualTick = ResidualTick.Offloaded };
 
     private static CpuMask Cpu(int cpu) => CpuMask.Single(4, cpu);
@@ -113,6 +115,27 @@ internal static class RaceScenarios
             ]),
         ],
         12_000_000);
+
+    /// <summary>
+    /// R14: two sibling threads, on CPU 0 and CPU 1, munmap at about the same time: two TLB shootdown IPIs reach the
+    /// isolated thread, both senders see it isolated in user mode, but only the first report clears the flags and signals.
+    /// </summary>
+    public static RaceScenario R14 => new(
+        "R14",
+        ArchKind.X86_64,
+        Cmdline,
+        Offloaded,
+        null,
+        [
+            new TaskSpec("iso", Cpu(3), [
+                new Spawn("s0", [new SetAffinity(Cpu(0)), new Compute(S0ComputeNs), new Munmap(0x1000), new Exit(0)], Thread: true),
+                new Spawn("s1", [new SetAffinity(Cpu(1)), new Compute(S1ComputeNs), new Munmap(0x2000), new Exit(0)], Thread: true),
+                new Compute(12_000_000), // both siblings run when this one's slices end, and leave
+                new Prctl(48, Enable),
+                new Compute(20_000_000),
+            ]),
+        ],
+        30_000_000);
 
     /// <summary>R12: an NMI (watchdog) on the isolated CPU: no signal can be sent from it, the kernel dumps.</summary>
     public static RaceScenario R12 => new(
