@@ -97,4 +97,18 @@ public sealed record ModelTimings
 
     /// <summary>CFS time slice when several tasks share a CPU.</summary>
     public long TimeSliceNs { get; init; } = 4_000_000;
+
+    /// <summary>
+    /// What a deferred work item costs the CPU that runs it, by its function name (the one the model queues:
+    /// <c>vmstat_update</c>, <c>lru_add_drain_per_cpu</c>); 0 for any other. The reports use it to place the start
+    /// of a work item, which the model publishes when it is done.
+    /// </summary>
+    /// <param name="function">The kernel function of the work item.</param>
+    /// <returns>Its cost in simulated nanoseconds.</returns>
+    public long WorkNs(string function) => function switch
+    {
+        "vmstat_update" => VmstatWorkNs,
+        "lru_add_drain_per_cpu" => LruDrainWorkNs,
+        _ => 0,
+    };
 }

@@ -101,12 +101,7 @@ public sealed class ChromeTraceWriter : IRunObserver, IDisposable
                 Handler(t);
                 break;
             case WorkExecuted w:
-                var cost = w.Function switch
-                {
-                    "vmstat_update" => _timings.VmstatWorkNs,
-                    "lru_add_drain_per_cpu" => _timings.LruDrainWorkNs,
-                    _ => 0,
-                };
+                var cost = _timings.WorkNs(w.Function);
                 Slice(w.Cpu, w.Time - cost, cost, w.Function, "work", null, false, e);
                 break;
             case ViolationDetected v:

@@ -110,12 +110,7 @@ public sealed partial class FtraceExporter : IRunObserver
                 break;
             case WorkExecuted w:
                 // The model publishes the work item when it is done; it started its cost earlier.
-                var cost = w.Function switch
-                {
-                    "vmstat_update" => _timings.VmstatWorkNs,
-                    "lru_add_drain_per_cpu" => _timings.LruDrainWorkNs,
-                    _ => 0,
-                };
+                var cost = _timings.WorkNs(w.Function);
                 Add(cpu, Math.Max(0, w.Time - cost), KworkerContext, new TraceEvent.WorkqueueExecuteStart(WorkStruct(cpu, w.Function), w.Function));
                 break;
             case SyscallEntered s:

@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Globalization;
-using System.Runtime.InteropServices;
 using Akka.Actor;
 using Akka.Configuration;
 using Serilog;
@@ -162,7 +161,7 @@ internal sealed class ClusterHosting
                 output.WriteLine($"  journal: {Path.GetFullPath(journal)}");
             }
 
-            using var stop = new StopOnSignal();
+            using var stop = new StopSignals();
             ClusterCampaignReport report;
             try
             {
@@ -202,41 +201,6 @@ internal sealed class ClusterHosting
         {
             CoordinatedShutdown.Get(system).Run(CoordinatedShutdown.ClrExitReason.Instance).Wait(TimeSpan.FromSeconds(30));
             system.WhenTerminated.Wait(TimeSpan.FromSeconds(30));
-        }
-    }
-
-    /// <summary>Ctrl-C and SIGTERM cancel <see cref="Token"/> once; a second one ends the process as usual.</summary>
-    internal sealed class StopOnSignal : IDisposable
-    {
-        private readonly CancellationTokenSource _stop = new();
-        private readonly PosixSignalRegistration[] _registrations;
-        private int _requests;
-
-        public StopOnSignal() => _registrations =
-        [
-            PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal),
-            PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal),
-        ];
-
-        public CancellationToken Token => _stop.Token;
-
-        public void Dispose()
-        {
-            foreach (var r in _registrations)
-            {
-                r.Dispose();
-            }
-
-            _stop.Dispose();
-        }
-
-        private void OnSignal(PosixSignalContext context)
-        {
-            if (Interlocked.Increment(ref _requests) == 1)
-            {
-                context.Cancel = true;
-                _stop.Cancel();
-            }
         }
     }
 

@@ -65,7 +65,7 @@ internal static class SoakCommand
 
     private static int Run(Scenario scenario, SoakSettings settings, ExecutionMode mode, int seed, string output, TextWriter stdout, TextWriter stderr)
     {
-        using var signals = new StopSignals(stderr);
+        using var signals = new StopSignals(signal => stderr.WriteLine($"taskisol soak: {signal} received: finishing the current slice and writing the final snapshot (again to quit at once)"));
         using var system = ActorSystem.Create("taskisol-soak", SimulationConfig.Hocon);
         try
         {

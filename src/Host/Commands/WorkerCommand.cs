@@ -61,7 +61,7 @@ internal static class WorkerCommand
             }
 
             using var logger = hosting.StartLogging(parse, parse.InvocationConfiguration.Error, "worker");
-            using var stop = new ClusterHosting.StopOnSignal();
+            using var stop = new StopSignals();
             try
             {
                 var finished = ClusterWorker.ServeAsync(node, ExplorationCli.Load, addresses, parse.GetValue(once), stop.Token).GetAwaiter().GetResult();

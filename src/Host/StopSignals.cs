@@ -1,23 +1,25 @@
 using System.Runtime.InteropServices;
 
-namespace TaskIsolation.Host.Soak;
+namespace TaskIsolation.Host;
 
 /// <summary>
-/// Ctrl-C (SIGINT) and SIGTERM for a soak. The first asks the soak to stop: it finishes the current slice and writes
-/// its final snapshot. A second one is not intercepted: the process ends at once, as the user asked, and the last
-/// complete snapshot stays intact because every snapshot file is replaced atomically.
+/// Ctrl-C (SIGINT) and SIGTERM for a long-running command (soak, a cluster coordinator or worker). The first asks the
+/// command to stop: a soak finishes the current slice and writes its final snapshot, a cluster node leaves. A second
+/// one is not intercepted: the process ends at once, as the user asked, and the last complete snapshot stays intact
+/// because every snapshot file is replaced atomically.
 /// </summary>
 internal sealed class StopSignals : IDisposable
 {
     private readonly CancellationTokenSource _stop = new();
-    private readonly TextWriter _stderr;
+    private readonly Action<PosixSignal>? _onFirst;
     private readonly PosixSignalRegistration[] _registrations;
     private int _requests;
 
     /// <summary>Registers the handlers; dispose to restore the defaults.</summary>
-    public StopSignals(TextWriter stderr)
+    /// <param name="onFirst">Called on the first request, e.g. to tell the user what the command does now.</param>
+    public StopSignals(Action<PosixSignal>? onFirst = null)
     {
-        _stderr = stderr;
+        _onFirst = onFirst;
         _registrations =
         [
             PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal),
@@ -42,9 +44,9 @@ internal sealed class StopSignals : IDisposable
     {
         if (Interlocked.Increment(ref _requests) == 1)
         {
-            // Keep the process: the soak finishes its slice and flushes.
+            // Keep the process: the command finishes what it is doing and flushes.
             context.Cancel = true;
-            _stderr.WriteLine($"taskisol soak: {context.Signal} received: finishing the current slice and writing the final snapshot (again to quit at once)");
+            _onFirst?.Invoke(context.Signal);
             _stop.Cancel();
         }
 
