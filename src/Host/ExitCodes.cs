@@ -9,6 +9,9 @@ public static class ExitCodes
     /// <summary><c>taskisol run</c>: the run finished and at least one expectation of the scenario failed.</summary>
     public const int ExpectationFailed = 1;
 
+    /// <summary><c>taskisol explore</c> and <c>taskisol soak</c>: the run found a violation or a liveness failure.</summary>
+    public const int Found = 1;
+
     /// <summary>A bug in taskisol: an exception no command expected. Reported on stderr with its stack trace.</summary>
     public const int InternalError = 1;
 

@@ -25,6 +25,7 @@ public sealed class SoakCommandTests : IDisposable
         Assert.Equal(4, lines.Count(l => l.StartsWith("soak: ", StringComparison.Ordinal)));
         Assert.Contains(lines, l => l.StartsWith("soak: 20.000 s of 20.000 s simulated", StringComparison.Ordinal) && l.EndsWith("(final)", StringComparison.Ordinal));
         Assert.Contains("soak ended: the simulated duration was reached", r.Out, StringComparison.Ordinal);
+        Assert.Contains("violations 0, liveness failures 0 (nothing found: exit 0)\n", r.Out, StringComparison.Ordinal);
         foreach (var f in new[] { "noise.txt", "noise.json", "hist.txt", "violations.txt", "recent-events.txt", "snapshot.json", "summary.txt", "report.html" })
         {
             Assert.True(File.Exists(Path.Combine(dir, f)), f);
@@ -56,7 +57,11 @@ public sealed class SoakCommandTests : IDisposable
         var dir = Path.Combine(_root, "out");
         var r = Taskisol.Run("soak", "residual-tick", "--for", "8s", "--snapshot-every", "4s", "--seed", "5", "--out", dir);
 
-        Assert.Equal(0, r.Exit);
+        // Findings exit 1, as explore's do, and the summary says why.
+        Assert.Equal(1, r.Exit);
+        Assert.Equal("", r.Err);
+        Assert.Matches(@"\nviolations [1-9][0-9]*, liveness failures 0 \(found: exit 1\)\n", r.Out);
+        Assert.Contains("(found: exit 1)", File.ReadAllText(Path.Combine(dir, "summary.txt")), StringComparison.Ordinal);
         var reproducer = Reproducer.Parse(File.ReadAllText(Path.Combine(dir, "reproducer.json")));
         Assert.Equal("scenario", reproducer.Target.Kind);
         Assert.Equal("residual-tick", reproducer.Target.Name);
@@ -80,7 +85,7 @@ public sealed class SoakCommandTests : IDisposable
         var dir = Path.Combine(_root, "out");
         var r = Taskisol.Run("soak", "residual-tick", "--mode", "concurrent", "--for", "3s", "--snapshot-every", "1s", "--out", dir);
 
-        Assert.Equal(0, r.Exit);
+        Assert.Equal(1, r.Exit);
         Assert.False(File.Exists(Path.Combine(dir, "reproducer.json")));
         Assert.True(File.Exists(Path.Combine(dir, "snapshot.json")));
     }
@@ -143,13 +148,54 @@ public sealed class SoakCommandTests : IDisposable
     public async Task SIGINT_finishes_the_slice_and_leaves_a_complete_final_snapshot()
     {
         var dir = Path.Combine(_root, "out");
+        var (exit, rest, stderr) = await StopMidRun("default", "INT", dir, _ => true);
+
+        Assert.Equal(0, exit);
+        Assert.Contains("SIGINT received", stderr, StringComparison.Ordinal);
+        Assert.Contains("soak ended: stopped on request", rest, StringComparison.Ordinal);
+        Assert.Contains("(nothing found: exit 0)", rest, StringComparison.Ordinal);
+        AssertFinalSnapshot(dir);
+    }
+
+    [Fact]
+    public async Task SIGTERM_after_a_finding_flushes_the_final_snapshot_and_still_exits_1()
+    {
+        var dir = Path.Combine(_root, "out");
+        var (exit, rest, stderr) = await StopMidRun("residual-tick", "TERM", dir, line => !line.Contains(" 0 violations", StringComparison.Ordinal));
+
+        Assert.Equal(1, exit);
+        Assert.Contains("SIGTERM received", stderr, StringComparison.Ordinal);
+        Assert.Contains("soak ended: stopped on request", rest, StringComparison.Ordinal);
+        Assert.Contains("(found: exit 1)", rest, StringComparison.Ordinal);
+        AssertFinalSnapshot(dir);
+        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "snapshot.json")));
+        Assert.True(json.RootElement.GetProperty("violations").GetProperty("count").GetInt64() > 0);
+    }
+
+    private static void AssertFinalSnapshot(string dir)
+    {
+        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "snapshot.json")));
+        Assert.True(json.RootElement.GetProperty("final").GetBoolean());
+        Assert.Equal("StopRequested", json.RootElement.GetProperty("end").GetString());
+        Assert.True(json.RootElement.GetProperty("simulatedNs").GetInt64() < 36_000_000_000_000);
+        Assert.True(File.Exists(Path.Combine(dir, "report.html")));
+        Assert.True(File.Exists(Path.Combine(dir, "summary.txt")));
+        Assert.Empty(Directory.GetFiles(dir, ".*"));
+    }
+
+    /// <summary>
+    /// Runs a 10 h soak as a separate process, waits for a progress line that <paramref name="ready"/> accepts, sends
+    /// SIG<paramref name="signal"/> as Ctrl-C or a service manager would, and returns the exit code and what followed.
+    /// </summary>
+    private static async Task<(int Exit, string After, string Stderr)> StopMidRun(string scenario, string signal, string dir, Func<string, bool> ready)
+    {
         var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "taskisol.dll"), "soak", "default", "--for", "10h", "--snapshot-every", "1s", "--out", dir })
+        foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "taskisol.dll"), "soak", scenario, "--for", "10h", "--snapshot-every", "1s", "--out", dir })
         {
             start.ArgumentList.Add(a);
         }
@@ -157,10 +203,18 @@ public sealed class SoakCommandTests : IDisposable
         using var process = Process.Start(start)!;
         var stderr = process.StandardError.ReadToEndAsync();
 
-        // Wait for the first snapshot line (an event, not a time), then interrupt as Ctrl-C would.
-        var first = await process.StandardOutput.ReadLineAsync();
-        Assert.StartsWith("soak: 1.000 s of 36000.000 s simulated", first, StringComparison.Ordinal);
-        using (var kill = Process.Start("kill", ["-INT", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        // Wait for the snapshot line wanted (an event, not a time), then interrupt.
+        string? line;
+        do
+        {
+            line = await process.StandardOutput.ReadLineAsync();
+            Assert.NotNull(line);
+            Assert.StartsWith("soak: ", line, StringComparison.Ordinal);
+            Assert.Contains(" of 36000.000 s simulated", line, StringComparison.Ordinal);
+        }
+        while (!ready(line));
+
+        using (var kill = Process.Start("kill", [$"-{signal}", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
         {
             await kill.WaitForExitAsync();
         }
@@ -170,15 +224,6 @@ public sealed class SoakCommandTests : IDisposable
         // A guard against a hung child, not a wait for something to happen.
         using var guard = new CancellationTokenSource(TimeSpan.FromMinutes(1));
         await process.WaitForExitAsync(guard.Token);
-
-        Assert.Equal(0, process.ExitCode);
-        Assert.Contains("SIGINT received", await stderr, StringComparison.Ordinal);
-        Assert.Contains("soak ended: stopped on request", rest, StringComparison.Ordinal);
-        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "snapshot.json")));
-        Assert.True(json.RootElement.GetProperty("final").GetBoolean());
-        Assert.Equal("StopRequested", json.RootElement.GetProperty("end").GetString());
-        Assert.True(json.RootElement.GetProperty("simulatedNs").GetInt64() < 36_000_000_000_000);
-        Assert.True(File.Exists(Path.Combine(dir, "report.html")));
-        Assert.Empty(Directory.GetFiles(dir, ".*"));
+        return (process.ExitCode, rest, await stderr);
     }
 }

@@ -119,13 +119,24 @@ public static class SoakFormats
         b.Append(C, $"soak {(s.Final ? "ended" : "running")}{(s.End is { } e ? ": " + EndText(e) : string.Empty)}\n");
         b.Append(C, $"simulated {Seconds(st.NowNs)} s of {Seconds(st.ForNs)} s in {st.Wall.TotalSeconds:F1} s wall ({st.SimPerWall:F2} sim s per wall s)\n");
         b.Append(C, $"events {s.Capture.Events} ({st.EventsPerSecond:F0}/s), deliveries {s.Deliveries}, decisions {s.Decisions}\n");
-        b.Append(C, $"violations {s.Capture.ViolationCount}, liveness failures {s.Capture.LivenessCount}\n");
+        b.Append(C, $"violations {s.Capture.ViolationCount}, liveness failures {s.Capture.LivenessCount}");
+        b.Append(!s.Final ? "\n" : Found(s) ? " (found: exit 1)\n" : " (nothing found: exit 0)\n");
         foreach (var c in s.Capture.Cpus)
         {
             b.Append(C, $"cpu {c.Cpu}: runtime {c.RuntimeNs} ns, noise {c.NoiseNs} ns ({c.CpuAvailablePercent:F5}% CPU available), max single {c.MaxSingleNs} ns, {c.Noises} noises\n");
         }
 
         return b.ToString();
+    }
+
+    /// <summary>
+    /// Whether the soak found something: a violation or a liveness failure. <c>taskisol soak</c> then exits 1, as
+    /// <c>taskisol explore</c> does when it finds one.
+    /// </summary>
+    public static bool Found(SoakSnapshot s)
+    {
+        ArgumentNullException.ThrowIfNull(s);
+        return s.Capture.ViolationCount + s.Capture.LivenessCount > 0;
     }
 
     /// <summary>Why a soak ended, in words.</summary>

@@ -119,7 +119,7 @@ internal static class ExploreCommand
             }
 
             WriteSummary(output, report, dir);
-            return report.Result.Findings.Count == 0 ? ExitCodes.Ok : ExitCodes.ExpectationFailed;
+            return report.Result.Findings.Count == 0 ? ExitCodes.Ok : ExitCodes.Found;
         });
         return command;
     }

@@ -14,7 +14,9 @@ namespace TaskIsolation.Host.Commands;
 /// <summary>
 /// <c>taskisol soak FILE|NAME [--for SIMULATED] [--wall LIMIT] [--mode concurrent|controlled] [--seed N]
 /// [--snapshot-every SIMULATED] [--out DIR]</c>: runs a scenario for hours of simulated time in bounded memory,
-/// showing progress and writing snapshots (docs/soak.md).
+/// showing progress and writing snapshots (docs/soak.md). Exit 0 when it found nothing, 1 when it found a violation or
+/// a liveness failure (also when stopped by a signal or a limit: the final snapshot is written first) or a snapshot
+/// could not be written, 2 for bad input.
 /// </summary>
 internal static class SoakCommand
 {
@@ -118,7 +120,8 @@ internal static class SoakCommand
 
             stdout.Write(SoakFormats.Summary(result.Last));
             stdout.WriteLine($"snapshots in {dir}: {string.Join(", ", SnapshotWriter.Files)}, {SnapshotWriter.SummaryFile}, {HtmlReport.FileName}");
-            return ExitCodes.Ok;
+            // explore's convention: a finding is what the user ran it to learn, and a script must see it.
+            return SoakFormats.Found(result.Last) ? ExitCodes.Found : ExitCodes.Ok;
         }
         catch (OutputFileException ex)
         {
