@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using Spectre.Console;
@@ -49,17 +50,16 @@ internal sealed class LiveProgress(IAnsiConsole console) : ISoakProgress
     {
         SoakResult? result = null;
         var lastSnapshot = "none yet";
-        var shown = DateTime.MinValue;
+        long? shown = null;
         console.Live(Render(null, lastSnapshot)).AutoClear(false).Start(ctx =>
         {
             result = soak(
                 status =>
                 {
-                    // Throttled by the wall clock: a person reads a few updates a second, not one per slice.
-                    var now = DateTime.UtcNow;
-                    if (now - shown >= Every)
+                    // Throttled by a monotonic wall clock: a person reads a few updates a second, not one per slice.
+                    if (shown is not { } last || Stopwatch.GetElapsedTime(last) >= Every)
                     {
-                        shown = now;
+                        shown = Stopwatch.GetTimestamp();
                         ctx.UpdateTarget(Render(status, lastSnapshot));
                     }
                 },
