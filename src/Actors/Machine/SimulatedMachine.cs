@@ -279,12 +279,12 @@ public sealed class SimulatedMachine
     }
 
     /// <summary>Creates a model actor under the root and waits for it: setup happens before the clock runs.</summary>
-    private IActorRef Create(Props props, string name) =>
-        _root.Ask<IActorRef>(new CreateModelActor(props, name), TimeSpan.FromSeconds(30)).GetAwaiter().GetResult();
+    private IActorRef Create(Props props, string name) => new CreateModelActor(props, name).SendTo(_root);
 
     private void CreateActors()
     {
-        _root = _system.ActorOf(Props.Create<MachineRootActor>().WithDispatcher(Simulation.Dispatcher), _prefix);
+        var host = MachineHost.Of(_system).RootFor(Simulation.Dispatcher);
+        _root = new CreateModelActor(Props.Create<MachineRootActor>().WithDispatcher(Simulation.Dispatcher), _prefix).SendTo(host);
         for (var cpu = 0; cpu < _m.NrCpus; cpu++)
         {
             _m.Cpus[cpu] = Create(CpuActor.Props(Simulation, _m, cpu), $"cpu{cpu}");

@@ -173,7 +173,8 @@ public sealed class ExplorationTests : TestKit
         var target = new TlbRaceTarget();
         var run = ScheduleRunner.Run(Sys, target, new RandomStrategy(1), 50_000);
 
-        var root = Sys.ActorSelection($"/user/*").ResolveOne(TimeSpan.FromSeconds(1));
+        // Machine roots live under the per-system host roots (/user/controlled-machines): none may be left.
+        var root = Sys.ActorSelection("/user/*/*").ResolveOne(TimeSpan.FromSeconds(1));
         Assert.ThrowsAny<Exception>(() => root.GetAwaiter().GetResult());
         Assert.NotEmpty(run.Machine.Recorder.Events);
     }
