@@ -293,7 +293,7 @@ internal sealed partial class CpuActor : SimCore.SimActor
             _shared.Quiesced = false;
         }
 
-        Run(Activity.Irq, CpuState.Kernel, HandlerCost(irq), () => IrqExit(irq, taken.Id));
+        Run(Activity.Irq, CpuState.Kernel, _m.Timings.HandlerNs(irq.Kind), () => IrqExit(irq, taken.Id));
     }
 
     /// <summary>
@@ -321,9 +321,9 @@ internal sealed partial class CpuActor : SimCore.SimActor
         _act = Activity.Irq;
         _state = CpuState.Kernel; // only locally: the shared context-tracking state keeps what it had
         _gen++;
-        _actEnd = Now + _m.Timings.NmiHandlerNs;
+        _actEnd = Now + _m.Timings.HandlerNs(InterruptKind.Nmi);
         _then = () => NmiExit(frame, irqsWereOn, lastCause);
-        SendAfter(_m.Timings.NmiHandlerNs, Self, new StepDone(taken.Id, _gen));
+        SendAfter(_m.Timings.HandlerNs(InterruptKind.Nmi), Self, new StepDone(taken.Id, _gen));
     }
 
     private void NmiExit(Saved s, bool irqsWereOn, long lastCause)
@@ -385,19 +385,6 @@ internal sealed partial class CpuActor : SimCore.SimActor
         {
             TakeIrq(_held.Dequeue(), held: true);
         }
-    }
-
-    private long HandlerCost(Irq irq)
-    {
-        var t = _m.Timings;
-        return irq.Kind switch
-        {
-            InterruptKind.Tick or InterruptKind.ResidualTick or InterruptKind.StaleTimer => t.TickHandlerNs,
-            InterruptKind.DeviceIrq => t.DeviceIrqHandlerNs,
-            InterruptKind.Nmi => t.NmiHandlerNs,
-            InterruptKind.CallFunctionIpi => t.IpiHandlerNs + t.TlbFlushNs,
-            _ => t.IpiHandlerNs,
-        };
     }
 
     /// <summary>The handler's effect, then <c>irq_exit()</c>: nohz tick decisions, then back to what was interrupted.</summary>

@@ -1,3 +1,5 @@
+using TaskIsolation.Machine.Abi;
+
 namespace TaskIsolation.Actors.Kernel;
 
 /// <summary>How the residual tick of a busy nohz_full CPU behaves (MODEL.md §5; a model switch, not a kernel setting).</summary>
@@ -94,6 +96,22 @@ public sealed record ModelTimings
 
     /// <summary>A local TLB flush.</summary>
     public long TlbFlushNs { get; init; } = 500;
+
+    /// <summary>
+    /// What an interrupt of <paramref name="kind"/> costs the CPU that takes it, from entry to <c>irq_exit()</c>: the
+    /// one table the CPU charges (<c>CpuActor</c>) and the reports measure noise with (<c>NoiseAccountant</c>, the
+    /// trace writers), so a timing changed in a scenario changes both. A call-function IPI
+    /// (<c>flush_tlb_func</c> via <c>smp_call_function_many</c>) also flushes the TLB; a stale timer or a residual tick
+    /// runs the tick handler.
+    /// </summary>
+    public long HandlerNs(InterruptKind kind) => kind switch
+    {
+        InterruptKind.Tick or InterruptKind.ResidualTick or InterruptKind.StaleTimer => TickHandlerNs,
+        InterruptKind.DeviceIrq => DeviceIrqHandlerNs,
+        InterruptKind.Nmi => NmiHandlerNs,
+        InterruptKind.CallFunctionIpi => IpiHandlerNs + TlbFlushNs,
+        _ => IpiHandlerNs,
+    };
 
     /// <summary>CFS time slice when several tasks share a CPU.</summary>
     public long TimeSliceNs { get; init; } = 4_000_000;

@@ -191,7 +191,7 @@ public sealed class ChromeTraceWriter : IRunObserver, IDisposable
             Slice(sent.Cpu, sent.Time, 0, $"send {sent.What}", "ipi", _flows, true, sent);
         }
 
-        Slice(t.Cpu, t.Time, NoiseAccountant.HandlerNs(_timings, t.Kind), t.Detail, "irq", sent is null ? null : _flows, false, t);
+        Slice(t.Cpu, t.Time, _timings.HandlerNs(t.Kind), t.Detail, "irq", sent is null ? null : _flows, false, t);
     }
 
     private void CloseTaskSlice(int cpu, long end)

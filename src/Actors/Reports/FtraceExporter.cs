@@ -171,7 +171,7 @@ public sealed partial class FtraceExporter : IRunObserver
             InterruptKind.DeviceIrq => DeviceIrqDetail().Match(t.Detail) is { Success: true } m
                 ? new TraceEvent.IrqHandlerEntry(int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture), m.Groups[2].Value)
                 : new TraceEvent.IrqHandlerEntry(0, t.Detail),
-            InterruptKind.Nmi => new TraceEvent.NmiHandler("perf_event_nmi_handler", NoiseAccountant.HandlerNs(_timings, InterruptKind.Nmi), 1),
+            InterruptKind.Nmi => new TraceEvent.NmiHandler("perf_event_nmi_handler", _timings.HandlerNs(InterruptKind.Nmi), 1),
             _ => null,
         };
         if (ev is null)

@@ -64,23 +64,6 @@ public sealed class NoiseAccountant : IRunObserver
     /// <summary>Virtual time of the latest event seen.</summary>
     public long LastTimeNs { get; private set; }
 
-    /// <summary>
-    /// The handler cost the model charges for an interrupt of <paramref name="kind"/>: the same table as the CPU's
-    /// <c>HandlerCost</c> (a call-function IPI also flushes the TLB).
-    /// </summary>
-    public static long HandlerNs(ModelTimings timings, InterruptKind kind)
-    {
-        ArgumentNullException.ThrowIfNull(timings);
-        return kind switch
-        {
-            InterruptKind.Tick or InterruptKind.ResidualTick or InterruptKind.StaleTimer => timings.TickHandlerNs,
-            InterruptKind.DeviceIrq => timings.DeviceIrqHandlerNs,
-            InterruptKind.Nmi => timings.NmiHandlerNs,
-            InterruptKind.CallFunctionIpi => timings.IpiHandlerNs + timings.TlbFlushNs,
-            _ => timings.IpiHandlerNs,
-        };
-    }
-
     /// <inheritdoc />
     public void Observe(MachineEvent e)
     {
@@ -229,7 +212,7 @@ public sealed class NoiseAccountant : IRunObserver
 
         if (c.InGap)
         {
-            c.GapEnd = Math.Max(c.GapEnd, t.Time + HandlerNs(_timings, t.Kind));
+            c.GapEnd = Math.Max(c.GapEnd, t.Time + _timings.HandlerNs(t.Kind));
         }
     }
 

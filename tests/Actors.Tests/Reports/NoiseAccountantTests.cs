@@ -3,6 +3,7 @@ using TaskIsolation.Actors.Events;
 using TaskIsolation.Actors.Kernel;
 using TaskIsolation.Actors.Machine;
 using TaskIsolation.Actors.Reports;
+using TaskIsolation.Actors.Scenarios;
 using TaskIsolation.Actors.Simulation;
 using TaskIsolation.Actors.Task;
 using TaskIsolation.Machine.Abi;
@@ -160,6 +161,44 @@ public sealed class NoiseAccountantTests() : TestKit(SimulationConfig.Hocon)
         var exit = m.Recorder.Events.OfType<SyscallEntered>().Single(s => s.Name == "exit_group");
         Assert.Equal(exit.Time - start.Time, c.RuntimeNs);
         Assert.Equal(100_000_000 + c.NoiseNs, c.RuntimeNs);
+    }
+
+    [Theory]
+    [InlineData(null, null)]
+    [InlineData("4us", "7us")]
+    [InlineData("900ns", "2.5us")]
+    public void A_timing_changed_in_the_scenario_changes_the_noise_the_cpu_pays_and_the_report_measures_alike(string? tick, string? irq)
+    {
+        // CPU 0 is not nohz_full: a spinning task there takes the 1 kHz tick and a 100 Hz device interrupt in user
+        // mode. Each is one noise of its handler's cost, and the task's runtime (from its trace) is its compute plus
+        // exactly that noise: the CPU was charged what the report measured, under the scenario's timings.
+        var timings = tick is null ? string.Empty : $"model:\n  timings:\n    tick_handler: {tick}\n    device_irq_handler: {irq}\n";
+        var scenario = ScenarioLoader.Load(
+            "name: timings\ncpus: 2\ncmdline: nohz_full=1\n" + timings + "duration: 200ms\n"
+            + "tasks:\n  - name: spin\n    cpus: 0\n    program:\n      - compute: 100ms\n      - exit: 0\n"
+            + "noise:\n  - irq: {number: 24, name: eth0, cpus: 0, period: 10ms, first: 5500us}\n",
+            "timings.yaml");
+        var run = ScenarioRunner.Run(Sys, scenario);
+        var m = run.Machine;
+        var t = m.Options.Timings;
+        Assert.Equal(tick ?? "1.5us", Durations.Format(t.TickHandlerNs));
+        Assert.Equal(irq ?? "3us", Durations.Format(t.DeviceIrqHandlerNs));
+
+        var report = RunOutputs.Report(new FinishedRun(new RunInfo("timings", 1, "controlled", m.Now, 0), m.Recorder.Events, m.Booted.NrCpus, t, m.Booted.Log, []));
+        var c = report.Cpus.Single(n => n.Cpu == 0);
+        var taken = m.Recorder.Events.OfType<InterruptTaken>().Where(i => i.Cpu == 0 && i.State == CpuState.User).ToList();
+        var ticks = taken.Count(i => i.Kind == InterruptKind.Tick);
+        var devices = taken.Count(i => i.Kind == InterruptKind.DeviceIrq);
+        Assert.InRange(ticks, 95, 101);
+        Assert.InRange(devices, 9, 10);
+        Assert.Equal(ticks + devices, c.Noises);
+        Assert.Equal((ticks * t.TickHandlerNs) + (devices * t.DeviceIrqHandlerNs), c.NoiseNs);
+        Assert.Equal(Math.Max(t.TickHandlerNs, t.DeviceIrqHandlerNs), c.MaxSingleNs);
+
+        var start = m.Recorder.Events.OfType<OperationStarted>().Single(o => o.Cpu == 0 && o.Operation.StartsWith("compute", StringComparison.Ordinal));
+        var exit = m.Recorder.Events.OfType<SyscallEntered>().Single(x => x.Cpu == 0 && x.Name == "exit_group");
+        Assert.Equal(100_000_000 + c.NoiseNs, exit.Time - start.Time);
+        Assert.Equal(c.RuntimeNs, exit.Time - start.Time);
     }
 
     [Fact]
