@@ -4,6 +4,7 @@ using TaskIsolation.Actors.Task;
 using TaskIsolation.Actors.Tick;
 using TaskIsolation.Actors.Vmstat;
 using TaskIsolation.Machine.Abi;
+using TaskIsolation.Machine.Abi.V13;
 
 namespace TaskIsolation.Actors.Cpu;
 
@@ -95,6 +96,12 @@ internal sealed partial class CpuActor
         _irqsOn = false;
         var t = _curr!;
         var ready = !t.Isolated || V16 || TaskIsolationRules.Ready(lruEmpty: !_lru, vmstatIdle: _vmstatIdle, tickStopped: _tickStopped);
+        if (!ready && _work.Count == 0 && t.PendingSignals.IsEmpty && ReturnToUserV13.WaitExpired(Now - t.ReturnSince, _m.Switches.BoundedWaitNs))
+        {
+            GiveUpWaiting(cause);
+            return;
+        }
+
         if (_needResched || _work.Count > 0 || !t.PendingSignals.IsEmpty || !ready)
         {
             Run(Activity.Kernel, CpuState.ReturnReady, _m.Timings.ReturnReadyNs, () => ExitLoopWork(cause));
@@ -107,7 +114,38 @@ internal sealed partial class CpuActor
             return;
         }
 
+        if (!V16 && t.PrctlInFlight is { } p)
+        {
+            // Bounded wait: the enabling prctl got its ready return, so it succeeds.
+            _curr = t with { PrctlInFlight = null };
+            Publish(new PrctlReturned(Sim.NewEventId(), Now, _cpu, cause, t.Ref, p.Option, p.Arg, 0));
+        }
+
         Run(Activity.Kernel, CpuState.ReturnReady, _m.Timings.ReturnToUserNs, () => EnterUser(cause));
+    }
+
+    /// <summary>
+    /// The bounded wait (model switch <c>bounded_wait</c>, R1's mitigation) ran out with <c>task_isolation_ready()</c>
+    /// still false: stop isolating. The enabling prctl's own return fails with <c>-EAGAIN</c> and stops isolation
+    /// quietly, as v16's <c>task_isolation_start()</c> does; any other return loses isolation as a break does (log,
+    /// clear, signal). Either way the task is no longer isolated, so the loop then finishes like any task's return.
+    /// </summary>
+    private void GiveUpWaiting(long cause)
+    {
+        var t = _curr!;
+        if (t.PrctlInFlight is { } p)
+        {
+            t = t with { PrctlInFlight = null, IsolationFlags = 0, PendingResult = -Errno.EAGAIN };
+            Replace(t);
+            Publish(new PrctlReturned(Sim.NewEventId(), Now, _cpu, cause, t.Ref, p.Option, p.Arg, -Errno.EAGAIN));
+        }
+        else
+        {
+            var blockers = ReturnToUserV13.Blockers(new ReadinessSnapshot(!_lru, !_vmstatIdle, false, _tickStopped));
+            ApplyResponse(t, ReturnToUserV13.GiveUp(TaskIsolationRules.Identity(t), new IsolationFlags(t.IsolationFlags), blockers), cause);
+        }
+
+        Run(Activity.Kernel, CpuState.ReturnReady, _m.Timings.ReturnReadyNs, () => ExitLoopWork(cause));
     }
 
     /// <summary>The iret: user mode, interrupts on; anything held since the ready check is taken now.</summary>

@@ -237,6 +237,15 @@ internal sealed partial class CpuActor
             _shared.SetCurrent(t.Pid, t.Comm, outcome.Flags.Word);
         }
 
+        if (_m.Switches.BoundedWaitNs > 0 && outcome.ReturnValue == 0 && outcome.Flags.Enable)
+        {
+            // With the bounded wait (R1's mitigation) the prctl's result is known only once its return to user space
+            // is ready or gives up (-EAGAIN): ExitLoopCheck publishes it.
+            _curr = _curr! with { PrctlInFlight = p };
+            SyscallReturn(0, cause);
+            return;
+        }
+
         Publish(new PrctlReturned(Sim.NewEventId(), Now, _cpu, cause, t.Ref, p.Option, p.Arg, outcome.ReturnValue));
         SyscallReturn(outcome.ReturnValue, cause);
     }

@@ -35,6 +35,13 @@ public sealed record ModelSwitches
 
     /// <summary>R5 (patch 10): tile's clockevent gets a oneshot-stopped state, so a stopped tick fires no stale timer.</summary>
     public bool TileOneshotStoppedFix { get; init; }
+
+    /// <summary>
+    /// R1: v13's return-to-user loop waits at most this long (nanoseconds) for <c>task_isolation_ready()</c>, then
+    /// gives up: the enabling prctl fails with <c>-EAGAIN</c> as in v16, any other return drops isolation with the usual
+    /// log line and signal. 0: wait forever, as v13 was posted.
+    /// </summary>
+    public long BoundedWaitNs { get; init; }
 }
 
 /// <summary>

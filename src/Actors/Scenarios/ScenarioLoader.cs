@@ -37,7 +37,7 @@ public static class ScenarioLoader
     public static IReadOnlyDictionary<string, IReadOnlyList<string>> Keys { get; } = new Dictionary<string, IReadOnlyList<string>>
     {
         ["scenario"] = ["name", "description", "cpus", "arch", "config", "cmdline", "sysctl", "model", "duration", "tasks", "noise", "expectations"],
-        ["model"] = ["variant", "residual_tick", .. SwitchKeys(), "liveness_bound", "timings"],
+        ["model"] = ["variant", "residual_tick", .. SwitchKeys(), "bounded_wait", "liveness_bound", "timings"],
         ["timings"] = [.. TimingKeys()],
         ["sysctl"] = ["vm.stat_interval"],
         ["task"] = ["name", "cpus", "policy", "start", "program"],
@@ -549,6 +549,13 @@ public static class ScenarioLoader
                         else if (rt is not null)
                         {
                             r.Error(value, $"model.residual_tick: found '{YamlReader.Clip(rt)}', expected 1hz (4.7) or offloaded (4.17+)");
+                        }
+
+                        break;
+                    case "bounded_wait":
+                        if (r.Duration(value, "model.bounded_wait", positive: true) is { } wait)
+                        {
+                            switches = switches with { BoundedWaitNs = wait };
                         }
 
                         break;

@@ -69,6 +69,11 @@ public static partial class ScenarioWriter
             w.Line(1, $"{ScenarioNames.Snake(p.Name)}: {((bool)p.GetValue(m.Switches)! ? "true" : "false")}");
         }
 
+        if (m.Switches.BoundedWaitNs > 0)
+        {
+            w.Line(1, $"bounded_wait: {Durations.Format(m.Switches.BoundedWaitNs)}");
+        }
+
         w.Line(1, $"liveness_bound: {Durations.Format(m.LivenessBoundNs)}");
         w.Line(1, "timings:");
         foreach (var p in typeof(ModelTimings).GetProperties(BindingFlags.Public | BindingFlags.Instance))

@@ -1,3 +1,4 @@
+using TaskIsolation.Machine.Abi;
 using TaskIsolation.Machine.Abi.V13;
 
 namespace TaskIsolation.Machine.Tests.Abi;
@@ -51,5 +52,35 @@ public class ReturnToUserV13Tests
     public void Enter_requests_a_reschedule_while_the_tick_runs()
     {
         Assert.True(ReturnToUserV13.Enter(tickStopped: false).SetNeedResched);
+    }
+
+    [Theory]
+    [InlineData(9_999_999, 10_000_000, false)]
+    [InlineData(10_000_000, 10_000_000, true)]
+    [InlineData(long.MaxValue, 0, false)]
+    public void A_bounded_wait_expires_at_its_bound_and_a_zero_bound_never(long waited, long bound, bool expired)
+    {
+        Assert.Equal(expired, ReturnToUserV13.WaitExpired(waited, bound));
+    }
+
+    [Fact]
+    public void Giving_up_a_signalled_task_logs_clears_and_signals_naming_what_blocked_it()
+    {
+        var r = ReturnToUserV13.GiveUp(new TaskIdentity("iso", 101), new IsolationFlags(IsolationFlags.EnableBit), ReadinessBlockers.TickRunning | ReadinessBlockers.VmstatDiffs);
+
+        var log = Assert.IsType<IsolationAction.Log>(r.Actions[0]);
+        Assert.Equal("iso/101: task_isolation mode lost due to return to user blocked by tick, vmstat", log.Line.Text);
+        Assert.IsType<IsolationAction.ClearFlags>(r.Actions[1]);
+        Assert.Equal(Signal.SIGKILL, r.SignalSent);
+    }
+
+    [Fact]
+    public void Giving_up_a_nosig_task_logs_and_clears_without_a_signal()
+    {
+        var r = ReturnToUserV13.GiveUp(new TaskIdentity("iso", 101), IsolationFlags.EnabledNoSig, ReadinessBlockers.LruBatches);
+
+        Assert.Equal(2, r.Actions.Length);
+        Assert.Null(r.SignalSent);
+        Assert.EndsWith("return to user blocked by lru", Assert.IsType<IsolationAction.Log>(r.Actions[0]).Line.Text, StringComparison.Ordinal);
     }
 }

@@ -93,4 +93,49 @@ public static class ReturnToUserV13
     /// tick still runs.
     /// </summary>
     public static EnterActions Enter(bool tickStopped) => new(DrainLru: true, QuietVmstatSync: true, SetNeedResched: !tickStopped);
+
+    /// <summary>
+    /// The model's <c>bounded_wait</c> switch (§9 R1's mitigation, not in v13 as posted): whether a return to user
+    /// space that has waited <paramref name="waitedNs"/> for <see cref="Ready(bool, bool, bool)"/> gives up. A bound of
+    /// 0 or less is v13's unbounded loop.
+    /// </summary>
+    public static bool WaitExpired(long waitedNs, long boundNs) => boundNs > 0 && waitedNs >= boundNs;
+
+    /// <summary>
+    /// What a bounded wait that expired does to the task when the return is <em>not</em> the enabling prctl's own (that
+    /// one fails with <c>-EAGAIN</c> and stops isolation quietly, as v16's <c>task_isolation_start()</c> does): the task
+    /// goes back to user space without isolation, and is told as for any lost isolation — the log line, the flags
+    /// cleared, its signal (none in NOSIG mode, where only the line is printed). The reason names what kept
+    /// <see cref="Ready(bool, bool, bool)"/> false, e.g. <c>return to user blocked by tick</c>.
+    /// </summary>
+    public static IsolationResponse GiveUp(TaskIdentity task, IsolationFlags flags, ReadinessBlockers blockers)
+    {
+        var reason = GiveUpReason(blockers);
+        var sig = flags.NotificationSignal;
+        return sig == Signal.None
+            ? new IsolationResponse([new IsolationAction.Log(KernelLogLine.Warn(KernelEntryV13.LostMessage(task, reason))), IsolationAction.ClearFlags.Instance])
+            : KernelEntryV13.DeliverSignal(task, reason, sig);
+    }
+
+    /// <summary><c>return to user blocked by tick, vmstat</c>: the blockers in the order <see cref="Blockers"/> lists them.</summary>
+    public static string GiveUpReason(ReadinessBlockers blockers)
+    {
+        var names = new List<string>(4);
+        if (blockers.HasFlag(ReadinessBlockers.TickRunning))
+        {
+            names.Add("tick");
+        }
+
+        if ((blockers & (ReadinessBlockers.VmstatDiffs | ReadinessBlockers.VmstatWorkPending)) != 0)
+        {
+            names.Add("vmstat");
+        }
+
+        if (blockers.HasFlag(ReadinessBlockers.LruBatches))
+        {
+            names.Add("lru");
+        }
+
+        return "return to user blocked by " + (names.Count == 0 ? "nothing" : string.Join(", ", names));
+    }
 }
