@@ -5,37 +5,8 @@ namespace TaskIsolation.Host.Tests;
 /// <summary><c>taskisol explore</c>, <c>replay</c> and <c>minimize</c>: exit codes, files, and bad input.</summary>
 public sealed class ExploreCommandTests : IDisposable
 {
-    /// <summary>A NOSIG task loops getpid on CPU 3 while a sibling thread on CPU 0 munmaps twice: §9 R9 as a race.</summary>
-    private const string Race = """
-        name: tlb-race
-        cpus: 4
-        arch: x86_64
-        cmdline: nohz_full=1-3 isolcpus=1-3 task_isolation=1-3
-        model:
-          residual_tick: offloaded
-        duration: 2ms
-        tasks:
-          - name: iso
-            cpus: 3
-            program:
-              - thread:
-                  name: sibling
-                  program:
-                    - affinity: 0
-                    - loop:
-                        count: 2
-                        body:
-                          - compute: 37us
-                          - munmap: 0x1000
-                    - exit: 0
-              - prctl: nosig
-              - loop:
-                  count: 60
-                  body:
-                    - syscall: { name: getpid, work: 3us }
-                    - compute: 150ns
-              - exit: 0
-        """;
+    /// <summary>A NOSIG task loops getpid on CPU 3 while a sibling thread on CPU 0 munmaps twice: §9 R9 as a race (scenarios/tlb-race.yaml).</summary>
+    private static readonly string Race = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "..", "scenarios", "tlb-race.yaml"));
 
     private readonly string _dir = Directory.CreateTempSubdirectory("taskisol-explore-").FullName;
 

@@ -2,44 +2,15 @@ using Akka.TestKit.Xunit2;
 using TaskIsolation.Actors.Exploration;
 using TaskIsolation.Actors.Scenarios;
 using TaskIsolation.Actors.Simulation;
+using TaskIsolation.Actors.Tests.Scenarios;
 
 namespace TaskIsolation.Actors.Tests.Exploration;
 
 /// <summary>Exploration of scenarios written in YAML, through <see cref="ScenarioTarget"/>.</summary>
 public sealed class ScenarioTargetTests : TestKit
 {
-    /// <summary>The race of <see cref="TlbRaceTarget"/>, as a scenario file would state it.</summary>
-    public const string TlbRace = """
-        name: tlb-race
-        description: A NOSIG task loops getpid on CPU 3 while a sibling thread on CPU 0 munmaps twice.
-        cpus: 4
-        arch: x86_64
-        cmdline: nohz_full=1-3 isolcpus=1-3 task_isolation=1-3
-        model:
-          residual_tick: offloaded
-        duration: 2ms
-        tasks:
-          - name: iso
-            cpus: 3
-            program:
-              - thread:
-                  name: sibling
-                  program:
-                    - affinity: 0
-                    - loop:
-                        count: 2
-                        body:
-                          - compute: 37us
-                          - munmap: 0x1000
-                    - exit: 0
-              - prctl: nosig
-              - loop:
-                  count: 60
-                  body:
-                    - syscall: { name: getpid, work: 3us }
-                    - compute: 150ns
-              - exit: 0
-        """;
+    /// <summary>The race of <see cref="TlbRaceTarget"/> as a scenario file states it: scenarios/tlb-race.yaml.</summary>
+    public static readonly string TlbRace = File.ReadAllText(Path.Combine(ScenarioFiles.ExamplesDirectory, "tlb-race.yaml"));
 
     public ScenarioTargetTests()
         : base(SimulationConfig.Hocon)
