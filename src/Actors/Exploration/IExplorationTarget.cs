@@ -64,5 +64,5 @@ public static class TargetHash
 public static class ModelVersion
 {
     /// <summary>The current model version.</summary>
-    public const string Current = "taskisolation-model/2 (v13, 4.7)";
+    public const string Current = "taskisolation-model/3 (v13, 4.7)";
 }

@@ -119,7 +119,7 @@ public sealed class KernelMemory
     public void ClearProcessTickDeps(int tgid, int bits) => _processDeps.AddOrUpdate(tgid, 0, (_, old) => old & ~bits);
 }
 
-/// <summary>One CPU's remotely readable variables; written only by that CPU's actor.</summary>
+/// <summary>One CPU's remotely readable variables; written only by that CPU's actor (the vmstat ones by its vmstat worker).</summary>
 public sealed class PerCpuShared
 {
     private int _state;
@@ -129,6 +129,9 @@ public sealed class PerCpuShared
     private string _currentComm = "swapper";
     private int _lruNonEmpty;
     private int _quiesced;
+    private int _vmstatDiffs;
+    private int _vmstatPending;
+    private long _vmstatDirtyCause;
 
     /// <summary>What the CPU is doing (context tracking plus the return path), as last published.</summary>
     public CpuState State
@@ -164,6 +167,21 @@ public sealed class PerCpuShared
     {
         get => Volatile.Read(ref _quiesced) != 0;
         set => Volatile.Write(ref _quiesced, value ? 1 : 0);
+    }
+
+    /// <summary>
+    /// This CPU's vmstat state as another CPU reads it (<c>need_update(cpu)</c>, <c>delayed_work_pending()</c>), and
+    /// the event that last dirtied the diffs (the chain of a kworker queued because of them starts there).
+    /// </summary>
+    public (bool Diffs, bool WorkPending, long DirtyCause) Vmstat =>
+        (Volatile.Read(ref _vmstatDiffs) != 0, Volatile.Read(ref _vmstatPending) != 0, Volatile.Read(ref _vmstatDirtyCause));
+
+    /// <summary>Publishes this CPU's vmstat state (the vmstat worker, after each change).</summary>
+    public void SetVmstat(bool diffs, bool workPending, long dirtyCause)
+    {
+        Volatile.Write(ref _vmstatDirtyCause, dirtyCause);
+        Volatile.Write(ref _vmstatPending, workPending ? 1 : 0);
+        Volatile.Write(ref _vmstatDiffs, diffs ? 1 : 0);
     }
 
     /// <summary>Publishes the current task.</summary>

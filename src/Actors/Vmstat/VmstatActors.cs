@@ -21,8 +21,11 @@ public sealed record QuietVmstat(long Cause, long RequestId) : IVmstatProtocol;
 /// <summary>The kworker ran <c>vmstat_update</c> on this CPU.</summary>
 public sealed record VmstatUpdateRan(long Cause) : IVmstatProtocol;
 
-/// <summary>The shepherd asks whether this CPU needs its worker (<c>need_update()</c> and no work pending).</summary>
-public sealed record ShepherdCheck(long Cause, int ShepherdCpu) : IVmstatProtocol;
+/// <summary>
+/// The shepherd, having read this CPU's state as needing an update, queues the work: <c>queue_delayed_work_on(cpu,
+/// ..., 0)</c>, which succeeds if the work is not pending now, whatever the diffs have become since the read.
+/// </summary>
+public sealed record ShepherdQueue(long Cause, int ShepherdCpu) : IVmstatProtocol;
 
 /// <summary>Self-message of the shepherd: time for another round.</summary>
 public sealed record ShepherdRound(long Cause) : IVmstatProtocol;
@@ -38,6 +41,7 @@ internal sealed class VmstatWorkerActor : SimActor
     private readonly int _cpuId;
     private readonly IActorRef _cpu;
     private MmState _state;
+    private long _dirtyCause;
 
     public VmstatWorkerActor(Simulation.Simulation sim, MachineTopology machine, int cpu, IActorRef cpuRef)
         : base(sim)
@@ -55,32 +59,37 @@ internal sealed class VmstatWorkerActor : SimActor
         switch (message)
         {
             case VmstatDirtied d:
-                var (dirtied, arm) = VmstatRules.Dirtied(_state);
-                _state = dirtied;
+                _state = VmstatRules.Dirtied(_state);
+                _dirtyCause = d.Cause;
+                Publish();
 
-                // Armed now: the deferrable work is due one vm.stat_interval from now; otherwise the deadline stands.
-                Send(_cpu, new Cpu.VmstatState(d.Cause, false, arm ? Now + _m.StatIntervalNs : NoChangeDue));
+                // Nothing is armed by dirtying (4.7): the deadline of a pending deferrable work item stands.
+                Send(_cpu, new Cpu.VmstatState(d.Cause, false, NoChangeDue));
                 break;
             case QuietVmstat q:
                 _state = VmstatRules.QuietSync();
+                Publish();
                 Send(_cpu, new Cpu.VmstatState(q.Cause, true, long.MaxValue));
                 Send(_cpu, new Ack(q.Cause, q.RequestId));
                 break;
             case VmstatUpdateRan r:
                 _state = VmstatRules.UpdateRan(_state);
+                Publish();
                 Send(_cpu, new Cpu.VmstatState(r.Cause, _state.Idle, _state.WorkPending ? Now + _m.StatIntervalNs : long.MaxValue));
                 break;
-            case ShepherdCheck c:
-                if (VmstatRules.ShepherdQueues(_state, _m.TaskIsolation.Test(_cpuId), _m.Switches.ShepherdSkipsIsolated))
+            case ShepherdQueue c:
+                var (queued, ok) = VmstatRules.QueueWork(_state);
+                if (ok)
                 {
                     // queue_delayed_work_on(cpu, ..., 0): the work is queued now, and waking the kworker on that CPU
-                    // is a reschedule IPI from the shepherd's CPU.
-                    _state = _state with { WorkPending = true };
+                    // is a reschedule IPI from the shepherd's CPU (it still lands if the CPU cancels the work first).
+                    _state = queued;
+                    Publish();
                     Send(_cpu, new Cpu.VmstatState(c.Cause, false, long.MaxValue));
                     var sent = new InterruptSent(Sim.NewEventId(), Now, c.ShepherdCpu, c.Cause, InterruptKind.VmstatWork, "reschedule IPI (vmstat_update work)", _cpuId);
                     _m.Events.Publish(sent);
                     var irq = new Irq(sent.Id, InterruptKind.VmstatWork, "reschedule IPI (vmstat_update work)", c.ShepherdCpu, new WorkPayload("vmstat_update", _m.Timings.VmstatWorkNs, -1, 0));
-                    SendAfter(_m.Timings.IpiLatencyNs, _cpu, irq);
+                    SendAfter(c.ShepherdCpu == _cpuId ? 0 : IpiLatency(), _cpu, irq);
                 }
 
                 break;
@@ -92,12 +101,24 @@ internal sealed class VmstatWorkerActor : SimActor
 
     /// <summary>"Keep the deadline you have": the CPU treats a due time of 0 as unchanged.</summary>
     private const long NoChangeDue = 0;
+
+    /// <summary>Makes the state readable by the shepherd on another CPU.</summary>
+    private void Publish() => _m.Memory.Cpu(_cpuId).SetVmstat(_state.Diffs, _state.WorkPending, _dirtyCause);
+
+    /// <summary>An IPI's latency with its jitter, a choice as for every other IPI of the model.</summary>
+    private long IpiLatency()
+    {
+        var t = _m.Timings;
+        var steps = Math.Max(1, t.IpiJitterSteps);
+        var pick = Sim.Choose(steps);
+        return t.IpiLatencyNs + (steps == 1 ? 0 : t.IpiJitterNs * pick / (steps - 1));
+    }
 }
 
 /// <summary>
 /// The vmstat shepherd on a housekeeping CPU: every <c>vm.stat_interval</c> it looks at every CPU and queues the
-/// worker on those with diffs and no work pending (<c>vmstat_shepherd()</c>). With the mainline mitigation it skips
-/// task-isolation CPUs (each worker applies <c>Vmstat.ShepherdQueues</c>).
+/// worker on those with diffs and no work pending (<c>vmstat_shepherd()</c>), on what it read of them. With the
+/// mainline mitigation it skips task-isolation CPUs.
 /// </summary>
 internal sealed class VmstatShepherdActor : SimActor
 {
@@ -124,7 +145,13 @@ internal sealed class VmstatShepherdActor : SimActor
 
         for (var cpu = 0; cpu < _m.NrCpus; cpu++)
         {
-            Send(_m.VmstatWorkers[cpu], new ShepherdCheck(r.Cause, _cpu));
+            // need_update(cpu) and delayed_work_pending() read remotely, unlocked: the queueing below reaches the CPU's
+            // worker as a message, and the CPU may fold and cancel in between (§9 R6).
+            var (diffs, pending, dirtyCause) = _m.Memory.Cpu(cpu).Vmstat;
+            if (VmstatRules.ShepherdQueues(new MmState(diffs, pending), _m.TaskIsolation.Test(cpu), _m.Switches.ShepherdSkipsIsolated))
+            {
+                Send(_m.VmstatWorkers[cpu], new ShepherdQueue(dirtyCause != 0 ? dirtyCause : r.Cause, _cpu));
+            }
         }
 
         SendAfter(_m.StatIntervalNs, Self, new ShepherdRound(0));

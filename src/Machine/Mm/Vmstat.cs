@@ -13,10 +13,11 @@ public readonly record struct VmstatState(bool Diffs, bool WorkPending)
 public static class Vmstat
 {
     /// <summary>
-    /// Counters changed on the CPU. Returns the new state and whether the deferrable work must be armed now (it was
-    /// not pending: the next <c>vm.stat_interval</c> starts).
+    /// Counters changed on the CPU (<c>__mod_zone_page_state()</c> and friends): the per-CPU diffs are non-zero. As in
+    /// 4.7 nothing is armed here: the work is queued by the shepherd (<see cref="QueueWork"/>) or re-queues itself
+    /// (<see cref="UpdateRan"/>).
     /// </summary>
-    public static (VmstatState State, bool ArmWork) Dirtied(VmstatState s) => (new VmstatState(true, true), !s.WorkPending);
+    public static VmstatState Dirtied(VmstatState s) => s with { Diffs = true };
 
     /// <summary><c>quiet_vmstat_sync()</c>: cancel the work and fold the diffs now.</summary>
     public static VmstatState QuietSync() => new(false, false);
@@ -28,9 +29,18 @@ public static class Vmstat
     public static VmstatState UpdateRan(VmstatState s) => new(false, s.Diffs);
 
     /// <summary>
-    /// <c>vmstat_shepherd()</c>: queue the worker on a CPU that <c>need_update()</c> and has no work pending; with the
-    /// mainline mitigation (§9 R6) isolated CPUs are skipped.
+    /// <c>vmstat_shepherd()</c>'s test for one CPU, on what it read of that CPU's state (remotely, without a lock: by
+    /// the time it queues, the CPU may have folded and cancelled, §9 R6): <c>need_update(cpu)</c> and no work pending;
+    /// with the mainline mitigation isolated CPUs are skipped.
     /// </summary>
-    public static bool ShepherdQueues(VmstatState s, bool cpuIsIsolation, bool skipIsolated) =>
-        s.Diffs && !s.WorkPending && !(skipIsolated && cpuIsIsolation);
+    public static bool ShepherdQueues(VmstatState seen, bool cpuIsIsolation, bool skipIsolated) =>
+        seen.Diffs && !seen.WorkPending && !(skipIsolated && cpuIsIsolation);
+
+    /// <summary>
+    /// <c>queue_delayed_work_on(cpu, vmstat_wq, work, 0)</c> on the CPU's state as it is now: queued (and the CPU's
+    /// kworker woken) unless the work is already pending (<c>test_and_set_bit(WORK_STRUCT_PENDING)</c>). It does not
+    /// look at the diffs again.
+    /// </summary>
+    public static (VmstatState State, bool Queued) QueueWork(VmstatState s) =>
+        s.WorkPending ? (s, false) : (s with { WorkPending = true }, true);
 }

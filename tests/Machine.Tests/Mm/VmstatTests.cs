@@ -5,14 +5,20 @@ namespace TaskIsolation.Machine.Tests.Mm;
 public sealed class VmstatTests
 {
     [Fact]
-    public void Dirtying_an_idle_cpu_arms_the_work_once()
+    public void Dirtying_marks_the_diffs_and_arms_nothing()
     {
-        var (s, arm) = Vmstat.Dirtied(default);
-        Assert.True(arm);
+        var s = Vmstat.Dirtied(default);
+        Assert.Equal(new VmstatState(Diffs: true, WorkPending: false), s);
         Assert.False(s.Idle);
-        var (again, armAgain) = Vmstat.Dirtied(s);
-        Assert.False(armAgain);
-        Assert.Equal(s, again);
+        Assert.Equal(new VmstatState(true, true), Vmstat.Dirtied(new VmstatState(false, true)));
+    }
+
+    [Fact]
+    public void Queueing_the_work_succeeds_only_when_it_is_not_pending_whatever_the_diffs()
+    {
+        Assert.Equal((new VmstatState(false, true), true), Vmstat.QueueWork(default));
+        Assert.Equal((new VmstatState(true, true), true), Vmstat.QueueWork(new VmstatState(true, false)));
+        Assert.Equal((new VmstatState(true, true), false), Vmstat.QueueWork(new VmstatState(true, true)));
     }
 
     [Fact]

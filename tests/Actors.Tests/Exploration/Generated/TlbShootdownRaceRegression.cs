@@ -21,7 +21,7 @@ public sealed class TlbShootdownRaceRegression : TestKit
     private const string ReproducerJson = """
         {
           "format": "taskisol-reproducer/1",
-          "modelVersion": "taskisolation-model/2 (v13, 4.7)",
+          "modelVersion": "taskisolation-model/3 (v13, 4.7)",
           "target": {
             "kind": "test-tlb-race",
             "name": "tlb-race (x86_64)",
