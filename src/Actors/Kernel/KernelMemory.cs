@@ -18,7 +18,7 @@ public sealed class KernelMemory
     private readonly ConcurrentDictionary<int, MmCpumask> _mms = new();
     private readonly ConcurrentDictionary<int, int> _processDeps = new();
     private readonly ConcurrentDictionary<int, TaskIsolation.Machine.Abi.V16.V16State> _v16States = new();
-    private readonly object _ratelimitLock = new();
+    private readonly Lock _ratelimitLock = new();
     private TaskIsolation.Machine.Abi.RatelimitState _debugRatelimit = TaskIsolation.Machine.Abi.RatelimitState.TaskIsolationDebug;
     private int _nextPid;
     private int _globalDeps;
@@ -197,7 +197,7 @@ public sealed class PerCpuShared
 /// <summary><c>mm_cpumask(mm)</c>: the CPUs that may hold TLB entries of an address space.</summary>
 public sealed class MmCpumask
 {
-    private readonly object _lock = new();
+    private readonly Lock _lock = new();
     private readonly SortedSet<int> _cpus = [];
 
     /// <summary>A CPU switched to this mm.</summary>

@@ -20,7 +20,7 @@ namespace TaskIsolation.Actors.Machine;
 /// </summary>
 public sealed class EventRecorder : IEventSink, IEventHistory
 {
-    private readonly object _lock = new();
+    private readonly Lock _lock = new();
     private readonly int _keepLast;
     private readonly List<MachineEvent> _events = [];
     private readonly Dictionary<long, Cause> _byId = [];

@@ -19,7 +19,7 @@ namespace TaskIsolation.Actors.Simulation;
 public sealed class Simulation
 {
     private readonly PriorityQueue<Timed, (long Time, long Seq)> _timers = new();
-    private readonly object _timerLock = new();
+    private readonly Lock _timerLock = new();
     private readonly Dictionary<IActorRef, ReceiverQueue> _queues = new(ReferenceEqualityComparer.Instance);
     private readonly List<ReceiverQueue> _runnable = [];
     private readonly RunnableNames _runnableNames;
@@ -29,7 +29,7 @@ public sealed class Simulation
     private readonly Dictionary<Type, long> _byType = [];
     private readonly ManualResetEventSlim _finished = new(false, spinCount: 200);
     private readonly Random _concurrentChoices;
-    private readonly object _choiceLock = new();
+    private readonly Lock _choiceLock = new();
     private long _now;
     private long _seq;
     private long _inFlight;
