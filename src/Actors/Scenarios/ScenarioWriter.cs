@@ -41,6 +41,11 @@ public static partial class ScenarioWriter
         w.Line(1, $"TASK_ISOLATION: {Yn(s.Config.TaskIsolation)}");
         w.Line(1, $"TASK_ISOLATION_ALL: {Yn(s.Config.TaskIsolationAll)}");
         w.Line(1, string.Create(CultureInfo.InvariantCulture, $"HZ: {s.Config.Hz}"));
+        if (!s.Config.RcuNocbCpu)
+        {
+            // Only when off (possible only without NO_HZ_FULL): the canonical text, and so every hash, stays as it was.
+            w.Line(1, "RCU_NOCB_CPU: n");
+        }
         w.Line(0, $"cmdline: {Quoted(s.Cmdline)}");
         w.Line(0, "sysctl:");
         w.Line(1, string.Create(CultureInfo.InvariantCulture, $"vm.stat_interval: {s.Sysctl.VmStatIntervalSeconds}"));

@@ -28,9 +28,9 @@ internal static class BootCommand
         arch.CompletionSources.Add([.. ArchNames.All]);
         var config = new Option<string[]>("--config")
         {
-            Description = "A Kconfig option, NAME=VALUE (NO_HZ_FULL, TASK_ISOLATION, TASK_ISOLATION_ALL: y or n; "
+            Description = "A Kconfig option, NAME=VALUE (NO_HZ_FULL, TASK_ISOLATION, TASK_ISOLATION_ALL, RCU_NOCB_CPU: y or n; "
                 + "HZ: 100, 250, 300 or 1000); repeat for several. Defaults: NO_HZ_FULL=y TASK_ISOLATION=y "
-                + "TASK_ISOLATION_ALL=n HZ=1000",
+                + "TASK_ISOLATION_ALL=n HZ=1000 RCU_NOCB_CPU=y",
             AllowMultipleArgumentsPerToken = false,
         };
         var cmdline = new Option<string>("--cmdline")

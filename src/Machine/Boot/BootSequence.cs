@@ -122,10 +122,10 @@ internal sealed class BootSequence
             return true;
         }
 
-        if (Matches(line, "rcu_nocbs=", out var rcu))
+        if (_config.RcuNocbCpu && Matches(line, "rcu_nocbs=", out var rcu))
         {
-            // as rcu_nocb_setup(): parse errors are ignored and keep the bits set before them. (NO_HZ_FULL selects
-            // RCU_NOCB_CPU in 4.7; without NO_HZ_FULL the model assumes a distribution kernel that sets it anyway.)
+            // as rcu_nocb_setup() (built with RCU_NOCB_CPU, which NO_HZ_FULL selects): parse errors are ignored and
+            // keep the bits set before them.
             _rcuNocbsArg = CpuList.Parse(rcu, _nrCpus).Mask;
             return true;
         }

@@ -18,7 +18,7 @@ public sealed record KernelConfig
     public static ImmutableArray<int> SupportedHz { get; } = [100, 250, 300, 1000];
 
     /// <summary>The option names <see cref="With"/> accepts, without their <c>CONFIG_</c> prefix.</summary>
-    public static ImmutableArray<string> OptionNames { get; } = ["NO_HZ_FULL", "TASK_ISOLATION", "TASK_ISOLATION_ALL", "HZ"];
+    public static ImmutableArray<string> OptionNames { get; } = ["NO_HZ_FULL", "TASK_ISOLATION", "TASK_ISOLATION_ALL", "HZ", "RCU_NOCB_CPU"];
 
     /// <summary><c>CONFIG_NO_HZ_FULL</c>: full dynticks; without it <c>nohz_full=</c> is an unknown parameter.</summary>
     public bool NoHzFull { get; init; } = true;
@@ -33,6 +33,13 @@ public sealed record KernelConfig
 
     /// <summary><c>CONFIG_HZ</c>: scheduler ticks per second.</summary>
     public int Hz { get; init; } = 1000;
+
+    /// <summary>
+    /// <c>CONFIG_RCU_NOCB_CPU</c>: RCU callbacks can be offloaded to kthreads (<c>rcu_nocbs=</c>; without it that
+    /// parameter is unknown). 4.7's <c>NO_HZ_FULL</c> selects it, and <c>rcu_init_nohz()</c> offloads every
+    /// full-dynticks CPU, so it can be off only without <c>NO_HZ_FULL</c> (§9 R16, docs/races.md).
+    /// </summary>
+    public bool RcuNocbCpu { get; init; } = true;
 
     /// <summary>The default configuration with <paramref name="assignments"/> applied in order, then validated.</summary>
     /// <exception cref="ConfigException">A malformed assignment or an unmet dependency.</exception>
@@ -76,6 +83,7 @@ public sealed record KernelConfig
             "TASK_ISOLATION" => this with { TaskIsolation = ParseBool(name, value) },
             "TASK_ISOLATION_ALL" => this with { TaskIsolationAll = ParseBool(name, value) },
             "HZ" => this with { Hz = ParseHz(value) },
+            "RCU_NOCB_CPU" => this with { RcuNocbCpu = ParseBool(name, value) },
             _ => throw new ConfigException(
                 $"unknown config option '{assignment[..eq].Trim()}' (known: {string.Join(", ", OptionNames)})"),
         };
@@ -84,7 +92,7 @@ public sealed record KernelConfig
     /// <summary>
     /// This configuration if Kconfig would accept it: TASK_ISOLATION needs NO_HZ_FULL and an architecture that
     /// selects HAVE_ARCH_TASK_ISOLATION; TASK_ISOLATION_ALL needs TASK_ISOLATION; HZ is one of
-    /// <see cref="SupportedHz"/>.
+    /// <see cref="SupportedHz"/>; NO_HZ_FULL selects RCU_NOCB_CPU.
     /// </summary>
     /// <exception cref="ConfigException">Every unmet dependency, each naming what is missing.</exception>
     public KernelConfig Validate(MachineArch arch)
@@ -110,6 +118,13 @@ public sealed record KernelConfig
             problems.Add("CONFIG_TASK_ISOLATION_ALL=y requires CONFIG_TASK_ISOLATION=y");
         }
 
+        if (NoHzFull && !RcuNocbCpu)
+        {
+            // kernel/time/Kconfig: config NO_HZ_FULL ... select RCU_NOCB_CPU. Kconfig would quietly turn it back on;
+            // the model says so instead of booting a kernel that cannot be built.
+            problems.Add("CONFIG_NO_HZ_FULL=y selects CONFIG_RCU_NOCB_CPU, so it cannot be n: nohz_full CPUs always have their RCU callbacks offloaded (rcu_init_nohz())");
+        }
+
         return problems.Count == 0 ? this : throw new ConfigException(string.Join("; ", problems));
     }
 
@@ -127,6 +142,7 @@ public sealed record KernelConfig
         yield return Bool("TASK_ISOLATION", TaskIsolation);
         yield return Bool("TASK_ISOLATION_ALL", TaskIsolationAll);
         yield return string.Create(CultureInfo.InvariantCulture, $"CONFIG_HZ={Hz}");
+        yield return Bool("RCU_NOCB_CPU", RcuNocbCpu);
 
         static string Bool(string name, bool on) => on ? $"CONFIG_{name}=y" : $"# CONFIG_{name} is not set";
     }

@@ -322,6 +322,17 @@ public class BootedMachineTests
         Assert.Equal("2-3,5-6", Boot(8, "rcu_nocbs=2-3 nohz_full=5-6").RcuNocbs.ToList());
 
     [Fact]
+    public void Without_rcu_nocb_cpu_rcu_nocbs_is_an_unknown_parameter()
+    {
+        var config = KernelConfig.Default with { NoHzFull = false, TaskIsolation = false, RcuNocbCpu = false };
+
+        var m = Boot(8, "rcu_nocbs=2-3", config);
+
+        Assert.True(m.RcuNocbs.IsEmpty);
+        Assert.Equal(["rcu_nocbs=2-3"], m.UnknownParameters.Select(p => p.ToString()));
+    }
+
+    [Fact]
     public void Irqaffinity_always_includes_the_boot_cpu()
     {
         Assert.Equal("0,2-3", Boot(8, "irqaffinity=2-3").IrqAffinity.ToList());

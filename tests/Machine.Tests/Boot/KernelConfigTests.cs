@@ -48,7 +48,7 @@ public class KernelConfigTests
     [InlineData("HZ=fast", "CONFIG_HZ must be one of 100, 250, 300, 1000, not 'fast'")]
     [InlineData("NO_HZ_FULL=m", "CONFIG_NO_HZ_FULL is a bool: use y or n, not 'm'")]
     [InlineData("TASK_ISOLATION=yes", "CONFIG_TASK_ISOLATION is a bool: use y or n, not 'yes'")]
-    [InlineData("SMP=y", "unknown config option 'SMP' (known: NO_HZ_FULL, TASK_ISOLATION, TASK_ISOLATION_ALL, HZ)")]
+    [InlineData("SMP=y", "unknown config option 'SMP' (known: NO_HZ_FULL, TASK_ISOLATION, TASK_ISOLATION_ALL, HZ, RCU_NOCB_CPU)")]
     [InlineData("TASK_ISOLATION", "config setting 'TASK_ISOLATION' is not NAME=VALUE")]
     [InlineData("=y", "config setting '=y' is not NAME=VALUE")]
     public void A_bad_setting_is_a_configuration_error_naming_it(string assignment, string message)
@@ -111,8 +111,26 @@ public class KernelConfigTests
     [Fact]
     public void Options_print_as_dot_config_lines() =>
         Assert.Equal(
-            ["CONFIG_NO_HZ_FULL=y", "CONFIG_TASK_ISOLATION=y", "# CONFIG_TASK_ISOLATION_ALL is not set", "CONFIG_HZ=1000"],
+            ["CONFIG_NO_HZ_FULL=y", "CONFIG_TASK_ISOLATION=y", "# CONFIG_TASK_ISOLATION_ALL is not set", "CONFIG_HZ=1000", "CONFIG_RCU_NOCB_CPU=y"],
             KernelConfig.Default.ToKconfigLines());
+
+    [Fact]
+    public void No_hz_full_selects_rcu_nocb_cpu_so_it_cannot_be_turned_off()
+    {
+        // kernel/time/Kconfig in 4.7: config NO_HZ_FULL ... select RCU_NOCB_CPU (§9 R16 cannot happen on a nohz_full CPU).
+        var ex = Assert.Throws<ConfigException>(() => KernelConfig.Parse(["RCU_NOCB_CPU=n"], MachineArch.X86_64));
+
+        Assert.Contains("CONFIG_NO_HZ_FULL=y selects CONFIG_RCU_NOCB_CPU", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Rcu_nocb_cpu_may_be_off_without_no_hz_full()
+    {
+        var c = KernelConfig.Parse(["NO_HZ_FULL=n", "TASK_ISOLATION=n", "RCU_NOCB_CPU=n"], MachineArch.X86_64);
+
+        Assert.False(c.RcuNocbCpu);
+        Assert.Contains("# CONFIG_RCU_NOCB_CPU is not set", c.ToKconfigLines());
+    }
 }
 
 public class SysctlTests
