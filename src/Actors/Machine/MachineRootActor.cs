@@ -36,7 +36,22 @@ internal sealed record CreateModelActor(Props Props, string Name)
 /// </summary>
 internal sealed class MachineRootActor : ReceiveActor
 {
-    public MachineRootActor() =>
+    private readonly Simulation.Simulation? _simulation;
+
+    /// <summary>A host root: the parent of machine roots.</summary>
+    public MachineRootActor()
+        : this(null)
+    {
+    }
+
+    /// <summary>
+    /// A machine's root. A child that fails outside a handler — its constructor threw, so Akka stops it and every
+    /// message to it goes to dead letters — faults <paramref name="simulation"/>: the run fails at once, naming the
+    /// actor, instead of waiting (concurrent mode: for ever) for messages no actor will handle, or running on without it.
+    /// </summary>
+    public MachineRootActor(Simulation.Simulation? simulation)
+    {
+        _simulation = simulation;
         Receive<CreateModelActor>(c =>
         {
             try
@@ -48,6 +63,22 @@ internal sealed class MachineRootActor : ReceiveActor
                 c.Created.SetException(ex);
             }
         });
+    }
+
+    /// <inheritdoc />
+    protected override SupervisorStrategy SupervisorStrategy() =>
+        _simulation is not { } sim
+            ? base.SupervisorStrategy()
+            : new OneForOneStrategy(
+                ex =>
+                {
+                    // A handler's exception is caught by SimActor and faults the run there; what reaches the root is a
+                    // failure no handler saw: a constructor that threw (ActorInitializationException), most often.
+                    var name = (ex as ActorInitializationException)?.Actor?.Path.Name ?? "a model actor";
+                    sim.FaultOutsideHandler(name, ex.GetBaseException());
+                    return Directive.Stop;
+                },
+                loggingEnabled: false);
 }
 
 /// <summary>

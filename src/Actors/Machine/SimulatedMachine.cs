@@ -216,8 +216,7 @@ public sealed class SimulatedMachine
             throw new ArgumentException($"device irq {spec.Irq} ({spec.Name}): irq {spec.Irq} is already in use", nameof(spec));
         }
 
-        var actor = Create(NoiseSourceActor.ForDeviceIrq(Simulation, _m, spec), $"irq-{spec.Irq}");
-        Simulation.SendAfter(spec.FirstAtNs, actor, new NoiseDue(1), ActorRefs.Nobody);
+        AddNoiseSource((sim, m) => NoiseSourceActor.ForDeviceIrq(sim, m, spec), $"irq-{spec.Irq}", spec.FirstAtNs);
     }
 
     /// <summary>
@@ -231,8 +230,18 @@ public sealed class SimulatedMachine
     {
         ArgumentNullException.ThrowIfNull(spec);
         CheckNoiseTiming("NMI source", spec.Cpus, "CPU mask", spec.PeriodNs, spec.FirstAtNs);
-        var actor = Create(NoiseSourceActor.ForNmi(Simulation, _m, spec), $"nmi-{Interlocked.Increment(ref _noiseSources)}");
-        Simulation.SendAfter(spec.FirstAtNs, actor, new NoiseDue(1), ActorRefs.Nobody);
+        AddNoiseSource((sim, m) => NoiseSourceActor.ForNmi(sim, m, spec), $"nmi-{Interlocked.Increment(ref _noiseSources)}", spec.FirstAtNs);
+    }
+
+    /// <summary>
+    /// Creates a noise source actor and schedules its first firing <paramref name="firstAtNs"/> from now. Its
+    /// constructor runs on the actor's dispatcher (in concurrent mode after this returns); if it throws, the machine's
+    /// root faults the run (<see cref="MachineRootActor"/>), and the next <see cref="RunUntil"/> fails naming it.
+    /// </summary>
+    internal void AddNoiseSource(Func<SimCore, MachineTopology, Props> props, string name, long firstAtNs)
+    {
+        var actor = Create(props(Simulation, _m), name);
+        Simulation.SendAfter(firstAtNs, actor, new NoiseDue(1), ActorRefs.Nobody);
     }
 
     /// <summary>Runs <paramref name="ns"/> of virtual time (or until <paramref name="stop"/>).</summary>
@@ -284,7 +293,8 @@ public sealed class SimulatedMachine
     private void CreateActors()
     {
         var host = MachineHost.Of(_system).RootFor(Simulation.Dispatcher);
-        _root = new CreateModelActor(Props.Create<MachineRootActor>().WithDispatcher(Simulation.Dispatcher), _prefix).SendTo(host);
+        var sim = Simulation;
+        _root = new CreateModelActor(Props.Create(() => new MachineRootActor(sim)).WithDispatcher(Simulation.Dispatcher), _prefix).SendTo(host);
         for (var cpu = 0; cpu < _m.NrCpus; cpu++)
         {
             _m.Cpus[cpu] = Create(CpuActor.Props(Simulation, _m, cpu), $"cpu{cpu}");

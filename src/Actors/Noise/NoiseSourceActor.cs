@@ -35,6 +35,22 @@ internal sealed class NoiseSourceActor : SimActor
         _m = machine;
         _irq = irq;
         _nmi = nmi;
+
+        // The source's own invariants: one kind, and CPUs of this machine (the only ones it can interrupt).
+        if ((irq is null) == (nmi is null))
+        {
+            throw new ArgumentException("a noise source is one device IRQ line or one NMI source");
+        }
+
+        if (irq is not null && (irq.Affinity.IsEmpty || irq.EffectiveCpu >= machine.NrCpus))
+        {
+            throw new ArgumentException($"{irq.Detail}: affinity '{irq.Affinity}' has no CPU of this {machine.NrCpus}-CPU machine");
+        }
+
+        if (nmi is not null && (nmi.Cpus.IsEmpty || nmi.Cpus.Any(c => c >= machine.NrCpus)))
+        {
+            throw new ArgumentException($"NMI source: CPUs '{nmi.Cpus}' are not all CPUs of this {machine.NrCpus}-CPU machine");
+        }
     }
 
     public static Props ForDeviceIrq(Simulation.Simulation sim, MachineTopology machine, DeviceIrqSpec spec) =>

@@ -203,6 +203,8 @@ public sealed class Simulation
             throw new InvalidOperationException("the simulation is already running");
         }
 
+        // A faulted run stays faulted: its lost messages would leave concurrent mode waiting for ever.
+        ThrowIfFaulted();
         _running = true;
         try
         {
@@ -238,6 +240,20 @@ public sealed class Simulation
             ref _fault,
             exception is ReplayDivergedException ? exception : new SimulationFaultedException($"{actor.Path.Name} failed on {message.GetType().Name} at {Now} ns: {exception.Message}", exception),
             null);
+    }
+
+    /// <summary>
+    /// Called by a machine's root when one of its actors failed outside a handler (its constructor threw): the actor is
+    /// gone and the messages sent to it will never be handled, so the run stops now and the driver rethrows. In
+    /// concurrent mode those messages stay in flight for ever: a running driver is released here rather than waiting.
+    /// </summary>
+    internal void FaultOutsideHandler(string actor, Exception exception)
+    {
+        Interlocked.CompareExchange(ref _fault, new SimulationFaultedException($"{actor} could not be created: {exception.Message}", exception), null);
+        if (Mode == ExecutionMode.Concurrent && _pumping)
+        {
+            Finish(RunOutcome.Stopped);
+        }
     }
 
     private RunOutcome RunControlled(long untilNs, Func<bool>? stop)

@@ -27,6 +27,31 @@ public sealed class NoiseTests : TestKit
 
     [Theory]
     [MemberData(nameof(Modes))]
+    public async System.Threading.Tasks.Task A_noise_source_whose_construction_throws_fails_the_run_naming_it_instead_of_hanging(ExecutionMode mode)
+    {
+        // A spec the machine's public checks would refuse, handed straight to the actor: its constructor throws on the
+        // actor's dispatcher, after the machine took it (in concurrent mode, after AddNoiseSource has returned). Its
+        // first firing is then a message no actor will ever handle: concurrent mode used to wait for it for ever, and
+        // controlled mode ran on silently without the device.
+        var m = Boot(Sys, Opts(mode), cpus: 2);
+        m.Start(new TaskSpec("spin", OnCpu(0, 2), Program(new Compute(50_000_000), new Exit(0))));
+        var bad = new DeviceIrqSpec(99, "ghost", CpuMask.Single(8, 5), PeriodNs: 1_000_000, FirstAtNs: 1_000_000);
+        m.AddNoiseSource((sim, topology) => NoiseSourceActor.ForDeviceIrq(sim, topology, bad), "irq-99", bad.FirstAtNs);
+
+        // A guard against the hang this test is about, not a wait for something to happen.
+        var run = System.Threading.Tasks.Task.Run(() => m.RunFor(100_000_000));
+        var failed = await Assert.ThrowsAsync<SimulationFaultedException>(() => run.WaitAsync(TimeSpan.FromSeconds(30)));
+
+        Assert.Equal("irq-99 could not be created: irq 99 (ghost): affinity '5' has no CPU of this 2-CPU machine", failed.Message);
+        Assert.IsType<ArgumentException>(failed.InnerException);
+
+        // It stays failed: a second run fails the same way at once, it does not wait for the lost firing.
+        var again = System.Threading.Tasks.Task.Run(() => m.RunFor(1_000_000));
+        Assert.Same(failed, await Assert.ThrowsAsync<SimulationFaultedException>(() => again.WaitAsync(TimeSpan.FromSeconds(30))));
+    }
+
+    [Theory]
+    [MemberData(nameof(Modes))]
     public void A_device_irq_on_the_isolated_cpu_kills_the_task_with_its_irq_reason(ExecutionMode mode)
     {
         var probe = CreateTestProbe();
