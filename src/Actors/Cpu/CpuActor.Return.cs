@@ -64,6 +64,12 @@ internal sealed partial class CpuActor
             // task_isolation_enter(): drain this CPU's LRU pagevecs, quiet vmstat synchronously (a request to this
             // CPU's vmstat worker, waited for with interrupts on), ask to reschedule while the tick still runs.
             SetState(CpuState.ReturnEnter);
+            if (_m.Switches.NoNewDeferredWork)
+            {
+                // R7's mitigation: no new deferred work from here on, raised before this CPU drains its own batches.
+                _shared.RefuseNewWork();
+            }
+
             _lru = false;
             _shared.LruNonEmpty = false;
             var request = ++_requestIds;
@@ -95,7 +101,8 @@ internal sealed partial class CpuActor
     {
         _irqsOn = false;
         var t = _curr!;
-        var ready = !t.Isolated || V16 || TaskIsolationRules.Ready(lruEmpty: !_lru, vmstatIdle: _vmstatIdle, tickStopped: _tickStopped);
+        var ready = !t.Isolated || V16 || TaskIsolation.Machine.Mm.DeferredWork.Ready(
+            TaskIsolationRules.Ready(lruEmpty: !_lru, vmstatIdle: _vmstatIdle, tickStopped: _tickStopped), _shared.QueuedWork, _m.Switches.NoNewDeferredWork);
         if (!ready && _work.Count == 0 && t.PendingSignals.IsEmpty && ReturnToUserV13.WaitExpired(Now - t.ReturnSince, _m.Switches.BoundedWaitNs))
         {
             GiveUpWaiting(cause);
@@ -593,6 +600,10 @@ internal sealed partial class CpuActor
             {
                 _lru = false;
                 _shared.LruNonEmpty = false;
+                if (w.AckToCpu != _cpu)
+                {
+                    _shared.WorkDone();
+                }
             }
 
             if (w.AckToCpu >= 0)

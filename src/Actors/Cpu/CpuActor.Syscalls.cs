@@ -615,17 +615,27 @@ internal sealed partial class CpuActor
         for (var cpu = 0; cpu < _m.NrCpus; cpu++)
         {
             var shared = _m.Memory.Cpu(cpu);
-            if (!shared.LruNonEmpty)
+            if (cpu == _cpu)
             {
+                if (shared.LruNonEmpty)
+                {
+                    targets.Add(cpu);
+                }
+
                 continue;
             }
 
-            if (_m.Switches.NoNewDeferredWork && shared.Quiesced)
+            // Count the item on the target before reading its flag (R7's mitigation: it takes it back if the flag is
+            // up; the target's ready check waits for a counted item). v13 reads the batches and queues.
+            shared.WorkQueued();
+            if (TaskIsolation.Machine.Mm.DeferredWork.DrainQueues(shared.LruNonEmpty, shared.RefusesNewWork, _m.Switches.NoNewDeferredWork))
             {
-                continue; // R7's mitigation: an isolated CPU in user space takes no new deferred work
+                targets.Add(cpu);
             }
-
-            targets.Add(cpu);
+            else
+            {
+                shared.WorkDone();
+            }
         }
 
         foreach (var cpu in targets)

@@ -129,6 +129,8 @@ public sealed class PerCpuShared
     private string _currentComm = "swapper";
     private int _lruNonEmpty;
     private int _quiesced;
+    private int _refusesNewWork;
+    private int _queuedWork;
     private int _vmstatDiffs;
     private int _vmstatPending;
     private long _vmstatDirtyCause;
@@ -160,14 +162,36 @@ public sealed class PerCpuShared
     }
 
     /// <summary>
-    /// The "no new deferred work" flag of the R7 mitigation: set while an isolated task runs in user space here, so
-    /// <c>lru_add_drain_all()</c> on another CPU leaves this one alone.
+    /// Whether an isolated task runs in user space here (the context-tracking view the R9 proposal reads). Leaving it
+    /// (any kernel entry) also lowers the "no new deferred work" flag.
     /// </summary>
     public bool Quiesced
     {
         get => Volatile.Read(ref _quiesced) != 0;
-        set => Volatile.Write(ref _quiesced, value ? 1 : 0);
+        set
+        {
+            Volatile.Write(ref _quiesced, value ? 1 : 0);
+            if (!value)
+            {
+                Volatile.Write(ref _refusesNewWork, 0);
+            }
+        }
     }
+
+    /// <summary>R7's "no new deferred work" flag (<see cref="TaskIsolation.Machine.Mm.DeferredWork"/>): raised by the exit path.</summary>
+    public bool RefusesNewWork => Volatile.Read(ref _refusesNewWork) != 0;
+
+    /// <summary>Raises the "no new deferred work" flag, a full barrier before the exit path's own drain.</summary>
+    public void RefuseNewWork() => Interlocked.Exchange(ref _refusesNewWork, 1);
+
+    /// <summary>Deferred work items queued to this CPU by other CPUs and not yet run.</summary>
+    public int QueuedWork => Volatile.Read(ref _queuedWork);
+
+    /// <summary>Counts a deferred work item queued to this CPU (the queuer, a full barrier before it reads the flag).</summary>
+    public void WorkQueued() => Interlocked.Increment(ref _queuedWork);
+
+    /// <summary>Takes back a counted item (the queuer found the flag up) or counts one that ran.</summary>
+    public void WorkDone() => Interlocked.Decrement(ref _queuedWork);
 
     /// <summary>
     /// This CPU's vmstat state as another CPU reads it (<c>need_update(cpu)</c>, <c>delayed_work_pending()</c>), and

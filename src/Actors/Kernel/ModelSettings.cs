@@ -24,7 +24,11 @@ public sealed record ModelSwitches
     /// <summary>R6 (mainline): the vmstat shepherd does not queue work on task-isolation CPUs.</summary>
     public bool ShepherdSkipsIsolated { get; init; }
 
-    /// <summary>R7: an isolated CPU in user space refuses new deferred work (<c>lru_add_drain_all()</c> skips it).</summary>
+    /// <summary>
+    /// R7: a "no new deferred work" flag, raised by the isolated CPU's exit path before it drains its own batches;
+    /// <c>lru_add_drain_all()</c> skips a CPU with the flag up, and <c>task_isolation_ready()</c> waits for drain work
+    /// queued before it went up (<see cref="TaskIsolation.Machine.Mm.DeferredWork"/>).
+    /// </summary>
     public bool NoNewDeferredWork { get; init; }
 
     /// <summary>R3 (later kernels): a per-task or per-process tick dependency kicks only the CPUs running that task.</summary>
