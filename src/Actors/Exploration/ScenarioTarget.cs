@@ -65,7 +65,7 @@ public sealed class ScenarioTarget : IExplorationTarget
     /// <inheritdoc />
     public SimulatedMachine Run(ActorSystem system, ISchedulingStrategy strategy, long maxSteps, Func<SimulatedMachine, bool> stop)
     {
-        var run = ScenarioRunner.Run(system, Scenario, new RunSettings { Mode = ExecutionMode.Controlled, Strategy = strategy, MaxDeliveries = maxSteps, Stop = stop });
+        var run = ScenarioRunner.Run(system, Scenario, new RunSettings { Mode = ExecutionMode.Controlled, Strategy = strategy, MaxDeliveries = maxSteps, Stop = stop, Judge = false });
         return run.Machine;
     }
 

@@ -34,7 +34,7 @@ internal sealed record CreateModelActor(Props Props, string Name)
 /// down a machine (exploration does it for every schedule) runs on the driver's thread in controlled mode instead of
 /// waiting for, and racing with, the guardian on the thread pool.
 /// </summary>
-internal sealed class MachineRootActor : ReceiveActor
+internal sealed class MachineRootActor : UntypedActor
 {
     private readonly Simulation.Simulation? _simulation;
 
@@ -52,17 +52,6 @@ internal sealed class MachineRootActor : ReceiveActor
     public MachineRootActor(Simulation.Simulation? simulation)
     {
         _simulation = simulation;
-        Receive<CreateModelActor>(c =>
-        {
-            try
-            {
-                c.Created.SetResult(Context.ActorOf(c.Props, c.Name));
-            }
-            catch (Exception ex)
-            {
-                c.Created.SetException(ex);
-            }
-        });
     }
 
     /// <inheritdoc />
@@ -79,6 +68,27 @@ internal sealed class MachineRootActor : ReceiveActor
                     return Directive.Stop;
                 },
                 loggingEnabled: false);
+
+    // An UntypedActor, not a ReceiveActor: a ReceiveActor builds its handler's expression tree for every instance, and
+    // exploration creates a machine root for every schedule.
+    /// <inheritdoc />
+    protected override void OnReceive(object message)
+    {
+        if (message is not CreateModelActor c)
+        {
+            Unhandled(message);
+            return;
+        }
+
+        try
+        {
+            c.Created.SetResult(Context.ActorOf(c.Props, c.Name));
+        }
+        catch (Exception ex)
+        {
+            c.Created.SetException(ex);
+        }
+    }
 }
 
 /// <summary>

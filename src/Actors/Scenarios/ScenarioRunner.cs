@@ -31,6 +31,13 @@ public sealed record RunSettings
     /// schedule at its first finding instead of running the scenario to its full duration.
     /// </summary>
     public Func<SimulatedMachine, bool>? Stop { get; init; }
+
+    /// <summary>
+    /// Evaluate the scenario's expectations after the run (the default). Exploration only reads the machine's findings
+    /// and events, so it turns this off and saves a pass over every event of every schedule; the run's
+    /// <see cref="ScenarioRun.Expectations"/> are then empty.
+    /// </summary>
+    public bool Judge { get; init; } = true;
 }
 
 /// <summary>What a scenario run produced.</summary>
@@ -149,13 +156,18 @@ public static class ScenarioRunner
             machine.Recorder.Finish(machine.Now);
         }
 
-        var record = new RunRecord(machine.Recorder.Events, machine.Booted.NrCpus)
+        var results = ImmutableArray<ExpectationResult>.Empty;
+        if (settings.Judge)
         {
-            EndNs = machine.Now,
-            Timings = machine.Options.Timings,
-            Sysfs = machine.Booted.SysfsFiles,
-        };
-        var results = scenario.Expectations.Select(e => e.Evaluate(record)).ToImmutableArray();
+            var record = new RunRecord(machine.Recorder.Events, machine.Booted.NrCpus)
+            {
+                EndNs = machine.Now,
+                Timings = machine.Options.Timings,
+                Sysfs = machine.Booted.SysfsFiles,
+            };
+            results = scenario.Expectations.Select(e => e.Evaluate(record)).ToImmutableArray();
+        }
+
         wall.Stop();
         return new ScenarioRun(scenario, settings, machine, outcome, results, wall.Elapsed);
     }
