@@ -52,8 +52,11 @@ public static class ClusterNodeConfig
     /// <summary>The defaults (without host, port and roles).</summary>
     public static Config Defaults { get; } = ConfigurationFactory.ParseString($$"""
         akka {
-          # Node logs go through Akka.Logger.Serilog; the host's Serilog level decides what is shown.
+          # Node logs go through Akka.Logger.Serilog; the host's Serilog level decides what is shown. Before those
+          # loggers start and after they stop (at shutdown), Akka's basic logger would write to stdout: ours sends
+          # those lines to Serilog too, so stdout holds only the command's output.
           loglevel = INFO
+          stdout-logger-class = "{{typeof(SerilogStdoutLogger).AssemblyQualifiedName}}"
           actor {
             provider = cluster
             serializers.taskisol-cluster = "{{typeof(ClusterMessageSerializer).AssemblyQualifiedName}}"
