@@ -48,6 +48,7 @@ public sealed partial class RaceLibraryTests : TestKit
         "r03-posix-timer-kick-mitigated", "r04-residual-tick", "r04-residual-tick-mitigated", "r05-tile-stale-timer",
         "r05-tile-stale-timer-mitigated", "r06-vmstat-rearmed-mitigated", "r07-lru-drain-all-mitigated", "r09-tlb-shootdown", "r09-tlb-shootdown-mitigated", "r11-signal-from-housekeeping",
         "r12-nmi-in-user", "r14-two-senders", "r15-exempt-syscalls",
+        "r1-tick-dependency-loop", "r1-tick-dependency-loop-bounded",
     ];
 
     /// <summary>Built-ins of the race library: <c>r</c>, the §9 number, a dash (<c>r03-…</c>, <c>r1-…</c>, <c>r13-…</c>).</summary>
