@@ -1,3 +1,4 @@
+using Akka.Actor;
 using Akka.TestKit.Xunit2;
 using TaskIsolation.Actors.Events;
 using TaskIsolation.Actors.Exploration;
@@ -173,9 +174,17 @@ public sealed class ExplorationTests : TestKit
         var target = new TlbRaceTarget();
         var run = ScheduleRunner.Run(Sys, target, new RandomStrategy(1), 50_000);
 
-        // Machine roots live under the per-system host roots (/user/controlled-machines): none may be left.
-        var root = Sys.ActorSelection("/user/*/*").ResolveOne(TimeSpan.FromSeconds(1));
-        Assert.ThrowsAny<Exception>(() => root.GetAwaiter().GetResult());
+        // Machine roots live under the per-system host root /user/controlled-machines: none may be left once the stop
+        // has gone through (Akka stops a root and its children asynchronously, so wait for it rather than look once).
+        // An Identify to a pattern that matches no child is answered by the empty ref with no subject.
+        AwaitAssert(
+            () =>
+            {
+                var id = Sys.ActorSelection("/user/controlled-machines/*").Ask<ActorIdentity>(new Identify(1), TimeSpan.FromSeconds(30)).GetAwaiter().GetResult();
+                Assert.Null(id.Subject);
+            },
+            TimeSpan.FromSeconds(60),
+            TimeSpan.FromMilliseconds(20));
         Assert.NotEmpty(run.Machine.Recorder.Events);
     }
 }
