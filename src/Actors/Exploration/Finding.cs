@@ -36,6 +36,31 @@ public sealed record FindingInfo(string Kind, string Signature, int Cpu, string?
     /// <inheritdoc />
     public override int GetHashCode() => HashCode.Combine(Kind, Signature, Cpu, Task, TimeNs);
 
+    /// <summary>
+    /// The finding after <paramref name="before"/> others (0: the first) of a finished machine, in the order the
+    /// monitors raised them, or null when it found fewer.
+    /// </summary>
+    public static FindingInfo? NthOf(SimulatedMachine machine, int before)
+    {
+        ArgumentNullException.ThrowIfNull(machine);
+        var findings = machine.Recorder.Findings;
+        if (before < 0 || before >= findings.Count)
+        {
+            return null;
+        }
+
+        switch (findings[before])
+        {
+            case ViolationDetected v:
+                return new FindingInfo("violation", FindingSignature.Of(v, machine.Recorder), v.Cpu, v.Kind.ToString(), v.Task.ToString(), v.Time, [.. v.Chain.Select(l => l.What)]);
+            case LivenessViolated l:
+                var chain = machine.Recorder.Find(l.Cause) is { } began ? machine.Recorder.ChainOf(began) : [];
+                return new FindingInfo("liveness", FindingSignature.Of(l, machine.Recorder), l.Cpu, null, l.Task.ToString(), l.Time, [.. chain.Select(c => c.What), l.What]);
+            default:
+                return null;
+        }
+    }
+
     /// <summary>The first finding of a finished machine, or null.</summary>
     public static FindingInfo? FirstOf(SimulatedMachine machine)
     {

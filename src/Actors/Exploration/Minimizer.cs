@@ -54,7 +54,7 @@ public static class Minimizer
             }
 
             runs++;
-            var run = ScheduleRunner.Run(system, t, s, original.Run.MaxSteps);
+            var run = ScheduleRunner.Run(system, t, s, original.Run.MaxSteps, original.Run.FindingsBefore);
             return run.Finding is { } f && f.Signature == expected.Signature && f.Cpu == expected.Cpu ? run : null;
         }
 
@@ -123,7 +123,7 @@ public static class Minimizer
 
         var reproducer = Reproducer.Of(
             target,
-            new ReproducerRun("guided", 0, original.Run.CampaignSeed, -1, original.Run.Depth, original.Run.PctSteps, original.Run.MaxSteps),
+            new ReproducerRun("guided", 0, original.Run.CampaignSeed, -1, original.Run.Depth, original.Run.PctSteps, original.Run.MaxSteps, original.Run.FindingsBefore),
             lastRun.Decisions,
             lastRun.Finding!);
         return new MinimizeResult(target, reproducer, originalDeviations, DeviationsOf(lastRun.Decisions).Count, recorded.Count, shrinks, runs);

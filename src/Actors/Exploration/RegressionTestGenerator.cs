@@ -77,8 +77,18 @@ public static class RegressionTestGenerator
         sb.Append("        var target = load(reproducer.Target.Kind, reproducer.Target.Text);\n");
         sb.Append("        var probe = CreateTestProbe();\n");
         sb.Append("        Sys.EventStream.Subscribe(probe, typeof(").Append(eventType).Append("));\n\n");
-        sb.Append("        var run = ScheduleRunner.Run(Sys, target, new ReplayStrategy(reproducer.DecisionList), reproducer.Run.MaxSteps);\n\n");
-        sb.Append("        var finding = probe.ExpectMsg<").Append(eventType).Append(">();\n");
+        if (reproducer.Run.FindingsBefore == 0)
+        {
+            sb.Append("        var run = ScheduleRunner.Run(Sys, target, new ReplayStrategy(reproducer.DecisionList), reproducer.Run.MaxSteps);\n\n");
+            sb.Append("        var finding = probe.ExpectMsg<").Append(eventType).Append(">();\n");
+        }
+        else
+        {
+            // A soak's later finding: the replay runs past the findings before it, whose events come first.
+            sb.Append("        var run = ScheduleRunner.Run(Sys, target, new ReplayStrategy(reproducer.DecisionList), reproducer.Run.MaxSteps, reproducer.Run.FindingsBefore);\n\n");
+            sb.Append("        var finding = probe.FishForMessage<").Append(eventType).Append(">(m => m.Time == ").Append(f.TimeNs.ToString(CultureInfo.InvariantCulture))
+                .Append(" && m.Cpu == ").Append(f.Cpu.ToString(CultureInfo.InvariantCulture)).Append(");\n");
+        }
         if (violation)
         {
             sb.Append("        Assert.Equal(InterruptKind.").Append(f.Interrupt).Append(", finding.Kind);\n");

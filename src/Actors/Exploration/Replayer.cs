@@ -58,7 +58,7 @@ public static class Replayer
         ScheduleRun run;
         try
         {
-            run = ScheduleRunner.Run(system, target, strategy, reproducer.Run.MaxSteps);
+            run = ScheduleRunner.Run(system, target, strategy, reproducer.Run.MaxSteps, reproducer.Run.FindingsBefore);
         }
         catch (ReplayDivergedException ex)
         {

@@ -21,7 +21,20 @@ public sealed record ReproducerTarget(string Kind, string Name, string Hash, lon
 /// <param name="Depth">PCT depth.</param>
 /// <param name="PctSteps">PCT step estimate.</param>
 /// <param name="MaxSteps">Delivery bound of the run: replay must use the same.</param>
-public sealed record ReproducerRun(string Strategy, int Seed, long CampaignSeed, long Schedule, int Depth, int PctSteps, long MaxSteps);
+/// <param name="FindingsBefore">
+/// Findings the run passes before the one reproduced (0, and then not written: the first, as exploration records). A
+/// soak writes one reproducer per distinct finding signature; a later one's replay runs past the earlier findings and
+/// stops at this one.
+/// </param>
+public sealed record ReproducerRun(
+    string Strategy,
+    int Seed,
+    long CampaignSeed,
+    long Schedule,
+    int Depth,
+    int PctSteps,
+    long MaxSteps,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] int FindingsBefore = 0);
 
 /// <summary>
 /// A finding, with everything needed to reproduce it exactly: the target's text (with its hash), the model version,

@@ -47,7 +47,8 @@ public sealed record SoakStatus(long NowNs, long ForNs, TimeSpan Wall, long Even
 /// <param name="Deliveries">Messages the simulation delivered.</param>
 /// <param name="Decisions">Controlled-mode decisions taken.</param>
 /// <param name="First">The run's first finding, if any (what a reproducer is made of).</param>
-public sealed record SoakSnapshot(int Sequence, bool Final, SoakEnd? End, SoakStatus Status, SoakCapture Capture, long Deliveries, int Decisions, FirstFinding? First);
+/// <param name="Distinct">The first finding of each distinct signature so far, in the order found (the first is <paramref name="First"/>).</param>
+public sealed record SoakSnapshot(int Sequence, bool Final, SoakEnd? End, SoakStatus Status, SoakCapture Capture, long Deliveries, int Decisions, FirstFinding? First, IReadOnlyList<FirstFinding>? Distinct = null);
 
 /// <summary>Where snapshots go (files, a test's list).</summary>
 public interface ISoakOutput
@@ -121,7 +122,7 @@ public static class SoakDriver
         {
             ledger.Settle();
             sequence++;
-            var snapshot = new SoakSnapshot(sequence, final, end, Status(), ledger.Capture(machine.Now, clock.GetElapsedTime(started)), machine.Simulation.Deliveries, machine.Simulation.Decisions.Count, ledger.First);
+            var snapshot = new SoakSnapshot(sequence, final, end, Status(), ledger.Capture(machine.Now, clock.GetElapsedTime(started)), machine.Simulation.Deliveries, machine.Simulation.Decisions.Count, ledger.First, ledger.Distinct);
             output.Write(snapshot);
             return snapshot;
         }

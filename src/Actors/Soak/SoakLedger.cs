@@ -24,7 +24,11 @@ public sealed record KeptFinding(MachineEvent Finding, ImmutableArray<ChainLink>
 /// <param name="Info">The finding.</param>
 /// <param name="Decisions">Decisions taken up to the end of that delivery.</param>
 /// <param name="Deliveries">Deliveries up to and including it.</param>
-public sealed record FirstFinding(FindingInfo Info, int Decisions, long Deliveries);
+/// <param name="FindingsBefore">
+/// Findings of the run before it (0 for the first). The ledger keeps one of these per distinct finding signature, the
+/// first of each; a replay runs past that many findings and stops at this one (<see cref="ReproducerRun.FindingsBefore"/>).
+/// </param>
+public sealed record FirstFinding(FindingInfo Info, int Decisions, long Deliveries, int FindingsBefore = 0);
 
 /// <summary>What the run is, for the reports: scenario, seed, mode.</summary>
 /// <param name="Scenario">Scenario name or path.</param>
@@ -52,8 +56,9 @@ public sealed class SoakLedger
     private NoiseAccountant? _noise;
     private SimulatedMachine? _machine;
     private SoakRunInfo _info = new("soak", 0, "controlled");
-    private FindingInfo? _firstInfo;
-    private FirstFinding? _first;
+    private readonly HashSet<string> _signatures = new(StringComparer.Ordinal);
+    private readonly List<FirstFinding> _distinct = [];
+    private readonly List<FirstFinding> _unsettledDistinct = [];
     private bool _unsettled;
     private long _events;
     private long _violationCount;
@@ -111,7 +116,22 @@ public sealed class SoakLedger
         {
             lock (_lock)
             {
-                return _first;
+                return _distinct.Count > 0 ? _distinct[0] : null;
+            }
+        }
+    }
+
+    /// <summary>
+    /// The first finding of each distinct signature (<see cref="FindingSignature"/>), in the order found, each once
+    /// the delivery that found it has ended; at most <see cref="SoakSettings.ReproducersKept"/>.
+    /// </summary>
+    public IReadOnlyList<FirstFinding> Distinct
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return [.. _distinct];
             }
         }
     }
@@ -134,10 +154,12 @@ public sealed class SoakLedger
             var deliveries = _machine?.Simulation.Deliveries ?? 0;
             Fill(_violations, decisions);
             Fill(_liveness, decisions);
-            if (_first is null && _firstInfo is not null)
+            foreach (var f in _unsettledDistinct)
             {
-                _first = new FirstFinding(_firstInfo, decisions, deliveries);
+                _distinct.Add(f with { Decisions = decisions, Deliveries = deliveries });
             }
+
+            _unsettledDistinct.Clear();
 
             Volatile.Write(ref _unsettled, false);
         }
@@ -213,20 +235,23 @@ public sealed class SoakLedger
             switch (e)
             {
                 case ViolationDetected v:
+                    var before = Found;
                     _violationCount++;
                     if (_violations.Count < _settings.ViolationsKept)
                     {
                         _violations.Add(Keep(v, v.Chain));
                     }
 
-                    if (_firstInfo is null && _machine is not null)
+                    // The signature is taken now, while the chain's events are still in the recorder's ring.
+                    if (WantsDistinct && FindingSignature.Of(v, _machine!.Recorder) is var signature && _signatures.Add(signature))
                     {
                         _unsettled = true;
-                        _firstInfo = new FindingInfo("violation", FindingSignature.Of(v, _machine.Recorder), v.Cpu, v.Kind.ToString(), v.Task.ToString(), v.Time, [.. v.Chain.Select(l => l.What)]);
+                        _unsettledDistinct.Add(new FirstFinding(new FindingInfo("violation", signature, v.Cpu, v.Kind.ToString(), v.Task.ToString(), v.Time, [.. v.Chain.Select(l => l.What)]), -1, 0, (int)before));
                     }
 
                     break;
                 case LivenessViolated l:
+                    var earlier = Found;
                     _livenessCount++;
                     if (_liveness.Count < _settings.ViolationsKept)
                     {
@@ -234,17 +259,23 @@ public sealed class SoakLedger
                         _liveness.Add(Keep(l, _machine?.Recorder.ChainOf(l) ?? []));
                     }
 
-                    if (_firstInfo is null && _machine is not null)
+                    if (WantsDistinct && FindingSignature.Of(l, _machine!.Recorder) is var sig && _signatures.Add(sig))
                     {
                         _unsettled = true;
                         var chain = _machine.Recorder.Find(l.Cause) is { } began ? _machine.Recorder.ChainOf(began) : [];
-                        _firstInfo = new FindingInfo("liveness", FindingSignature.Of(l, _machine.Recorder), l.Cpu, null, l.Task.ToString(), l.Time, [.. chain.Select(c => c.What), l.What]);
+                        _unsettledDistinct.Add(new FirstFinding(new FindingInfo("liveness", sig, l.Cpu, null, l.Task.ToString(), l.Time, [.. chain.Select(c => c.What), l.What]), -1, 0, (int)earlier));
                     }
 
                     break;
             }
         }
     }
+
+    /// <summary>Findings so far (a replay's count of findings before the next one).</summary>
+    private long Found => _violationCount + _livenessCount;
+
+    /// <summary>Whether a new finding's signature is still worth computing: a machine to read chains from, room left.</summary>
+    private bool WantsDistinct => _machine is not null && _distinct.Count + _unsettledDistinct.Count < _settings.ReproducersKept && Found <= int.MaxValue;
 
     private static void Fill(List<KeptFinding> kept, int decisions)
     {

@@ -5,21 +5,24 @@ using TaskIsolation.Actors.Simulation;
 namespace TaskIsolation.Actors.Soak;
 
 /// <summary>
-/// Writes the first finding of a controlled soak as an exploration reproducer (<see cref="Reproducer"/>, format
-/// <c>taskisol-reproducer/1</c>): the scenario's canonical text with its duration set to the finding's instant, the
-/// seed of the random strategy, the delivery bound and the decisions up to the end of the delivery that found it.
-/// Replay (which stops at the first finding) then reproduces it exactly. Later findings of the same run are kept with
-/// their chains in the snapshots; a replay protocol that stops at the first finding cannot reach them.
+/// Writes the findings of a controlled soak as exploration reproducers (<see cref="Reproducer"/>, format
+/// <c>taskisol-reproducer/1</c>), one per distinct finding signature (the first finding of each, up to
+/// <see cref="SoakSettings.ReproducersKept"/>): the scenario's canonical text with its duration set to the finding's
+/// instant, the seed of the random strategy, the delivery bound, the decisions up to the end of the delivery that found
+/// it, and, for all but the first, how many findings the replay runs past before it. Replay reproduces each exactly.
 /// </summary>
 public sealed class SoakReproducer
 {
-    /// <summary>The file name, beside the snapshot files.</summary>
+    /// <summary>The file name of the first finding's reproducer, beside the snapshot files.</summary>
     public const string FileName = "reproducer.json";
+
+    /// <summary>The file of the <paramref name="index"/>-th distinct signature (0: <see cref="FileName"/>; then <c>reproducer-2.json</c>, ...).</summary>
+    public static string FileNameOf(int index) => index == 0 ? FileName : $"reproducer-{index + 1}.json";
 
     private readonly Scenario _scenario;
     private readonly int _seed;
     private readonly Func<IReadOnlyList<Decision>> _decisions;
-    private bool _written;
+    private int _written;
 
     /// <summary>A writer for soaks of <paramref name="scenario"/> under the random strategy seeded with <paramref name="seed"/>.</summary>
     /// <param name="scenario">The scenario soaked.</param>
@@ -46,20 +49,21 @@ public sealed class SoakReproducer
         var text = ScenarioWriter.Write(_scenario with { DurationNs = duration });
         var decisions = _decisions().Take(first.Decisions);
         var target = new ReproducerTarget(ScenarioTarget.TargetKind, _scenario.Name, TargetHash.Of(text), duration, text);
-        var run = new ReproducerRun("random", _seed, _seed, 0, 0, 0, first.Deliveries);
+        var run = new ReproducerRun("random", _seed, _seed, 0, 0, 0, first.Deliveries, first.FindingsBefore);
         return new Reproducer(Reproducer.CurrentFormat, ModelVersion.Current, target, run, StrategyFactory.Format(decisions), first.Info);
     }
 
-    /// <summary>Writes <see cref="FileName"/> into <paramref name="directory"/> once the run has a first finding (once).</summary>
+    /// <summary>
+    /// Writes the reproducer of each distinct finding signature of <paramref name="snapshot"/> not written yet into
+    /// <paramref name="directory"/> (<see cref="FileNameOf"/>), each once.
+    /// </summary>
     public void Write(SoakSnapshot snapshot, string directory)
     {
         ArgumentNullException.ThrowIfNull(snapshot);
-        if (_written || snapshot.First is not { } first)
+        IReadOnlyList<FirstFinding> distinct = snapshot.Distinct ?? (snapshot.First is { } first ? [first] : []);
+        for (; _written < distinct.Count; _written++)
         {
-            return;
+            AtomicFile.WriteAllText(Path.Combine(directory, FileNameOf(_written)), For(distinct[_written]).ToJson());
         }
-
-        AtomicFile.WriteAllText(Path.Combine(directory, FileName), For(first).ToJson());
-        _written = true;
     }
 }

@@ -27,6 +27,13 @@ public sealed record SoakSettings
     /// <summary>How many violations (and as many liveness failures) are kept in full with their chains; the rest are counted.</summary>
     public int ViolationsKept { get; init; } = 100;
 
+    /// <summary>
+    /// How many distinct finding signatures get a reproducer (controlled mode): the first finding of each, in the order
+    /// found. Later findings of a signature already written, and signatures past this many, are counted and kept in the
+    /// snapshots, not written as reproducers.
+    /// </summary>
+    public int ReproducersKept { get; init; } = 64;
+
     /// <summary>Most points the noise-over-time series keeps; past it, neighbouring points are merged in pairs.</summary>
     public int SeriesPoints { get; init; } = 1_024;
 
@@ -56,9 +63,9 @@ public sealed record SoakSettings
             throw new ArgumentException($"the wall-clock limit must be positive, not {w}");
         }
 
-        if (RecentEvents < 1 || ViolationsKept < 0 || SeriesPoints < 2 || HistogramEntries < 1)
+        if (RecentEvents < 1 || ViolationsKept < 0 || ReproducersKept < 0 || SeriesPoints < 2 || HistogramEntries < 1)
         {
-            throw new ArgumentException("ring, violation, series and histogram sizes must be positive");
+            throw new ArgumentException("ring, violation, reproducer, series and histogram sizes must be positive");
         }
     }
 }
