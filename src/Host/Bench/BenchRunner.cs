@@ -16,10 +16,17 @@ namespace TaskIsolation.Host.Bench;
 /// <param name="Boot">Wall time to boot the machine and start its tasks.</param>
 /// <param name="HeapBytes">Managed heap after a full collection, machine still alive.</param>
 /// <param name="AllocatedBytes">Bytes allocated during the timed part.</param>
-internal sealed record RunFigures(long SimulatedNs, TimeSpan Wall, long Deliveries, long Events, TimeSpan Boot, long HeapBytes, long AllocatedBytes)
+/// <param name="Cpu">CPU time the whole process used during the timed part (every thread).</param>
+internal sealed record RunFigures(long SimulatedNs, TimeSpan Wall, long Deliveries, long Events, TimeSpan Boot, long HeapBytes, long AllocatedBytes, TimeSpan Cpu)
 {
     /// <summary>Simulated seconds per wall second.</summary>
     public double Compression => SimulatedNs / 1e9 / Wall.TotalSeconds;
+
+    /// <summary>
+    /// Simulated seconds per CPU second of the process: what the run costs, whatever share of the cores the machine's
+    /// other load left it (on a shared 2-core box the wall-clock figures swing 2–4× with the load average).
+    /// </summary>
+    public double CompressionPerCpuSecond => SimulatedNs / 1e9 / Cpu.TotalSeconds;
 
     /// <summary>Model deliveries per wall second.</summary>
     public double DeliveriesPerWallSecond => Deliveries / Wall.TotalSeconds;
@@ -84,6 +91,8 @@ internal sealed class BenchRunner(bool quick, TextWriter progress)
         report.Add("model.alloc-per-delivery", "Allocated per delivery, default scenario, controlled", (double)controlled.AllocatedBytes / controlled.Deliveries, "bytes");
         report.Add("compression.default.controlled", "Time compression, default scenario, controlled", controlled.Compression, "sim s/wall s", 1_000);
         report.Add("compression.default.concurrent", "Time compression, default scenario, concurrent", concurrent.Compression, "sim s/wall s", 1_000);
+        report.Add("compression.default.controlled.cpu", "  controlled, per CPU second of the process (whatever share of the cores it got)", controlled.CompressionPerCpuSecond, "sim s/CPU s");
+        report.Add("compression.default.concurrent.cpu", "  concurrent, per CPU second of the process (all threads)", concurrent.CompressionPerCpuSecond, "sim s/CPU s");
 
         // The behaviour tests' busier 4-CPU machine: CPU 0 never idles, so its tick runs at HZ throughout.
         Say("busy 4-CPU machine, controlled");
@@ -124,6 +133,7 @@ internal sealed class BenchRunner(bool quick, TextWriter progress)
         var concurrent = RunMachine(BenchMachines.Wide64(), ExecutionMode.Concurrent, budget, quick ? 20_000_000 : 100_000_000, null);
         report.Add("compression.64cpu.controlled", "Time compression, 64 CPUs (8 HK + 56 isolated), controlled", controlled.Compression, "sim s/wall s", 60);
         report.Add("compression.64cpu.concurrent", "Time compression, 64 CPUs (8 HK + 56 isolated), concurrent", concurrent.Compression, "sim s/wall s", 60);
+        report.Add("compression.64cpu.controlled.cpu", "  controlled, per CPU second of the process (whatever share of the cores it got)", controlled.CompressionPerCpuSecond, "sim s/CPU s");
         report.Add("64cpu.deliveries-per-sim-s", "Deliveries per simulated second, 64 CPUs", controlled.DeliveriesPerSimulatedSecond, "deliveries");
     }
 
@@ -164,6 +174,7 @@ internal sealed class BenchRunner(bool quick, TextWriter progress)
         var deliveries0 = m.Simulation.Deliveries;
         var events0 = m.Recorder.TotalEvents;
         var alloc0 = GC.GetTotalAllocatedBytes(precise: true);
+        var cpu0 = ProcessCpu();
         var clock = Stopwatch.StartNew();
         do
         {
@@ -179,7 +190,8 @@ internal sealed class BenchRunner(bool quick, TextWriter progress)
             m.Recorder.TotalEvents - events0,
             boot.Elapsed,
             HeapAfterCollection(),
-            GC.GetTotalAllocatedBytes(precise: true) - alloc0);
+            GC.GetTotalAllocatedBytes(precise: true) - alloc0,
+            ProcessCpu() - cpu0);
         if (memoryReport is not null)
         {
             memoryReport.Add("memory.default.early", $"Managed heap, default scenario, at {sim0 / 1e9:0.#} simulated s (ring of {Ring:N0} events)", heapEarly / 1048576.0, "MiB");
@@ -198,8 +210,11 @@ internal sealed class BenchRunner(bool quick, TextWriter progress)
         using var reader = new StreamReader(stream);
         var target = new ScenarioTarget(ScenarioLoader.Load(reader.ReadToEnd(), "scenarios/tlb-shootdown.yaml"));
         var options = new CampaignOptions { Iterations = quick ? 16 : 400, Workers = Environment.ProcessorCount, Seed = 1 };
+        var cpu0 = ProcessCpu();
         var result = Explorer.Run(target, options, newSystem: _ => NewSystem());
+        var cpu = ProcessCpu() - cpu0;
         report.Add("explore.schedules-per-s", $"Exploration, 4-CPU TLB-shootdown race, {options.Workers} workers", result.SchedulesPerSecond, "schedules/s", 1_000);
+        report.Add("explore.schedules-per-cpu-s", "  per CPU second of the process (whatever share of the cores it got)", result.Result.Schedules / cpu.TotalSeconds, "schedules/CPU s");
         report.Add("explore.findings", "  schedules that found the violation", result.Result.Findings.Sum(f => f.Count), "schedules");
     }
 
@@ -219,6 +234,12 @@ internal sealed class BenchRunner(bool quick, TextWriter progress)
 
             m.Start(bm.Tasks[i]);
         }
+    }
+
+    private static TimeSpan ProcessCpu()
+    {
+        using var self = Process.GetCurrentProcess();
+        return self.TotalProcessorTime;
     }
 
     private static long HeapAfterCollection()
