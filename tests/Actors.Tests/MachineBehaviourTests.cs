@@ -173,6 +173,45 @@ public sealed class MachineBehaviourTests : TestKit
 
     [Theory]
     [MemberData(nameof(Modes))]
+    public void A_task_forked_onto_a_cpu_whose_tick_is_stopped_kicks_it_back_on(ExecutionMode mode)
+    {
+        // wake_up_new_task() → add_nr_running() → sched_update_tick_dependency(): two runnable tasks set the SCHED bit,
+        // and tick_nohz_dep_set_cpu() kicks the CPU (a self irq_work) so that its irq exit restarts the tick. No
+        // interrupt path of its own brings the new task here, unlike a wake-up or migration IPI.
+        var m = Boot(Sys, Opts(mode, new ModelSwitches { ResidualTick = ResidualTick.Offloaded }));
+        m.Start(new TaskSpec("poll", OnCpu(2), Program(new Compute(10_000_000), new Spawn("child", [new Compute(30_000_000)]), new Compute(50_000_000))));
+        m.RunFor(30_000_000);
+
+        var events = m.Recorder.Events.Where(e => e.Cpu == 2).ToList();
+        var stopped = events.OfType<TickStopAttempted>().First(t => t.Success);
+        Assert.True(stopped.Time < 10_000_000, "the tick stops while poll runs alone");
+        var restarted = events.OfType<TickRestarted>().FirstOrDefault(t => t.Time > 10_000_000);
+        Assert.NotNull(restarted);
+        Assert.Equal("SCHED", restarted.Reason);
+        Assert.InRange(restarted.Time, 10_000_000, 10_100_000);
+        Assert.Contains(m.Recorder.Events.OfType<InterruptTaken>(), i => i.Cpu == 2 && i.Kind == InterruptKind.IrqWork && i.Time >= 10_000_000 && i.Time <= restarted.Time);
+    }
+
+    [Theory]
+    [MemberData(nameof(Modes))]
+    public void A_task_started_on_a_cpu_whose_tick_is_stopped_kicks_it_back_on(ExecutionMode mode)
+    {
+        var m = Boot(Sys, Opts(mode, new ModelSwitches { ResidualTick = ResidualTick.Offloaded }));
+        m.Start(new TaskSpec("poll", OnCpu(2), Program(new Compute(100_000_000))));
+        m.RunFor(10_000_000);
+        m.Start(new TaskSpec("late", OnCpu(2), Program(new Compute(30_000_000))));
+        m.RunFor(20_000_000);
+
+        var events = m.Recorder.Events.Where(e => e.Cpu == 2).ToList();
+        Assert.Contains(events.OfType<TickStopAttempted>(), t => t.Success && t.Time < 10_000_000);
+        var restarted = events.OfType<TickRestarted>().FirstOrDefault(t => t.Time >= 10_000_000);
+        Assert.NotNull(restarted);
+        Assert.Equal("SCHED", restarted.Reason);
+        Assert.InRange(restarted.Time, 10_000_000, 10_100_000);
+    }
+
+    [Theory]
+    [MemberData(nameof(Modes))]
     public void Vmstat_work_runs_on_a_busy_cpu_and_is_quiesced_by_enter(ExecutionMode mode)
     {
         var m = Boot(Sys, Opts(mode));

@@ -127,6 +127,13 @@ internal sealed partial class CpuActor : SimCore.SimActor
             case VmstatState v:
                 OnVmstatState(v);
                 break;
+            case BootTask b when _tickStopped && _curr is not null:
+                // A task started on a busy CPU whose tick is stopped (a nohz_full CPU): wake_up_new_task() on the
+                // housekeeping CPU queues it here with a reschedule IPI (ttwu_queue), and add_nr_running() →
+                // sched_update_tick_dependency() sets SCHED, so this irq's exit restarts the tick. Enqueued without
+                // the interrupt, the CPU would run on tickless with two runnable tasks (§9 R1's second task).
+                OnIrq(new Irq(b.Cause, InterruptKind.RescheduleIpi, "reschedule IPI (new task)", TaskIsolation.Machine.Boot.BootedMachine.BootCpu, new EnqueueTaskPayload(b.Task)));
+                break;
             case BootTask b:
                 Enqueue(b.Task, b.Cause);
                 if (_curr is null && _act == Activity.Idle)
