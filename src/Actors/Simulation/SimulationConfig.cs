@@ -37,6 +37,8 @@ public static class SimulationConfig
         akka {
           loglevel = WARNING
           stdout-loglevel = WARNING
+          # Akka's basic logger runs before the loggers start and after they stop; ours sends those lines to Serilog, not stdout.
+          stdout-logger-class = "TaskIsolation.Actors.Simulation.SerilogStdoutLogger, TaskIsolation.Actors"
           loggers = ["Akka.Logger.Serilog.SerilogLogger, Akka.Logger.Serilog"]
           logger-formatter = "Akka.Logger.Serilog.SerilogLogMessageFormatter, Akka.Logger.Serilog"
           log-dead-letters = off

@@ -1,7 +1,7 @@
 using Akka.Event;
 using Serilog.Events;
 
-namespace TaskIsolation.Cluster;
+namespace TaskIsolation.Actors.Simulation;
 
 /// <summary>
 /// Akka's "very basic logger", used before the configured loggers start and after they stop (<c>akka.stdout-logger-class</c>):
