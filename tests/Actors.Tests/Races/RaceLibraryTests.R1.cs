@@ -14,7 +14,7 @@ public sealed partial class RaceLibraryTests
     [Fact]
     public void R1_without_the_bounded_wait_exploration_finds_the_stuck_return()
     {
-        var target = new ScenarioTarget(BuiltInScenarios.Load("r1-tick-dependency-loop"));
+        var target = new ScenarioTarget(BuiltInScenarios.Load("r01-tick-dependency-loop"));
         var plan = Explorer.Plan(Sys, target, new CampaignOptions { Seed = 1, MaxSteps = 100_000, Until = UntilMode.First });
 
         var result = Explorer.RunBatch(Sys, target, plan, 0, FindBudget);
@@ -28,7 +28,7 @@ public sealed partial class RaceLibraryTests
     [Fact]
     public void R1_with_the_bounded_wait_exploration_finds_nothing()
     {
-        var target = new ScenarioTarget(BuiltInScenarios.Load("r1-tick-dependency-loop-bounded"));
+        var target = new ScenarioTarget(BuiltInScenarios.Load("r01-tick-dependency-loop-bounded"));
         var plan = Explorer.Plan(Sys, target, new CampaignOptions { Seed = 1, MaxSteps = 100_000 });
 
         var result = Explorer.RunBatch(Sys, target, plan, 0, CleanBudget);
@@ -44,7 +44,7 @@ public sealed partial class RaceLibraryTests
         // and the timer_settime's return to user space cannot stop it. After the bound the task goes back without
         // isolation, told by the log line only (NOSIG: no signal).
         const string Yaml = """
-            name: r1-bounded-wait-later-return
+            name: r01-bounded-wait-later-return
             cpus: 4
             cmdline: nohz_full=1-3 isolcpus=1-3 task_isolation=1-3
             model: {residual_tick: offloaded, bounded_wait: 2ms}
@@ -78,11 +78,11 @@ public sealed partial class RaceLibraryTests
     [Fact]
     public void R1_bounded_wait_survives_the_canonical_text_and_is_absent_when_off()
     {
-        var bounded = BuiltInScenarios.Load("r1-tick-dependency-loop-bounded");
+        var bounded = BuiltInScenarios.Load("r01-tick-dependency-loop-bounded");
         var text = ScenarioWriter.Write(bounded);
 
         Assert.Contains("bounded_wait: 10ms", text, StringComparison.Ordinal);
         Assert.Equal(10_000_000, ScenarioLoader.Load(text).Model.Switches.BoundedWaitNs);
-        Assert.DoesNotContain("bounded_wait", ScenarioWriter.Write(BuiltInScenarios.Load("r1-tick-dependency-loop")), StringComparison.Ordinal);
+        Assert.DoesNotContain("bounded_wait", ScenarioWriter.Write(BuiltInScenarios.Load("r01-tick-dependency-loop")), StringComparison.Ordinal);
     }
 }

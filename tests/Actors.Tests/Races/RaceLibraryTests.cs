@@ -47,11 +47,11 @@ public sealed partial class RaceLibraryTests : TestKit
     [
         "r03-posix-timer-kick-mitigated", "r04-residual-tick", "r04-residual-tick-mitigated", "r05-tile-stale-timer",
         "r05-tile-stale-timer-mitigated", "r06-vmstat-rearmed-mitigated", "r07-lru-drain-all-mitigated", "r09-tlb-shootdown", "r09-tlb-shootdown-mitigated", "r11-signal-from-housekeeping",
-        "r12-nmi-in-user", "r14-two-senders", "r15-exempt-syscalls",
-        "r1-tick-dependency-loop", "r1-tick-dependency-loop-bounded",
+        "r10-page-fault", "r12-nmi-in-user", "r14-two-senders", "r15-exempt-syscalls",
+        "r01-tick-dependency-loop", "r01-tick-dependency-loop-bounded",
     ];
 
-    /// <summary>Built-ins of the race library: <c>r</c>, the §9 number, a dash (<c>r03-…</c>, <c>r1-…</c>, <c>r13-…</c>).</summary>
+    /// <summary>Built-ins of the race library: <c>r</c>, the §9 number, a dash (<c>r03-…</c>, <c>r01-…</c>, <c>r13-…</c>).</summary>
     private static IEnumerable<string> RaceNames() => BuiltInScenarios.All.Select(s => s.Name).Where(n => RaceName().IsMatch(n));
 
     [GeneratedRegex("^r[0-9]{1,2}-")]

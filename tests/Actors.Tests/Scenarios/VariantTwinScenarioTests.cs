@@ -12,7 +12,7 @@ namespace TaskIsolation.Actors.Tests.Scenarios;
 /// </summary>
 public sealed class VariantTwinScenarioTests : TestKit
 {
-    private static readonly string[] Twins = ["r1-tick-dependency-loop", "r2-stale-tick-snapshot", "r13-affinity-change"];
+    private static readonly string[] Twins = ["r01-tick-dependency-loop", "r02-stale-tick-snapshot", "r13-affinity-change"];
     private readonly ITestOutputHelper _output;
 
     public VariantTwinScenarioTests(ITestOutputHelper output)
@@ -50,8 +50,8 @@ public sealed class VariantTwinScenarioTests : TestKit
     }
 
     [Theory]
-    [InlineData("r1-tick-dependency-loop")]
-    [InlineData("r2-stale-tick-snapshot")]
+    [InlineData("r01-tick-dependency-loop")]
+    [InlineData("r02-stale-tick-snapshot")]
     [InlineData("r13-affinity-change")]
     public void The_twins_run_the_same_workload_under_each_variant(string name)
     {
