@@ -179,7 +179,7 @@ internal sealed partial class CpuActor
         switch (t.Resume)
         {
             case ResumeKind.Compute:
-                Run(Activity.User, UserState(), t.UserRemainingNs, () => OpCompleted(0));
+                Run(Activity.User, UserState(), t.UserRemainingNs, _userComputeDone);
                 break;
             case ResumeKind.Handler:
                 AwaitOp(new EnterHandler(cause, t.Pid, t.Seq + 1, t.HandlerSignal));

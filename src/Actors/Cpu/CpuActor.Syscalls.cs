@@ -63,14 +63,14 @@ internal sealed partial class CpuActor
         switch (op)
         {
             case Compute c:
-                Run(Activity.User, UserState(), c.Ns, () => OpCompleted(0));
+                Run(Activity.User, UserState(), c.Ns, _userComputeDone);
                 return;
             case TouchPage p:
                 PageFault(p.Address, cause);
                 return;
             case UnalignedAccess when _m.Arch.UnalignedFixupName is null:
                 // The hardware completes a misaligned access: no trap, nothing the kernel sees.
-                Run(Activity.User, UserState(), _m.Timings.UnalignedHardwareNs, () => OpCompleted(0));
+                Run(Activity.User, UserState(), _m.Timings.UnalignedHardwareNs, _userComputeDone);
                 return;
             case UnalignedAccess u:
                 UnalignedFixup(u, cause);

@@ -37,6 +37,8 @@ internal sealed partial class CpuActor : SimCore.SimActor
     private readonly Queue<Ack> _lateAcks = new();
     private readonly Dictionary<int, Sleeper> _sleeping = [];
     private readonly Dictionary<int, List<SignalPayload>> _signalsForArrivals = [];
+    private readonly Action _userComputeDone;
+    private readonly Action _irqExit;
     private IActorRef _tick = ActorRefs.Nobody;
     private IActorRef _vmstat = ActorRefs.Nobody;
 
@@ -55,6 +57,11 @@ internal sealed partial class CpuActor : SimCore.SimActor
     private Action? _then;
     private long _waitId;
     private long _requestIds;
+
+    // The interrupt whose handler runs now and its InterruptTaken event, for _irqExit. Interrupts are off while a
+    // handler runs, so there is only ever one (an NMI on top saves and restores the handler's continuation, not these).
+    private Irq? _handling;
+    private long _handlingCause;
 
     private bool _tickStopped = true;
     private long _tickGen;
@@ -75,6 +82,11 @@ internal sealed partial class CpuActor : SimCore.SimActor
         _shared = machine.Memory.Cpu(cpu);
         _nohzFull = machine.NohzFull.Test(cpu);
         _housekeeping = machine.Housekeeping.Test(cpu);
+
+        // Continuations the hot paths pass to Run() every time, made once: a lambda per interrupt and per resumed user
+        // compute was a closure and a delegate allocated on every tick.
+        _userComputeDone = () => OpCompleted(0);
+        _irqExit = HandlerDone;
     }
 
     private enum Activity
@@ -300,7 +312,17 @@ internal sealed partial class CpuActor : SimCore.SimActor
             _shared.Quiesced = false;
         }
 
-        Run(Activity.Irq, CpuState.Kernel, _m.Timings.HandlerNs(irq.Kind), () => IrqExit(irq, taken.Id));
+        _handling = irq;
+        _handlingCause = taken.Id;
+        Run(Activity.Irq, CpuState.Kernel, _m.Timings.HandlerNs(irq.Kind), _irqExit);
+    }
+
+    /// <summary>The end of the running handler (<see cref="TakeIrq"/>'s continuation).</summary>
+    private void HandlerDone()
+    {
+        var irq = _handling ?? throw new InvalidOperationException($"cpu {_cpu}: a handler ended with no interrupt being handled");
+        _handling = null;
+        IrqExit(irq, _handlingCause);
     }
 
     /// <summary>
@@ -456,7 +478,7 @@ internal sealed partial class CpuActor : SimCore.SimActor
                 }
                 else if (s.Act == Activity.User)
                 {
-                    Run(Activity.User, UserState(), s.Remaining, () => OpCompleted(0));
+                    Run(Activity.User, UserState(), s.Remaining, _userComputeDone);
                     PublishBackInUser(cause);
                 }
                 else

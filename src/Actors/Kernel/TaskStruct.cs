@@ -52,14 +52,34 @@ public sealed record SignalFrame(ResumeKind Resume, long UserRemainingNs, long P
 /// </summary>
 public sealed record TaskStruct
 {
+    private readonly int _pid;
+    private readonly string _comm = "";
+    private readonly TaskRef _ref = new(0, "");
+
     /// <summary>Thread id.</summary>
-    public required int Pid { get; init; }
+    public required int Pid
+    {
+        get => _pid;
+        init
+        {
+            _pid = value;
+            _ref = new TaskRef(value, _comm);
+        }
+    }
 
     /// <summary>Thread-group (process) id.</summary>
     public required int Tgid { get; init; }
 
     /// <summary>Command name.</summary>
-    public required string Comm { get; init; }
+    public required string Comm
+    {
+        get => _comm;
+        init
+        {
+            _comm = value;
+            _ref = new TaskRef(_pid, value);
+        }
+    }
 
     /// <summary>The user-space program's actor; null for kernel threads (kworkers).</summary>
     public IActorRef? Actor { get; init; }
@@ -141,8 +161,12 @@ public sealed record TaskStruct
     /// <summary>Whether TIF_TASK_ISOLATION is set.</summary>
     public bool Isolated => (IsolationFlags & 1u) != 0;
 
-    /// <summary>The name events use.</summary>
-    public TaskRef Ref => new(Pid, Comm);
+    /// <summary>
+    /// The name events use. Built when <see cref="Pid"/> or <see cref="Comm"/> is set and shared by every copy made
+    /// with <c>with</c>: the CPU names the running task in an event at every interrupt, and a new one each time was a
+    /// large share of what a tick allocated. Record equality still holds (a <see cref="TaskRef"/> compares by value).
+    /// </summary>
+    public TaskRef Ref => _ref;
 }
 
 /// <summary>A signal waiting for delivery, with the event that generated it.</summary>

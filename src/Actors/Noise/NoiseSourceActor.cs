@@ -29,12 +29,22 @@ internal sealed class NoiseSourceActor : SimActor
     private readonly DeviceIrqSpec? _irq;
     private readonly NmiSpec? _nmi;
 
+    // What every interrupt of the line carries, made once: formatting the detail and a payload per firing allocated a
+    // string and a record per device interrupt for values that never change.
+    private readonly string _detail = "";
+    private readonly DeviceIrqPayload? _payload;
+
     public NoiseSourceActor(Simulation.Simulation sim, MachineTopology machine, DeviceIrqSpec? irq, NmiSpec? nmi)
         : base(sim)
     {
         _m = machine;
         _irq = irq;
         _nmi = nmi;
+        if (irq is not null)
+        {
+            _detail = irq.Detail;
+            _payload = new DeviceIrqPayload(irq.Irq, irq.Name);
+        }
 
         // The source's own invariants: one kind, and CPUs of this machine (the only ones it can interrupt).
         if ((irq is null) == (nmi is null))
@@ -73,7 +83,7 @@ internal sealed class NoiseSourceActor : SimActor
             var cpu = irq.EffectiveCpu;
             var raised = new DeviceIrqRaised(Sim.NewEventId(), Now, cpu, 0, irq.Irq, irq.Name);
             _m.Events.Publish(raised);
-            Send(_m.Cpus[cpu], new Irq(raised.Id, InterruptKind.DeviceIrq, irq.Detail, -1, new DeviceIrqPayload(irq.Irq, irq.Name)));
+            Send(_m.Cpus[cpu], new Irq(raised.Id, InterruptKind.DeviceIrq, _detail, -1, _payload));
             SendAfter(irq.PeriodNs, Self, new NoiseDue(due.Serial + 1));
         }
         else if (_nmi is { } nmi)

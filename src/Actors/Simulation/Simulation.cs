@@ -25,6 +25,10 @@ public sealed class Simulation
     private readonly RunnableNames _runnableNames;
     private readonly List<Decision> _decisions = [];
     private readonly List<Timed> _batch = [];
+    private readonly List<List<Timed>> _groups = [];
+    private readonly Dictionary<IActorRef, List<Timed>> _groupOf = new(ReferenceEqualityComparer.Instance);
+    private readonly Stack<List<Timed>> _spareGroups = new();
+    private readonly List<int> _heads = [];
     private readonly HashSet<long> _cancelled = [];
     private readonly Dictionary<Type, long> _byType = [];
     private readonly ManualResetEventSlim _finished = new(false, spinCount: 200);
@@ -470,52 +474,94 @@ public sealed class Simulation
         }
 
         // Group by receiver in order of first appearance, in one pass: a jiffy boundary on a 1,024-CPU machine
-        // releases a thousand ticks at once, and a search per receiver would make that quadratic.
-        var groups = new List<List<Timed>>();
-        var groupOf = new Dictionary<IActorRef, List<Timed>>(ReferenceEqualityComparer.Instance);
-        foreach (var t in batch)
+        // releases a thousand ticks at once, and a search per receiver would make that quadratic. The lists and the
+        // index are the simulation's, reused from one release to the next: every jiffy boundary where two CPUs tick
+        // comes here, and building them afresh allocated a dictionary, lists and delegates per release.
+        var groups = _groups;
+        var groupOf = _groupOf;
+        try
         {
-            if (!groupOf.TryGetValue(t.To, out var g))
+            foreach (var t in batch)
             {
-                g = [];
-                groupOf.Add(t.To, g);
-                groups.Add(g);
-            }
-
-            g.Add(t);
-        }
-
-        foreach (var group in groups)
-        {
-            if (group.TrueForAll(t => ReferenceEquals(t.From, group[0].From)))
-            {
-                // One sender: its order is fixed, there is nothing to choose.
-                foreach (var t in group)
+                if (!groupOf.TryGetValue(t.To, out var g))
                 {
-                    Enqueue(t.To, t.Message, t.From);
+                    g = _spareGroups.Count > 0 ? _spareGroups.Pop() : [];
+                    groupOf.Add(t.To, g);
+                    groups.Add(g);
                 }
 
-                continue;
+                g.Add(t);
             }
 
-            while (group.Count > 0)
+            foreach (var group in groups)
             {
-                // The heads: the first pending message of each distinct sender.
-                var heads = new List<int>();
-                for (var i = 0; i < group.Count; i++)
+                if (OneSender(group))
                 {
-                    var from = group[i].From;
-                    if (group.FindIndex(t => ReferenceEquals(t.From, from)) == i)
+                    // One sender: its order is fixed, there is nothing to choose.
+                    foreach (var t in group)
                     {
-                        heads.Add(i);
+                        Enqueue(t.To, t.Message, t.From);
                     }
+
+                    continue;
                 }
 
-                var pick = heads[Choose(heads.Count)];
-                Enqueue(group[pick].To, group[pick].Message, group[pick].From);
-                group.RemoveAt(pick);
+                var heads = _heads;
+                while (group.Count > 0)
+                {
+                    // The heads: the first pending message of each distinct sender.
+                    heads.Clear();
+                    for (var i = 0; i < group.Count; i++)
+                    {
+                        if (FirstFrom(group, group[i].From) == i)
+                        {
+                            heads.Add(i);
+                        }
+                    }
+
+                    var pick = heads[Choose(heads.Count)];
+                    Enqueue(group[pick].To, group[pick].Message, group[pick].From);
+                    group.RemoveAt(pick);
+                }
             }
         }
+        finally
+        {
+            foreach (var g in groups)
+            {
+                g.Clear();
+                _spareGroups.Push(g);
+            }
+
+            groups.Clear();
+            groupOf.Clear();
+        }
+    }
+
+    private static bool OneSender(List<Timed> group)
+    {
+        for (var i = 1; i < group.Count; i++)
+        {
+            if (!ReferenceEquals(group[i].From, group[0].From))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static int FirstFrom(List<Timed> group, IActorRef from)
+    {
+        for (var i = 0; i < group.Count; i++)
+        {
+            if (ReferenceEquals(group[i].From, from))
+            {
+                return i;
+            }
+        }
+
+        return -1;
     }
 
     private void Enqueue(IActorRef to, IMachineMessage message, IActorRef from)
