@@ -52,19 +52,15 @@ public sealed record SignalFrame(ResumeKind Resume, long UserRemainingNs, long P
 /// </summary>
 public sealed record TaskStruct
 {
-    private readonly int _pid;
-    private readonly string _comm = "";
-    private readonly TaskRef _ref = new(0, "");
+    // Pid and Comm live in the TaskRef events name the task by (see Ref): one field, no copy of them beside it.
+    private static readonly TaskRef Unnamed = new(0, "");
+    private readonly TaskRef _ref = Unnamed;
 
     /// <summary>Thread id.</summary>
     public required int Pid
     {
-        get => _pid;
-        init
-        {
-            _pid = value;
-            _ref = new TaskRef(value, _comm);
-        }
+        get => _ref.Pid;
+        init => _ref = new TaskRef(value, _ref.Comm);
     }
 
     /// <summary>Thread-group (process) id.</summary>
@@ -73,12 +69,8 @@ public sealed record TaskStruct
     /// <summary>Command name.</summary>
     public required string Comm
     {
-        get => _comm;
-        init
-        {
-            _comm = value;
-            _ref = new TaskRef(_pid, value);
-        }
+        get => _ref.Comm;
+        init => _ref = new TaskRef(_ref.Pid, value);
     }
 
     /// <summary>The user-space program's actor; null for kernel threads (kworkers).</summary>
