@@ -2,6 +2,7 @@ using TaskIsolation.Actors.Events;
 using TaskIsolation.Actors.Exploration;
 using TaskIsolation.Actors.Scenarios;
 using TaskIsolation.Actors.Simulation;
+using TaskIsolation.Actors.Tests.Scenarios;
 
 namespace TaskIsolation.Actors.Tests.Races;
 
@@ -68,7 +69,7 @@ public sealed partial class RaceLibraryTests
 
         var run = ScenarioRunner.Run(Sys, ScenarioLoader.Load(Yaml, "test"), new RunSettings { Mode = ExecutionMode.Controlled, Seed = 1 });
 
-        Assert.True(run.AllHeld, string.Join("\n", run.Expectations.Where(r => !r.Held).Select(r => $"{r.Text}: {r.Detail}")));
+        ExpectationAssert.AllHeld(run);
         var began = run.Machine.Recorder.Events.OfType<ReturnToUserBegan>().Last(b => b.Task.Comm == "iso");
         var returned = run.Machine.Recorder.Events.OfType<ReturnedToUser>().First(r => r.Task.Comm == "iso" && r.Time > began.Time);
         Assert.False(returned.Isolated);

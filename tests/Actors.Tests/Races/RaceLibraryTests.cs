@@ -3,6 +3,7 @@ using Akka.TestKit.Xunit2;
 using TaskIsolation.Actors.Exploration;
 using TaskIsolation.Actors.Scenarios;
 using TaskIsolation.Actors.Simulation;
+using TaskIsolation.Actors.Tests.Scenarios;
 
 namespace TaskIsolation.Actors.Tests.Races;
 
@@ -104,7 +105,7 @@ public sealed partial class RaceLibraryTests : TestKit
     {
         var run = ScenarioRunner.Run(Sys, BuiltInScenarios.Load(name), new RunSettings { Mode = ExecutionMode.Controlled, Seed = 1 });
 
-        Assert.True(run.AllHeld, string.Join("\n", run.Expectations.Where(r => !r.Held).Select(r => $"{r.Text}: {r.Detail}")));
+        ExpectationAssert.AllHeld(run);
     }
 
     [Theory]
@@ -113,7 +114,7 @@ public sealed partial class RaceLibraryTests : TestKit
     {
         var run = ScenarioRunner.Run(Sys, BuiltInScenarios.Load(name), new RunSettings { Mode = ExecutionMode.Concurrent, Seed = 1 });
 
-        Assert.True(run.AllHeld, string.Join("\n", run.Expectations.Where(r => !r.Held).Select(r => $"{r.Text}: {r.Detail}")));
+        ExpectationAssert.AllHeld(run);
     }
 
     [Fact]

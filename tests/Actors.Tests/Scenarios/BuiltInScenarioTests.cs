@@ -33,13 +33,8 @@ public sealed class BuiltInScenarioTests : TestKit
     {
         var run = ScenarioRunner.Run(Sys, BuiltInScenarios.Load(name), new RunSettings { Mode = ExecutionMode.Controlled, Seed = 1 });
 
-        foreach (var e in run.Expectations)
-        {
-            _output.WriteLine($"{(e.Held ? "held" : "FAILED")}: {e.Text} — {e.Detail}");
-        }
-
         Assert.NotEmpty(run.Expectations);
-        Assert.True(run.AllHeld, string.Join("\n", run.Expectations.Where(e => !e.Held).Select(e => $"{e.Text}: {e.Detail}")));
+        ExpectationAssert.AllHeld(run, _output);
     }
 
     [Fact]
@@ -47,7 +42,7 @@ public sealed class BuiltInScenarioTests : TestKit
     {
         var run = ScenarioRunner.Run(Sys, BuiltInScenarios.Load(BuiltInScenarios.DefaultName), new RunSettings { Mode = ExecutionMode.Concurrent, Seed = 3 });
 
-        Assert.True(run.AllHeld, string.Join("\n", run.Expectations.Where(e => !e.Held).Select(e => $"{e.Text}: {e.Detail}")));
+        ExpectationAssert.AllHeld(run, _output);
         Assert.Equal(10_000_000_000, run.SimulatedNs);
     }
 

@@ -28,14 +28,9 @@ public sealed class ExampleScenarioTests : TestKit
         var scenario = ScenarioLoader.LoadFile(Path.Combine(ScenarioFiles.ExamplesDirectory, file));
         var run = ScenarioRunner.Run(Sys, scenario, new RunSettings { Mode = ExecutionMode.Controlled, Seed = 1 });
 
-        foreach (var e in run.Expectations)
-        {
-            _output.WriteLine($"{(e.Held ? "held" : "FAILED")}: {e.Text} — {e.Detail}");
-        }
-
         Assert.Equal(Path.GetFileNameWithoutExtension(file), scenario.Name);
         Assert.NotEmpty(run.Expectations);
-        Assert.True(run.AllHeld, string.Join("\n", run.Expectations.Where(e => !e.Held).Select(e => $"{e.Text}: {e.Detail}")));
+        ExpectationAssert.AllHeld(run, _output);
     }
 
     [Theory]

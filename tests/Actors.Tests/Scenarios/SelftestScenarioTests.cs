@@ -39,13 +39,8 @@ public sealed class SelftestScenarioTests : TestKit
         var scenario = BuiltInScenarios.Load(name);
         var run = ScenarioRunner.Run(Sys, scenario, new RunSettings { Mode = mode, Seed = 7 });
 
-        foreach (var e in run.Expectations)
-        {
-            _output.WriteLine($"{(e.Held ? "held" : "FAILED")}: {e.Text} — {e.Detail}");
-        }
-
         Assert.True(run.Expectations.Length >= 3, "a selftest scenario asserts the outcome, the signal and the log");
-        Assert.True(run.AllHeld, string.Join("\n", run.Expectations.Where(e => !e.Held).Select(e => $"{e.Text}: {e.Detail}")));
+        ExpectationAssert.AllHeld(run, _output);
         Assert.Equal(scenario.DurationNs, run.SimulatedNs);
     }
 
