@@ -11,8 +11,6 @@ namespace TaskIsolation.Actors.Tests;
 /// <summary>The recorder's two retention modes: every event (tests, traces) and a bounded ring (soaks).</summary>
 public sealed class EventRecorderTests : TestKit
 {
-    private const ulong NoSig = 1 | 2;
-
     public EventRecorderTests()
         : base(SimulationConfig.Hocon)
     {

@@ -14,10 +14,6 @@ namespace TaskIsolation.Actors.Tests;
 /// <summary>The model's behaviours of MODEL.md §5–§8, each in both execution modes.</summary>
 public sealed class MachineBehaviourTests : TestKit
 {
-    private const ulong Enable = 1;
-    private const ulong EnableUsr1 = 1 | 2 | (10 << 8);
-    private const ulong NoSig = 1 | 2;
-
     public MachineBehaviourTests()
         : base(SimulationConfig.Hocon)
     {

@@ -3,6 +3,7 @@ using Akka.Actor;
 using TaskIsolation.Actors.Machine;
 using TaskIsolation.Actors.Simulation;
 using TaskIsolation.Actors.Task;
+using TaskIsolation.Machine.Abi;
 using TaskIsolation.Machine.Boot;
 using TaskIsolation.Machine.Cpus;
 using ArchKind = TaskIsolation.Machine.Arch.Arch;
@@ -13,6 +14,15 @@ namespace TaskIsolation.Actors.Tests;
 internal static class Machines
 {
     public const string Cmdline = "nohz_full=1-3 isolcpus=1-3 task_isolation=1-3";
+
+    /// <summary>The v13 prctl argument <c>PR_TASK_ISOLATION_ENABLE</c>: isolated, SIGKILL on a violation.</summary>
+    public const ulong Enable = IsolationFlags.EnableBit;
+
+    /// <summary><c>ENABLE | NOSIG</c>: isolated, never signalled.</summary>
+    public const ulong NoSig = IsolationFlags.EnableBit | IsolationFlags.NoSigBits;
+
+    /// <summary><c>ENABLE | USERSIG | SET_SIG(SIGUSR1)</c>: isolated, SIGUSR1 on a violation.</summary>
+    public static readonly ulong EnableUsr1 = IsolationFlags.EnabledWithSignal(10).Word;
 
     public static SimulatedMachine Boot(ActorSystem sys, MachineOptions? options = null, int cpus = 4, ArchKind arch = ArchKind.X86_64, string cmdline = Cmdline) =>
         SimulatedMachine.Boot(sys, BootedMachine.Boot(cpus, arch, KernelConfig.Default, cmdline), options ?? new MachineOptions());

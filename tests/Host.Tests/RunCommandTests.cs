@@ -31,22 +31,7 @@ public sealed class RunCommandTests : IDisposable
     [Fact]
     public void A_failed_expectation_exits_1_and_shows_the_violation_with_its_chain()
     {
-        var file = Write("shootdown.yaml", """
-            cpus: 4
-            cmdline: nohz_full=1-3 isolcpus=1-3 task_isolation=1-3
-            model: {residual_tick: offloaded}
-            duration: 1s
-            tasks:
-              - name: iso
-                cpus: 3
-                program:
-                  - thread: {name: sibling, program: [affinity: 0, compute: 500ms, munmap: 0x1000]}
-                  - compute: 20ms
-                  - prctl: enable
-                  - compute: 2s
-            expectations:
-              - no_violations
-            """);
+        var file = Write("shootdown.yaml", RunReportOptionsTests.Shootdown);
         var r = Taskisol.Run("run", file);
 
         Assert.Equal(1, r.Exit);

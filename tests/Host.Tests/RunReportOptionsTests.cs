@@ -8,7 +8,8 @@ namespace TaskIsolation.Host.Tests;
 /// <summary><c>taskisol run --report/--trace/--ftrace/--log</c> and the noise table: files that parse, nothing written on bad input.</summary>
 public sealed partial class RunReportOptionsTests : IDisposable
 {
-    private const string Shootdown = """
+    /// <summary>A sibling's munmap shoots down the isolated CPU: one violation, so <c>no_violations</c> fails.</summary>
+    internal const string Shootdown = """
         cpus: 4
         cmdline: nohz_full=1-3 isolcpus=1-3 task_isolation=1-3
         model: {residual_tick: offloaded}

@@ -14,8 +14,6 @@ namespace TaskIsolation.Actors.Tests.Model;
 /// <summary>Device interrupts and NMIs as noise sources (MODEL.md §5, §7, §9 R12), in both execution modes.</summary>
 public sealed class NoiseTests : TestKit
 {
-    private const ulong Enable = 1;
-
     public NoiseTests()
         : base(SimulationConfig.Hocon)
     {

@@ -13,10 +13,6 @@ namespace TaskIsolation.Actors.Tests.Model;
 /// <summary>Selftest checks 7, 10 and 11 of MODEL.md §8, in both execution modes.</summary>
 public sealed class SelftestTests : TestKit
 {
-    private const ulong Enable = 1;
-    private const ulong EnableUsr1 = 1 | 2 | (10 << 8);
-    private const ulong NoSig = 1 | 2;
-
     public SelftestTests()
         : base(SimulationConfig.Hocon)
     {

@@ -19,8 +19,6 @@ public sealed class V16Tests : TestKit
 {
     /// <summary>v16 has no <c>task_isolation=</c>: the map is isolcpus ∩ nohz_full.</summary>
     private const string V16Cmdline = "nohz_full=1-3 isolcpus=1-3";
-    private const ulong Enable = 1;
-    private const ulong NoSigV13 = 1 | 2;
 
     public V16Tests()
         : base(SimulationConfig.Hocon)
@@ -124,7 +122,7 @@ public sealed class V16Tests : TestKit
     {
         // The same workload under both: a hog shares the isolated CPU, so the SCHED dependency keeps the tick. v13's
         // NOSIG request proceeds past the snapshot and loops until the hog is gone; v16 returns EAGAIN at once.
-        Operation[] iso = [new Prctl(48, NoSigV13), new Compute(1_000_000), new Exit(0)];
+        Operation[] iso = [new Prctl(48, NoSig), new Compute(1_000_000), new Exit(0)];
         Operation[] hog = [new Compute(400_000_000), new Exit(0)];
 
         var v13 = BootV13(mode);

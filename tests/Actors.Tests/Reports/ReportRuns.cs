@@ -12,9 +12,6 @@ namespace TaskIsolation.Actors.Tests.Reports;
 /// <summary>Known runs the report tests read: machines booted with CPUs 1-3 isolated, with noise of several kinds.</summary>
 internal static class ReportRuns
 {
-    private const ulong Enable = 1;
-    private const ulong NoSig = 1 | 2;
-
     /// <summary>
     /// A housekeeping task on CPU 0, a NOSIG task on CPU 2 and an isolated task on CPU 3 whose sibling thread, moved to
     /// CPU 0 where it shares the CPU with the housekeeping task, munmaps after 300 ms of its own CPU time (selftest 6):

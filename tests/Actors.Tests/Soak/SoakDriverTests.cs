@@ -16,7 +16,6 @@ namespace TaskIsolation.Actors.Tests.Soak;
 /// </summary>
 public sealed class SoakDriverTests : TestKit, IDisposable
 {
-    private const ulong NoSig = 1 | 2;
     private readonly string _out = Path.Combine(Path.GetTempPath(), $"soak-test-{Guid.NewGuid():N}");
 
     public SoakDriverTests()
