@@ -1,7 +1,7 @@
 using System.Globalization;
-using TaskIsolation.Actors.Events;
 using TaskIsolation.Actors.Exploration;
 using TaskIsolation.Machine.Abi;
+using TaskIsolation.Machine.Events;
 
 namespace TaskIsolation.Cluster;
 

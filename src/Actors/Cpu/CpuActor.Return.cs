@@ -1,10 +1,10 @@
-using TaskIsolation.Actors.Events;
 using TaskIsolation.Actors.Kernel;
 using TaskIsolation.Actors.Task;
 using TaskIsolation.Actors.Tick;
 using TaskIsolation.Actors.Vmstat;
 using TaskIsolation.Machine.Abi;
 using TaskIsolation.Machine.Abi.V13;
+using TaskIsolation.Machine.Events;
 
 namespace TaskIsolation.Actors.Cpu;
 

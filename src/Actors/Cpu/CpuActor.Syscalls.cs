@@ -1,9 +1,9 @@
-using TaskIsolation.Actors.Events;
 using TaskIsolation.Actors.Kernel;
 using TaskIsolation.Actors.Task;
 using TaskIsolation.Actors.Vmstat;
 using TaskIsolation.Machine.Abi;
 using TaskIsolation.Machine.Abi.Tick;
+using TaskIsolation.Machine.Events;
 
 namespace TaskIsolation.Actors.Cpu;
 

@@ -1,4 +1,3 @@
-using TaskIsolation.Actors.Events;
 using TaskIsolation.Actors.Kernel;
 using TaskIsolation.Actors.Task;
 using TaskIsolation.Actors.Vmstat;
@@ -6,6 +5,7 @@ using TaskIsolation.Machine.Abi;
 using TaskIsolation.Machine.Abi.Tick;
 using TaskIsolation.Machine.Abi.V16;
 using TaskIsolation.Machine.Arch;
+using TaskIsolation.Machine.Events;
 
 namespace TaskIsolation.Actors.Cpu;
 

@@ -1,10 +1,10 @@
 using Akka.Actor;
-using TaskIsolation.Actors.Events;
 using TaskIsolation.Actors.Kernel;
 using TaskIsolation.Actors.Tick;
 using TaskIsolation.Actors.Vmstat;
 using TaskIsolation.Machine.Abi;
 using TaskIsolation.Machine.Abi.Tick;
+using TaskIsolation.Machine.Events;
 using SimCore = TaskIsolation.Actors.Simulation;
 
 namespace TaskIsolation.Actors.Cpu;

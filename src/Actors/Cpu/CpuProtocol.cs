@@ -11,7 +11,7 @@ public interface ICpuProtocol : IMachineMessage;
 /// An asynchronous interrupt arriving at a CPU: a tick, an IPI, irq_work, a device interrupt, an NMI. Held while the
 /// CPU has interrupts disabled, taken otherwise.
 /// </summary>
-/// <param name="Cause">The event that raised it (an <see cref="Events.InterruptSent"/> for IPIs).</param>
+/// <param name="Cause">The event that raised it (an <see cref="TaskIsolation.Machine.Events.InterruptSent"/> for IPIs).</param>
 /// <param name="Kind">What kind of interrupt.</param>
 /// <param name="Detail">How traces and chains name it: <c>TLB shootdown IPI</c>, <c>irq 24 (eth0)</c>.</param>
 /// <param name="FromCpu">The sending CPU, or -1 for a local source.</param>

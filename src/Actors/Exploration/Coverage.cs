@@ -1,6 +1,6 @@
 using System.Collections.Immutable;
-using TaskIsolation.Actors.Events;
 using TaskIsolation.Machine.Abi;
+using TaskIsolation.Machine.Events;
 
 namespace TaskIsolation.Actors.Exploration;
 

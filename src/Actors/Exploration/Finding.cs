@@ -1,9 +1,9 @@
 using System.Collections.Immutable;
 using System.Text.Json.Serialization;
 using System.Text.RegularExpressions;
-using TaskIsolation.Actors.Events;
 using TaskIsolation.Actors.Machine;
 using TaskIsolation.Actors.Monitors;
+using TaskIsolation.Machine.Events;
 
 namespace TaskIsolation.Actors.Exploration;
 

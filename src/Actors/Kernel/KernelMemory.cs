@@ -1,5 +1,5 @@
 using System.Collections.Concurrent;
-using TaskIsolation.Actors.Events;
+using TaskIsolation.Machine.Events;
 
 namespace TaskIsolation.Actors.Kernel;
 

@@ -1,8 +1,8 @@
 using Akka.Actor;
-using TaskIsolation.Actors.Events;
 using TaskIsolation.Machine.Abi;
 using TaskIsolation.Machine.Arch;
 using TaskIsolation.Machine.Cpus;
+using TaskIsolation.Machine.Events;
 
 namespace TaskIsolation.Actors.Kernel;
 

@@ -1,9 +1,9 @@
 using TaskIsolation.Actors.Cpu;
-using TaskIsolation.Actors.Events;
 using TaskIsolation.Machine.Abi;
 using TaskIsolation.Machine.Abi.Tick;
 using TaskIsolation.Machine.Abi.V13;
 using TaskIsolation.Machine.Arch;
+using TaskIsolation.Machine.Events;
 
 namespace TaskIsolation.Actors.Kernel;
 

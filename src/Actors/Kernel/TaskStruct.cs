@@ -1,7 +1,7 @@
 using System.Collections.Immutable;
 using Akka.Actor;
-using TaskIsolation.Actors.Events;
 using TaskIsolation.Machine.Cpus;
+using TaskIsolation.Machine.Events;
 
 namespace TaskIsolation.Actors.Kernel;
 

@@ -1,8 +1,8 @@
 using System.Collections.Immutable;
 using Akka.Event;
-using TaskIsolation.Actors.Events;
 using TaskIsolation.Actors.Kernel;
 using TaskIsolation.Actors.Monitors;
+using TaskIsolation.Machine.Events;
 
 namespace TaskIsolation.Actors.Machine;
 

@@ -1,7 +1,6 @@
 using System.Collections.Immutable;
 using Akka.Actor;
 using TaskIsolation.Actors.Cpu;
-using TaskIsolation.Actors.Events;
 using TaskIsolation.Actors.Kernel;
 using TaskIsolation.Actors.Monitors;
 using TaskIsolation.Actors.Noise;
@@ -12,6 +11,7 @@ using TaskIsolation.Machine.Abi;
 using TaskIsolation.Machine.Arch;
 using TaskIsolation.Machine.Boot;
 using TaskIsolation.Machine.Cpus;
+using TaskIsolation.Machine.Events;
 using SimCore = TaskIsolation.Actors.Simulation.Simulation;
 
 namespace TaskIsolation.Actors.Machine;

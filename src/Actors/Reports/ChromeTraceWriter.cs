@@ -1,7 +1,7 @@
 using System.Text.Json;
-using TaskIsolation.Actors.Events;
 using TaskIsolation.Actors.Kernel;
 using TaskIsolation.Actors.Monitors;
+using TaskIsolation.Machine.Events;
 
 namespace TaskIsolation.Actors.Reports;
 

@@ -2,9 +2,9 @@ using System.Globalization;
 using Serilog.Events;
 using Serilog.Formatting.Compact;
 using Serilog.Parsing;
-using TaskIsolation.Actors.Events;
 using TaskIsolation.Actors.Monitors;
 using TaskIsolation.Machine.Boot;
+using TaskIsolation.Machine.Events;
 
 namespace TaskIsolation.Actors.Reports;
 

@@ -1,4 +1,4 @@
-using TaskIsolation.Actors.Events;
+using TaskIsolation.Machine.Events;
 
 namespace TaskIsolation.Actors.Reports;
 

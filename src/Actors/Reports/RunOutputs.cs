@@ -1,6 +1,6 @@
-using TaskIsolation.Actors.Events;
 using TaskIsolation.Actors.Kernel;
 using TaskIsolation.Machine.Boot;
+using TaskIsolation.Machine.Events;
 
 namespace TaskIsolation.Actors.Reports;
 

@@ -1,7 +1,7 @@
 using System.Text.Json;
-using TaskIsolation.Actors.Events;
 using TaskIsolation.Actors.Monitors;
 using TaskIsolation.Machine.Boot;
+using TaskIsolation.Machine.Events;
 
 namespace TaskIsolation.Actors.Reports;
 

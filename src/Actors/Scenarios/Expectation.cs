@@ -1,5 +1,4 @@
 using System.Globalization;
-using TaskIsolation.Actors.Events;
 using TaskIsolation.Actors.Kernel;
 using TaskIsolation.Actors.Monitors;
 using TaskIsolation.Actors.Reports;
@@ -7,6 +6,7 @@ using TaskIsolation.Actors.Task;
 using TaskIsolation.Machine.Abi;
 using TaskIsolation.Machine.Boot;
 using TaskIsolation.Machine.Cpus;
+using TaskIsolation.Machine.Events;
 using Sig = TaskIsolation.Machine.Abi.Signal;
 
 namespace TaskIsolation.Actors.Scenarios;

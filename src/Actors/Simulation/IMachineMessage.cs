@@ -7,6 +7,6 @@ namespace TaskIsolation.Actors.Simulation;
 /// </summary>
 public interface IMachineMessage
 {
-    /// <summary>Id of the <see cref="Events.MachineEvent"/> that caused this message; 0 for none (a root).</summary>
+    /// <summary>Id of the <see cref="TaskIsolation.Machine.Events.MachineEvent"/> that caused this message; 0 for none (a root).</summary>
     long Cause { get; }
 }

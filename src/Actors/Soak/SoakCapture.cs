@@ -1,6 +1,6 @@
 using System.Collections.Immutable;
-using TaskIsolation.Actors.Events;
 using TaskIsolation.Actors.Reports;
+using TaskIsolation.Machine.Events;
 
 namespace TaskIsolation.Actors.Soak;
 

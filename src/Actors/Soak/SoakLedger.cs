@@ -1,9 +1,9 @@
 using System.Collections.Immutable;
-using TaskIsolation.Actors.Events;
 using TaskIsolation.Actors.Exploration;
 using TaskIsolation.Actors.Machine;
 using TaskIsolation.Actors.Monitors;
 using TaskIsolation.Actors.Reports;
+using TaskIsolation.Machine.Events;
 
 namespace TaskIsolation.Actors.Soak;
 

@@ -1,8 +1,8 @@
 using System.Globalization;
-using TaskIsolation.Actors.Events;
 using TaskIsolation.Actors.Exploration;
 using TaskIsolation.Actors.Reports;
 using TaskIsolation.Actors.Scenarios;
+using TaskIsolation.Machine.Events;
 
 namespace TaskIsolation.Host.Commands;
 

@@ -1,10 +1,10 @@
 using System.Globalization;
-using TaskIsolation.Actors.Events;
 using TaskIsolation.Actors.Monitors;
 using TaskIsolation.Actors.Reports;
 using TaskIsolation.Actors.Scenarios;
 using TaskIsolation.Actors.Task;
 using TaskIsolation.Machine.Boot;
+using TaskIsolation.Machine.Events;
 
 namespace TaskIsolation.Host.Commands;
 

@@ -1,5 +1,4 @@
 using Akka.TestKit.Xunit2;
-using TaskIsolation.Actors.Events;
 using TaskIsolation.Actors.Kernel;
 using TaskIsolation.Actors.Machine;
 using TaskIsolation.Actors.Simulation;
@@ -7,6 +6,7 @@ using TaskIsolation.Actors.Task;
 using TaskIsolation.Machine.Abi;
 using TaskIsolation.Machine.Boot;
 using TaskIsolation.Machine.Cpus;
+using TaskIsolation.Machine.Events;
 using static TaskIsolation.Actors.Tests.Machines;
 
 namespace TaskIsolation.Actors.Tests.Model;

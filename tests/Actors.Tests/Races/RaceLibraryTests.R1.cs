@@ -1,8 +1,8 @@
-using TaskIsolation.Actors.Events;
 using TaskIsolation.Actors.Exploration;
 using TaskIsolation.Actors.Scenarios;
 using TaskIsolation.Actors.Simulation;
 using TaskIsolation.Actors.Tests.Scenarios;
+using TaskIsolation.Machine.Events;
 
 namespace TaskIsolation.Actors.Tests.Races;
 

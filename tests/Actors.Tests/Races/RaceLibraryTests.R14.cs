@@ -1,8 +1,8 @@
-using TaskIsolation.Actors.Events;
 using TaskIsolation.Actors.Exploration;
 using TaskIsolation.Actors.Scenarios;
 using TaskIsolation.Actors.Simulation;
 using TaskIsolation.Machine.Abi;
+using TaskIsolation.Machine.Events;
 
 namespace TaskIsolation.Actors.Tests.Races;
 

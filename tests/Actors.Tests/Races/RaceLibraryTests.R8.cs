@@ -1,7 +1,7 @@
-using TaskIsolation.Actors.Events;
 using TaskIsolation.Actors.Exploration;
 using TaskIsolation.Actors.Scenarios;
 using TaskIsolation.Machine.Abi;
+using TaskIsolation.Machine.Events;
 
 namespace TaskIsolation.Actors.Tests.Races;
 

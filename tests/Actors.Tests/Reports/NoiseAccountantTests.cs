@@ -1,5 +1,4 @@
 using Akka.TestKit.Xunit2;
-using TaskIsolation.Actors.Events;
 using TaskIsolation.Actors.Kernel;
 using TaskIsolation.Actors.Machine;
 using TaskIsolation.Actors.Reports;
@@ -7,6 +6,7 @@ using TaskIsolation.Actors.Scenarios;
 using TaskIsolation.Actors.Simulation;
 using TaskIsolation.Actors.Task;
 using TaskIsolation.Machine.Abi;
+using TaskIsolation.Machine.Events;
 
 namespace TaskIsolation.Actors.Tests.Reports;
 

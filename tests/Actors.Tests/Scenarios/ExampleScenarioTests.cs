@@ -57,6 +57,6 @@ public sealed class ExampleScenarioTests : TestKit
         Assert.Equal("write-kills", run.Scenario.Name);
         Assert.True(run.AllHeld);
         Assert.Contains("[    0.002005] dpdk/101: task_isolation mode lost due to syscall 1", doc, StringComparison.Ordinal);
-        Assert.Contains(run.Machine.Recorder.Events.OfType<Events.KernelLogged>(), l => l.Time / 1000 == 2_005 && l.Text == "dpdk/101: task_isolation mode lost due to syscall 1");
+        Assert.Contains(run.Machine.Recorder.Events.OfType<TaskIsolation.Machine.Events.KernelLogged>(), l => l.Time / 1000 == 2_005 && l.Text == "dpdk/101: task_isolation mode lost due to syscall 1");
     }
 }

@@ -1,4 +1,4 @@
-namespace TaskIsolation.Actors.Events;
+namespace TaskIsolation.Machine.Events;
 
 /// <summary>What a CPU was doing when something happened to it (MODEL.md §4, and the coverage states of exploration).</summary>
 public enum CpuState

@@ -1,7 +1,7 @@
 using System.Globalization;
 using TaskIsolation.Machine.Abi;
 
-namespace TaskIsolation.Actors.Events;
+namespace TaskIsolation.Machine.Events;
 
 /// <summary>A task's program step began: the usual root of a causal chain (<c>task hk/101 on cpu 0: munmap</c>).</summary>
 public sealed record OperationStarted(long Id, long Time, int Cpu, long Cause, TaskRef Task, string Operation)
