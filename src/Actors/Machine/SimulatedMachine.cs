@@ -86,7 +86,7 @@ public sealed class SimulatedMachine
         Booted = booted;
         Options = options;
         _prefix = $"m{Interlocked.Increment(ref s_machines)}";
-        Simulation = new SimCore(options.Mode, options.Strategy, options.Seed);
+        Simulation = SimCore.Create(options.Mode, options.Strategy, options.Seed);
         Memory = new KernelMemory(booted.NrCpus);
         Recorder = new EventRecorder([new ViolationMonitor(), new LivenessMonitor(options.LivenessBoundNs)], system.EventStream, Simulation.NewEventId, options.Observer, options.KeepEvents);
         _m = new MachineTopology(booted.NrCpus)
