@@ -1,5 +1,6 @@
 using System.Globalization;
 using TaskIsolation.Actors.Exploration;
+using TaskIsolation.Actors.Simulation;
 using TaskIsolation.Machine.Abi;
 using TaskIsolation.Machine.Events;
 

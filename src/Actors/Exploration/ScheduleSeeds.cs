@@ -1,3 +1,5 @@
+using TaskIsolation.Actors.Simulation;
+
 namespace TaskIsolation.Actors.Exploration;
 
 /// <summary>

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using TaskIsolation.Actors.Exploration;
+using TaskIsolation.Actors.Simulation;
 
 namespace TaskIsolation.Host.Commands;
 

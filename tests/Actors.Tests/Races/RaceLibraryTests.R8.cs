@@ -1,5 +1,6 @@
 using TaskIsolation.Actors.Exploration;
 using TaskIsolation.Actors.Scenarios;
+using TaskIsolation.Actors.Simulation;
 using TaskIsolation.Machine.Abi;
 using TaskIsolation.Machine.Events;
 

@@ -1,41 +1,6 @@
 namespace TaskIsolation.Actors.Simulation;
 
 /// <summary>
-/// Decides, in controlled mode, every point the model leaves open. Called on the simulation's one thread only.
-/// A strategy sees the receivers by their stable names so that priority-based strategies (PCT) can keep per-actor
-/// state; random ones only need the count.
-/// </summary>
-public interface ISchedulingStrategy
-{
-    /// <summary>A short name for reports: <c>random</c>, <c>replay</c>, …</summary>
-    string Name { get; }
-
-    /// <summary>Picks which of <paramref name="runnable"/> (two or more, in a deterministic order) runs next.</summary>
-    int NextReceiver(IReadOnlyList<string> runnable);
-
-    /// <summary>Picks a value in [0, <paramref name="options"/>) for a data choice (two or more options).</summary>
-    int NextChoice(int options);
-}
-
-/// <summary>Uniform random choices from a seeded generator.</summary>
-public sealed class RandomStrategy : ISchedulingStrategy
-{
-    private readonly Random _random;
-
-    /// <summary>A strategy whose every choice follows from <paramref name="seed"/>.</summary>
-    public RandomStrategy(int seed) => _random = new Random(seed);
-
-    /// <inheritdoc />
-    public string Name => "random";
-
-    /// <inheritdoc />
-    public int NextReceiver(IReadOnlyList<string> runnable) => _random.Next(runnable.Count);
-
-    /// <inheritdoc />
-    public int NextChoice(int options) => _random.Next(options);
-}
-
-/// <summary>
 /// Replays a recorded decision list. When the run asks for a decision the record does not hold (another kind, another
 /// number of options, or past its end), the model or scenario has changed: it throws <see cref="ReplayDivergedException"/>
 /// naming the first divergent decision rather than giving a wrong answer.
