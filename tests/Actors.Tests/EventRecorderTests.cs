@@ -23,7 +23,7 @@ public sealed class EventRecorderTests : TestKit
         var r = new EventRecorder([], null, () => ++ids, keepLast: 3);
         for (var i = 1; i <= 5; i++)
         {
-            r.Publish(new KernelLogged(++ids, i, 0, 0, $"line {i}"));
+            r.Publish(new KernelLogged(++ids, i, 0, 0, KernelLogLine.Warn($"line {i}")));
         }
 
         Assert.Equal(["line 3", "line 4", "line 5"], r.Events.Cast<KernelLogged>().Select(e => e.Text));
@@ -40,11 +40,11 @@ public sealed class EventRecorderTests : TestKit
         // A cause window of 100 ns: the munmap at 0 is forgotten by 200 unless something names it again.
         long ids = 10;
         var r = new EventRecorder([], null, () => ++ids, keepLast: 2, causeWindowNs: 100);
-        r.Publish(new OperationStarted(1, 0, 0, 0, new TaskRef(101, "hk"), "munmap"));
-        r.Publish(new InterruptSent(2, 90, 0, 1, InterruptKind.CallFunctionIpi, "TLB shootdown IPI", 3));
-        r.Publish(new KernelLogged(3, 120, 0, 0, "unrelated"));
-        r.Publish(new KernelLogged(5, 300, 0, 0, "unrelated"));
-        var taken = new InterruptTaken(4, 301, 3, 2, InterruptKind.CallFunctionIpi, "TLB shootdown IPI", CpuState.UserIsolated, new TaskRef(102, "iso"), false);
+        r.Publish(new OperationStarted(1, 0, 0, 0, new TaskRef(101, "hk"), TaskStep.Of(OperationKind.Munmap), "munmap"));
+        r.Publish(new InterruptSent(2, 90, 0, 1, TlbShootdown.Instance, 3));
+        r.Publish(new KernelLogged(3, 120, 0, 0, KernelLogLine.Warn("unrelated")));
+        r.Publish(new KernelLogged(5, 300, 0, 0, KernelLogLine.Warn("unrelated")));
+        var taken = new InterruptTaken(4, 301, 3, 2, TlbShootdown.Instance, CpuState.UserIsolated, new TaskRef(102, "iso"), false);
         r.Publish(taken);
 
         var chain = r.ChainOf(taken);
@@ -57,11 +57,11 @@ public sealed class EventRecorderTests : TestKit
     {
         long ids = 10;
         var r = new EventRecorder([], null, () => ++ids, keepLast: 2, causeWindowNs: 100);
-        r.Publish(new TickRestarted(1, 0, 1, 0, "idle exit"));
+        r.Publish(new TickRestarted(1, 0, 1, 0, TaskIsolation.Machine.Abi.Tick.TickDep.None));
         for (var t = 1; t <= 10; t++)
         {
             // A periodic tick: every expiry names the event that started the tick.
-            r.Publish(new KernelLogged(100 + t, t * 60, 1, 1, "tick"));
+            r.Publish(new KernelLogged(100 + t, t * 60, 1, 1, KernelLogLine.Warn("tick")));
         }
 
         Assert.NotNull(r.Find(1));
@@ -76,7 +76,7 @@ public sealed class EventRecorderTests : TestKit
         var r = new EventRecorder([], null, () => ++ids);
         for (var i = 0; i < 100; i++)
         {
-            r.Publish(new KernelLogged(++ids, i, 0, 0, "x"));
+            r.Publish(new KernelLogged(++ids, i, 0, 0, KernelLogLine.Warn("x")));
         }
 
         Assert.Equal(0, r.KeepLast);

@@ -215,8 +215,8 @@ public sealed class MachineBehaviourTests : TestKit
         m.Start(new TaskSpec("iso", OnCpu(3), Program(new Syscall("write"), new Prctl(48, NoSig), new Compute(2_500_000_000))));
         m.RunFor(2_600_000_000);
 
-        Assert.Contains(m.Recorder.Events.OfType<WorkExecuted>(), w => w.Cpu == 0 && w.Function == "vmstat_update");
-        Assert.DoesNotContain(m.Recorder.Events.OfType<WorkExecuted>(), w => w.Cpu == 3 && w.Function == "vmstat_update");
+        Assert.Contains(m.Recorder.Events.OfType<WorkExecuted>(), w => w.Cpu == 0 && w.Function == WorkFunction.VmstatUpdate);
+        Assert.DoesNotContain(m.Recorder.Events.OfType<WorkExecuted>(), w => w.Cpu == 3 && w.Function == WorkFunction.VmstatUpdate);
     }
 
     [Fact]

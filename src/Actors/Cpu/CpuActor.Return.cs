@@ -3,6 +3,7 @@ using TaskIsolation.Actors.Task;
 using TaskIsolation.Actors.Tick;
 using TaskIsolation.Actors.Vmstat;
 using TaskIsolation.Machine.Abi;
+using TaskIsolation.Machine.Abi.Tick;
 using TaskIsolation.Machine.Abi.V13;
 using TaskIsolation.Machine.Events;
 
@@ -242,7 +243,7 @@ internal sealed partial class CpuActor
         _shared.SetCurrent(t.Pid, t.Comm, 0);
         if (t.CaughtSignals.Contains(p.Signal) && p.Signal is not (Signal.SIGKILL or Signal.SIGSTOP))
         {
-            Publish(new SignalDelivered(Sim.NewEventId(), Now, _cpu, p.Cause, t.Ref, p.Signal, "handler"));
+            Publish(new SignalDelivered(Sim.NewEventId(), Now, _cpu, p.Cause, t.Ref, p.Signal, SignalAction.Handler));
             _curr = t with
             {
                 Frames = t.Frames.Push(new SignalFrame(t.Resume, t.UserRemainingNs, t.PendingResult, t.RestartOp)),
@@ -254,17 +255,17 @@ internal sealed partial class CpuActor
 
         if (SignalDefaults.Ignores(p.Signal))
         {
-            Publish(new SignalDelivered(Sim.NewEventId(), Now, _cpu, p.Cause, t.Ref, p.Signal, "ignored"));
+            Publish(new SignalDelivered(Sim.NewEventId(), Now, _cpu, p.Cause, t.Ref, p.Signal, SignalAction.Ignored));
             return true;
         }
 
-        Publish(new SignalDelivered(Sim.NewEventId(), Now, _cpu, p.Cause, t.Ref, p.Signal, "terminate"));
+        Publish(new SignalDelivered(Sim.NewEventId(), Now, _cpu, p.Cause, t.Ref, p.Signal, SignalAction.Terminate));
         ExitTask(0, p.Signal, p.Cause);
         return false;
     }
 
     /// <summary>A signal generated for <paramref name="pid"/> on this CPU (or forwarded to where the task now runs).</summary>
-    private void QueueSignal(int pid, int sig, string reason, long cause)
+    private void QueueSignal(int pid, int sig, SignalReason reason, long cause)
     {
         var e = new SignalSent(Sim.NewEventId(), Now, _cpu, cause, new TaskRef(pid, CommOf(pid)), sig, reason);
         Publish(e);
@@ -273,7 +274,7 @@ internal sealed partial class CpuActor
             return;
         }
 
-        SignalArrived(new SignalPayload(pid, sig, reason), e.Id);
+        SignalArrived(new SignalPayload(pid, sig, reason.Text), e.Id);
     }
 
     private string CommOf(int pid)
@@ -340,7 +341,7 @@ internal sealed partial class CpuActor
             return;
         }
 
-        SendIrq(where, new Irq(cause, InterruptKind.RescheduleIpi, $"reschedule IPI (signal {s.Signal})", _cpu, s));
+        SendIrq(where, new Irq(cause, new SignalWakeup(s.Signal), _cpu, s));
     }
 
     /// <summary>
@@ -372,7 +373,7 @@ internal sealed partial class CpuActor
             switch (action)
             {
                 case IsolationAction.Log log:
-                    cause = Log(log.Line.Text, cause);
+                    cause = Log(log.Line, cause);
                     break;
                 case IsolationAction.ClearFlags:
                     if (V16)
@@ -384,7 +385,7 @@ internal sealed partial class CpuActor
                     Replace(t);
                     break;
                 case IsolationAction.SendSignal send when send.Signal != Signal.None:
-                    QueueSignal(t.Pid, send.Signal, "task isolation", cause);
+                    QueueSignal(t.Pid, send.Signal, SignalReason.TaskIsolation, cause);
                     t = _curr?.Pid == t.Pid ? _curr : _rq.Find(x => x.Pid == t.Pid) ?? t;
                     break;
                 default:
@@ -397,7 +398,7 @@ internal sealed partial class CpuActor
     private long DumpStack(long cause)
     {
         var who = _curr is { } c ? TaskIsolationRules.Identity(c) : new TaskIdentity("swapper/" + _cpu, 0);
-        return Log(IsolationAction.DumpStack.Header(_cpu, who), cause);
+        return Log(KernelLogLine.Warn(IsolationAction.DumpStack.Header(_cpu, who)), cause);
     }
 
     /// <summary>Replaces a task's struct wherever this CPU holds it.</summary>
@@ -436,7 +437,7 @@ internal sealed partial class CpuActor
         if (d.Debug is { } debug && (debug.Forced || _m.Memory.DebugRatelimit(Now)))
         {
             // task_isolation_debug_task(): pr_err() then dump_stack() on the reporting CPU.
-            cause = Log(debug.Line.Text, cause);
+            cause = Log(debug.Line, cause);
             cause = DumpStack(cause);
         }
 
@@ -473,13 +474,13 @@ internal sealed partial class CpuActor
         if (d.Debug is { } debug && (debug.Forced || _m.Memory.DebugRatelimit(Now)))
         {
             // task_isolation_debug_task(): pr_err() then dump_stack() on the reporting CPU.
-            cause = Log(debug.Line.Text, cause);
+            cause = Log(debug.Line, cause);
             cause = DumpStack(cause);
         }
 
         if (d.SendsSignal)
         {
-            SendAfter(latency, _m.Cpus[target], new Irq(cause, InterruptKind.RescheduleIpi, "reschedule IPI (isolation report)", _cpu, new SignalPayload(who.Pid, 0, d.Reason, IsolationBreak: true)));
+            SendAfter(latency, _m.Cpus[target], new Irq(cause, new RescheduleIpi(RescheduleReason.IsolationReport), _cpu, new SignalPayload(who.Pid, 0, d.Reason, IsolationBreak: true)));
         }
     }
 
@@ -508,7 +509,7 @@ internal sealed partial class CpuActor
         if (_tickStopped)
         {
             // tick_nohz_idle_exit(): the tick restarts; a nohz_full CPU stops it again at the next irq exit.
-            RestartTick(cause, "idle exit");
+            RestartTick(cause, TickDep.None);
         }
 
         Schedule(cause, () => GoIdle(cause));
@@ -592,11 +593,11 @@ internal sealed partial class CpuActor
         {
             var done = new WorkExecuted(Sim.NewEventId(), Now, _cpu, sw.Id, w.Function);
             Publish(done);
-            if (w.Function == "vmstat_update")
+            if (w.Function == WorkFunction.VmstatUpdate)
             {
                 Send(_vmstat, new VmstatUpdateRan(done.Id));
             }
-            else if (w.Function == "lru_add_drain_per_cpu")
+            else if (w.Function == WorkFunction.LruAddDrainPerCpu)
             {
                 _lru = false;
                 _shared.LruNonEmpty = false;

@@ -30,7 +30,7 @@ internal sealed partial class CpuActor
             return;
         }
 
-        var started = new OperationStarted(Sim.NewEventId(), Now, _cpu, 0, _curr.Ref, op.Op.Describe());
+        var started = new OperationStarted(Sim.NewEventId(), Now, _cpu, 0, _curr.Ref, op.Op.Step, op.Op.Describe());
         Publish(started);
         _lastCause = started.Id;
         Execute(op.Op, started.Id);
@@ -194,7 +194,7 @@ internal sealed partial class CpuActor
                 {
                     var t = _curr!;
                     _sleeping[t.Pid] = new Sleeper(t with { Resume = ResumeKind.Result, PendingResult = 0 }, false);
-                    SendAfter(sl.Ns, Self, new Irq(cause, InterruptKind.Tick, "hrtimer (nanosleep)", -1, new WakeTimerPayload(t.Pid)));
+                    SendAfter(sl.Ns, Self, new Irq(cause, TimerExpiry.Nanosleep, -1, new WakeTimerPayload(t.Pid)));
                     Deschedule(cause);
                 });
                 return;
@@ -228,7 +228,7 @@ internal sealed partial class CpuActor
         var outcome = TaskIsolationRules.Prctl(p.Option, p.Arg, t, _cpu, _m, TickCheck().CanStop);
         foreach (var line in outcome.Log)
         {
-            Log(line.Text, cause);
+            Log(line, cause);
         }
 
         if (outcome.Flags.Word != t.IsolationFlags)
@@ -312,7 +312,7 @@ internal sealed partial class CpuActor
                 }
                 else if (where >= 0)
                 {
-                    var irq = new Irq(cause, InterruptKind.RescheduleIpi, "reschedule IPI (migration)", _cpu, new AffinityPayload(targetPid, a.Mask));
+                    var irq = new Irq(cause, new RescheduleIpi(RescheduleReason.Migration), _cpu, new AffinityPayload(targetPid, a.Mask));
                     SendRemote(where, irq, cause);
                 }
 
@@ -344,7 +344,7 @@ internal sealed partial class CpuActor
         _m.Memory.SetTaskCpu(t.Pid, target);
         _curr = t;
         Deschedule(e.Id);
-        SendRemote(target, new Irq(e.Id, InterruptKind.RescheduleIpi, "reschedule IPI (migration)", _cpu, new EnqueueTaskPayload(t)), e.Id);
+        SendRemote(target, new Irq(e.Id, new RescheduleIpi(RescheduleReason.Migration), _cpu, new EnqueueTaskPayload(t)), e.Id);
     }
 
     /// <summary>Another task's affinity changed here: a task no longer allowed on this CPU is pushed away.</summary>
@@ -376,7 +376,7 @@ internal sealed partial class CpuActor
             _rq.RemoveAt(i);
             var target = a.Mask.First();
             _m.Memory.SetTaskCpu(t.Pid, target);
-            SendRemote(target, new Irq(cause, InterruptKind.RescheduleIpi, "reschedule IPI (migration)", _cpu, new EnqueueTaskPayload(t)), cause);
+            SendRemote(target, new Irq(cause, new RescheduleIpi(RescheduleReason.Migration), _cpu, new EnqueueTaskPayload(t)), cause);
         }
     }
 
@@ -393,7 +393,7 @@ internal sealed partial class CpuActor
             // CPU with irq_work, not only the ones running the task (§9 R3).
             foreach (var cpu in TaskIsolationRules.KickTargets(_m, _cpu, pt.PerProcess ? TickDepScope.Process : TickDepScope.Task))
             {
-                SendRemote(cpu, new Irq(cause, InterruptKind.IrqWork, "irq_work IPI (tick dependency POSIX_TIMER)", _cpu), cause);
+                SendRemote(cpu, new Irq(cause, new TickDependencyKick(TickDep.PosixTimer, Remote: true), _cpu), cause);
             }
         }
 
@@ -409,7 +409,7 @@ internal sealed partial class CpuActor
             return;
         }
 
-        var e = new SignalSent(Sim.NewEventId(), Now, _cpu, cause, new TaskRef(pid, k.Target), k.Signal, $"kill from {_curr!.Ref}");
+        var e = new SignalSent(Sim.NewEventId(), Now, _cpu, cause, new TaskRef(pid, k.Target), k.Signal, SignalReason.KillFrom(_curr!.Ref));
         Publish(e);
         var where = _m.Memory.TaskCpu(pid);
         if (k.Signal != 0 && where >= 0)
@@ -422,8 +422,8 @@ internal sealed partial class CpuActor
             else
             {
                 // signal_wake_up() → kick_process(): a reschedule IPI the user asked for, so not reported as a break (R11).
-                SendIrq(where, new Irq(e.Id, InterruptKind.RescheduleIpi, $"reschedule IPI (signal {k.Signal})", _cpu, payload));
-                Publish(new InterruptSent(Sim.NewEventId(), Now, _cpu, e.Id, InterruptKind.RescheduleIpi, $"reschedule IPI (signal {k.Signal})", where));
+                SendIrq(where, new Irq(e.Id, new SignalWakeup(k.Signal), _cpu, payload));
+                Publish(new InterruptSent(Sim.NewEventId(), Now, _cpu, e.Id, new SignalWakeup(k.Signal), where));
             }
         }
 
@@ -461,12 +461,12 @@ internal sealed partial class CpuActor
             if (_nohzFull)
             {
                 // A second runnable task sets the SCHED dependency: tick_nohz_dep_set_cpu() kicks this CPU itself.
-                Send(Self, new Irq(e.Id, InterruptKind.IrqWork, "irq_work (tick dependency SCHED)", _cpu));
+                Send(Self, new Irq(e.Id, new TickDependencyKick(TickDep.Sched, Remote: false), _cpu));
             }
         }
         else
         {
-            SendRemote(target, new Irq(e.Id, InterruptKind.RescheduleIpi, "reschedule IPI (new task)", _cpu, new EnqueueTaskPayload(child)), e.Id);
+            SendRemote(target, new Irq(e.Id, new RescheduleIpi(RescheduleReason.NewTask), _cpu, new EnqueueTaskPayload(child)), e.Id);
         }
 
         SyscallReturn(pid, cause);
@@ -513,7 +513,7 @@ internal sealed partial class CpuActor
         if (t.Frames.IsEmpty)
         {
             // rt_sigreturn with no frame: the kernel kills the task with SIGSEGV.
-            QueueSignal(t.Pid, Signal.SIGSEGV, "bad frame", cause);
+            QueueSignal(t.Pid, Signal.SIGSEGV, SignalReason.BadFrame, cause);
             SyscallReturn(0, cause);
             return;
         }
@@ -551,7 +551,7 @@ internal sealed partial class CpuActor
             }
             else if (where >= 0)
             {
-                SendIrq(where, new Irq(e.Id, InterruptKind.RescheduleIpi, "reschedule IPI (child exit)", _cpu, new ChildExitPayload(t.ParentPid, t.Pid)));
+                SendIrq(where, new Irq(e.Id, new RescheduleIpi(RescheduleReason.ChildExit), _cpu, new ChildExitPayload(t.ParentPid, t.Pid)));
             }
         }
 
@@ -598,7 +598,7 @@ internal sealed partial class CpuActor
 
         foreach (var cpu in targets)
         {
-            SendRemote(cpu, new Irq(cause, InterruptKind.CallFunctionIpi, "TLB shootdown IPI", _cpu, new TlbFlushPayload(t.Mm, _cpu, request)), cause);
+            SendRemote(cpu, new Irq(cause, global::TaskIsolation.Machine.Events.TlbShootdown.Instance, _cpu, new TlbFlushPayload(t.Mm, _cpu, request)), cause);
         }
 
         WaitFor(request, targets.Count, () => SyscallReturn(0, cause));
@@ -640,7 +640,7 @@ internal sealed partial class CpuActor
 
         foreach (var cpu in targets)
         {
-            var work = new WorkPayload("lru_add_drain_per_cpu", _m.Timings.LruDrainWorkNs, _cpu, request);
+            var work = new WorkPayload(WorkFunction.LruAddDrainPerCpu, _m.Timings.LruDrainWorkNs, _cpu, request);
             if (cpu == _cpu)
             {
                 _work.Enqueue(work);
@@ -648,7 +648,7 @@ internal sealed partial class CpuActor
             }
             else
             {
-                SendRemote(cpu, new Irq(cause, InterruptKind.LruDrainWork, "reschedule IPI (lru_add_drain_per_cpu work)", _cpu, work), cause);
+                SendRemote(cpu, new Irq(cause, new WorkWakeup(WorkFunction.LruAddDrainPerCpu), _cpu, work), cause);
             }
         }
 
@@ -660,7 +660,7 @@ internal sealed partial class CpuActor
     /// <summary>Sends an interrupt to another CPU: the sender's isolation check, the event, the IPI.</summary>
     private void SendRemote(int target, Irq irq, long cause)
     {
-        var sent = new InterruptSent(Sim.NewEventId(), Now, _cpu, cause, irq.Kind, irq.Detail, target);
+        var sent = new InterruptSent(Sim.NewEventId(), Now, _cpu, cause, irq.Source, target);
         Publish(sent);
         // The IPI goes first; the kernel's report (a signal kick) follows it on the same path, so it never overtakes it.
         var latency = SendIrq(target, irq with { Cause = sent.Id });

@@ -98,7 +98,7 @@ internal sealed partial class CpuActor
         if (r.Outcome == V16StartOutcome.UnexpectedState)
         {
             // WARN_ON_ONCE(): back in the kernel without having stopped isolation; not the prctl's return path.
-            Log($"WARNING: CPU: {_cpu} PID: {t.Pid} at kernel/isolation.c task_isolation_start", cause);
+            Log(KernelLogLine.Warn($"WARNING: CPU: {_cpu} PID: {t.Pid} at kernel/isolation.c task_isolation_start"), cause);
         }
 
         if (_curr!.PrctlInFlight is { } p)
@@ -179,7 +179,7 @@ internal sealed partial class CpuActor
             switch (action)
             {
                 case IsolationAction.Log log:
-                    cause = Log(log.Line.Text, cause);
+                    cause = Log(log.Line, cause);
                     break;
                 case IsolationAction.DumpStack:
                     cause = DumpStack(cause);
@@ -190,7 +190,7 @@ internal sealed partial class CpuActor
                     t = _curr?.Pid == t.Pid ? _curr : t with { IsolationFlags = 0 };
                     break;
                 case IsolationAction.SendSignal send when t is not null:
-                    QueueSignal(t.Pid, send.Signal, "task isolation", cause);
+                    QueueSignal(t.Pid, send.Signal, SignalReason.TaskIsolation, cause);
                     t = _curr?.Pid == t.Pid ? _curr : _rq.Find(x => x.Pid == t.Pid) ?? t;
                     break;
                 default:

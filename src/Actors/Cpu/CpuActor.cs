@@ -144,7 +144,7 @@ internal sealed partial class CpuActor : SimCore.SimActor
                 // housekeeping CPU queues it here with a reschedule IPI (ttwu_queue), and add_nr_running() →
                 // sched_update_tick_dependency() sets SCHED, so this irq's exit restarts the tick. Enqueued without
                 // the interrupt, the CPU would run on tickless with two runnable tasks (§9 R1's second task).
-                OnIrq(new Irq(b.Cause, InterruptKind.RescheduleIpi, "reschedule IPI (new task)", TaskIsolation.Machine.Boot.BootedMachine.BootCpu, new EnqueueTaskPayload(b.Task)));
+                OnIrq(new Irq(b.Cause, new RescheduleIpi(RescheduleReason.NewTask), TaskIsolation.Machine.Boot.BootedMachine.BootCpu, new EnqueueTaskPayload(b.Task)));
                 break;
             case BootTask b:
                 Enqueue(b.Task, b.Cause);
@@ -264,7 +264,7 @@ internal sealed partial class CpuActor : SimCore.SimActor
             if (_inNmi)
             {
                 _heldNmis.Enqueue(irq);
-                Publish(new InterruptHeld(Sim.NewEventId(), Now, _cpu, irq.Cause, irq.Kind, irq.Detail));
+                Publish(new InterruptHeld(Sim.NewEventId(), Now, _cpu, irq.Cause, irq.Source));
                 return;
             }
 
@@ -275,7 +275,7 @@ internal sealed partial class CpuActor : SimCore.SimActor
         if (!_irqsOn)
         {
             _held.Enqueue(irq);
-            Publish(new InterruptHeld(Sim.NewEventId(), Now, _cpu, irq.Cause, irq.Kind, irq.Detail));
+            Publish(new InterruptHeld(Sim.NewEventId(), Now, _cpu, irq.Cause, irq.Source));
             return;
         }
 
@@ -284,7 +284,7 @@ internal sealed partial class CpuActor : SimCore.SimActor
 
     private void TakeIrq(Irq irq, bool held)
     {
-        var taken = new InterruptTaken(Sim.NewEventId(), Now, _cpu, irq.Cause, irq.Kind, irq.Detail, _state, _curr?.Ref, held);
+        var taken = new InterruptTaken(Sim.NewEventId(), Now, _cpu, irq.Cause, irq.Source, _state, _curr?.Ref, held);
         Publish(taken);
         _lastCause = taken.Id;
 
@@ -333,7 +333,7 @@ internal sealed partial class CpuActor : SimCore.SimActor
     /// </summary>
     private void TakeNmi(Irq irq)
     {
-        var taken = new InterruptTaken(Sim.NewEventId(), Now, _cpu, irq.Cause, irq.Kind, irq.Detail, _state, _curr?.Ref, false);
+        var taken = new InterruptTaken(Sim.NewEventId(), Now, _cpu, irq.Cause, irq.Source, _state, _curr?.Ref, false);
         Publish(taken);
         if (_state == CpuState.UserIsolated && _curr is not null)
         {
@@ -560,7 +560,7 @@ internal sealed partial class CpuActor : SimCore.SimActor
                 }
 
                 _curr = _curr with { PosixTimerAtCpuNs = 0, PosixTimerPerProcess = false };
-                QueueSignal(_curr.Pid, sig, "POSIX CPU timer expired", cause);
+                QueueSignal(_curr.Pid, sig, SignalReason.PosixTimerExpired, cause);
             }
         }
 
@@ -568,7 +568,7 @@ internal sealed partial class CpuActor : SimCore.SimActor
         if (Now >= _vmstatDue)
         {
             _vmstatDue = long.MaxValue;
-            _work.Enqueue(new WorkPayload("vmstat_update", _m.Timings.VmstatWorkNs, -1, 0));
+            _work.Enqueue(new WorkPayload(WorkFunction.VmstatUpdate, _m.Timings.VmstatWorkNs, -1, 0));
             _needResched = true;
         }
 
@@ -599,13 +599,13 @@ internal sealed partial class CpuActor : SimCore.SimActor
         {
             if (!_tickFailureReported)
             {
-                Publish(new TickStopAttempted(Sim.NewEventId(), Now, _cpu, cause, false, check.TraceName, 0));
+                Publish(new TickStopAttempted(Sim.NewEventId(), Now, _cpu, cause, false, check.Dependency, 0));
                 _tickFailureReported = true;
             }
 
             if (_tickStopped)
             {
-                RestartTick(cause, check.TraceName);
+                RestartTick(cause, check.Dependency);
             }
         }
     }
@@ -623,17 +623,17 @@ internal sealed partial class CpuActor : SimCore.SimActor
         _tickStopped = true;
         _tickFailureReported = false;
         _tickGen++;
-        Publish(new TickStopAttempted(Sim.NewEventId(), Now, _cpu, cause, true, "NONE", next));
+        Publish(new TickStopAttempted(Sim.NewEventId(), Now, _cpu, cause, true, TickDep.None, next));
         Send(_tick, residual
             ? new ProgramOneshot(cause, _tickGen, next)
             : new ShutdownTick(cause, _tickGen));
     }
 
-    private void RestartTick(long cause, string reason)
+    private void RestartTick(long cause, TickDep dependency)
     {
         _tickStopped = false;
         _tickGen++;
-        Publish(new TickRestarted(Sim.NewEventId(), Now, _cpu, cause, reason));
+        Publish(new TickRestarted(Sim.NewEventId(), Now, _cpu, cause, dependency));
         Send(_tick, new StartPeriodic(cause, _tickGen));
     }
 
@@ -668,9 +668,9 @@ internal sealed partial class CpuActor : SimCore.SimActor
 
     private void Publish(MachineEvent e) => _m.Events.Publish(e);
 
-    private long Log(string text, long cause)
+    private long Log(KernelLogLine line, long cause)
     {
-        var e = new KernelLogged(Sim.NewEventId(), Now, _cpu, cause, text);
+        var e = new KernelLogged(Sim.NewEventId(), Now, _cpu, cause, line);
         Publish(e);
         return e.Id;
     }

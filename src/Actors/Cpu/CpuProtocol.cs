@@ -1,6 +1,7 @@
 using TaskIsolation.Actors.Kernel;
 using TaskIsolation.Actors.Simulation;
 using TaskIsolation.Machine.Abi;
+using TaskIsolation.Machine.Events;
 
 namespace TaskIsolation.Actors.Cpu;
 
@@ -12,11 +13,14 @@ public interface ICpuProtocol : IMachineMessage;
 /// CPU has interrupts disabled, taken otherwise.
 /// </summary>
 /// <param name="Cause">The event that raised it (an <see cref="TaskIsolation.Machine.Events.InterruptSent"/> for IPIs).</param>
-/// <param name="Kind">What kind of interrupt.</param>
-/// <param name="Detail">How traces and chains name it: <c>TLB shootdown IPI</c>, <c>irq 24 (eth0)</c>.</param>
+/// <param name="Source">What raised it and why (its kind follows from it).</param>
 /// <param name="FromCpu">The sending CPU, or -1 for a local source.</param>
 /// <param name="Payload">What the handler acts on, if anything.</param>
-public sealed record Irq(long Cause, InterruptKind Kind, string Detail, int FromCpu, IrqPayload? Payload = null) : ICpuProtocol;
+public sealed record Irq(long Cause, InterruptSource Source, int FromCpu, IrqPayload? Payload = null) : ICpuProtocol
+{
+    /// <summary>What kind of interrupt.</summary>
+    public InterruptKind Kind => Source.Kind;
+}
 
 /// <summary>What an interrupt's handler acts on.</summary>
 public abstract record IrqPayload;
@@ -37,7 +41,7 @@ public sealed record AffinityPayload(int Pid, TaskIsolation.Machine.Cpus.CpuMask
 public sealed record ChildExitPayload(int ParentPid, int ChildPid) : IrqPayload;
 
 /// <summary>Work queued on this CPU's kworker by another CPU (<c>queue_work_on()</c>); acknowledged to <c>AckTo</c>.</summary>
-public sealed record WorkPayload(string Function, long WorkNs, int AckToCpu, long RequestId) : IrqPayload;
+public sealed record WorkPayload(WorkFunction Function, long WorkNs, int AckToCpu, long RequestId) : IrqPayload;
 
 /// <summary>A TLB shootdown of address space <c>Mm</c> (<c>flush_tlb_func</c>), acknowledged to the requester.</summary>
 public sealed record TlbFlushPayload(int Mm, int RequesterCpu, long RequestId) : IrqPayload;

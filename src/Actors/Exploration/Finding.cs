@@ -1,8 +1,8 @@
 using System.Collections.Immutable;
 using System.Text.Json.Serialization;
-using System.Text.RegularExpressions;
 using TaskIsolation.Actors.Machine;
 using TaskIsolation.Actors.Monitors;
+using TaskIsolation.Machine.Abi.Tick;
 using TaskIsolation.Machine.Events;
 
 namespace TaskIsolation.Actors.Exploration;
@@ -83,10 +83,10 @@ public sealed record FindingInfo(string Kind, string Signature, int Cpu, string?
 
 /// <summary>
 /// A finding's signature: the failure kind and the shape of its causal chain — each link's event type with its
-/// interrupt kind, CPU state, task name or operation, but no times, event ids, pids or CPU numbers — so the same bug
+/// interrupt kind, CPU state, task name or step name, but no times, event ids, pids or CPU numbers — so the same bug
 /// reached by different schedules at different instants counts once.
 /// </summary>
-public static partial class FindingSignature
+public static class FindingSignature
 {
     /// <summary>The signature of a violation.</summary>
     public static string Of(ViolationDetected v, EventRecorder history)
@@ -104,9 +104,6 @@ public static partial class FindingSignature
         return $"liveness {l.Task.Comm}: {Shape(history.Find(l.Cause), history)}";
     }
 
-    /// <summary>A chain line with pids and numbers masked: <c>task sibling/102 on cpu 0: munmap</c> → <c>task sibling/# on cpu #: munmap</c>.</summary>
-    public static string Mask(string line) => Digits().Replace(line ?? string.Empty, "#");
-
     private static string Shape(MachineEvent? last, EventRecorder history)
     {
         var links = new List<string>();
@@ -114,14 +111,14 @@ public static partial class FindingSignature
         {
             links.Add(cur switch
             {
-                OperationStarted o => $"{o.Task.Comm}: {Mask(o.Operation)}",
+                OperationStarted o => $"{o.Task.Comm}: {o.Step.Name}",
                 InterruptSent s => $"send {s.Kind}",
                 InterruptHeld h => $"held {h.Kind}",
                 InterruptTaken t => $"take {t.Kind} in {t.State}",
                 SyscallEntered s => $"{s.Task.Comm}: syscall {s.Name}",
                 ReturnToUserBegan r => $"{r.Task.Comm}: return to user",
-                WorkExecuted w => $"kworker: {w.Function}",
-                TickStopAttempted t => t.Success ? "tick stop" : $"tick stop failed {t.Dependency}",
+                WorkExecuted w => $"kworker: {WorkFunctions.Name(w.Function)}",
+                TickStopAttempted t => t.Success ? "tick stop" : $"tick stop failed {TickDependencies.TraceName(t.Dependency)}",
                 TickRestarted t => $"tick restart {t.Reason}",
                 _ => cur.GetType().Name,
             });
@@ -130,7 +127,4 @@ public static partial class FindingSignature
         links.Reverse();
         return string.Join(" → ", links);
     }
-
-    [GeneratedRegex("[0-9]+")]
-    private static partial Regex Digits();
 }

@@ -1,4 +1,5 @@
 using TaskIsolation.Machine.Abi;
+using TaskIsolation.Machine.Events;
 
 namespace TaskIsolation.Actors.Kernel;
 
@@ -128,16 +129,16 @@ public sealed record ModelTimings
     public long TimeSliceNs { get; init; } = 4_000_000;
 
     /// <summary>
-    /// What a deferred work item costs the CPU that runs it, by its function name (the one the model queues:
-    /// <c>vmstat_update</c>, <c>lru_add_drain_per_cpu</c>); 0 for any other. The reports use it to place the start
-    /// of a work item, which the model publishes when it is done.
+    /// What a deferred work item costs the CPU that runs it, by its function (<c>vmstat_update</c>,
+    /// <c>lru_add_drain_per_cpu</c>). The reports use it to place the start of a work item, which the model publishes
+    /// when it is done.
     /// </summary>
     /// <param name="function">The kernel function of the work item.</param>
     /// <returns>Its cost in simulated nanoseconds.</returns>
-    public long WorkNs(string function) => function switch
+    public long WorkNs(WorkFunction function) => function switch
     {
-        "vmstat_update" => VmstatWorkNs,
-        "lru_add_drain_per_cpu" => LruDrainWorkNs,
+        WorkFunction.VmstatUpdate => VmstatWorkNs,
+        WorkFunction.LruAddDrainPerCpu => LruDrainWorkNs,
         _ => 0,
     };
 }

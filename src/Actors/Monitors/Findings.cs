@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using TaskIsolation.Machine.Abi;
 using TaskIsolation.Machine.Events;
+using TaskIsolation.Machine.Isolation;
 
 namespace TaskIsolation.Actors.Monitors;
 
@@ -11,9 +12,15 @@ public sealed record ChainLink(long TimeNs, int Cpu, string What);
 /// An isolation violation (MODEL.md §7): an asynchronous interrupt reached a CPU while its current task had isolation
 /// enabled and was in user mode. <see cref="Chain"/> runs from the root cause to the interrupt.
 /// </summary>
-public sealed record ViolationDetected(long Id, long Time, int Cpu, long Cause, TaskRef Task, InterruptKind Kind, string Detail, ImmutableArray<ChainLink> Chain)
+public sealed record ViolationDetected(long Id, long Time, int Cpu, long Cause, TaskRef Task, InterruptSource Source, ImmutableArray<ChainLink> Chain)
     : MachineEvent(Id, Time, Cpu, Cause)
 {
+    /// <summary>The interrupt's kind, from its <see cref="Source"/>.</summary>
+    public InterruptKind Kind => Source.Kind;
+
+    /// <summary>How traces and chains name the interrupt (display only: decide on <see cref="Source"/>).</summary>
+    public string Detail => Source.Text;
+
     /// <summary>The chain as one line: <c>task hk/101 on cpu 0: munmap → TLB shootdown IPI → cpu 3</c>.</summary>
     public string ChainText => string.Join(" → ", Chain.Select(l => l.What));
 
@@ -58,13 +65,11 @@ public sealed class ViolationMonitor : IMachineMonitor
     /// <inheritdoc />
     public IEnumerable<MachineEvent> Observe(MachineEvent e, IEventHistory history)
     {
-        // A signal the user sent to the task (R11), or the kernel's own report of a break already counted, interrupts
-        // it as a notification: not a new violation. Not an iterator: it sees every event, and almost none is a finding.
-        if (e is InterruptTaken { State: CpuState.UserIsolated, Current: { } task } t
-            && !t.Detail.StartsWith("reschedule IPI (signal", StringComparison.Ordinal)
-            && !t.Detail.StartsWith("reschedule IPI (isolation report", StringComparison.Ordinal))
+        // The rule is the kernel's (IsolationViolation.IsViolation); the monitor only finds the task and the chain.
+        // Not an iterator: it sees every event, and almost none is a finding.
+        if (e is InterruptTaken { Current: { } task } t && IsolationViolation.IsViolation(t.State, t.Source))
         {
-            return [new ViolationDetected(history.NewId(), t.Time, t.Cpu, t.Id, task, t.Kind, t.Detail, history.ChainOf(t))];
+            return [new ViolationDetected(history.NewId(), t.Time, t.Cpu, t.Id, task, t.Source, history.ChainOf(t))];
         }
 
         return [];

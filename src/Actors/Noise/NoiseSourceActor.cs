@@ -2,7 +2,6 @@ using Akka.Actor;
 using TaskIsolation.Actors.Cpu;
 using TaskIsolation.Actors.Kernel;
 using TaskIsolation.Actors.Simulation;
-using TaskIsolation.Machine.Abi;
 using TaskIsolation.Machine.Events;
 
 namespace TaskIsolation.Actors.Noise;
@@ -29,9 +28,9 @@ internal sealed class NoiseSourceActor : SimActor
     private readonly DeviceIrqSpec? _irq;
     private readonly NmiSpec? _nmi;
 
-    // What every interrupt of the line carries, made once: formatting the detail and a payload per firing allocated a
-    // string and a record per device interrupt for values that never change.
-    private readonly string _detail = "";
+    // What every interrupt of the line carries, made once: a source and a payload per firing would allocate two
+    // records per device interrupt for values that never change.
+    private readonly InterruptSource _source = NonMaskableInterrupt.Instance;
     private readonly DeviceIrqPayload? _payload;
 
     public NoiseSourceActor(Simulation.Simulation sim, MachineTopology machine, DeviceIrqSpec? irq, NmiSpec? nmi)
@@ -42,7 +41,7 @@ internal sealed class NoiseSourceActor : SimActor
         _nmi = nmi;
         if (irq is not null)
         {
-            _detail = irq.Detail;
+            _source = irq.Source;
             _payload = new DeviceIrqPayload(irq.Irq, irq.Name);
         }
 
@@ -83,7 +82,7 @@ internal sealed class NoiseSourceActor : SimActor
             var cpu = irq.EffectiveCpu;
             var raised = new DeviceIrqRaised(Sim.NewEventId(), Now, cpu, 0, irq.Irq, irq.Name);
             _m.Events.Publish(raised);
-            Send(_m.Cpus[cpu], new Irq(raised.Id, InterruptKind.DeviceIrq, _detail, -1, _payload));
+            Send(_m.Cpus[cpu], new Irq(raised.Id, _source, -1, _payload));
             SendAfter(irq.PeriodNs, Self, new NoiseDue(due.Serial + 1));
         }
         else if (_nmi is { } nmi)
@@ -92,7 +91,7 @@ internal sealed class NoiseSourceActor : SimActor
             {
                 var raised = new NmiRaised(Sim.NewEventId(), Now, cpu, 0);
                 _m.Events.Publish(raised);
-                Send(_m.Cpus[cpu], new Irq(raised.Id, InterruptKind.Nmi, "NMI", -1));
+                Send(_m.Cpus[cpu], new Irq(raised.Id, NonMaskableInterrupt.Instance, -1));
             }
 
             SendAfter(nmi.PeriodNs, Self, new NoiseDue(due.Serial + 1));

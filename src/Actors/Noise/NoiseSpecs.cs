@@ -1,4 +1,5 @@
 using TaskIsolation.Machine.Cpus;
+using TaskIsolation.Machine.Events;
 
 namespace TaskIsolation.Actors.Noise;
 
@@ -21,8 +22,11 @@ public sealed record DeviceIrqSpec(int Irq, string Name, CpuMask Affinity, long 
     /// <summary>The CPU the interrupt is delivered to: the first online CPU of <see cref="Affinity"/>.</summary>
     public int EffectiveCpu => Affinity.First();
 
-    /// <summary>How traces and causal chains name it: <c>irq 24 (eth0)</c>, the reason string of MODEL.md §7.</summary>
-    public string Detail => $"irq {Irq} ({Name})";
+    /// <summary>The interrupt source every firing of the line carries.</summary>
+    public DeviceInterrupt Source => new(Irq, Name);
+
+    /// <summary>How traces and causal chains name it: <c>irq 24 (eth0)</c> (display only).</summary>
+    public string Detail => Source.Text;
 }
 
 /// <summary>

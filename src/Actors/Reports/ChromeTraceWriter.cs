@@ -102,7 +102,7 @@ public sealed class ChromeTraceWriter : IRunObserver, IDisposable
                 break;
             case WorkExecuted w:
                 var cost = _timings.WorkNs(w.Function);
-                Slice(w.Cpu, w.Time - cost, cost, w.Function, "work", null, false, e);
+                Slice(w.Cpu, w.Time - cost, cost, WorkFunctions.Name(w.Function), "work", null, false, e);
                 break;
             case ViolationDetected v:
                 Instant(v.Cpu, v.Time, $"VIOLATION: {v.Detail} reached {v.Task}", "violation", v.Chain);

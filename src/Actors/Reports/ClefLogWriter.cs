@@ -70,7 +70,7 @@ public sealed class ClefLogWriter : IRunObserver
                 Write(l, LogEventLevel.Error, Liveness, [Prop("Task", l.Task.ToString()), Prop("SinceNs", l.SinceNs), Prop("BoundNs", l.BoundNs)]);
                 break;
             case SignalSent s:
-                Write(s, LogEventLevel.Information, SignalSentT, [Prop("Signal", s.Signal), Prop("Task", s.Task.ToString()), Prop("Reason", s.Reason)]);
+                Write(s, LogEventLevel.Information, SignalSentT, [Prop("Signal", s.Signal), Prop("Task", s.Task.ToString()), Prop("Reason", s.Reason.Text)]);
                 break;
             case TaskExited x:
                 Write(x, x.Signal == 0 ? LogEventLevel.Information : LogEventLevel.Warning, ExitT, [Prop("Task", x.Task.ToString()), Prop("Code", x.Code), Prop("Signal", x.Signal)]);

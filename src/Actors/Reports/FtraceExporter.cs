@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.RegularExpressions;
 using TaskIsolation.Actors.Kernel;
 using TaskIsolation.Machine.Abi;
 using TaskIsolation.Machine.Abi.Tick;
@@ -17,7 +16,7 @@ namespace TaskIsolation.Actors.Reports;
 /// also <c>tlb_flush</c>), a TLB shootdown sent is the sender's <c>tlb_flush ... remote ipi send</c>, a tick-stop
 /// attempt is <c>tick_stop</c>, a context switch <c>sched_switch</c>, a work item <c>workqueue_execute_start</c>.</para>
 /// </summary>
-public sealed partial class FtraceExporter : IRunObserver
+public sealed class FtraceExporter : IRunObserver
 {
     /// <summary>The pid the model's kworkers show (they have none of their own in the model): <c>32768 + cpu</c>, above 4.7's default pid_max, so it can never be a task's.</summary>
     public const int KworkerPidBase = 32768;
@@ -93,7 +92,7 @@ public sealed partial class FtraceExporter : IRunObserver
             case InterruptTaken t:
                 OnInterrupt(t);
                 break;
-            case InterruptSent { Kind: InterruptKind.CallFunctionIpi } s when s.Detail.StartsWith("TLB shootdown", StringComparison.Ordinal):
+            case InterruptSent { Source: TlbShootdown } s:
                 // native_flush_tlb_others() traces once per flush, whatever the number of targets.
                 if (s.Cause != _lastSendCause)
                 {
@@ -103,7 +102,7 @@ public sealed partial class FtraceExporter : IRunObserver
 
                 break;
             case TickStopAttempted ts:
-                Add(cpu, ts.Time, IrqsOffInKernel, new TraceEvent.TickStop(ts.Success, ts.Success ? TickDep.None : ParseDependency(ts.Dependency)));
+                Add(cpu, ts.Time, IrqsOffInKernel, new TraceEvent.TickStop(ts.Success, ts.Success ? TickDep.None : ts.Dependency));
                 break;
             case ContextSwitched sw:
                 OnSwitch(sw);
@@ -111,7 +110,7 @@ public sealed partial class FtraceExporter : IRunObserver
             case WorkExecuted w:
                 // The model publishes the work item when it is done; it started its cost earlier.
                 var cost = _timings.WorkNs(w.Function);
-                Add(cpu, Math.Max(0, w.Time - cost), KworkerContext, new TraceEvent.WorkqueueExecuteStart(WorkStruct(cpu, w.Function), w.Function));
+                Add(cpu, Math.Max(0, w.Time - cost), KworkerContext, new TraceEvent.WorkqueueExecuteStart(WorkStruct(cpu, w.Function), WorkFunctions.Name(w.Function)));
                 break;
             case SyscallEntered s:
                 _lastSyscall[s.Task.Pid] = s.Name;
@@ -128,13 +127,12 @@ public sealed partial class FtraceExporter : IRunObserver
     public void Finish(long nowNs) => Release(long.MaxValue);
 
     /// <summary>The <c>struct work_struct</c> address a work item prints: the model's own, stable per CPU and function.</summary>
-    public static ulong WorkStruct(int cpu, string function)
+    public static ulong WorkStruct(int cpu, WorkFunction function)
     {
-        ArgumentNullException.ThrowIfNull(function);
         ulong slot = function switch
         {
-            "vmstat_update" => 0x1c0,
-            "lru_add_drain_per_cpu" => 0x2a0,
+            WorkFunction.VmstatUpdate => 0x1c0,
+            WorkFunction.LruAddDrainPerCpu => 0x2a0,
             _ => 0x300,
         };
 
@@ -142,20 +140,7 @@ public sealed partial class FtraceExporter : IRunObserver
         return 0xffff88003fc00000UL + ((ulong)cpu * 0x40000UL) + slot;
     }
 
-    /// <summary>The dependency a failed <c>tick_stop</c> names.</summary>
-    private static TickDep ParseDependency(string name) => name switch
-    {
-        "POSIX_TIMER" => TickDep.PosixTimer,
-        "PERF_EVENTS" => TickDep.PerfEvents,
-        "SCHED" => TickDep.Sched,
-        "CLOCK_UNSTABLE" => TickDep.ClockUnstable,
-        _ => TickDep.None,
-    };
-
     private static string SwapperComm(int cpu) => string.Create(CultureInfo.InvariantCulture, $"swapper/{cpu}");
-
-    [GeneratedRegex(@"^irq (\d+) \((.*)\)$", RegexOptions.CultureInvariant)]
-    private static partial Regex DeviceIrqDetail();
 
     private void OnInterrupt(InterruptTaken t)
     {
@@ -168,9 +153,7 @@ public sealed partial class FtraceExporter : IRunObserver
             InterruptKind.RescheduleIpi or InterruptKind.VmstatWork or InterruptKind.LruDrainWork => new TraceEvent.RescheduleEntry(_vectors.Reschedule),
             InterruptKind.CallFunctionIpi => new TraceEvent.CallFunctionEntry(_vectors.CallFunction),
             InterruptKind.IrqWork => new TraceEvent.IrqWorkEntry(_vectors.IrqWork),
-            InterruptKind.DeviceIrq => DeviceIrqDetail().Match(t.Detail) is { Success: true } m
-                ? new TraceEvent.IrqHandlerEntry(int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture), m.Groups[2].Value)
-                : new TraceEvent.IrqHandlerEntry(0, t.Detail),
+            InterruptKind.DeviceIrq when t.Source is DeviceInterrupt d => new TraceEvent.IrqHandlerEntry(d.Irq, d.Name),
             InterruptKind.Nmi => new TraceEvent.NmiHandler("perf_event_nmi_handler", _timings.HandlerNs(InterruptKind.Nmi), 1),
             _ => null,
         };
@@ -185,7 +168,7 @@ public sealed partial class FtraceExporter : IRunObserver
         }
 
         Add(t.Cpu, t.Time, flags, ev);
-        if (t.Kind == InterruptKind.CallFunctionIpi && t.Detail.StartsWith("TLB shootdown", StringComparison.Ordinal))
+        if (t.Source is TlbShootdown)
         {
             Add(t.Cpu, t.Time, flags, new TraceEvent.TlbFlush(-1, TlbFlushReason.RemoteShootdown));
         }

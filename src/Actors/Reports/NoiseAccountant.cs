@@ -85,11 +85,11 @@ public sealed class NoiseAccountant : IRunObserver
 
         switch (e)
         {
-            case OperationStarted op when op.Operation.StartsWith("compute", StringComparison.Ordinal):
+            case OperationStarted { Step.Kind: OperationKind.Compute } op:
                 CloseGapOnEvidence(c, op.Task, op.Time);
                 c.StartRuntime(op.Task, op.Time);
                 break;
-            case OperationStarted op when op.Operation.StartsWith("touch", StringComparison.Ordinal):
+            case OperationStarted { Step.Kind: OperationKind.TouchPage } op:
                 // The task's own page fault: a voluntary kernel entry, not noise.
                 CloseGapOnEvidence(c, op.Task, op.Time);
                 c.EndRuntime(op.Task, op.Time);

@@ -81,7 +81,7 @@ public sealed class RunReportCollector(int maxEntries = int.MaxValue) : IRunObse
                 Keep(_liveness, new LivenessReport(l.Time, l.Cpu, l.Task.ToString(), l.SinceNs, l.BoundNs));
                 break;
             case SignalSent s:
-                Keep(_signals, new SignalReport(s.Time, s.Cpu, s.Task.ToString(), s.Signal, s.Reason));
+                Keep(_signals, new SignalReport(s.Time, s.Cpu, s.Task.ToString(), s.Signal, s.Reason.Text));
                 break;
             case TaskExited x:
                 Keep(_exits, new ExitReport(x.Time, x.Cpu, x.Task.ToString(), x.Code, x.Signal));

@@ -198,28 +198,10 @@ public sealed record Killed(string Task, int? Signal, string? Reason) : Expectat
             return (true, how);
         }
 
-        var line = run.Events.OfType<KernelLogged>().FirstOrDefault(l => IsLossLine(l.Text, Task, Reason));
+        var line = run.Events.OfType<KernelLogged>().FirstOrDefault(l => l.Line.Loss is { } loss && loss.Task.Comm == Task && loss.Reason == Reason);
         return line is null
             ? (false, $"{how}, but no dmesg line says it lost isolation due to {Reason}")
             : (true, $"{how}; dmesg: {line.Text}");
-    }
-
-    /// <summary>v13's <c>comm/pid: task_isolation mode lost due to R</c> or v16's <c>comm/pid (cpu n): task_isolation lost due to R[ by …]</c>.</summary>
-    private static bool IsLossLine(string text, string comm, string reason)
-    {
-        if (!text.StartsWith(comm + "/", StringComparison.Ordinal))
-        {
-            return false;
-        }
-
-        var at = text.IndexOf(" lost due to ", StringComparison.Ordinal);
-        if (at < 0)
-        {
-            return false;
-        }
-
-        var rest = text[(at + " lost due to ".Length)..];
-        return rest == reason || rest.StartsWith(reason + " by ", StringComparison.Ordinal);
     }
 }
 
@@ -404,7 +386,7 @@ public sealed record EventPoint(string Task, PointKind Kind, string? Step, int O
         var seen = 0;
         for (var i = 0; i < events.Count; i++)
         {
-            if (events[i] is not OperationStarted op || op.Task.Comm != Task || !Matches(op.Operation) || ++seen < Occurrence)
+            if (events[i] is not OperationStarted op || op.Task.Comm != Task || op.Step.Name != StepName || ++seen < Occurrence)
             {
                 continue;
             }
@@ -432,12 +414,8 @@ public sealed record EventPoint(string Task, PointKind Kind, string? Step, int O
         return (null, string.Create(CultureInfo.InvariantCulture, $"{Task} started {seen} {Step} step(s)"));
     }
 
-    private bool Matches(string operation)
-    {
-        var name = Step is not null && TraceNames.TryGetValue(Step, out var t) ? t : Step ?? string.Empty;
-        return operation == name
-            || (operation.StartsWith(name, StringComparison.Ordinal) && operation.Length > name.Length && operation[name.Length] is '(' or ' ');
-    }
+    /// <summary>The step's name as events carry it (<see cref="TaskStep.Name"/>): the scenario's word, or the trace's where they differ.</summary>
+    private string StepName => Step is not null && TraceNames.TryGetValue(Step, out var t) ? t : Step ?? string.Empty;
 
     private static string Ordinal(int n) => string.Create(CultureInfo.InvariantCulture, $"{n}{(n % 100 is 11 or 12 or 13 ? "th" : (n % 10) switch { 1 => "st", 2 => "nd", 3 => "rd", _ => "th" })}");
 }

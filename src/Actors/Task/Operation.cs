@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using TaskIsolation.Machine.Cpus;
+using TaskIsolation.Machine.Events;
 
 namespace TaskIsolation.Actors.Task;
 
@@ -11,6 +12,9 @@ public abstract record Operation
 {
     /// <summary>How the step reads in a causal chain: <c>munmap</c>, <c>write</c>, <c>compute 2ms</c>.</summary>
     public abstract string Describe();
+
+    /// <summary>What kind of step this is, as events carry it (decisions use it, never <see cref="Describe"/>).</summary>
+    public abstract TaskStep Step { get; }
 }
 
 /// <summary>User-mode work (a polling loop, a spin) for a simulated duration; interrupts stretch it.</summary>
@@ -22,6 +26,9 @@ public sealed record Compute(long Ns) : Operation
 
     /// <inheritdoc />
     public override string Describe() => Ns == Forever ? "compute forever" : $"compute {Durations.Format(Ns)}";
+
+    /// <inheritdoc />
+    public override TaskStep Step => TaskStep.Of(OperationKind.Compute);
 }
 
 /// <summary>A system call with no model-visible effect but its cost (read, write, getpid, …), by name or number.</summary>
@@ -32,6 +39,9 @@ public sealed record Syscall(string? Name, int Nr = -1, long WorkNs = 2_000) : O
 {
     /// <inheritdoc />
     public override string Describe() => Name ?? $"syscall {Nr}";
+
+    /// <inheritdoc />
+    public override TaskStep Step => new(OperationKind.Syscall, Name);
 }
 
 /// <summary><c>prctl(option, arg)</c>: PR_SET_TASK_ISOLATION / PR_GET_TASK_ISOLATION or any other option.</summary>
@@ -40,6 +50,9 @@ public sealed record Prctl(int Option, ulong Arg, ulong Arg3 = 0, ulong Arg4 = 0
     /// <inheritdoc />
     public override string Describe() =>
         Arg3 == 0 && Arg4 == 0 && Arg5 == 0 ? $"prctl({Option}, 0x{Arg:x})" : $"prctl({Option}, 0x{Arg:x}, 0x{Arg3:x}, 0x{Arg4:x}, 0x{Arg5:x})";
+
+    /// <inheritdoc />
+    public override TaskStep Step => TaskStep.Of(OperationKind.Prctl);
 }
 
 /// <summary><c>sched_setaffinity</c> of this task, or of the task named <paramref name="Target"/>.</summary>
@@ -47,6 +60,9 @@ public sealed record SetAffinity(CpuMask Mask, string? Target = null) : Operatio
 {
     /// <inheritdoc />
     public override string Describe() => $"sched_setaffinity({Target ?? "self"}, {Mask.ToList()})";
+
+    /// <inheritdoc />
+    public override TaskStep Step => TaskStep.Of(OperationKind.SetAffinity);
 }
 
 /// <summary>First touch of a present but not yet faulted page of a shared file mapping: a page fault.</summary>
@@ -54,6 +70,9 @@ public sealed record TouchPage(ulong Address) : Operation
 {
     /// <inheritdoc />
     public override string Describe() => $"touch 0x{Address:x}";
+
+    /// <inheritdoc />
+    public override TaskStep Step => TaskStep.Of(OperationKind.TouchPage);
 }
 
 /// <summary>
@@ -66,6 +85,9 @@ public sealed record UnalignedAccess(ulong Address, ulong Pc) : Operation
 {
     /// <inheritdoc />
     public override string Describe() => $"unaligned access 0x{Address:x}";
+
+    /// <inheritdoc />
+    public override TaskStep Step => TaskStep.Of(OperationKind.UnalignedAccess);
 }
 
 /// <summary><c>mmap</c> of a region into the task's address space (dirties vmstat and this CPU's LRU batches).</summary>
@@ -73,6 +95,9 @@ public sealed record Mmap(ulong Length) : Operation
 {
     /// <inheritdoc />
     public override string Describe() => "mmap";
+
+    /// <inheritdoc />
+    public override TaskStep Step => TaskStep.Of(OperationKind.Mmap);
 }
 
 /// <summary><c>munmap</c>: a local TLB flush, then a shootdown of every other CPU in the mm's cpumask (x86, tile).</summary>
@@ -80,6 +105,9 @@ public sealed record Munmap(ulong Address) : Operation
 {
     /// <inheritdoc />
     public override string Describe() => "munmap";
+
+    /// <inheritdoc />
+    public override TaskStep Step => TaskStep.Of(OperationKind.Munmap);
 }
 
 /// <summary><c>mlock</c>: in 4.7 it calls <c>lru_add_drain_all()</c>, queueing drain work on every CPU with batches.</summary>
@@ -87,6 +115,9 @@ public sealed record Mlock(ulong Length) : Operation
 {
     /// <inheritdoc />
     public override string Describe() => "mlock";
+
+    /// <inheritdoc />
+    public override TaskStep Step => TaskStep.Of(OperationKind.Mlock);
 }
 
 /// <summary>Arms a POSIX CPU timer (<c>timer_settime</c> on a CPU-time clock): sets the POSIX_TIMER tick dependency.</summary>
@@ -97,6 +128,9 @@ public sealed record ArmPosixTimer(long Ns, int Signal, bool PerProcess = false)
 {
     /// <inheritdoc />
     public override string Describe() => $"timer_settime({Durations.Format(Ns)})";
+
+    /// <inheritdoc />
+    public override TaskStep Step => TaskStep.Of(OperationKind.ArmPosixTimer);
 }
 
 /// <summary><c>nanosleep</c>: blocks, the CPU goes to another task or idle, and a timer wakes it.</summary>
@@ -104,6 +138,9 @@ public sealed record Sleep(long Ns) : Operation
 {
     /// <inheritdoc />
     public override string Describe() => $"nanosleep({Durations.Format(Ns)})";
+
+    /// <inheritdoc />
+    public override TaskStep Step => TaskStep.Of(OperationKind.Sleep);
 }
 
 /// <summary><c>kill(pid of Target, Signal)</c>.</summary>
@@ -111,6 +148,9 @@ public sealed record Kill(string Target, int Signal) : Operation
 {
     /// <inheritdoc />
     public override string Describe() => $"kill({Target}, {Signal})";
+
+    /// <inheritdoc />
+    public override TaskStep Step => TaskStep.Of(OperationKind.Kill);
 }
 
 /// <summary><c>rt_sigaction</c>: install <paramref name="Handler"/> for <paramref name="Signal"/> (it ends with sigreturn).</summary>
@@ -118,6 +158,9 @@ public sealed record Sigaction(int Signal, ImmutableArray<Operation> Handler) : 
 {
     /// <inheritdoc />
     public override string Describe() => $"sigaction({Signal})";
+
+    /// <inheritdoc />
+    public override TaskStep Step => TaskStep.Of(OperationKind.Sigaction);
 }
 
 /// <summary><c>fork</c> (or a thread with <paramref name="Thread"/>): the child runs <paramref name="Program"/>.</summary>
@@ -125,6 +168,9 @@ public sealed record Spawn(string Comm, ImmutableArray<Operation> Program, bool 
 {
     /// <inheritdoc />
     public override string Describe() => Thread ? $"clone({Comm})" : $"fork({Comm})";
+
+    /// <inheritdoc />
+    public override TaskStep Step => TaskStep.Of(Thread ? OperationKind.Clone : OperationKind.Fork);
 }
 
 /// <summary><c>wait4</c> for any child to exit.</summary>
@@ -132,6 +178,9 @@ public sealed record WaitChild : Operation
 {
     /// <inheritdoc />
     public override string Describe() => "wait4";
+
+    /// <inheritdoc />
+    public override TaskStep Step => TaskStep.Of(OperationKind.Wait);
 }
 
 /// <summary><c>exit_group(code)</c>.</summary>
@@ -139,6 +188,9 @@ public sealed record Exit(int Code) : Operation
 {
     /// <inheritdoc />
     public override string Describe() => $"exit_group({Code})";
+
+    /// <inheritdoc />
+    public override TaskStep Step => TaskStep.Of(OperationKind.Exit);
 }
 
 /// <summary>Repeat <paramref name="Body"/> <paramref name="Count"/> times (-1: forever).</summary>
@@ -146,6 +198,9 @@ public sealed record Loop(int Count, ImmutableArray<Operation> Body) : Operation
 {
     /// <inheritdoc />
     public override string Describe() => Count < 0 ? "loop forever" : $"loop {Count}";
+
+    /// <inheritdoc />
+    public override TaskStep Step => TaskStep.Of(OperationKind.Loop);
 }
 
 /// <summary>Human-readable simulated durations.</summary>
@@ -170,4 +225,7 @@ public sealed record Sigreturn : Operation
 {
     /// <inheritdoc />
     public override string Describe() => "rt_sigreturn";
+
+    /// <inheritdoc />
+    public override TaskStep Step => TaskStep.Of(OperationKind.Sigreturn);
 }

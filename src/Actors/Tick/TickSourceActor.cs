@@ -2,7 +2,7 @@ using Akka.Actor;
 using TaskIsolation.Actors.Cpu;
 using TaskIsolation.Actors.Kernel;
 using TaskIsolation.Actors.Simulation;
-using TaskIsolation.Machine.Abi;
+using TaskIsolation.Machine.Events;
 
 namespace TaskIsolation.Actors.Tick;
 
@@ -117,7 +117,7 @@ internal sealed class TickSourceActor : SimActor
         _gen = generation;
         _cause = cause;
         _staleArmed = false;
-        _tickIrq = new Irq(cause, residual ? InterruptKind.ResidualTick : InterruptKind.Tick, residual ? "residual 1Hz tick" : "local timer (tick)", -1, new TickPayload(generation, residual));
+        _tickIrq = new Irq(cause, residual ? TimerExpiry.ResidualTick : TimerExpiry.Tick, -1, new TickPayload(generation, residual));
     }
 
     /// <summary>The next expiries of the periodic tick, one period apart, and a refill due with the last of them.</summary>
@@ -151,7 +151,7 @@ internal sealed class TickSourceActor : SimActor
 
         var next = _pending.Peek();
         CancelPending();
-        _pending.Enqueue(SendAfter(next.DueNs - Now, _cpu, new Irq(_cause, InterruptKind.StaleTimer, "stale timer (no oneshot-stopped)", -1)));
+        _pending.Enqueue(SendAfter(next.DueNs - Now, _cpu, new Irq(_cause, TimerExpiry.StaleTimer, -1)));
         _staleArmed = true;
     }
 

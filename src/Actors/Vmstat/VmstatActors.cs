@@ -2,7 +2,6 @@ using Akka.Actor;
 using TaskIsolation.Actors.Cpu;
 using TaskIsolation.Actors.Kernel;
 using TaskIsolation.Actors.Simulation;
-using TaskIsolation.Machine.Abi;
 using TaskIsolation.Machine.Events;
 using MmState = TaskIsolation.Machine.Mm.VmstatState;
 using VmstatRules = TaskIsolation.Machine.Mm.Vmstat;
@@ -86,9 +85,9 @@ internal sealed class VmstatWorkerActor : SimActor
                     _state = queued;
                     Publish();
                     Send(_cpu, new Cpu.VmstatState(c.Cause, false, long.MaxValue));
-                    var sent = new InterruptSent(Sim.NewEventId(), Now, c.ShepherdCpu, c.Cause, InterruptKind.VmstatWork, "reschedule IPI (vmstat_update work)", _cpuId);
+                    var sent = new InterruptSent(Sim.NewEventId(), Now, c.ShepherdCpu, c.Cause, new WorkWakeup(WorkFunction.VmstatUpdate), _cpuId);
                     _m.Events.Publish(sent);
-                    var irq = new Irq(sent.Id, InterruptKind.VmstatWork, "reschedule IPI (vmstat_update work)", c.ShepherdCpu, new WorkPayload("vmstat_update", _m.Timings.VmstatWorkNs, -1, 0));
+                    var irq = new Irq(sent.Id, sent.Source, c.ShepherdCpu, new WorkPayload(WorkFunction.VmstatUpdate, _m.Timings.VmstatWorkNs, -1, 0));
                     SendAfter(c.ShepherdCpu == _cpuId ? 0 : IpiLatency(), _cpu, irq);
                 }
 

@@ -1,10 +1,15 @@
 using System.Globalization;
 using TaskIsolation.Machine.Abi;
+using TaskIsolation.Machine.Abi.Tick;
 
 namespace TaskIsolation.Machine.Events;
 
-/// <summary>A task's program step began: the usual root of a causal chain (<c>task hk/101 on cpu 0: munmap</c>).</summary>
-public sealed record OperationStarted(long Id, long Time, int Cpu, long Cause, TaskRef Task, string Operation)
+/// <summary>
+/// A task's program step began: the usual root of a causal chain (<c>task hk/101 on cpu 0: munmap</c>).
+/// <see cref="Step"/> is what kind of step it is (decide on it); <see cref="Operation"/> is how it reads in a chain
+/// (<c>compute 2ms</c>, <c>fork(child)</c>), for display only.
+/// </summary>
+public sealed record OperationStarted(long Id, long Time, int Cpu, long Cause, TaskRef Task, TaskStep Step, string Operation)
     : MachineEvent(Id, Time, Cpu, Cause)
 {
     /// <inheritdoc />
@@ -12,9 +17,15 @@ public sealed record OperationStarted(long Id, long Time, int Cpu, long Cause, T
 }
 
 /// <summary>A CPU sent an interrupt (IPI, irq_work, work queued remotely) to another CPU.</summary>
-public sealed record InterruptSent(long Id, long Time, int Cpu, long Cause, InterruptKind Kind, string Detail, int TargetCpu)
+public sealed record InterruptSent(long Id, long Time, int Cpu, long Cause, InterruptSource Source, int TargetCpu)
     : MachineEvent(Id, Time, Cpu, Cause)
 {
+    /// <summary>The interrupt's kind, from its <see cref="Source"/>.</summary>
+    public InterruptKind Kind => Source.Kind;
+
+    /// <summary>How traces and chains name the interrupt (display only: decide on <see cref="Source"/>).</summary>
+    public string Detail => Source.Text;
+
     /// <inheritdoc />
     public override string What => $"{Detail} → cpu {TargetCpu}";
 }
@@ -23,36 +34,61 @@ public sealed record InterruptSent(long Id, long Time, int Cpu, long Cause, Inte
 /// An interrupt was taken by <see cref="MachineEvent.Cpu"/> (its handler starts now). <see cref="State"/> and
 /// <see cref="Current"/> are the ground truth at that instant: the violation monitor judges by them.
 /// </summary>
-public sealed record InterruptTaken(long Id, long Time, int Cpu, long Cause, InterruptKind Kind, string Detail, CpuState State, TaskRef? Current, bool Held)
+public sealed record InterruptTaken(long Id, long Time, int Cpu, long Cause, InterruptSource Source, CpuState State, TaskRef? Current, bool Held)
     : MachineEvent(Id, Time, Cpu, Cause)
 {
+    /// <summary>The interrupt's kind, from its <see cref="Source"/>.</summary>
+    public InterruptKind Kind => Source.Kind;
+
+    /// <summary>How traces and chains name the interrupt (display only: decide on <see cref="Source"/>).</summary>
+    public string Detail => Source.Text;
+
     /// <inheritdoc />
     public override string What =>
         $"{Detail} taken in {State.ToString().ToLowerInvariant()}{(Current is null ? string.Empty : " by " + Current)}{(Held ? " (held while irqs were off)" : string.Empty)}";
 }
 
 /// <summary>An interrupt arrived while interrupts were disabled and is held until they are enabled again.</summary>
-public sealed record InterruptHeld(long Id, long Time, int Cpu, long Cause, InterruptKind Kind, string Detail)
+public sealed record InterruptHeld(long Id, long Time, int Cpu, long Cause, InterruptSource Source)
     : MachineEvent(Id, Time, Cpu, Cause)
 {
+    /// <summary>The interrupt's kind, from its <see cref="Source"/>.</summary>
+    public InterruptKind Kind => Source.Kind;
+
+    /// <summary>How traces and chains name the interrupt (display only: decide on <see cref="Source"/>).</summary>
+    public string Detail => Source.Text;
+
     /// <inheritdoc />
     public override string What => $"{Detail} held: interrupts disabled";
 }
 
-/// <summary>The scheduler tick stopped (<c>tick_stop: success=1</c>) or could not (<c>success=0</c> with the dependency).</summary>
-public sealed record TickStopAttempted(long Id, long Time, int Cpu, long Cause, bool Success, string Dependency, long NextEventNs)
+/// <summary>
+/// The scheduler tick stopped (<c>tick_stop: success=1</c>) or could not (<c>success=0</c> with the
+/// <see cref="Dependency"/> that kept it; <see cref="TickDep.None"/> on success).
+/// </summary>
+public sealed record TickStopAttempted(long Id, long Time, int Cpu, long Cause, bool Success, TickDep Dependency, long NextEventNs)
     : MachineEvent(Id, Time, Cpu, Cause)
 {
     /// <inheritdoc />
     public override string What => Success
         ? string.Create(CultureInfo.InvariantCulture, $"tick_stop: success=1 dependency=NONE next={(NextEventNs == long.MaxValue ? "none" : NextEventNs.ToString(CultureInfo.InvariantCulture))}")
-        : $"tick_stop: success=0 dependency={Dependency}";
+        : $"tick_stop: success=0 dependency={TickDependencies.TraceName(Dependency)}";
 }
 
-/// <summary>The tick was restarted on a CPU whose tick was stopped.</summary>
-public sealed record TickRestarted(long Id, long Time, int Cpu, long Cause, string Reason)
+/// <summary>
+/// The tick was restarted on a CPU whose tick was stopped: <see cref="Dependency"/> is the dependency that now keeps it
+/// (<c>tick_nohz_full_update_tick()</c>), or <see cref="TickDep.None"/> when the CPU left idle
+/// (<c>tick_nohz_idle_exit()</c>).
+/// </summary>
+public sealed record TickRestarted(long Id, long Time, int Cpu, long Cause, TickDep Dependency)
     : MachineEvent(Id, Time, Cpu, Cause)
 {
+    /// <summary>Whether the restart is the idle exit's rather than a dependency's.</summary>
+    public bool IdleExit => Dependency == TickDep.None;
+
+    /// <summary>The reason as traces show it: <c>idle exit</c> or the dependency's trace name (display only).</summary>
+    public string Reason => IdleExit ? "idle exit" : TickDependencies.TraceName(Dependency);
+
     /// <inheritdoc />
     public override string What => $"tick restarted: {Reason}";
 }
@@ -90,7 +126,7 @@ public sealed record ReturnToUserBegan(long Id, long Time, int Cpu, long Cause, 
 }
 
 /// <summary>A signal was generated for a task (queued; delivered on its next return to user).</summary>
-public sealed record SignalSent(long Id, long Time, int Cpu, long Cause, TaskRef Task, int Signal, string Reason)
+public sealed record SignalSent(long Id, long Time, int Cpu, long Cause, TaskRef Task, int Signal, SignalReason Reason)
     : MachineEvent(Id, Time, Cpu, Cause)
 {
     /// <inheritdoc />
@@ -98,11 +134,11 @@ public sealed record SignalSent(long Id, long Time, int Cpu, long Cause, TaskRef
 }
 
 /// <summary>A signal was delivered (<c>get_signal()</c>): isolation flags are cleared here.</summary>
-public sealed record SignalDelivered(long Id, long Time, int Cpu, long Cause, TaskRef Task, int Signal, string Action)
+public sealed record SignalDelivered(long Id, long Time, int Cpu, long Cause, TaskRef Task, int Signal, SignalAction Action)
     : MachineEvent(Id, Time, Cpu, Cause)
 {
     /// <inheritdoc />
-    public override string What => $"signal {Signal} delivered to {Task}: {Action}";
+    public override string What => $"signal {Signal} delivered to {Task}: {SignalActions.Name(Action)}";
 }
 
 /// <summary>A task ended: by <c>exit</c> (<see cref="Signal"/> 0) or killed by a signal.</summary>
@@ -130,17 +166,20 @@ public sealed record ContextSwitched(long Id, long Time, int Cpu, long Cause, Ta
 }
 
 /// <summary>A work item ran in a kworker (<c>workqueue_execute_start</c>).</summary>
-public sealed record WorkExecuted(long Id, long Time, int Cpu, long Cause, string Function)
+public sealed record WorkExecuted(long Id, long Time, int Cpu, long Cause, WorkFunction Function)
     : MachineEvent(Id, Time, Cpu, Cause)
 {
     /// <inheritdoc />
-    public override string What => $"kworker/{Cpu}: {Function}";
+    public override string What => $"kworker/{Cpu}: {WorkFunctions.Name(Function)}";
 }
 
-/// <summary>A kernel log line (dmesg), already formatted without its timestamp.</summary>
-public sealed record KernelLogged(long Id, long Time, int Cpu, long Cause, string Text)
+/// <summary>A kernel log message (dmesg): its text without the timestamp, and what it reports, typed.</summary>
+public sealed record KernelLogged(long Id, long Time, int Cpu, long Cause, KernelLogLine Line)
     : MachineEvent(Id, Time, Cpu, Cause)
 {
+    /// <summary>The message text as dmesg shows it, without the timestamp (display only: decide on <see cref="Line"/>'s typed fields).</summary>
+    public string Text => Line.Text;
+
     /// <inheritdoc />
     public override string What => $"dmesg: {Text}";
 }

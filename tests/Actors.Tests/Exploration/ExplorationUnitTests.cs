@@ -1,5 +1,8 @@
 using TaskIsolation.Actors.Exploration;
+using TaskIsolation.Actors.Machine;
+using TaskIsolation.Actors.Monitors;
 using TaskIsolation.Actors.Simulation;
+using TaskIsolation.Machine.Events;
 
 namespace TaskIsolation.Actors.Tests.Exploration;
 
@@ -74,8 +77,18 @@ public sealed class ExplorationUnitTests
     }
 
     [Fact]
-    public void Signature_masks_pids_and_numbers()
+    public void Signature_names_each_link_by_its_typed_fields_without_pids_or_cpus()
     {
-        Assert.Equal("task sibling/# on cpu #: munmap", FindingSignature.Mask("task sibling/102 on cpu 0: munmap"));
+        long ids = 10;
+        var r = new EventRecorder([], null, () => ++ids);
+        r.Publish(new OperationStarted(1, 0, 0, 0, new TaskRef(102, "sibling"), TaskStep.Of(OperationKind.Munmap), "munmap"));
+        r.Publish(new InterruptSent(2, 90, 0, 1, TlbShootdown.Instance, 3));
+        var taken = new InterruptTaken(3, 301, 3, 2, TlbShootdown.Instance, CpuState.UserIsolated, new TaskRef(103, "iso"), false);
+        r.Publish(taken);
+        var v = new ViolationDetected(4, 301, 3, 3, taken.Current!, taken.Source, r.ChainOf(taken));
+
+        Assert.Equal(
+            "violation CallFunctionIpi: sibling: munmap → send CallFunctionIpi → take CallFunctionIpi in UserIsolated",
+            FindingSignature.Of(v, r));
     }
 }

@@ -29,7 +29,7 @@ public sealed partial class RaceLibraryTests
             var sent = Assert.Single(events.OfType<InterruptSent>(), x => x.Kind == InterruptKind.VmstatWork);
             Assert.Equal((0, 3), (sent.Cpu, sent.TargetCpu));
             var taken = Assert.Single(events.OfType<InterruptTaken>(), x => x.Kind == InterruptKind.VmstatWork);
-            var work = Assert.Single(events.OfType<WorkExecuted>(), w => w.Function == "vmstat_update");
+            var work = Assert.Single(events.OfType<WorkExecuted>(), w => w.Function == WorkFunction.VmstatUpdate);
             Assert.Equal(3, work.Cpu);
             if (run.Machine.Violations.Count > 0)
             {

@@ -27,7 +27,7 @@ public sealed partial class RaceLibraryTests
             var events = m.Recorder.Events;
 
             var signal = Assert.Single(events.OfType<SignalSent>(), s => s.Task.Comm == "iso");
-            Assert.Equal((Signal.SIGKILL, "task isolation"), (signal.Signal, signal.Reason));
+            Assert.Equal((Signal.SIGKILL, SignalOrigin.TaskIsolation), (signal.Signal, signal.Reason.Origin));
             Assert.Single(events.OfType<KernelLogged>(), l => l.Text.StartsWith("iso/101: task_isolation mode lost due to ", StringComparison.Ordinal));
             Assert.Equal(Signal.SIGKILL, events.OfType<TaskExited>().Single(e => e.Task.Comm == "iso").Signal);
 

@@ -27,7 +27,7 @@ public class AsyncInterruptV13Tests
         Assert.True(d.SendsSignal);
         Assert.Equal<IsolationAction>(
             [
-                new IsolationAction.Log(KernelLogLine.Warn("spin/1234: task_isolation mode lost due to IPI function")),
+                new IsolationAction.Log(KernelLogLine.Lost("spin/1234: task_isolation mode lost due to IPI function", Spin, "IPI function")),
                 IsolationAction.ClearFlags.Instance,
                 new IsolationAction.SendSignal(Signal.SIGKILL),
             ],

@@ -37,7 +37,7 @@ public class KernelEntryV13Tests
 
         Assert.Equal<IsolationAction>(
             [
-                new IsolationAction.Log(KernelLogLine.Warn("spin/1234: task_isolation mode lost due to syscall 64")),
+                new IsolationAction.Log(KernelLogLine.Lost("spin/1234: task_isolation mode lost due to syscall 64", Spin, "syscall 64")),
                 IsolationAction.ClearFlags.Instance,
                 new IsolationAction.SendSignal(Signal.SIGKILL),
             ],

@@ -144,7 +144,7 @@ public class TaskIsolationV16Tests
             [
                 IsolationAction.ClearFlags.Instance,
                 new IsolationAction.SendSignal(Signal.SIGKILL),
-                new IsolationAction.Log(KernelLogLine.Warn("spin/1234 (cpu 3): task_isolation lost due to syscall 1")),
+                new IsolationAction.Log(KernelLogLine.Lost("spin/1234 (cpu 3): task_isolation lost due to syscall 1", Spin, "syscall 1")),
             ],
             d.Response.Actions);
     }
@@ -241,7 +241,7 @@ public class TaskIsolationV16Tests
         Assert.Equal(
             [
                 KernelLogLine.Err("spin/1234 (cpu 3): in NMI; not delivering signal"),
-                KernelLogLine.Warn("spin/1234 (cpu 3): task_isolation lost due to NMI"),
+                KernelLogLine.Lost("spin/1234 (cpu 3): task_isolation lost due to NMI", Spin, "NMI"),
             ],
             r.LogLines);
     }

@@ -32,7 +32,7 @@ public static class KernelEntryV13
 
         return new IsolationResponse(
         [
-            new IsolationAction.Log(KernelLogLine.Warn(LostMessage(task, reason))),
+            new IsolationAction.Log(KernelLogLine.Lost(LostMessage(task, reason), task, reason)),
             IsolationAction.ClearFlags.Instance,
             new IsolationAction.SendSignal(signal),
         ]);

@@ -113,7 +113,7 @@ public static class ReturnToUserV13
         var reason = GiveUpReason(blockers);
         var sig = flags.NotificationSignal;
         return sig == Signal.None
-            ? new IsolationResponse([new IsolationAction.Log(KernelLogLine.Warn(KernelEntryV13.LostMessage(task, reason))), IsolationAction.ClearFlags.Instance])
+            ? new IsolationResponse([new IsolationAction.Log(KernelLogLine.Lost(KernelEntryV13.LostMessage(task, reason), task, reason)), IsolationAction.ClearFlags.Instance])
             : KernelEntryV13.DeliverSignal(task, reason, sig);
     }
 

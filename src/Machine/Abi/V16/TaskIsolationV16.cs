@@ -244,7 +244,7 @@ public static class TaskIsolationV16
         {
             IsolationAction.ClearFlags.Instance,
             new IsolationAction.SendSignal(SignalFor(isolation.Flags)),
-            new IsolationAction.Log(KernelLogLine.Warn(LostMessage(task, cpu, reason))),
+            new IsolationAction.Log(KernelLogLine.Lost(LostMessage(task, cpu, reason), task, reason)),
         };
         if (debug)
         {
@@ -284,7 +284,7 @@ public static class TaskIsolationV16
 
         if (isolation.State == V16State.Isolated)
         {
-            actions.Add(new IsolationAction.Log(KernelLogLine.Warn(LostMessage(task, cpu, reason))));
+            actions.Add(new IsolationAction.Log(KernelLogLine.Lost(LostMessage(task, cpu, reason), task, reason)));
             if (debug)
             {
                 actions.Add(IsolationAction.DumpStack.Instance);
@@ -309,7 +309,7 @@ public static class TaskIsolationV16
         var actions = new List<IsolationAction> { IsolationAction.ClearFlags.Instance };
         if (isolation.State == V16State.Isolated)
         {
-            actions.Add(new IsolationAction.Log(KernelLogLine.Warn(LostMessage(task, cpu, "signal"))));
+            actions.Add(new IsolationAction.Log(KernelLogLine.Lost(LostMessage(task, cpu, "signal"), task, "signal")));
             if (debug)
             {
                 actions.Add(IsolationAction.DumpStack.Instance);
@@ -345,7 +345,7 @@ public static class TaskIsolationV16
         var line = string.Create(
             CultureInfo.InvariantCulture,
             $"{targetTask} (cpu {targetCpu}): task_isolation lost due to {reason} by {sender} on cpu {senderCpu}");
-        return new(targetIsolation with { State = V16State.Warned }, Report(line, debug));
+        return new(targetIsolation with { State = V16State.Warned }, Report(KernelLogLine.Lost(line, targetTask, reason), debug));
     }
 
     /// <summary>
@@ -389,15 +389,15 @@ public static class TaskIsolationV16
         var line = string.Create(
             CultureInfo.InvariantCulture,
             $"{p} {where} {mask.ToList()}): task_isolation lost due to {reason} by {sender} on cpu {senderCpu}");
-        return new(after, Report(line, debug));
+        return new(after, Report(KernelLogLine.Lost(line, p, reason), debug));
     }
 
     /// <summary>The local form of the message: <c>&lt;comm&gt;/&lt;pid&gt; (cpu &lt;n&gt;): task_isolation lost due to &lt;reason&gt;</c>.</summary>
     public static string LostMessage(TaskIdentity task, int cpu, string reason) =>
         string.Create(CultureInfo.InvariantCulture, $"{task} (cpu {cpu}): task_isolation lost due to {reason}");
 
-    private static IsolationResponse Report(string line, bool debug) =>
+    private static IsolationResponse Report(KernelLogLine line, bool debug) =>
         debug
-            ? new([new IsolationAction.Log(KernelLogLine.Warn(line)), IsolationAction.DumpStack.Instance])
-            : new([new IsolationAction.Log(KernelLogLine.Warn(line))]);
+            ? new([new IsolationAction.Log(line), IsolationAction.DumpStack.Instance])
+            : new([new IsolationAction.Log(line)]);
 }
