@@ -1,6 +1,6 @@
 using TaskIsolation.Actors.Kernel;
-using TaskIsolation.Actors.Simulation;
 using TaskIsolation.Machine.Abi;
+using TaskIsolation.Simulation;
 
 namespace TaskIsolation.Actors.Cpu;
 

@@ -1,9 +1,9 @@
 using Akka.Actor;
 using TaskIsolation.Actors.Cpu;
 using TaskIsolation.Actors.Kernel;
-using TaskIsolation.Actors.Simulation;
 using TaskIsolation.Machine.Abi;
 using TaskIsolation.Machine.Events;
+using TaskIsolation.Simulation;
 using MmState = TaskIsolation.Machine.Mm.VmstatState;
 using VmstatRules = TaskIsolation.Machine.Mm.Vmstat;
 

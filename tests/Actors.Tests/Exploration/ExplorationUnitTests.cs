@@ -1,5 +1,5 @@
-using TaskIsolation.Actors.Exploration;
-using TaskIsolation.Actors.Simulation;
+using TaskIsolation.Exploration;
+using TaskIsolation.Simulation;
 
 namespace TaskIsolation.Actors.Tests.Exploration;
 
