@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using Akka.Actor;
-using TaskIsolation.Actors.Exploration;
-using TaskIsolation.Actors.Simulation;
+using TaskIsolation.Exploration;
+using TaskIsolation.Simulation;
 
 namespace TaskIsolation.Cluster;
 

@@ -1,6 +1,6 @@
 using System.Text;
 using System.Text.Json;
-using TaskIsolation.Actors.Exploration;
+using TaskIsolation.Exploration;
 
 namespace TaskIsolation.Cluster;
 

@@ -1,6 +1,6 @@
 using Akka.Actor;
-using TaskIsolation.Actors.Exploration;
-using TaskIsolation.Actors.Simulation;
+using TaskIsolation.Exploration;
+using TaskIsolation.Simulation;
 
 namespace TaskIsolation.Cluster;
 

@@ -1,7 +1,7 @@
 using System.Globalization;
 using Akka.Actor;
 using Akka.Configuration;
-using TaskIsolation.Actors.Simulation;
+using TaskIsolation.Simulation;
 
 namespace TaskIsolation.Cluster;
 

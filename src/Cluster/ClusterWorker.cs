@@ -1,5 +1,5 @@
 using Akka.Actor;
-using TaskIsolation.Actors.Exploration;
+using TaskIsolation.Exploration;
 
 namespace TaskIsolation.Cluster;
 

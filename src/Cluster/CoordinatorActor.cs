@@ -2,7 +2,7 @@ using System.Diagnostics;
 using Akka.Actor;
 using Akka.Cluster;
 using Akka.Event;
-using TaskIsolation.Actors.Exploration;
+using TaskIsolation.Exploration;
 
 namespace TaskIsolation.Cluster;
 

@@ -1,8 +1,8 @@
 using System.Globalization;
-using TaskIsolation.Actors.Exploration;
-using TaskIsolation.Actors.Simulation;
+using TaskIsolation.Exploration;
 using TaskIsolation.Machine.Abi;
 using TaskIsolation.Machine.Events;
+using TaskIsolation.Simulation;
 
 namespace TaskIsolation.Cluster;
 
@@ -62,7 +62,7 @@ public sealed record CampaignSpec(
         var o = plan.Options;
         var spec = new CampaignSpec(
             string.Empty,
-            Actors.Exploration.ModelVersion.Current,
+            Exploration.ModelVersion.Current,
             target.Kind,
             target.Name,
             target.Hash,
@@ -116,7 +116,7 @@ public sealed record CampaignSpec(
     }
 
     /// <summary>The id this spec's fields give: a changed field is another campaign.</summary>
-    public string ComputeId() => Actors.Exploration.TargetHash.Of(string.Join('\n', new object[]
+    public string ComputeId() => Exploration.TargetHash.Of(string.Join('\n', new object[]
     {
         ModelVersion, TargetKind, TargetHash, Strategy, Iterations, MaxSteps, Depth, Seed, Until, BatchSize, PctSteps, Receivers,
     }.Select(o => Convert.ToString(o, CultureInfo.InvariantCulture))))[..("sha256:".Length + 16)];

@@ -1,7 +1,7 @@
 using Akka.Actor;
 using Akka.Cluster;
 using Akka.Event;
-using TaskIsolation.Actors.Exploration;
+using TaskIsolation.Exploration;
 
 namespace TaskIsolation.Cluster;
 

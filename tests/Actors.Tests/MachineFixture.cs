@@ -1,11 +1,11 @@
 using System.Collections.Immutable;
 using Akka.Actor;
 using TaskIsolation.Actors.Machine;
-using TaskIsolation.Actors.Simulation;
 using TaskIsolation.Actors.Task;
 using TaskIsolation.Machine.Abi;
 using TaskIsolation.Machine.Boot;
 using TaskIsolation.Machine.Cpus;
+using TaskIsolation.Simulation;
 using ArchKind = TaskIsolation.Machine.Arch.Arch;
 
 namespace TaskIsolation.Actors.Tests;

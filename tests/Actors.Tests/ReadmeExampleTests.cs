@@ -1,9 +1,9 @@
 using Akka.TestKit.Xunit2;
 using TaskIsolation.Actors.Monitors;
-using TaskIsolation.Actors.Scenarios;
-using TaskIsolation.Actors.Simulation;
 using TaskIsolation.Actors.Tests.Scenarios;
 using TaskIsolation.Machine.Abi;
+using TaskIsolation.Scenarios;
+using TaskIsolation.Simulation;
 
 namespace TaskIsolation.Actors.Tests;
 

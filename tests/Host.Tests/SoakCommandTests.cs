@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
-using TaskIsolation.Actors.Exploration;
+using TaskIsolation.Exploration;
 
 namespace TaskIsolation.Host.Tests;
 

@@ -5,7 +5,7 @@ using TaskIsolation.Actors.Vmstat;
 using TaskIsolation.Machine.Abi;
 using TaskIsolation.Machine.Abi.Tick;
 using TaskIsolation.Machine.Events;
-using SimCore = TaskIsolation.Actors.Simulation;
+using SimCore = TaskIsolation.Simulation;
 
 namespace TaskIsolation.Actors.Cpu;
 

@@ -1,7 +1,7 @@
 using TaskIsolation.Actors.Kernel;
-using TaskIsolation.Actors.Simulation;
 using TaskIsolation.Machine.Abi;
 using TaskIsolation.Machine.Events;
+using TaskIsolation.Simulation;
 
 namespace TaskIsolation.Actors.Cpu;
 

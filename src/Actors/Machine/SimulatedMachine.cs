@@ -4,7 +4,6 @@ using TaskIsolation.Actors.Cpu;
 using TaskIsolation.Actors.Kernel;
 using TaskIsolation.Actors.Monitors;
 using TaskIsolation.Actors.Noise;
-using TaskIsolation.Actors.Simulation;
 using TaskIsolation.Actors.Task;
 using TaskIsolation.Actors.Vmstat;
 using TaskIsolation.Machine.Abi;
@@ -12,7 +11,8 @@ using TaskIsolation.Machine.Arch;
 using TaskIsolation.Machine.Boot;
 using TaskIsolation.Machine.Cpus;
 using TaskIsolation.Machine.Events;
-using SimCore = TaskIsolation.Actors.Simulation.Simulation;
+using TaskIsolation.Simulation;
+using SimCore = TaskIsolation.Simulation.Simulation;
 
 namespace TaskIsolation.Actors.Machine;
 

@@ -1,6 +1,6 @@
 using System.Collections.Immutable;
 using Akka.Actor;
-using TaskIsolation.Actors.Simulation;
+using TaskIsolation.Simulation;
 
 namespace TaskIsolation.Actors.Task;
 

@@ -1,4 +1,4 @@
-using TaskIsolation.Actors.Simulation;
+using TaskIsolation.Simulation;
 
 namespace TaskIsolation.Actors.Task;
 

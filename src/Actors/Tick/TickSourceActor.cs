@@ -1,8 +1,8 @@
 using Akka.Actor;
 using TaskIsolation.Actors.Cpu;
 using TaskIsolation.Actors.Kernel;
-using TaskIsolation.Actors.Simulation;
 using TaskIsolation.Machine.Events;
+using TaskIsolation.Simulation;
 
 namespace TaskIsolation.Actors.Tick;
 

@@ -1,10 +1,10 @@
 using System.Diagnostics;
 using System.Globalization;
 using Akka.Actor;
-using TaskIsolation.Actors.Exploration;
 using TaskIsolation.Actors.Machine;
-using TaskIsolation.Actors.Scenarios;
-using TaskIsolation.Actors.Simulation;
+using TaskIsolation.Exploration;
+using TaskIsolation.Scenarios;
+using TaskIsolation.Simulation;
 
 namespace TaskIsolation.Host.Bench;
 

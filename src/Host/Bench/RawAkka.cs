@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using Akka.Actor;
-using TaskIsolation.Actors.Simulation;
+using TaskIsolation.Simulation;
 
 namespace TaskIsolation.Host.Bench;
 

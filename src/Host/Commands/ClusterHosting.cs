@@ -6,8 +6,8 @@ using Serilog;
 using Serilog.Core;
 using Serilog.Events;
 using Serilog.Formatting.Compact;
-using TaskIsolation.Actors.Exploration;
 using TaskIsolation.Cluster;
+using TaskIsolation.Exploration;
 
 namespace TaskIsolation.Host.Commands;
 

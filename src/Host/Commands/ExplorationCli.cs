@@ -1,8 +1,8 @@
 using System.Globalization;
-using TaskIsolation.Actors.Exploration;
-using TaskIsolation.Actors.Reports;
-using TaskIsolation.Actors.Scenarios;
+using TaskIsolation.Exploration;
 using TaskIsolation.Machine.Events;
+using TaskIsolation.Reports;
+using TaskIsolation.Scenarios;
 
 namespace TaskIsolation.Host.Commands;
 

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
-using TaskIsolation.Actors.Exploration;
-using TaskIsolation.Actors.Simulation;
+using TaskIsolation.Exploration;
+using TaskIsolation.Simulation;
 
 namespace TaskIsolation.Host.Commands;
 

@@ -1,8 +1,8 @@
 using System.CommandLine;
 using Akka.Actor;
-using TaskIsolation.Actors.Exploration;
-using TaskIsolation.Actors.Reports;
-using TaskIsolation.Actors.Simulation;
+using TaskIsolation.Exploration;
+using TaskIsolation.Reports;
+using TaskIsolation.Simulation;
 
 namespace TaskIsolation.Host.Commands;
 

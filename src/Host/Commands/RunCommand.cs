@@ -1,7 +1,7 @@
 using System.CommandLine;
-using TaskIsolation.Actors.Reports;
-using TaskIsolation.Actors.Scenarios;
-using TaskIsolation.Actors.Simulation;
+using TaskIsolation.Reports;
+using TaskIsolation.Scenarios;
+using TaskIsolation.Simulation;
 
 namespace TaskIsolation.Host.Commands;
 

@@ -1,10 +1,10 @@
 using System.Globalization;
 using TaskIsolation.Actors.Monitors;
-using TaskIsolation.Actors.Reports;
-using TaskIsolation.Actors.Scenarios;
 using TaskIsolation.Actors.Task;
 using TaskIsolation.Machine.Boot;
 using TaskIsolation.Machine.Events;
+using TaskIsolation.Reports;
+using TaskIsolation.Scenarios;
 
 namespace TaskIsolation.Host.Commands;
 
@@ -90,7 +90,7 @@ internal sealed class RunOutput(ScenarioRun run, RunReport? report = null)
         Section(w, string.Create(Inv, $"violations: {violations.Count}"));
         foreach (var v in violations)
         {
-            w.WriteLine(string.Create(Inv, $"{Seconds(v.Time)} cpu {v.Cpu}: {v.Detail} reached {v.Task} in user mode ({Actors.Scenarios.ScenarioNames.KindName(v.Kind)})"));
+            w.WriteLine(string.Create(Inv, $"{Seconds(v.Time)} cpu {v.Cpu}: {v.Detail} reached {v.Task} in user mode ({Scenarios.ScenarioNames.KindName(v.Kind)})"));
             foreach (var link in v.Chain)
             {
                 w.WriteLine(string.Create(Inv, $"    {Seconds(link.TimeNs)} cpu {link.Cpu}: {link.What}"));

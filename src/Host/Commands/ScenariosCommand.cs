@@ -1,5 +1,5 @@
 using System.CommandLine;
-using TaskIsolation.Actors.Scenarios;
+using TaskIsolation.Scenarios;
 
 namespace TaskIsolation.Host.Commands;
 

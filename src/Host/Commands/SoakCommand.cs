@@ -3,11 +3,11 @@ using System.Globalization;
 using Akka.Actor;
 using Spectre.Console;
 using TaskIsolation.Actors.Machine;
-using TaskIsolation.Actors.Reports;
-using TaskIsolation.Actors.Scenarios;
-using TaskIsolation.Actors.Simulation;
-using TaskIsolation.Actors.Soak;
 using TaskIsolation.Host.Soak;
+using TaskIsolation.Reports;
+using TaskIsolation.Scenarios;
+using TaskIsolation.Simulation;
+using TaskIsolation.Soak;
 
 namespace TaskIsolation.Host.Commands;
 
@@ -112,7 +112,7 @@ internal static class SoakCommand
                     reproducers?.Write(snapshot, into);
                     if (snapshot.Final)
                     {
-                        Actors.Soak.AtomicFile.WriteAllText(Path.Combine(into, HtmlReport.FileName), HtmlReport.Render(snapshot, scenario.Name));
+                        Reports.AtomicFile.WriteAllText(Path.Combine(into, HtmlReport.FileName), HtmlReport.Render(snapshot, scenario.Name));
                     }
                 });
                 return SoakDriver.Run(machine, ledger, settings, new Shown(writer, snapshotShown), progress, signals.Token, starts: starts);

@@ -1,8 +1,8 @@
 using System.Globalization;
 using System.Net;
 using System.Text;
-using TaskIsolation.Actors.Reports;
-using TaskIsolation.Actors.Soak;
+using TaskIsolation.Reports;
+using TaskIsolation.Soak;
 
 namespace TaskIsolation.Host.Soak;
 

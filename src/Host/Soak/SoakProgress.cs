@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using Spectre.Console;
-using TaskIsolation.Actors.Soak;
+using TaskIsolation.Soak;
 
 namespace TaskIsolation.Host.Soak;
 

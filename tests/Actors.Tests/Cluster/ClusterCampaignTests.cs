@@ -1,10 +1,10 @@
 using Akka.Actor;
 using Akka.Configuration;
-using TaskIsolation.Actors.Exploration;
 using TaskIsolation.Actors.Machine;
-using TaskIsolation.Actors.Simulation;
 using TaskIsolation.Actors.Tests.Exploration;
 using TaskIsolation.Cluster;
+using TaskIsolation.Exploration;
+using TaskIsolation.Simulation;
 using ClusterExt = Akka.Cluster.Cluster;
 using Tasks = System.Threading.Tasks;
 

@@ -1,9 +1,9 @@
 using Akka.Actor;
 using Akka.Configuration;
-using TaskIsolation.Actors.Exploration;
-using TaskIsolation.Actors.Simulation;
 using TaskIsolation.Actors.Tests.Exploration;
 using TaskIsolation.Cluster;
+using TaskIsolation.Exploration;
+using TaskIsolation.Simulation;
 
 namespace TaskIsolation.Actors.Tests.Cluster;
 

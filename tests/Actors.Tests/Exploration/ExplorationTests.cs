@@ -1,9 +1,9 @@
 using Akka.Actor;
 using Akka.TestKit.Xunit2;
-using TaskIsolation.Actors.Exploration;
-using TaskIsolation.Actors.Simulation;
+using TaskIsolation.Exploration;
 using TaskIsolation.Machine.Abi;
 using TaskIsolation.Machine.Events;
+using TaskIsolation.Simulation;
 using ArchKind = TaskIsolation.Machine.Arch.Arch;
 
 namespace TaskIsolation.Actors.Tests.Exploration;

@@ -1,8 +1,8 @@
-using TaskIsolation.Actors.Exploration;
 using TaskIsolation.Actors.Machine;
 using TaskIsolation.Actors.Monitors;
-using TaskIsolation.Actors.Simulation;
+using TaskIsolation.Exploration;
 using TaskIsolation.Machine.Events;
+using TaskIsolation.Simulation;
 
 namespace TaskIsolation.Actors.Tests.Exploration;
 

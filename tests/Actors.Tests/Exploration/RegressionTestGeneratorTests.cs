@@ -1,8 +1,8 @@
 using System.Runtime.CompilerServices;
 using Akka.TestKit.Xunit2;
-using TaskIsolation.Actors.Exploration;
-using TaskIsolation.Actors.Reports;
-using TaskIsolation.Actors.Simulation;
+using TaskIsolation.Exploration;
+using TaskIsolation.Reports;
+using TaskIsolation.Simulation;
 
 namespace TaskIsolation.Actors.Tests.Exploration;
 

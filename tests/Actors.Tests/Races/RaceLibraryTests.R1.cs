@@ -1,8 +1,8 @@
-using TaskIsolation.Actors.Exploration;
-using TaskIsolation.Actors.Scenarios;
-using TaskIsolation.Actors.Simulation;
 using TaskIsolation.Actors.Tests.Scenarios;
+using TaskIsolation.Exploration;
 using TaskIsolation.Machine.Events;
+using TaskIsolation.Scenarios;
+using TaskIsolation.Simulation;
 
 namespace TaskIsolation.Actors.Tests.Races;
 

@@ -1,8 +1,8 @@
 using Akka.TestKit.Xunit2;
 using TaskIsolation.Actors.Monitors;
-using TaskIsolation.Actors.Simulation;
 using TaskIsolation.Machine.Abi;
 using TaskIsolation.Machine.Events;
+using TaskIsolation.Simulation;
 
 namespace TaskIsolation.Actors.Tests.Races;
 

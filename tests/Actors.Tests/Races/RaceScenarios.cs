@@ -3,10 +3,10 @@ using Akka.Actor;
 using TaskIsolation.Actors.Kernel;
 using TaskIsolation.Actors.Machine;
 using TaskIsolation.Actors.Noise;
-using TaskIsolation.Actors.Simulation;
 using TaskIsolation.Actors.Task;
 using TaskIsolation.Machine.Boot;
 using TaskIsolation.Machine.Cpus;
+using TaskIsolation.Simulation;
 using ArchKind = TaskIsolation.Machine.Arch.Arch;
 
 namespace TaskIsolation.Actors.Tests.Races;

@@ -1,4 +1,4 @@
-using TaskIsolation.Actors.Reports;
+using TaskIsolation.Reports;
 
 namespace TaskIsolation.Actors.Tests.Reports;
 

@@ -3,8 +3,8 @@ using System.Text.Json.Nodes;
 using Akka.TestKit.Xunit2;
 using Json.Schema;
 using TaskIsolation.Actors.Kernel;
-using TaskIsolation.Actors.Reports;
-using TaskIsolation.Actors.Simulation;
+using TaskIsolation.Reports;
+using TaskIsolation.Simulation;
 
 namespace TaskIsolation.Actors.Tests.Reports;
 

@@ -1,5 +1,5 @@
 using System.Text.RegularExpressions;
-using TaskIsolation.Actors.Scenarios;
+using TaskIsolation.Scenarios;
 
 namespace TaskIsolation.Actors.Tests.Scenarios;
 

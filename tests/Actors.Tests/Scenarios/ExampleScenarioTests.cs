@@ -1,6 +1,6 @@
 using Akka.TestKit.Xunit2;
-using TaskIsolation.Actors.Scenarios;
-using TaskIsolation.Actors.Simulation;
+using TaskIsolation.Scenarios;
+using TaskIsolation.Simulation;
 using Xunit.Abstractions;
 
 namespace TaskIsolation.Actors.Tests.Scenarios;

@@ -1,4 +1,4 @@
-using TaskIsolation.Actors.Scenarios;
+using TaskIsolation.Scenarios;
 using Xunit.Abstractions;
 
 namespace TaskIsolation.Actors.Tests.Scenarios;

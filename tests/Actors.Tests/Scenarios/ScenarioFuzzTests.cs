@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Text;
-using TaskIsolation.Actors.Scenarios;
+using TaskIsolation.Scenarios;
 using Xunit.Abstractions;
 
 namespace TaskIsolation.Actors.Tests.Scenarios;

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Json.Schema;
-using TaskIsolation.Actors.Scenarios;
+using TaskIsolation.Scenarios;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 

@@ -1,7 +1,7 @@
 using Akka.TestKit.Xunit2;
-using TaskIsolation.Actors.Scenarios;
-using TaskIsolation.Actors.Simulation;
 using TaskIsolation.Machine.Abi;
+using TaskIsolation.Scenarios;
+using TaskIsolation.Simulation;
 using Xunit.Abstractions;
 
 namespace TaskIsolation.Actors.Tests.Scenarios;

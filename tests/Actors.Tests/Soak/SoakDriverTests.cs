@@ -1,11 +1,11 @@
 using System.Text.Json;
 using Akka.TestKit.Xunit2;
 using TaskIsolation.Actors.Machine;
-using TaskIsolation.Actors.Reports;
-using TaskIsolation.Actors.Simulation;
-using TaskIsolation.Actors.Soak;
 using TaskIsolation.Actors.Task;
 using TaskIsolation.Machine.Events;
+using TaskIsolation.Reports;
+using TaskIsolation.Simulation;
+using TaskIsolation.Soak;
 using static TaskIsolation.Actors.Tests.Machines;
 
 namespace TaskIsolation.Actors.Tests.Soak;

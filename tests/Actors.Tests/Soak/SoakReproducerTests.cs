@@ -1,9 +1,9 @@
 using Akka.TestKit.Xunit2;
-using TaskIsolation.Actors.Exploration;
 using TaskIsolation.Actors.Machine;
-using TaskIsolation.Actors.Scenarios;
-using TaskIsolation.Actors.Simulation;
-using TaskIsolation.Actors.Soak;
+using TaskIsolation.Exploration;
+using TaskIsolation.Scenarios;
+using TaskIsolation.Simulation;
+using TaskIsolation.Soak;
 
 namespace TaskIsolation.Actors.Tests.Soak;
 

@@ -3,9 +3,9 @@
 // rather than edit it; replay the embedded reproducer with `taskisol replay` to see the whole run.
 // </auto-generated>
 using Akka.TestKit.Xunit2;
-using TaskIsolation.Actors.Exploration;
+using TaskIsolation.Exploration;
 using TaskIsolation.Actors.Monitors;
-using TaskIsolation.Actors.Simulation;
+using TaskIsolation.Simulation;
 using TaskIsolation.Actors.Tests.Exploration;
 using TaskIsolation.Machine.Abi;
 using Xunit;

@@ -1,0 +1,104 @@
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using TaskIsolation.Simulation;
+
+namespace TaskIsolation.Exploration;
+
+/// <summary>The target as a reproducer embeds it: enough to rebuild it and to notice that it changed.</summary>
+/// <param name="Kind">Loader kind (<see cref="IExplorationTarget.Kind"/>).</param>
+/// <param name="Name">Name for reports.</param>
+/// <param name="Hash">Hash of <paramref name="Text"/> when recorded.</param>
+/// <param name="DurationNs">Virtual time a schedule runs.</param>
+/// <param name="Text">The target's text.</param>
+public sealed record ReproducerTarget(string Kind, string Name, string Hash, long DurationNs, string Text);
+
+/// <summary>How the schedule was produced and bounded.</summary>
+/// <param name="Strategy"><c>random</c>, <c>pct</c>, or <c>guided</c> (minimized).</param>
+/// <param name="Seed">Seed of the strategy.</param>
+/// <param name="CampaignSeed">Seed of the campaign it came from.</param>
+/// <param name="Schedule">Index of the schedule in that campaign (-1 for a minimized one).</param>
+/// <param name="Depth">PCT depth.</param>
+/// <param name="PctSteps">PCT step estimate.</param>
+/// <param name="MaxSteps">Delivery bound of the run: replay must use the same.</param>
+/// <param name="FindingsBefore">
+/// Findings the run passes before the one reproduced (0, and then not written: the first, as exploration records). A
+/// soak writes one reproducer per distinct finding signature; a later one's replay runs past the earlier findings and
+/// stops at this one.
+/// </param>
+public sealed record ReproducerRun(
+    string Strategy,
+    int Seed,
+    long CampaignSeed,
+    long Schedule,
+    int Depth,
+    int PctSteps,
+    long MaxSteps,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] int FindingsBefore = 0);
+
+/// <summary>
+/// A finding, with everything needed to reproduce it exactly: the target's text (with its hash), the model version,
+/// the strategy and seed, and the recorded decision list (which alone replays the run under <see cref="ReplayStrategy"/>).
+/// </summary>
+public sealed record Reproducer(string Format, string ModelVersion, ReproducerTarget Target, ReproducerRun Run, string Decisions, FindingInfo Finding)
+{
+    /// <summary>The format tag this code writes and reads.</summary>
+    public const string CurrentFormat = "taskisol-reproducer/1";
+
+    private static readonly JsonSerializerOptions Json = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        WriteIndented = true,
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        DefaultIgnoreCondition = JsonIgnoreCondition.Never,
+        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+    };
+
+    /// <summary>The decision list parsed.</summary>
+    [JsonIgnore]
+    public IReadOnlyList<Decision> DecisionList => StrategyFactory.Parse(Decisions);
+
+    /// <summary>A reproducer of <paramref name="finding"/> found by a run of <paramref name="target"/>.</summary>
+    public static Reproducer Of(IExplorationTarget target, ReproducerRun run, IEnumerable<Decision> decisions, FindingInfo finding)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        return new Reproducer(
+            CurrentFormat,
+            Exploration.ModelVersion.Current,
+            new ReproducerTarget(target.Kind, target.Name, target.Hash, target.DurationNs, target.Text),
+            run,
+            StrategyFactory.Format(decisions),
+            finding);
+    }
+
+    /// <summary>Reads a reproducer; a clear <see cref="FormatException"/> for anything that is not one.</summary>
+    public static Reproducer Parse(string json)
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        Reproducer? r;
+        try
+        {
+            r = JsonSerializer.Deserialize<Reproducer>(json, Json);
+        }
+        catch (JsonException ex)
+        {
+            throw new FormatException($"not a reproducer: {ex.Message}", ex);
+        }
+
+        if (r is null || r.Target is null || r.Run is null || r.Finding is null || r.Decisions is null || r.Target.Text is null)
+        {
+            throw new FormatException("not a reproducer: format, target, run, decisions and finding are all required");
+        }
+
+        if (r.Format != CurrentFormat)
+        {
+            throw new FormatException($"not a reproducer: format is '{r.Format}', expected '{CurrentFormat}'");
+        }
+
+        _ = r.DecisionList;
+        return r;
+    }
+
+    /// <summary>The JSON text (indented, stable field order, ends with a newline).</summary>
+    public string ToJson() => JsonSerializer.Serialize(this, Json) + "\n";
+}

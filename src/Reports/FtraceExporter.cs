@@ -1,0 +1,226 @@
+using System.Globalization;
+using TaskIsolation.Actors.Kernel;
+using TaskIsolation.Machine.Abi;
+using TaskIsolation.Machine.Abi.Tick;
+using TaskIsolation.Machine.Arch;
+using TaskIsolation.Machine.Events;
+using TaskIsolation.Machine.Trace;
+
+namespace TaskIsolation.Reports;
+
+/// <summary>
+/// The run as a 4.7 ftrace text trace (MODEL.md §11), one <see cref="FtraceFormatter"/> line per traced event, in
+/// time order. Streaming: each event is turned into its lines as it is observed; lines dated before the event that
+/// produced them (a work item's start, known at its end) wait in a small buffer until the stream has passed them.
+/// <para>Mapping (docs/reports.md has the table): an interrupt taken is its <c>*_entry</c> event (a TLB shootdown
+/// also <c>tlb_flush</c>), a TLB shootdown sent is the sender's <c>tlb_flush ... remote ipi send</c>, a tick-stop
+/// attempt is <c>tick_stop</c>, a context switch <c>sched_switch</c>, a work item <c>workqueue_execute_start</c>.</para>
+/// </summary>
+public sealed class FtraceExporter : IRunObserver
+{
+    /// <summary>The pid the model's kworkers show (they have none of their own in the model): <c>32768 + cpu</c>, above 4.7's default pid_max, so it can never be a task's.</summary>
+    public const int KworkerPidBase = 32768;
+
+    private const int NormalPrio = 120;
+    private static readonly TraceFlags IrqsOffInKernel = new(true, false, IrqContext.None, 1);
+    private static readonly TraceFlags InSchedule = new(true, false, IrqContext.None, 2);
+    private static readonly TraceFlags KworkerContext = new(false, false, IrqContext.None, 0);
+
+    private readonly TraceVectors _vectors;
+    private readonly ModelTimings _timings;
+    private readonly Action<string> _emit;
+    private readonly (string Comm, int Pid)[] _current;
+    private readonly HashSet<int> _exited = [];
+    private readonly Dictionary<int, string> _lastSyscall = [];
+    private readonly PriorityQueue<string, (long Time, long Seq)> _pending = new();
+    private long _seq;
+    private long _latest;
+    private long _lastSendCause = -1;
+
+    /// <summary>Lines for a machine of <paramref name="nrCpus"/> CPUs go to <paramref name="emit"/>, without newlines.</summary>
+    public FtraceExporter(int nrCpus, ModelTimings timings, Action<string> emit, TraceVectors? vectors = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(nrCpus, 1);
+        ArgumentNullException.ThrowIfNull(timings);
+        ArgumentNullException.ThrowIfNull(emit);
+        _timings = timings;
+        _emit = emit;
+        _vectors = vectors ?? TraceVectors.X86;
+        _current = new (string, int)[nrCpus];
+        for (var i = 0; i < nrCpus; i++)
+        {
+            _current[i] = (SwapperComm(i), 0);
+        }
+    }
+
+    /// <summary>Lines emitted so far.</summary>
+    public long Lines { get; private set; }
+
+    /// <summary>How long a line may be dated before the event that produces it: the longest work item.</summary>
+    private long Window => Math.Max(_timings.VmstatWorkNs, _timings.LruDrainWorkNs) + _timings.ContextSwitchNs;
+
+    /// <summary>
+    /// A whole trace file: <see cref="FtraceFormatter.Header"/> (with the line count) then every line of
+    /// <paramref name="events"/>, each ending in a newline.
+    /// </summary>
+    public static void WriteTrace(TextWriter writer, IEnumerable<MachineEvent> events, long nowNs, int nrCpus, ModelTimings timings)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        var lines = new List<string>();
+        RunObservers.Replay(events, nowNs, new FtraceExporter(nrCpus, timings, lines.Add));
+        writer.Write(FtraceFormatter.Header(lines.Count, lines.Count, nrCpus));
+        foreach (var l in lines)
+        {
+            writer.Write(l);
+            writer.Write('\n');
+        }
+    }
+
+    /// <inheritdoc />
+    public void Observe(MachineEvent e)
+    {
+        ArgumentNullException.ThrowIfNull(e);
+        if (e.Cpu < 0 || e.Cpu >= _current.Length)
+        {
+            return;
+        }
+
+        _latest = Math.Max(_latest, e.Time);
+        var cpu = e.Cpu;
+        switch (e)
+        {
+            case InterruptTaken t:
+                OnInterrupt(t);
+                break;
+            case InterruptSent { Source: TlbShootdown } s:
+                // native_flush_tlb_others() traces once per flush, whatever the number of targets.
+                if (s.Cause != _lastSendCause)
+                {
+                    _lastSendCause = s.Cause;
+                    Add(cpu, s.Time, IrqsOffInKernel, new TraceEvent.TlbFlush(-1, TlbFlushReason.RemoteSendIpi));
+                }
+
+                break;
+            case TickStopAttempted ts:
+                Add(cpu, ts.Time, IrqsOffInKernel, new TraceEvent.TickStop(ts.Success, ts.Success ? TickDep.None : ts.Dependency));
+                break;
+            case ContextSwitched sw:
+                OnSwitch(sw);
+                break;
+            case WorkExecuted w:
+                // The model publishes the work item when it is done; it started its cost earlier.
+                var cost = _timings.WorkNs(w.Function);
+                Add(cpu, Math.Max(0, w.Time - cost), KworkerContext, new TraceEvent.WorkqueueExecuteStart(WorkStruct(cpu, w.Function), WorkFunctions.Name(w.Function)));
+                break;
+            case SyscallEntered s:
+                _lastSyscall[s.Task.Pid] = s.Name;
+                break;
+            case TaskExited x:
+                _exited.Add(x.Task.Pid);
+                break;
+        }
+
+        Release(_latest - Window);
+    }
+
+    /// <inheritdoc />
+    public void Finish(long nowNs) => Release(long.MaxValue);
+
+    /// <summary>The <c>struct work_struct</c> address a work item prints: the model's own, stable per CPU and function.</summary>
+    public static ulong WorkStruct(int cpu, WorkFunction function)
+    {
+        ulong slot = function switch
+        {
+            WorkFunction.VmstatUpdate => 0x1c0,
+            WorkFunction.LruAddDrainPerCpu => 0x2a0,
+            _ => 0x300,
+        };
+
+        // Per-CPU data of a 4.7 x86_64 box lives at 0xffff88xx_xxxxxxxx; one 256 KiB per-CPU area per CPU.
+        return 0xffff88003fc00000UL + ((ulong)cpu * 0x40000UL) + slot;
+    }
+
+    private static string SwapperComm(int cpu) => string.Create(CultureInfo.InvariantCulture, $"swapper/{cpu}");
+
+    private void OnInterrupt(InterruptTaken t)
+    {
+        var ctx = t.Kind == InterruptKind.Nmi ? IrqContext.Nmi : IrqContext.HardIrq;
+        var flags = new TraceFlags(true, false, ctx, 1);
+        TraceEvent? ev = t.Kind switch
+        {
+            // A timer-broadcast IPI runs the local timer handler on the receiver.
+            InterruptKind.Tick or InterruptKind.ResidualTick or InterruptKind.StaleTimer or InterruptKind.TimerIpi => new TraceEvent.LocalTimerEntry(_vectors.LocalTimer),
+            InterruptKind.RescheduleIpi or InterruptKind.VmstatWork or InterruptKind.LruDrainWork => new TraceEvent.RescheduleEntry(_vectors.Reschedule),
+            InterruptKind.CallFunctionIpi => new TraceEvent.CallFunctionEntry(_vectors.CallFunction),
+            InterruptKind.IrqWork => new TraceEvent.IrqWorkEntry(_vectors.IrqWork),
+            InterruptKind.DeviceIrq when t.Source is DeviceInterrupt d => new TraceEvent.IrqHandlerEntry(d.Irq, d.Name),
+            InterruptKind.Nmi => new TraceEvent.NmiHandler("perf_event_nmi_handler", _timings.HandlerNs(InterruptKind.Nmi), 1),
+            _ => null,
+        };
+        if (ev is null)
+        {
+            return;
+        }
+
+        if (t.Current is { } cur)
+        {
+            _current[t.Cpu] = (cur.Comm, cur.Pid == 0 ? KworkerPidBase + t.Cpu : cur.Pid);
+        }
+
+        Add(t.Cpu, t.Time, flags, ev);
+        if (t.Source is TlbShootdown)
+        {
+            Add(t.Cpu, t.Time, flags, new TraceEvent.TlbFlush(-1, TlbFlushReason.RemoteShootdown));
+        }
+    }
+
+    private void OnSwitch(ContextSwitched sw)
+    {
+        var cpu = sw.Cpu;
+        var (prevComm, prevPid) = sw.Prev is { } p ? (p.Comm, p.Pid == 0 ? KworkerPidBase + cpu : p.Pid) : (SwapperComm(cpu), 0);
+        var (nextComm, nextPid) = sw.Next is { } n ? (n.Comm, n.Pid == 0 ? KworkerPidBase + cpu : n.Pid) : (SwapperComm(cpu), 0);
+
+        // prev_state: idle is runnable; a task that exited is TASK_DEAD (x); a kworker done with its item and a task in
+        // a sleeping syscall sleep (S); anything else was preempted (R+).
+        TaskRunState state = TaskRunState.Running;
+        var preempted = false;
+        if (sw.Prev is { } prev)
+        {
+            if (_exited.Remove(prev.Pid) && prev.Pid != 0)
+            {
+                state = TaskRunState.TaskDead;
+            }
+            else if (prev.Pid == 0 || _lastSyscall.GetValueOrDefault(prev.Pid) is "nanosleep" or "wait4")
+            {
+                state = TaskRunState.Interruptible;
+            }
+            else
+            {
+                preempted = true;
+            }
+
+            _lastSyscall.Remove(prev.Pid);
+        }
+
+        // The line is written in the context of the task being switched out.
+        _current[cpu] = (prevComm, prevPid);
+        Add(cpu, sw.Time, InSchedule, new TraceEvent.SchedSwitch(prevComm, prevPid, NormalPrio, state, preempted, nextComm, nextPid, NormalPrio));
+        _current[cpu] = (nextComm, nextPid);
+    }
+
+    private void Add(int cpu, long time, TraceFlags flags, TraceEvent ev)
+    {
+        var (comm, pid) = _current[cpu];
+        var line = FtraceFormatter.FormatLine(new TraceRecord(comm, pid, cpu, flags, time, ev));
+        _pending.Enqueue(line, (time, _seq++));
+    }
+
+    private void Release(long upTo)
+    {
+        while (_pending.TryPeek(out _, out var key) && key.Time <= upTo)
+        {
+            _emit(_pending.Dequeue());
+            Lines++;
+        }
+    }
+}

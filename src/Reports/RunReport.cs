@@ -1,0 +1,130 @@
+using System.Collections.Immutable;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace TaskIsolation.Reports;
+
+/// <summary>
+/// What one run produced, as <c>taskisol run --report</c> writes it (docs/reports.md, docs/report.schema.json). Times
+/// are virtual nanoseconds since boot unless the name says otherwise.
+/// </summary>
+public sealed record RunReport
+{
+    /// <summary>The scenario's name (a built-in's name or the file's path).</summary>
+    public required string Scenario { get; init; }
+
+    /// <summary>The seed of the run.</summary>
+    public required long Seed { get; init; }
+
+    /// <summary><c>controlled</c> or <c>concurrent</c>.</summary>
+    public required string Mode { get; init; }
+
+    /// <summary>Simulated time the run covered.</summary>
+    public required long SimulatedNs { get; init; }
+
+    /// <summary>Wall-clock time the run took, in milliseconds.</summary>
+    public required long WallMs { get; init; }
+
+    /// <summary>Events the machine published (findings included).</summary>
+    public required long Events { get; init; }
+
+    /// <summary>Noise per CPU (rtla osnoise top).</summary>
+    public required ImmutableArray<CpuNoiseReport> Cpus { get; init; }
+
+    /// <summary>Isolation violations, each with its causal chain.</summary>
+    public required ImmutableArray<ViolationReport> Violations { get; init; }
+
+    /// <summary>Tasks that were returning to user space for longer than the liveness bound (§9 R1).</summary>
+    public required ImmutableArray<LivenessReport> Liveness { get; init; }
+
+    /// <summary>Signals generated.</summary>
+    public required ImmutableArray<SignalReport> Signals { get; init; }
+
+    /// <summary>Tasks that ended.</summary>
+    public required ImmutableArray<ExitReport> Exits { get; init; }
+
+    /// <summary>Every <c>prctl()</c> and what it returned.</summary>
+    public required ImmutableArray<PrctlReport> Prctl { get; init; }
+
+    /// <summary>Kernel log lines (boot, then the run's), in dmesg format.</summary>
+    public required ImmutableArray<LogLineReport> Log { get; init; }
+
+    /// <summary>The scenario's expectations and whether each held.</summary>
+    public required ImmutableArray<ExpectationReport> Expectations { get; init; }
+}
+
+/// <summary>One CPU's line of the noise table.</summary>
+public sealed record CpuNoiseReport(
+    int Cpu,
+    long RuntimeNs,
+    long NoiseNs,
+    double CpuAvailablePercent,
+    long MaxSingleNs,
+    long Hw,
+    long Nmi,
+    long Irq,
+    long Softirq,
+    long Thread,
+    long Noises)
+{
+    /// <summary>From the accounting's figures.</summary>
+    public static CpuNoiseReport From(CpuNoise n)
+    {
+        ArgumentNullException.ThrowIfNull(n);
+        return new(n.Cpu, n.RuntimeNs, n.NoiseNs, Math.Round(n.CpuAvailablePercent, 5), n.MaxSingleNs, n.Hw, n.Nmi, n.Irq, n.Softirq, n.Thread, n.Noises);
+    }
+}
+
+/// <summary>One link of a causal chain.</summary>
+public sealed record ChainLinkReport(long TimeNs, int Cpu, string What);
+
+/// <summary>An isolation violation (§7).</summary>
+/// <param name="TimeNs">When the interrupt was taken.</param>
+/// <param name="Cpu">The isolated CPU.</param>
+/// <param name="Task">The isolated task, <c>comm/pid</c>.</param>
+/// <param name="Kind">The interrupt kind, snake case (<c>call_function_ipi</c>, <c>tick</c>, ...).</param>
+/// <param name="Detail">The interrupt as the model names it (<c>TLB shootdown IPI</c>).</param>
+/// <param name="Chain">From the root cause to the interrupt.</param>
+public sealed record ViolationReport(long TimeNs, int Cpu, string Task, string Kind, string Detail, ImmutableArray<ChainLinkReport> Chain);
+
+/// <summary>A liveness failure: a task stuck returning to user space.</summary>
+public sealed record LivenessReport(long TimeNs, int Cpu, string Task, long SinceNs, long BoundNs);
+
+/// <summary>A signal generated for a task.</summary>
+public sealed record SignalReport(long TimeNs, int Cpu, string Task, int Signal, string Reason);
+
+/// <summary>A task that ended: <c>signal</c> 0 for an exit with <c>code</c>, else the signal that killed it.</summary>
+public sealed record ExitReport(long TimeNs, int Cpu, string Task, int Code, int Signal);
+
+/// <summary>A <c>prctl(option, arg)</c> and its result (a negative errno on failure).</summary>
+public sealed record PrctlReport(long TimeNs, int Cpu, string Task, int Option, ulong Arg, long Result);
+
+/// <summary>A kernel log line: its time and the line as dmesg prints it.</summary>
+public sealed record LogLineReport(long TimeNs, string Line);
+
+/// <summary>An expectation of the scenario, as text, and whether it held.</summary>
+public sealed record ExpectationReport(string Text, bool Held);
+
+/// <summary>JSON of <see cref="RunReport"/>: snake_case names, enums as strings, indented.</summary>
+public static class RunReportJson
+{
+    /// <summary>The options every report is written and read with.</summary>
+    public static JsonSerializerOptions Options { get; } = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        WriteIndented = true,
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
+        RespectRequiredConstructorParameters = true,
+    };
+
+    /// <summary>The report as JSON text.</summary>
+    public static string Serialize(RunReport report) => JsonSerializer.Serialize(report, Options);
+
+    /// <summary>Writes the report as UTF-8 JSON to <paramref name="stream"/>.</summary>
+    public static void Write(RunReport report, Stream stream) => JsonSerializer.Serialize(stream, report, Options);
+
+    /// <summary>Reads a report back.</summary>
+    /// <exception cref="JsonException">Not a report.</exception>
+    public static RunReport Deserialize(string json) =>
+        JsonSerializer.Deserialize<RunReport>(json, Options) ?? throw new JsonException("a report is a JSON object, found null");
+}

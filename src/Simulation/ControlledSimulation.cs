@@ -1,0 +1,250 @@
+using Akka.Actor;
+
+namespace TaskIsolation.Simulation;
+
+/// <summary>
+/// Controlled mode: one thread, every choice the strategy's. A send is queued per receiver; the driver asks the
+/// strategy which runnable receiver goes next and tells it the head of its queue, which the inline executor processes
+/// on the driver's thread before the next choice. Same strategy seed, same run; the recorded decisions replay it.
+/// </summary>
+public sealed class ControlledSimulation : Simulation
+{
+    private readonly Dictionary<IActorRef, ReceiverQueue> _queues = new(ReferenceEqualityComparer.Instance);
+    private readonly List<ReceiverQueue> _runnable = [];
+    private readonly RunnableNames _runnableNames;
+    private readonly List<Decision> _decisions = [];
+    private readonly List<List<Timed>> _groups = [];
+    private readonly Dictionary<IActorRef, List<Timed>> _groupOf = new(ReferenceEqualityComparer.Instance);
+    private readonly Stack<List<Timed>> _spareGroups = new();
+    private readonly List<int> _heads = [];
+
+    /// <summary>A controlled simulation at time 0 whose every open point <paramref name="strategy"/> decides.</summary>
+    public ControlledSimulation(ISchedulingStrategy strategy)
+    {
+        ArgumentNullException.ThrowIfNull(strategy);
+        Strategy = strategy;
+        _runnableNames = new RunnableNames(_runnable);
+    }
+
+    /// <inheritdoc />
+    public override ExecutionMode Mode => ExecutionMode.Controlled;
+
+    /// <summary>The strategy deciding the run.</summary>
+    public ISchedulingStrategy Strategy { get; }
+
+    /// <inheritdoc />
+    public override IReadOnlyList<Decision> Decisions => _decisions;
+
+    /// <inheritdoc />
+    public override string Dispatcher => SimulationConfig.ControlledDispatcher;
+
+    /// <inheritdoc />
+    public override void Send(IActorRef to, IMachineMessage message, IActorRef from) => Enqueue(to, message, from);
+
+    /// <inheritdoc />
+    private protected override int ChooseAmong(int options)
+    {
+        var chosen = Strategy.NextChoice(options);
+        _decisions.Add(new Decision(DecisionKind.Choice, chosen, options));
+        return chosen;
+    }
+
+    /// <inheritdoc />
+    private protected override RunOutcome Run(long untilNs, Func<bool>? stop)
+    {
+        while (true)
+        {
+            ThrowIfFaulted();
+            if (stop?.Invoke() == true)
+            {
+                return RunOutcome.Stopped;
+            }
+
+            if (_runnable.Count == 0)
+            {
+                var advanced = AdvanceTo(untilNs);
+                if (advanced != RunOutcome.Continue)
+                {
+                    return advanced;
+                }
+
+                continue;
+            }
+
+            if (_deliveries >= MaxDeliveries)
+            {
+                return RunOutcome.StepLimit;
+            }
+
+            int index;
+            if (_runnable.Count == 1)
+            {
+                index = 0;
+            }
+            else
+            {
+                // A view, not a copy: with a thousand runnable receivers, copying their names cost more than the delivery.
+                index = Strategy.NextReceiver(_runnableNames);
+                if ((uint)index >= (uint)_runnable.Count)
+                {
+                    throw new InvalidOperationException($"strategy {Strategy.Name} chose {index} of {_runnable.Count}");
+                }
+
+                _decisions.Add(new Decision(DecisionKind.Schedule, index, _runnable.Count));
+            }
+
+            var queue = _runnable[index];
+            var delivery = queue.Items.Dequeue();
+            if (queue.Items.Count == 0)
+            {
+                _runnable.RemoveAt(index);
+                queue.Runnable = false;
+            }
+
+            _deliveries++;
+            CountType(delivery.Message);
+            delivery.To.Tell(delivery.Message, delivery.From);
+        }
+    }
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// Same-time timers for one receiver from different senders may fire in any order: the strategy picks the order,
+    /// keeping each sender's own messages in the order it sent them (Akka's per-pair ordering guarantee).
+    /// </remarks>
+    private protected override void Release(List<Timed> batch)
+    {
+        if (batch.Count == 1)
+        {
+            Enqueue(batch[0].To, batch[0].Message, batch[0].From);
+            return;
+        }
+
+        // Group by receiver in order of first appearance, in one pass: a jiffy boundary on a 1,024-CPU machine
+        // releases a thousand ticks at once, and a search per receiver would make that quadratic. The lists and the
+        // index are the simulation's, reused from one release to the next: every jiffy boundary where two CPUs tick
+        // comes here, and building them afresh allocated a dictionary, lists and delegates per release.
+        var groups = _groups;
+        var groupOf = _groupOf;
+        try
+        {
+            foreach (var t in batch)
+            {
+                if (!groupOf.TryGetValue(t.To, out var g))
+                {
+                    g = _spareGroups.Count > 0 ? _spareGroups.Pop() : [];
+                    groupOf.Add(t.To, g);
+                    groups.Add(g);
+                }
+
+                g.Add(t);
+            }
+
+            foreach (var group in groups)
+            {
+                if (OneSender(group))
+                {
+                    // One sender: its order is fixed, there is nothing to choose.
+                    foreach (var t in group)
+                    {
+                        Enqueue(t.To, t.Message, t.From);
+                    }
+
+                    continue;
+                }
+
+                var heads = _heads;
+                while (group.Count > 0)
+                {
+                    // The heads: the first pending message of each distinct sender.
+                    heads.Clear();
+                    for (var i = 0; i < group.Count; i++)
+                    {
+                        if (FirstFrom(group, group[i].From) == i)
+                        {
+                            heads.Add(i);
+                        }
+                    }
+
+                    var pick = heads[Choose(heads.Count)];
+                    Enqueue(group[pick].To, group[pick].Message, group[pick].From);
+                    group.RemoveAt(pick);
+                }
+            }
+        }
+        finally
+        {
+            foreach (var g in groups)
+            {
+                g.Clear();
+                _spareGroups.Push(g);
+            }
+
+            groups.Clear();
+            groupOf.Clear();
+        }
+    }
+
+    private static bool OneSender(List<Timed> group)
+    {
+        for (var i = 1; i < group.Count; i++)
+        {
+            if (!ReferenceEquals(group[i].From, group[0].From))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    private static int FirstFrom(List<Timed> group, IActorRef from)
+    {
+        for (var i = 0; i < group.Count; i++)
+        {
+            if (ReferenceEquals(group[i].From, from))
+            {
+                return i;
+            }
+        }
+
+        return -1;
+    }
+
+    private void Enqueue(IActorRef to, IMachineMessage message, IActorRef from)
+    {
+        if (!_queues.TryGetValue(to, out var queue))
+        {
+            queue = new ReceiverQueue(to.Path.Name);
+            _queues.Add(to, queue);
+        }
+
+        queue.Items.Enqueue(new Timed(to, message, from));
+        if (!queue.Runnable)
+        {
+            queue.Runnable = true;
+            _runnable.Add(queue);
+        }
+    }
+
+    /// <summary>The names of the runnable receivers, read through to the list (no copy per decision).</summary>
+    private sealed class RunnableNames(List<ReceiverQueue> runnable) : IReadOnlyList<string>
+    {
+        public int Count => runnable.Count;
+
+        public string this[int index] => runnable[index].Name;
+
+        public IEnumerator<string> GetEnumerator() => runnable.Select(q => q.Name).GetEnumerator();
+
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+    }
+
+    private sealed class ReceiverQueue(string name)
+    {
+        public string Name { get; } = name;
+
+        public Queue<Timed> Items { get; } = new();
+
+        public bool Runnable { get; set; }
+    }
+}

@@ -1,0 +1,317 @@
+using Akka.Actor;
+
+namespace TaskIsolation.Simulation;
+
+/// <summary>
+/// Owns virtual time and the delivery of every model message. One subclass per execution mode:
+/// <see cref="ControlledSimulation"/> and <see cref="ConcurrentSimulation"/>; <see cref="Create"/> picks it.
+/// <para>
+/// Time is a virtual nanosecond clock that advances only when the machine is quiescent: every message of the current
+/// instant has been handled and only timed deliveries remain. Then the clock jumps to the earliest one, and all
+/// deliveries due then are released together (<see cref="Release"/>), so messages of the same instant really
+/// interleave. This class keeps what both modes share: the clock, the timed deliveries and their cancellation, event
+/// ids, and the fault that ends a run.
+/// </para>
+/// </summary>
+public abstract class Simulation
+{
+    private readonly PriorityQueue<Timed, (long Time, long Seq)> _timers = new();
+    private readonly Lock _timerLock = new();
+    private readonly List<Timed> _batch = [];
+    private readonly HashSet<long> _cancelled = [];
+    private readonly Dictionary<Type, long> _byType = [];
+    private long _now;
+    private long _seq;
+    private long _eventIds;
+    private Exception? _fault;
+    private bool _running;
+
+    /// <summary>Messages delivered so far: the subclass counts them.</summary>
+    private protected long _deliveries;
+
+    /// <summary>A simulation of <paramref name="mode"/> at time 0.</summary>
+    /// <param name="mode">How deliveries are executed.</param>
+    /// <param name="strategy">Decides every open point in controlled mode (the seeded random strategy when null); ignored in concurrent mode.</param>
+    /// <param name="seed">Seeds the default strategy (controlled) or the data choices of concurrent mode (its interleavings are the threads').</param>
+    public static Simulation Create(ExecutionMode mode, ISchedulingStrategy? strategy = null, int seed = 0) => mode switch
+    {
+        ExecutionMode.Controlled => new ControlledSimulation(strategy ?? new RandomStrategy(seed)),
+        ExecutionMode.Concurrent => new ConcurrentSimulation(seed),
+        _ => throw new ArgumentOutOfRangeException(nameof(mode), mode, "no such execution mode"),
+    };
+
+    /// <summary>The execution mode.</summary>
+    public abstract ExecutionMode Mode { get; }
+
+    /// <summary>Virtual time, in nanoseconds since boot.</summary>
+    public long Now => Volatile.Read(ref _now);
+
+    /// <summary>Messages delivered so far (in concurrent mode: handled so far).</summary>
+    public long Deliveries => Interlocked.Read(ref _deliveries);
+
+    /// <summary>The decisions taken so far (controlled mode), in order: replaying them reproduces the run. Concurrent runs take none.</summary>
+    public virtual IReadOnlyList<Decision> Decisions => [];
+
+    /// <summary>When set, controlled runs stop after this many deliveries (exploration bounds schedule length).</summary>
+    public long MaxDeliveries { get; set; } = long.MaxValue;
+
+    /// <summary>The Akka dispatcher model actors must use in this mode.</summary>
+    public abstract string Dispatcher { get; }
+
+    /// <summary>
+    /// When set, deliveries are counted by message type (<see cref="DeliveriesByType"/>): what the benchmark and a
+    /// profile break the cost down by. Off by default: it costs a dictionary update per delivery.
+    /// </summary>
+    public bool CountByType { get; set; }
+
+    /// <summary>Deliveries so far by message type name, while <see cref="CountByType"/> was set.</summary>
+    public IReadOnlyDictionary<string, long> DeliveriesByType
+    {
+        get
+        {
+            lock (_byType)
+            {
+                return _byType.ToDictionary(kv => kv.Key.Name, kv => kv.Value, StringComparer.Ordinal);
+            }
+        }
+    }
+
+    /// <summary>Timed deliveries cancelled before they were due (never delivered, never a decision).</summary>
+    public long Cancelled { get; private set; }
+
+    /// <summary>A fresh event id (ids are positive and increase in the order events are created).</summary>
+    public long NewEventId() => Interlocked.Increment(ref _eventIds);
+
+    /// <summary>Delivers <paramref name="message"/> to <paramref name="to"/> at the current instant.</summary>
+    public abstract void Send(IActorRef to, IMachineMessage message, IActorRef from);
+
+    /// <summary>Delivers <paramref name="message"/> after <paramref name="delayNs"/> of virtual time (0: now).</summary>
+    /// <returns>A handle for <see cref="Cancel"/> (<c>default</c> for an immediate delivery, which cannot be cancelled).</returns>
+    public TimerHandle SendAfter(long delayNs, IActorRef to, IMachineMessage message, IActorRef from)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(delayNs);
+        if (delayNs == 0)
+        {
+            Send(to, message, from);
+            return default;
+        }
+
+        lock (_timerLock)
+        {
+            var at = _now + delayNs;
+            var seq = ++_seq;
+            _timers.Enqueue(new Timed(to, message, from), (at, seq));
+            return new TimerHandle(seq, at);
+        }
+    }
+
+    /// <summary>
+    /// Withdraws a timed delivery that has not been released yet, as <c>hrtimer_cancel()</c> withdraws a programmed
+    /// expiry: a superseded self-message (a step whose activity was interrupted and rescheduled) then costs no
+    /// delivery and offers the strategy no choice. Only call it for a handle whose message has not arrived: the caller
+    /// knows, since the message would have come to it. A handle whose time has come is ignored: everything due at an
+    /// instant is released together when the clock reaches it, so such a message is already on its way (and arrives
+    /// stale, as before). That also bounds the set of cancelled handles: each one leaves it when its time comes.
+    /// </summary>
+    public void Cancel(TimerHandle handle)
+    {
+        if (handle.Seq <= 0)
+        {
+            return;
+        }
+
+        lock (_timerLock)
+        {
+            if (handle.DueNs > _now)
+            {
+                _cancelled.Add(handle.Seq);
+            }
+        }
+    }
+
+    /// <summary>
+    /// A value in [0, <paramref name="options"/>) that the model leaves open (an IPI's latency jitter, say): the
+    /// strategy's choice in controlled mode, recorded; a seeded draw in concurrent mode.
+    /// </summary>
+    public int Choose(int options)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(options, 1);
+        return options == 1 ? 0 : ChooseAmong(options);
+    }
+
+    /// <summary>
+    /// Runs until virtual time reaches <paramref name="untilNs"/> (then sets the clock to it), until nothing at all is
+    /// left to deliver, or until <paramref name="stop"/> says so (checked between deliveries in controlled mode and
+    /// between instants in concurrent mode). Runs on the calling thread; not reentrant.
+    /// </summary>
+    /// <returns>Why it stopped.</returns>
+    public RunOutcome RunUntil(long untilNs, Func<bool>? stop = null)
+    {
+        if (_running)
+        {
+            throw new InvalidOperationException("the simulation is already running");
+        }
+
+        // A faulted run stays faulted: its lost messages would leave concurrent mode waiting for ever.
+        ThrowIfFaulted();
+        _running = true;
+        try
+        {
+            return Run(untilNs, stop);
+        }
+        finally
+        {
+            _running = false;
+        }
+    }
+
+    /// <summary>Called by <see cref="SimActor"/> when it has handled a model message.</summary>
+    internal virtual void Handled()
+    {
+    }
+
+    /// <summary>Called by <see cref="SimActor"/> when a handler threw: the run stops and the driver rethrows.</summary>
+    internal void Fault(IActorRef actor, object message, Exception exception)
+    {
+        // A replay that no longer fits the model is the user's answer, not a model bug: keep it as it is.
+        Interlocked.CompareExchange(
+            ref _fault,
+            exception is ReplayDivergedException ? exception : new SimulationFaultedException($"{actor.Path.Name} failed on {message.GetType().Name} at {Now} ns: {exception.Message}", exception),
+            null);
+    }
+
+    /// <summary>
+    /// Called by a machine's root when one of its actors failed outside a handler (its constructor threw): the actor is
+    /// gone and the messages sent to it will never be handled, so the run stops now and the driver rethrows.
+    /// </summary>
+    public void FaultOutsideHandler(string actor, Exception exception)
+    {
+        Interlocked.CompareExchange(ref _fault, new SimulationFaultedException($"{actor} could not be created: {exception.Message}", exception), null);
+        OnFaultOutsideHandler();
+    }
+
+    /// <summary>The mode's own part of <see cref="FaultOutsideHandler"/>.</summary>
+    private protected virtual void OnFaultOutsideHandler()
+    {
+    }
+
+    /// <summary>A data choice among two or more options.</summary>
+    private protected abstract int ChooseAmong(int options);
+
+    /// <summary>The mode's run loop.</summary>
+    private protected abstract RunOutcome Run(long untilNs, Func<bool>? stop);
+
+    /// <summary>Hands over the deliveries due at the instant the clock just reached (one or more, in timer order).</summary>
+    private protected abstract void Release(List<Timed> batch);
+
+    /// <summary>Whether a handler or an actor's creation failed.</summary>
+    private protected bool Faulted => Volatile.Read(ref _fault) is not null;
+
+    /// <summary>Moves the clock to the next timed delivery (if not past the limit) and releases everything due then.</summary>
+    private protected RunOutcome AdvanceTo(long untilNs)
+    {
+        var batch = _batch;
+        batch.Clear();
+        lock (_timerLock)
+        {
+            // Drop cancelled timers at the head, so the clock never stops at an instant where nothing happens.
+            while (_cancelled.Count > 0 && _timers.TryPeek(out _, out var head) && _cancelled.Remove(head.Seq))
+            {
+                _timers.Dequeue();
+                Cancelled++;
+            }
+
+            if (!_timers.TryPeek(out _, out var next))
+            {
+                if (untilNs != long.MaxValue && untilNs > _now)
+                {
+                    Volatile.Write(ref _now, untilNs);
+                }
+
+                return RunOutcome.Idle;
+            }
+
+            if (next.Time > untilNs)
+            {
+                Volatile.Write(ref _now, untilNs);
+                return RunOutcome.TimeLimit;
+            }
+
+            Volatile.Write(ref _now, next.Time);
+            while (_timers.TryPeek(out _, out var p) && p.Time == next.Time)
+            {
+                var t = _timers.Dequeue();
+                if (_cancelled.Count > 0 && _cancelled.Remove(p.Seq))
+                {
+                    Cancelled++;
+                    continue;
+                }
+
+                batch.Add(t);
+            }
+        }
+
+        if (batch.Count == 0)
+        {
+            return RunOutcome.Continue;
+        }
+
+        Release(batch);
+        return RunOutcome.Continue;
+    }
+
+    /// <summary>Counts a delivery by its type, when <see cref="CountByType"/> is set.</summary>
+    private protected void CountType(IMachineMessage message)
+    {
+        if (!CountByType)
+        {
+            return;
+        }
+
+        lock (_byType)
+        {
+            ref var count = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_byType, message.GetType(), out _);
+            count++;
+        }
+    }
+
+    /// <summary>Rethrows the run's fault, if any.</summary>
+    private protected void ThrowIfFaulted()
+    {
+        var fault = Volatile.Read(ref _fault);
+        if (fault is not null)
+        {
+            throw fault;
+        }
+    }
+
+    /// <summary>A delivery: receiver, message, sender.</summary>
+    private protected readonly record struct Timed(IActorRef To, IMachineMessage Message, IActorRef From);
+}
+
+/// <summary>Why <see cref="Simulation.RunUntil"/> returned.</summary>
+public enum RunOutcome
+{
+    /// <summary>Internal: keep going.</summary>
+    Continue,
+
+    /// <summary>The time limit was reached.</summary>
+    TimeLimit,
+
+    /// <summary>Nothing is left to deliver, now or later.</summary>
+    Idle,
+
+    /// <summary>The stop condition held.</summary>
+    Stopped,
+
+    /// <summary>The delivery bound (<see cref="Simulation.MaxDeliveries"/>) was reached.</summary>
+    StepLimit,
+}
+
+/// <summary>A model actor threw while handling a message: a bug in the model, never a simulated outcome.</summary>
+public sealed class SimulationFaultedException(string message, Exception inner) : Exception(message, inner);
+
+/// <summary>A timed delivery that <see cref="Simulation.Cancel"/> can withdraw until its time comes.</summary>
+/// <param name="Seq">Its sequence number (0: none).</param>
+/// <param name="DueNs">When it is due, in virtual nanoseconds.</param>
+public readonly record struct TimerHandle(long Seq, long DueNs);

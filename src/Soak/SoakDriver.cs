@@ -1,0 +1,187 @@
+using System.Diagnostics;
+using TaskIsolation.Actors.Machine;
+using TaskIsolation.Simulation;
+
+namespace TaskIsolation.Soak;
+
+/// <summary>Why a soak ended.</summary>
+public enum SoakEnd
+{
+    /// <summary>It ran the whole simulated duration.</summary>
+    Completed,
+
+    /// <summary>The wall-clock limit was reached.</summary>
+    WallLimit,
+
+    /// <summary>Someone asked it to stop (Ctrl-C, SIGTERM, a test).</summary>
+    StopRequested,
+
+    /// <summary>Nothing was left to happen on the machine, now or later.</summary>
+    Idle,
+}
+
+/// <summary>Where a soak stands, reported after every slice.</summary>
+/// <param name="NowNs">Simulated time.</param>
+/// <param name="ForNs">Simulated time it will run to.</param>
+/// <param name="Wall">Wall-clock time since the soak started.</param>
+/// <param name="Events">Events so far.</param>
+/// <param name="Violations">Violations so far.</param>
+/// <param name="LivenessFailures">Liveness failures so far.</param>
+/// <param name="NoisePercent">Noise so far per CPU, as a percentage of its runtime (100 - % CPU Aval).</param>
+/// <param name="Snapshots">Snapshots written so far.</param>
+public sealed record SoakStatus(long NowNs, long ForNs, TimeSpan Wall, long Events, long Violations, long LivenessFailures, IReadOnlyList<double> NoisePercent, int Snapshots)
+{
+    /// <summary>Simulated seconds per wall-clock second.</summary>
+    public double SimPerWall => Wall.TotalSeconds > 0 ? NowNs / 1e9 / Wall.TotalSeconds : 0;
+
+    /// <summary>Events per wall-clock second.</summary>
+    public double EventsPerSecond => Wall.TotalSeconds > 0 ? Events / Wall.TotalSeconds : 0;
+}
+
+/// <summary>One snapshot: the ledger's capture plus where the run stood.</summary>
+/// <param name="Sequence">1 for the first snapshot, and so on.</param>
+/// <param name="Final">The last one, written when the soak ended.</param>
+/// <param name="End">Why it ended (final snapshot only).</param>
+/// <param name="Status">Progress when it was taken.</param>
+/// <param name="Capture">What the ledger held.</param>
+/// <param name="Deliveries">Messages the simulation delivered.</param>
+/// <param name="Decisions">Controlled-mode decisions taken.</param>
+/// <param name="First">The run's first finding, if any (what a reproducer is made of).</param>
+/// <param name="Distinct">The first finding of each distinct signature so far, in the order found (the first is <paramref name="First"/>).</param>
+public sealed record SoakSnapshot(int Sequence, bool Final, SoakEnd? End, SoakStatus Status, SoakCapture Capture, long Deliveries, int Decisions, FirstFinding? First, IReadOnlyList<FirstFinding>? Distinct = null);
+
+/// <summary>Where snapshots go (files, a test's list).</summary>
+public interface ISoakOutput
+{
+    /// <summary>Writes <paramref name="snapshot"/>; every file it writes must be complete when it appears.</summary>
+    void Write(SoakSnapshot snapshot);
+}
+
+/// <summary>A task to start once simulated time reaches <paramref name="AtNs"/> (a scenario task with a start time).</summary>
+/// <param name="AtNs">Simulated time to start it at.</param>
+/// <param name="Task">The task.</param>
+public sealed record TimedStart(long AtNs, TaskSpec Task);
+
+/// <summary>How a soak ended and its last snapshot.</summary>
+/// <param name="End">Why it ended.</param>
+/// <param name="Last">The final snapshot.</param>
+public sealed record SoakResult(SoakEnd End, SoakSnapshot Last);
+
+/// <summary>
+/// Runs a booted machine for hours of simulated time in slices: after each slice it reports progress and checks for a
+/// stop request and the wall-clock limit; every <see cref="SoakSettings.SnapshotEveryNs"/> of simulated time it writes
+/// a snapshot; whatever ends it, it writes a final one. What it keeps is the <see cref="SoakLedger"/>'s: bounded.
+/// </summary>
+public static class SoakDriver
+{
+    /// <summary>
+    /// Soaks <paramref name="machine"/> (booted with <see cref="SoakLedger.Observe"/>'s options and its tasks started).
+    /// </summary>
+    /// <param name="machine">The machine.</param>
+    /// <param name="ledger">The ledger observing it.</param>
+    /// <param name="settings">Duration, limits, intervals.</param>
+    /// <param name="output">Where snapshots go.</param>
+    /// <param name="progress">Told after every slice (null: nobody).</param>
+    /// <param name="stop">A stop request: the current slice finishes, then the final snapshot is written.</param>
+    /// <param name="wallClock">The wall clock for the limit and rates (the system's when null); never seen by the model.</param>
+    /// <param name="starts">Tasks to start at later instants (in time order); slices end at each start time.</param>
+    public static SoakResult Run(
+        SimulatedMachine machine,
+        SoakLedger ledger,
+        SoakSettings settings,
+        ISoakOutput output,
+        Action<SoakStatus>? progress = null,
+        CancellationToken stop = default,
+        TimeProvider? wallClock = null,
+        IEnumerable<TimedStart>? starts = null)
+    {
+        ArgumentNullException.ThrowIfNull(machine);
+        ArgumentNullException.ThrowIfNull(ledger);
+        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(output);
+        settings.Validate();
+        var clock = wallClock ?? TimeProvider.System;
+        var started = clock.GetTimestamp();
+        var origin = machine.Now;
+        var endNs = origin + settings.ForNs;
+        var nextSnapshot = origin + settings.SnapshotEveryNs;
+        var sequence = 0;
+        var pending = new Queue<TimedStart>((starts ?? []).OrderBy(t => t.AtNs));
+
+        SoakStatus Status() => new(
+            machine.Now - origin,
+            settings.ForNs,
+            clock.GetElapsedTime(started),
+            ledger.Events,
+            ledger.Violations,
+            ledger.LivenessFailures,
+            ledger.NoisePercent(machine.Now),
+            sequence);
+
+        SoakSnapshot Snapshot(bool final, SoakEnd? end)
+        {
+            ledger.Settle();
+            sequence++;
+            var snapshot = new SoakSnapshot(sequence, final, end, Status(), ledger.Capture(machine.Now, clock.GetElapsedTime(started)), machine.Simulation.Deliveries, machine.Simulation.Decisions.Count, ledger.First, ledger.Distinct);
+            output.Write(snapshot);
+            return snapshot;
+        }
+
+        SoakEnd why;
+        while (true)
+        {
+            if (machine.Now >= endNs)
+            {
+                why = SoakEnd.Completed;
+                break;
+            }
+
+            if (stop.IsCancellationRequested)
+            {
+                why = SoakEnd.StopRequested;
+                break;
+            }
+
+            if (settings.WallLimit is { } limit && clock.GetElapsedTime(started) >= limit)
+            {
+                why = SoakEnd.WallLimit;
+                break;
+            }
+
+            while (pending.Count > 0 && pending.Peek().AtNs <= machine.Now)
+            {
+                machine.Start(pending.Dequeue().Task);
+            }
+
+            var until = Math.Min(Math.Min(endNs, machine.Now + settings.SliceNs), nextSnapshot);
+            if (pending.Count > 0)
+            {
+                until = Math.Min(until, pending.Peek().AtNs);
+            }
+
+            // The stop check runs between deliveries: the ledger uses it to note where each finding's delivery ended.
+            var outcome = machine.RunUntil(until, () =>
+            {
+                ledger.Settle();
+                return false;
+            });
+            Debug.Assert(outcome != RunOutcome.Stopped, "the stop check never stops the run");
+            if (machine.Now >= nextSnapshot && machine.Now < endNs)
+            {
+                Snapshot(final: false, end: null);
+                nextSnapshot += settings.SnapshotEveryNs;
+            }
+
+            progress?.Invoke(Status());
+            if (outcome == RunOutcome.Idle && pending.Count == 0)
+            {
+                why = SoakEnd.Idle;
+                break;
+            }
+        }
+
+        var last = Snapshot(final: true, end: why);
+        progress?.Invoke(last.Status);
+        return new SoakResult(why, last);
+    }
+}

@@ -1,0 +1,293 @@
+using System.Collections.Immutable;
+using TaskIsolation.Actors.Machine;
+using TaskIsolation.Actors.Monitors;
+using TaskIsolation.Exploration;
+using TaskIsolation.Machine.Events;
+using TaskIsolation.Reports;
+
+namespace TaskIsolation.Soak;
+
+/// <summary>A violation kept in full: the finding, its chain, and how far the run had got when it was found.</summary>
+/// <param name="Finding">The <see cref="ViolationDetected"/> (its chain inside) or <see cref="LivenessViolated"/>.</param>
+/// <param name="Chain">The causal chain, root first, as it was when found (the ring may since have dropped its events).</param>
+/// <param name="Decisions">
+/// Decisions taken up to the end of the delivery that found it (controlled mode; -1 until that delivery has ended).
+/// </param>
+/// <param name="Deliveries">Messages delivered up to and including the one that found it (controlled mode).</param>
+public sealed record KeptFinding(MachineEvent Finding, ImmutableArray<ChainLink> Chain, int Decisions, long Deliveries);
+
+/// <summary>
+/// The first finding of the run in exploration's terms (<see cref="FindingInfo"/>, signature included, computed while
+/// its chain was still in the trace), and where the run stood at the end of the delivery that found it: what a
+/// reproducer needs, since a replay stops at the first finding.
+/// </summary>
+/// <param name="Info">The finding.</param>
+/// <param name="Decisions">Decisions taken up to the end of that delivery.</param>
+/// <param name="Deliveries">Deliveries up to and including it.</param>
+/// <param name="FindingsBefore">
+/// Findings of the run before it (0 for the first). The ledger keeps one of these per distinct finding signature, the
+/// first of each; a replay runs past that many findings and stops at this one (<see cref="ReproducerRun.FindingsBefore"/>).
+/// </param>
+public sealed record FirstFinding(FindingInfo Info, int Decisions, long Deliveries, int FindingsBefore = 0);
+
+/// <summary>What the run is, for the reports: scenario, seed, mode.</summary>
+/// <param name="Scenario">Scenario name or path.</param>
+/// <param name="Seed">Seed.</param>
+/// <param name="Mode"><c>controlled</c> or <c>concurrent</c>.</param>
+public sealed record SoakRunInfo(string Scenario, long Seed, string Mode);
+
+/// <summary>
+/// Everything a soak remembers about a run, bounded: counters per event type, the streaming noise accounting of
+/// <see cref="NoiseAccountant"/> (counters and per-CPU histograms), the report lists of <see cref="RunReportCollector"/>
+/// capped at <see cref="SoakSettings.ViolationsKept"/>, the first violations and liveness failures in full with their
+/// chains (the rest counted), and a noise-over-time series of bounded length. It is the machine's
+/// <see cref="MachineOptions.Observer"/>: it sees every event synchronously, so its counts are the run's. The last
+/// events are the machine recorder's ring (<see cref="MachineOptions.KeepEvents"/>), which <see cref="Observe"/> sets.
+/// </summary>
+public sealed class SoakLedger
+{
+    private readonly object _lock = new();
+    private readonly SoakSettings _settings;
+    private readonly Dictionary<string, long> _byType = new(StringComparer.Ordinal);
+    private readonly List<KeptFinding> _violations = [];
+    private readonly List<KeptFinding> _liveness = [];
+    private readonly NoiseSeries _series;
+    private readonly RunReportCollector _collector;
+    private NoiseAccountant? _noise;
+    private SimulatedMachine? _machine;
+    private SoakRunInfo _info = new("soak", 0, "controlled");
+    private readonly HashSet<string> _signatures = new(StringComparer.Ordinal);
+    private readonly List<FirstFinding> _distinct = [];
+    private readonly List<FirstFinding> _unsettledDistinct = [];
+    private bool _unsettled;
+    private long _events;
+    private long _violationCount;
+    private long _livenessCount;
+
+    /// <summary>A ledger sized by <paramref name="settings"/>; <see cref="Attach"/> it to the machine it observes.</summary>
+    public SoakLedger(SoakSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        _settings = settings;
+        _series = new NoiseSeries(settings.SeriesPoints);
+        _collector = new RunReportCollector(settings.ViolationsKept);
+    }
+
+    /// <summary>Events seen so far (findings included).</summary>
+    public long Events
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _events;
+            }
+        }
+    }
+
+    /// <summary>Violations found so far.</summary>
+    public long Violations
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _violationCount;
+            }
+        }
+    }
+
+    /// <summary>Liveness failures found so far.</summary>
+    public long LivenessFailures
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _livenessCount;
+            }
+        }
+    }
+
+    /// <summary>The run's first finding, once the delivery that found it has ended; null until then.</summary>
+    public FirstFinding? First
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _distinct.Count > 0 ? _distinct[0] : null;
+            }
+        }
+    }
+
+    /// <summary>
+    /// The first finding of each distinct signature (<see cref="FindingSignature"/>), in the order found, each once
+    /// the delivery that found it has ended; at most <see cref="SoakSettings.ReproducersKept"/>.
+    /// </summary>
+    public IReadOnlyList<FirstFinding> Distinct
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return [.. _distinct];
+            }
+        }
+    }
+
+    /// <summary>
+    /// Called between deliveries (the driver's stop check, which the simulation makes before each one): a finding raised
+    /// by the delivery just ended gets that delivery's decision and delivery counts, so a replay of exactly those
+    /// decisions ends where the finding was made. Cheap when nothing is pending.
+    /// </summary>
+    public void Settle()
+    {
+        if (!Volatile.Read(ref _unsettled))
+        {
+            return;
+        }
+
+        lock (_lock)
+        {
+            var decisions = _machine?.Simulation.Decisions.Count ?? 0;
+            var deliveries = _machine?.Simulation.Deliveries ?? 0;
+            Fill(_violations, decisions);
+            Fill(_liveness, decisions);
+            foreach (var f in _unsettledDistinct)
+            {
+                _distinct.Add(f with { Decisions = decisions, Deliveries = deliveries });
+            }
+
+            _unsettledDistinct.Clear();
+
+            Volatile.Write(ref _unsettled, false);
+        }
+    }
+
+    /// <summary>
+    /// Machine options that make the machine report to this ledger and keep only the last
+    /// <see cref="SoakSettings.RecentEvents"/> events (<paramref name="options"/> with its observer and ring set).
+    /// </summary>
+    public MachineOptions Observe(MachineOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return options with { Observer = OnEvent, KeepEvents = _settings.RecentEvents };
+    }
+
+    /// <summary>Binds the ledger to the booted machine whose events it sees: chains, decisions, CPU count, costs.</summary>
+    public void Attach(SimulatedMachine machine, SoakRunInfo? info = null)
+    {
+        ArgumentNullException.ThrowIfNull(machine);
+        lock (_lock)
+        {
+            _machine = machine;
+            _info = info ?? new SoakRunInfo("soak", machine.Options.Seed, machine.Options.Mode.ToString().ToLowerInvariant());
+            _noise = new NoiseAccountant(machine.Booted.NrCpus, machine.Options.Timings, _settings.HistogramEntries);
+        }
+    }
+
+    /// <summary>Each CPU's noise so far as a percentage of its runtime (cheap: for progress displays).</summary>
+    public IReadOnlyList<double> NoisePercent(long nowNs)
+    {
+        lock (_lock)
+        {
+            return _noise is null ? [] : [.. _noise.Snapshot(nowNs).Select(c => 100.0 - c.CpuAvailablePercent)];
+        }
+    }
+
+    /// <summary>Everything as of <paramref name="nowNs"/>, for a snapshot; also closes a point of the series.</summary>
+    public SoakCapture Capture(long nowNs, TimeSpan wall)
+    {
+        lock (_lock)
+        {
+            var cpus = _noise?.Snapshot(nowNs) ?? [];
+            var histograms = _noise is null ? [] : Enumerable.Range(0, _noise.NrCpus).Select(c => _noise.Histogram(c).Clone()).ToImmutableArray();
+            _series.Close(nowNs, cpus);
+            var report = _noise is null || _machine is null
+                ? null
+                : _collector.Build(new RunInfo(_info.Scenario, _info.Seed, _info.Mode, nowNs, (long)wall.TotalMilliseconds), _machine.Booted.Log, _noise, []);
+            return new SoakCapture(
+                nowNs,
+                _events,
+                _byType.OrderBy(p => p.Key, StringComparer.Ordinal).ToImmutableArray(),
+                [.. cpus],
+                histograms,
+                report,
+                _machine is null ? [] : [.. _machine.Recorder.Events.TakeLast(_settings.RecentEvents)],
+                [.. _violations],
+                _violationCount,
+                [.. _liveness],
+                _livenessCount,
+                _series.Points);
+        }
+    }
+
+    private void OnEvent(MachineEvent e)
+    {
+        lock (_lock)
+        {
+            _events++;
+            var type = e.GetType().Name;
+            _byType[type] = _byType.GetValueOrDefault(type) + 1;
+            _noise?.Observe(e);
+            _collector.Observe(e);
+            switch (e)
+            {
+                case ViolationDetected v:
+                    var before = Found;
+                    _violationCount++;
+                    if (_violations.Count < _settings.ViolationsKept)
+                    {
+                        _violations.Add(Keep(v, v.Chain));
+                    }
+
+                    // The signature is taken now, while the chain's events are still in the recorder's ring.
+                    if (WantsDistinct && FindingSignature.Of(v, _machine!.Recorder) is var signature && _signatures.Add(signature))
+                    {
+                        _unsettled = true;
+                        _unsettledDistinct.Add(new FirstFinding(new FindingInfo("violation", signature, v.Cpu, v.Kind.ToString(), v.Task.ToString(), v.Time, [.. v.Chain.Select(l => l.What)]), -1, 0, (int)before));
+                    }
+
+                    break;
+                case LivenessViolated l:
+                    var earlier = Found;
+                    _livenessCount++;
+                    if (_liveness.Count < _settings.ViolationsKept)
+                    {
+                        // Walk the chain now: the events it names may leave the trace later.
+                        _liveness.Add(Keep(l, _machine?.Recorder.ChainOf(l) ?? []));
+                    }
+
+                    if (WantsDistinct && FindingSignature.Of(l, _machine!.Recorder) is var sig && _signatures.Add(sig))
+                    {
+                        _unsettled = true;
+                        var chain = _machine.Recorder.Find(l.Cause) is { } began ? _machine.Recorder.ChainOf(began) : [];
+                        _unsettledDistinct.Add(new FirstFinding(new FindingInfo("liveness", sig, l.Cpu, null, l.Task.ToString(), l.Time, [.. chain.Select(c => c.What), l.What]), -1, 0, (int)earlier));
+                    }
+
+                    break;
+            }
+        }
+    }
+
+    /// <summary>Findings so far (a replay's count of findings before the next one).</summary>
+    private long Found => _violationCount + _livenessCount;
+
+    /// <summary>Whether a new finding's signature is still worth computing: a machine to read chains from, room left.</summary>
+    private bool WantsDistinct => _machine is not null && _distinct.Count + _unsettledDistinct.Count < _settings.ReproducersKept && Found <= int.MaxValue;
+
+    private static void Fill(List<KeptFinding> kept, int decisions)
+    {
+        for (var i = kept.Count - 1; i >= 0 && kept[i].Decisions < 0; i--)
+        {
+            kept[i] = kept[i] with { Decisions = decisions };
+        }
+    }
+
+    private KeptFinding Keep(MachineEvent e, ImmutableArray<ChainLink> chain)
+    {
+        _unsettled = true;
+        return new(e, chain, -1, _machine?.Simulation.Deliveries ?? 0);
+    }
+}
