@@ -1,9 +1,9 @@
 using Akka.TestKit.Xunit2;
 using TaskIsolation.Actors.Machine;
 using TaskIsolation.Actors.Simulation;
-using TaskIsolation.Actors.Task;
 using TaskIsolation.Machine.Abi;
 using TaskIsolation.Machine.Events;
+using TaskIsolation.Machine.Programs;
 using static TaskIsolation.Actors.Tests.Machines;
 
 namespace TaskIsolation.Actors.Tests;

@@ -2,10 +2,10 @@ using System.Collections.Immutable;
 using Akka.Actor;
 using TaskIsolation.Actors.Machine;
 using TaskIsolation.Actors.Simulation;
-using TaskIsolation.Actors.Task;
 using TaskIsolation.Machine.Abi;
 using TaskIsolation.Machine.Boot;
 using TaskIsolation.Machine.Cpus;
+using TaskIsolation.Machine.Programs;
 using ArchKind = TaskIsolation.Machine.Arch.Arch;
 
 namespace TaskIsolation.Actors.Tests;

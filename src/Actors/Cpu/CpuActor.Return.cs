@@ -5,6 +5,7 @@ using TaskIsolation.Actors.Vmstat;
 using TaskIsolation.Machine.Abi;
 using TaskIsolation.Machine.Abi.V13;
 using TaskIsolation.Machine.Events;
+using TaskIsolation.Machine.Kernel;
 
 namespace TaskIsolation.Actors.Cpu;
 
@@ -190,7 +191,7 @@ internal sealed partial class CpuActor
                 if (t.StashedOp is { } stashed)
                 {
                     _curr = t with { StashedOp = null };
-                    OnUserOp(stashed);
+                    OnUserOp(new UserOp(stashed.Cause, t.Pid, stashed.Seq, stashed.Op));
                 }
 
                 break;
@@ -210,7 +211,7 @@ internal sealed partial class CpuActor
         _curr = t with { Seq = t.Seq + 1, Resume = ResumeKind.AwaitingOp };
         _act = Activity.UserAwaitingOp;
         NextGeneration();
-        Send(t.Actor!, ask);
+        Send(_m.TaskActors[t.Pid], ask);
     }
 
     /// <summary>A step finished in the kernel: return to user with <paramref name="result"/>.</summary>

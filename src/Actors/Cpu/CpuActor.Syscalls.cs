@@ -4,6 +4,8 @@ using TaskIsolation.Actors.Vmstat;
 using TaskIsolation.Machine.Abi;
 using TaskIsolation.Machine.Abi.Tick;
 using TaskIsolation.Machine.Events;
+using TaskIsolation.Machine.Kernel;
+using TaskIsolation.Machine.Programs;
 
 namespace TaskIsolation.Actors.Cpu;
 
@@ -26,7 +28,7 @@ internal sealed partial class CpuActor
         if (_act != Activity.UserAwaitingOp)
         {
             // The answer came while the task is in the kernel (an interrupt's exit loop): keep it for user mode.
-            _curr = _curr with { StashedOp = op };
+            _curr = _curr with { StashedOp = new StashedStep(op.Cause, op.Seq, op.Op) };
             return;
         }
 
@@ -44,7 +46,7 @@ internal sealed partial class CpuActor
         {
             if (_rq[i].Seq == op.Seq)
             {
-                _rq[i] = _rq[i] with { StashedOp = op };
+                _rq[i] = _rq[i] with { StashedOp = new StashedStep(op.Cause, op.Seq, op.Op) };
             }
 
             return;
@@ -447,7 +449,7 @@ internal sealed partial class CpuActor
             CaughtSignals = parent.CaughtSignals,
         };
         var actor = Context.ActorOf(TaskActor.Props(Sim, pid, sp.Program), $"task-{pid}");
-        child = child with { Actor = actor };
+        _m.TaskActors[pid] = actor;
         _m.Memory.RegisterComm(sp.Comm, pid);
         var e = new TaskCreated(Sim.NewEventId(), Now, _cpu, cause, child.Ref, parent.Pid, sp.Thread);
         Publish(e);
@@ -555,7 +557,10 @@ internal sealed partial class CpuActor
             }
         }
 
-        t.Actor?.Tell(Akka.Actor.PoisonPill.Instance, Akka.Actor.ActorRefs.NoSender);
+        if (_m.TaskActors.TryRemove(t.Pid, out var program))
+        {
+            program.Tell(Akka.Actor.PoisonPill.Instance, Akka.Actor.ActorRefs.NoSender);
+        }
         Deschedule(e.Id);
     }
 

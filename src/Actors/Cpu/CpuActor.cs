@@ -5,6 +5,7 @@ using TaskIsolation.Actors.Vmstat;
 using TaskIsolation.Machine.Abi;
 using TaskIsolation.Machine.Abi.Tick;
 using TaskIsolation.Machine.Events;
+using TaskIsolation.Machine.Kernel;
 using SimCore = TaskIsolation.Actors.Simulation;
 
 namespace TaskIsolation.Actors.Cpu;
@@ -164,7 +165,7 @@ internal sealed partial class CpuActor : SimCore.SimActor
 
     /// <summary>
     /// Starts a timed activity that runs <paramref name="then"/> when it has had <paramref name="ns"/> of CPU
-    /// (<see cref="Task.Compute.Forever"/>: never, a user loop of pure compute that only interrupts break into).
+    /// (<see cref="TaskIsolation.Machine.Programs.Compute.Forever"/>: never, a user loop of pure compute that only interrupts break into).
     /// </summary>
     private void Run(Activity act, CpuState state, long ns, Action then)
     {
@@ -172,7 +173,7 @@ internal sealed partial class CpuActor : SimCore.SimActor
         SetState(state);
         _then = then;
         NextGeneration();
-        if (ns == Task.Compute.Forever)
+        if (ns == TaskIsolation.Machine.Programs.Compute.Forever)
         {
             _actEnd = long.MaxValue;
             return;
@@ -381,7 +382,7 @@ internal sealed partial class CpuActor : SimCore.SimActor
                 {
                     // The program's next step arrived during the NMI.
                     _curr = _curr with { StashedOp = null };
-                    OnUserOp(stashed);
+                    OnUserOp(new Task.UserOp(stashed.Cause, _curr.Pid, stashed.Seq, stashed.Op));
                 }
 
                 break;

@@ -1,6 +1,6 @@
-using TaskIsolation.Actors.Kernel;
 using TaskIsolation.Actors.Simulation;
 using TaskIsolation.Machine.Abi;
+using TaskIsolation.Machine.Kernel;
 
 namespace TaskIsolation.Actors.Cpu;
 

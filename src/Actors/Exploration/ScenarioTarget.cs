@@ -3,7 +3,7 @@ using Akka.Actor;
 using TaskIsolation.Actors.Machine;
 using TaskIsolation.Actors.Scenarios;
 using TaskIsolation.Actors.Simulation;
-using TaskIsolation.Actors.Task;
+using TaskIsolation.Machine.Programs;
 
 namespace TaskIsolation.Actors.Exploration;
 

@@ -4,6 +4,7 @@ using TaskIsolation.Machine.Abi.Tick;
 using TaskIsolation.Machine.Abi.V13;
 using TaskIsolation.Machine.Arch;
 using TaskIsolation.Machine.Events;
+using TaskIsolation.Machine.Kernel;
 
 namespace TaskIsolation.Actors.Kernel;
 

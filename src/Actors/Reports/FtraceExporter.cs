@@ -1,10 +1,10 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
-using TaskIsolation.Actors.Kernel;
 using TaskIsolation.Machine.Abi;
 using TaskIsolation.Machine.Abi.Tick;
 using TaskIsolation.Machine.Arch;
 using TaskIsolation.Machine.Events;
+using TaskIsolation.Machine.Kernel;
 using TaskIsolation.Machine.Trace;
 
 namespace TaskIsolation.Actors.Reports;

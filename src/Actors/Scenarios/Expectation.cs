@@ -1,12 +1,12 @@
 using System.Globalization;
-using TaskIsolation.Actors.Kernel;
 using TaskIsolation.Actors.Monitors;
 using TaskIsolation.Actors.Reports;
-using TaskIsolation.Actors.Task;
 using TaskIsolation.Machine.Abi;
 using TaskIsolation.Machine.Boot;
 using TaskIsolation.Machine.Cpus;
 using TaskIsolation.Machine.Events;
+using TaskIsolation.Machine.Kernel;
+using TaskIsolation.Machine.Programs;
 using Sig = TaskIsolation.Machine.Abi.Signal;
 
 namespace TaskIsolation.Actors.Scenarios;

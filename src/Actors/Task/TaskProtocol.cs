@@ -1,4 +1,5 @@
 using TaskIsolation.Actors.Simulation;
+using TaskIsolation.Machine.Programs;
 
 namespace TaskIsolation.Actors.Task;
 

@@ -1,9 +1,9 @@
 using System.Collections.Immutable;
 using System.Globalization;
 using TaskIsolation.Actors.Scenarios;
-using TaskIsolation.Actors.Task;
 using TaskIsolation.Machine.Boot;
 using TaskIsolation.Machine.Cpus;
+using TaskIsolation.Machine.Programs;
 using MachineArch = TaskIsolation.Machine.Arch.Arch;
 
 namespace TaskIsolation.Host.Bench;

@@ -2,9 +2,9 @@ using System.Globalization;
 using TaskIsolation.Actors.Monitors;
 using TaskIsolation.Actors.Reports;
 using TaskIsolation.Actors.Scenarios;
-using TaskIsolation.Actors.Task;
 using TaskIsolation.Machine.Boot;
 using TaskIsolation.Machine.Events;
+using TaskIsolation.Machine.Programs;
 
 namespace TaskIsolation.Host.Commands;
 

@@ -3,10 +3,10 @@ using TaskIsolation.Actors.Machine;
 using TaskIsolation.Actors.Monitors;
 using TaskIsolation.Actors.Noise;
 using TaskIsolation.Actors.Simulation;
-using TaskIsolation.Actors.Task;
 using TaskIsolation.Machine.Abi;
 using TaskIsolation.Machine.Cpus;
 using TaskIsolation.Machine.Events;
+using TaskIsolation.Machine.Programs;
 using static TaskIsolation.Actors.Tests.Machines;
 
 namespace TaskIsolation.Actors.Tests.Model;

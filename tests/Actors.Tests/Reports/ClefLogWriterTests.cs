@@ -1,8 +1,8 @@
 using System.Text.Json;
 using Akka.TestKit.Xunit2;
-using TaskIsolation.Actors.Kernel;
 using TaskIsolation.Actors.Reports;
 using TaskIsolation.Actors.Simulation;
+using TaskIsolation.Machine.Kernel;
 
 namespace TaskIsolation.Actors.Tests.Reports;
 

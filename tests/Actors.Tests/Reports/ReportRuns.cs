@@ -1,10 +1,10 @@
 using Akka.Actor;
-using TaskIsolation.Actors.Kernel;
 using TaskIsolation.Actors.Machine;
 using TaskIsolation.Actors.Reports;
 using TaskIsolation.Actors.Simulation;
-using TaskIsolation.Actors.Task;
 using TaskIsolation.Machine.Cpus;
+using TaskIsolation.Machine.Kernel;
+using TaskIsolation.Machine.Programs;
 using static TaskIsolation.Actors.Tests.Machines;
 
 namespace TaskIsolation.Actors.Tests.Reports;

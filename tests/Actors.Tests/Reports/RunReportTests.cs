@@ -2,9 +2,9 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Akka.TestKit.Xunit2;
 using Json.Schema;
-using TaskIsolation.Actors.Kernel;
 using TaskIsolation.Actors.Reports;
 using TaskIsolation.Actors.Simulation;
+using TaskIsolation.Machine.Kernel;
 
 namespace TaskIsolation.Actors.Tests.Reports;
 

@@ -2,9 +2,9 @@ using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Akka.TestKit.Xunit2;
-using TaskIsolation.Actors.Kernel;
 using TaskIsolation.Actors.Reports;
 using TaskIsolation.Actors.Simulation;
+using TaskIsolation.Machine.Kernel;
 
 namespace TaskIsolation.Actors.Tests.Reports;
 

@@ -1,8 +1,8 @@
-using TaskIsolation.Actors.Kernel;
 using TaskIsolation.Actors.Scenarios;
-using TaskIsolation.Actors.Task;
 using TaskIsolation.Machine.Abi;
 using TaskIsolation.Machine.Cpus;
+using TaskIsolation.Machine.Kernel;
+using TaskIsolation.Machine.Programs;
 
 namespace TaskIsolation.Actors.Tests.Scenarios;
 

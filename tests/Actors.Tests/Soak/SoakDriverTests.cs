@@ -4,8 +4,8 @@ using TaskIsolation.Actors.Machine;
 using TaskIsolation.Actors.Reports;
 using TaskIsolation.Actors.Simulation;
 using TaskIsolation.Actors.Soak;
-using TaskIsolation.Actors.Task;
 using TaskIsolation.Machine.Events;
+using TaskIsolation.Machine.Programs;
 using static TaskIsolation.Actors.Tests.Machines;
 
 namespace TaskIsolation.Actors.Tests.Soak;

@@ -1,7 +1,7 @@
 using System.Collections.Immutable;
 using TaskIsolation.Machine.Cpus;
 
-namespace TaskIsolation.Actors.Task;
+namespace TaskIsolation.Machine.Programs;
 
 /// <summary>
 /// One step of a task's program: what a user-space thread does. Every step but <see cref="Compute"/> enters the

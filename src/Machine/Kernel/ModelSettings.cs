@@ -1,6 +1,6 @@
 using TaskIsolation.Machine.Abi;
 
-namespace TaskIsolation.Actors.Kernel;
+namespace TaskIsolation.Machine.Kernel;
 
 /// <summary>How the residual tick of a busy nohz_full CPU behaves (MODEL.md §5; a model switch, not a kernel setting).</summary>
 public enum ResidualTick
