@@ -6,6 +6,7 @@ using TaskIsolation.Machine.Abi;
 using TaskIsolation.Machine.Abi.V13;
 using TaskIsolation.Machine.Events;
 using TaskIsolation.Machine.Kernel;
+using TaskIsolation.Machine.Mm;
 
 namespace TaskIsolation.Actors.Cpu;
 
@@ -236,24 +237,18 @@ internal sealed partial class CpuActor
     /// </summary>
     private bool DeliverSignal(long cause)
     {
-        var t = _curr!;
-        var p = t.PendingSignals[0];
-        t = t with { PendingSignals = t.PendingSignals.RemoveAt(0), IsolationFlags = 0 };
+        var (t, p) = SignalDelivery.Dequeue(_curr!);
         _curr = t;
-        _shared.SetCurrent(t.Pid, t.Comm, 0);
-        if (t.CaughtSignals.Contains(p.Signal) && p.Signal is not (Signal.SIGKILL or Signal.SIGSTOP))
+        _shared.SetCurrent(t.Pid, t.Comm, t.IsolationFlags);
+        var disposition = SignalDelivery.Disposition(t, p.Signal);
+        if (disposition == SignalDisposition.Handler)
         {
             Publish(new SignalDelivered(Sim.NewEventId(), Now, _cpu, p.Cause, t.Ref, p.Signal, "handler"));
-            _curr = t with
-            {
-                Frames = t.Frames.Push(new SignalFrame(t.Resume, t.UserRemainingNs, t.PendingResult, t.RestartOp)),
-                Resume = ResumeKind.Handler,
-                HandlerSignal = p.Signal,
-            };
+            _curr = SignalDelivery.EnterHandler(t, p.Signal);
             return true;
         }
 
-        if (SignalDefaults.Ignores(p.Signal))
+        if (disposition == SignalDisposition.Ignore)
         {
             Publish(new SignalDelivered(Sim.NewEventId(), Now, _cpu, p.Cause, t.Ref, p.Signal, "ignored"));
             return true;
@@ -558,19 +553,9 @@ internal sealed partial class CpuActor
     {
         var e = new ContextSwitched(Sim.NewEventId(), Now, _cpu, cause, prev?.Ref ?? TakeOutgoing(), next.Ref);
         Publish(e);
-        // switch_mm(): the CPU leaves the previous address space's cpumask only when the next task has another
-        // one (idle and kworkers borrow it lazily, so they keep the bit).
         var prevMm = prev?.Mm ?? _outgoingMm;
         _outgoingMm = 0;
-        if (prevMm != 0 && prevMm != next.Mm)
-        {
-            _m.Memory.Mm(prevMm).Remove(_cpu);
-        }
-
-        if (next.Mm != 0)
-        {
-            _m.Memory.Mm(next.Mm).Add(_cpu);
-        }
+        TlbFlush.SwitchMm(_m.Memory, _cpu, prevMm, next.Mm);
 
         _curr = next;
         _currSince = Now;

@@ -5,6 +5,7 @@ using TaskIsolation.Machine.Abi;
 using TaskIsolation.Machine.Abi.Tick;
 using TaskIsolation.Machine.Events;
 using TaskIsolation.Machine.Kernel;
+using TaskIsolation.Machine.Mm;
 using TaskIsolation.Machine.Programs;
 
 namespace TaskIsolation.Actors.Cpu;
@@ -385,10 +386,10 @@ internal sealed partial class CpuActor
     private void DoArmPosixTimer(ArmPosixTimer pt, long cause)
     {
         var t = _curr!;
-        _curr = t with { PosixTimerAtCpuNs = t.CpuTimeNs + pt.Ns, PosixTimerSignal = pt.Signal, PosixTimerPerProcess = pt.PerProcess };
+        _curr = PosixCpuTimers.Arm(t, pt.Ns, pt.Signal, pt.PerProcess);
         var newly = pt.PerProcess
             ? _m.Memory.SetProcessTickDeps(t.Tgid, (int)TickDep.PosixTimer) != 0
-            : t.PosixTimerAtCpuNs == 0; // the per-task bit is newly set when no timer was armed
+            : PosixCpuTimers.SetsTaskDependency(t);
         if (newly)
         {
             // tick_dep_set_task()/tick_dep_set_signal(): in 4.7 a per-task or per-process bit kicks every nohz_full
@@ -436,26 +437,14 @@ internal sealed partial class CpuActor
     {
         var parent = _curr!;
         var pid = _m.Memory.AllocPid();
-        var child = new TaskStruct
-        {
-            Pid = pid,
-            Tgid = sp.Thread ? parent.Tgid : pid,
-            Comm = sp.Comm,
-            Affinity = parent.Affinity,
-            Policy = parent.Policy,
-            Mm = sp.Thread ? parent.Mm : pid,
-            ParentPid = sp.Thread ? parent.ParentPid : parent.Pid,
-            IsolationFlags = 0, // copy_process(): task_isolation_set_flags(p, 0)
-            CaughtSignals = parent.CaughtSignals,
-        };
+        var child = Fork.CopyProcess(parent, pid, sp.Comm, sp.Thread);
         var actor = Context.ActorOf(TaskActor.Props(Sim, pid, sp.Program), $"task-{pid}");
         _m.TaskActors[pid] = actor;
         _m.Memory.RegisterComm(sp.Comm, pid);
         var e = new TaskCreated(Sim.NewEventId(), Now, _cpu, cause, child.Ref, parent.Pid, sp.Thread);
         Publish(e);
 
-        // wake_up_new_task(): the child starts on the parent's CPU when it may, else on the first CPU it may use.
-        var target = child.Affinity.Test(_cpu) ? _cpu : child.Affinity.First();
+        var target = Fork.FirstCpu(child.Affinity, _cpu);
         _m.Memory.SetTaskCpu(pid, target);
         if (target == _cpu)
         {
@@ -512,7 +501,7 @@ internal sealed partial class CpuActor
     private void DoSigreturn(long cause)
     {
         var t = _curr!;
-        if (t.Frames.IsEmpty)
+        if (SignalDelivery.Sigreturn(t) is not { } restored)
         {
             // rt_sigreturn with no frame: the kernel kills the task with SIGSEGV.
             QueueSignal(t.Pid, Signal.SIGSEGV, "bad frame", cause);
@@ -520,15 +509,7 @@ internal sealed partial class CpuActor
             return;
         }
 
-        var f = t.Frames.Peek();
-        _curr = t with
-        {
-            Frames = t.Frames.Pop(),
-            Resume = f.Resume is ResumeKind.AwaitingOp or ResumeKind.Handler ? ResumeKind.Result : f.Resume,
-            UserRemainingNs = f.UserRemainingNs,
-            PendingResult = f.PendingResult,
-            RestartOp = f.RestartOp,
-        };
+        _curr = restored;
         BeginReturnToUser(cause);
     }
 
@@ -539,7 +520,7 @@ internal sealed partial class CpuActor
         var e = new TaskExited(Sim.NewEventId(), Now, _cpu, cause, t.Ref, code, signal);
         Publish(e);
         _m.Memory.RemoveTask(t.Pid, t.Comm);
-        if (t.PosixTimerAtCpuNs > 0 && _m.Memory.ProcessTickDeps(t.Tgid) != 0)
+        if (PosixCpuTimers.ExitClearsProcessDependency(t, _m.Memory.ProcessTickDeps(t.Tgid)))
         {
             _m.Memory.ClearProcessTickDeps(t.Tgid, (int)TickDep.PosixTimer);
         }
@@ -582,25 +563,7 @@ internal sealed partial class CpuActor
     {
         var t = _curr!;
         var request = ++_requestIds;
-        var targets = new List<int>();
-        if (_m.Arch.TlbFlushUsesIpi)
-        {
-            foreach (var cpu in _m.Memory.Mm(t.Mm).Snapshot())
-            {
-                if (cpu == _cpu)
-                {
-                    continue;
-                }
-
-                if (_m.Switches.DeferredTlbFlush && _m.Memory.Cpu(cpu).Quiesced)
-                {
-                    continue; // R9's proposed fix: the isolated CPU flushes at its next kernel entry instead
-                }
-
-                targets.Add(cpu);
-            }
-        }
-
+        var targets = TlbFlush.Targets(_m.Arch.TlbFlushUsesIpi, _m.Memory, t.Mm, _cpu, _m.Switches.DeferredTlbFlush);
         foreach (var cpu in targets)
         {
             SendRemote(cpu, new Irq(cause, InterruptKind.CallFunctionIpi, "TLB shootdown IPI", _cpu, new TlbFlushPayload(t.Mm, _cpu, request)), cause);
@@ -616,33 +579,7 @@ internal sealed partial class CpuActor
     private void LruAddDrainAll(long cause)
     {
         var request = ++_requestIds;
-        var targets = new List<int>();
-        for (var cpu = 0; cpu < _m.NrCpus; cpu++)
-        {
-            var shared = _m.Memory.Cpu(cpu);
-            if (cpu == _cpu)
-            {
-                if (shared.LruNonEmpty)
-                {
-                    targets.Add(cpu);
-                }
-
-                continue;
-            }
-
-            // Count the item on the target before reading its flag (R7's mitigation: it takes it back if the flag is
-            // up; the target's ready check waits for a counted item). v13 reads the batches and queues.
-            shared.WorkQueued();
-            if (TaskIsolation.Machine.Mm.DeferredWork.DrainQueues(shared.LruNonEmpty, shared.RefusesNewWork, _m.Switches.NoNewDeferredWork))
-            {
-                targets.Add(cpu);
-            }
-            else
-            {
-                shared.WorkDone();
-            }
-        }
-
+        var targets = LruDrain.AddDrainAllTargets(_m.Memory, _cpu, _m.Switches.NoNewDeferredWork);
         foreach (var cpu in targets)
         {
             var work = new WorkPayload("lru_add_drain_per_cpu", _m.Timings.LruDrainWorkNs, _cpu, request);

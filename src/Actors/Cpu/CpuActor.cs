@@ -6,6 +6,7 @@ using TaskIsolation.Machine.Abi;
 using TaskIsolation.Machine.Abi.Tick;
 using TaskIsolation.Machine.Events;
 using TaskIsolation.Machine.Kernel;
+using TaskIsolation.Machine.Sched;
 using SimCore = TaskIsolation.Actors.Simulation;
 
 namespace TaskIsolation.Actors.Cpu;
@@ -545,22 +546,21 @@ internal sealed partial class CpuActor : SimCore.SimActor
         if (_curr is not null)
         {
             // CFS: a task that has had its slice while others wait is preempted at the next opportunity.
-            if (_rq.Count > 0 && Now - _sliceStart >= _m.Timings.TimeSliceNs)
+            if (Cfs.SliceExpired(_rq.Count, Now - _sliceStart, _m.Timings.TimeSliceNs))
             {
                 _needResched = true;
             }
 
             // run_posix_cpu_timers(): an expired CPU-time timer signals its task.
-            if (_curr.PosixTimerAtCpuNs > 0 && _curr.CpuTimeNs >= _curr.PosixTimerAtCpuNs)
+            if (PosixCpuTimers.Expired(_curr))
             {
                 var sig = _curr.PosixTimerSignal;
-                if (_curr.PosixTimerPerProcess)
+                (_curr, var clearsProcessDep) = PosixCpuTimers.Disarm(_curr);
+                if (clearsProcessDep)
                 {
-                    // check_process_timers(): no process-wide timer left → tick_dep_clear_signal(POSIX_TIMER).
                     _m.Memory.ClearProcessTickDeps(_curr.Tgid, (int)TickDep.PosixTimer);
                 }
 
-                _curr = _curr with { PosixTimerAtCpuNs = 0, PosixTimerPerProcess = false };
                 QueueSignal(_curr.Pid, sig, "POSIX CPU timer expired", cause);
             }
         }
@@ -613,9 +613,8 @@ internal sealed partial class CpuActor : SimCore.SimActor
 
     private void StopTick(long cause)
     {
-        // In 4.7 a busy nohz_full CPU defers its tick by at most scheduler_tick_max_deferment(): one second.
-        var residual = _curr is not null && _m.Switches.ResidualTick == ResidualTick.OneHz;
-        var next = residual ? Now + 1_000_000_000L : long.MaxValue;
+        var next = SchedTick.NextTickAfterStop(_curr is not null, _m.Switches.ResidualTick == ResidualTick.OneHz, Now);
+        var residual = next != long.MaxValue;
         if (_tickStopped && !residual)
         {
             return;
