@@ -40,9 +40,10 @@ public static class TlbFlush
     }
 
     /// <summary>
-    /// <c>switch_mm()</c> (4.7 x86): a CPU leaves the previous address space's cpumask only when the next task has
-    /// another one, and joins the next task's. Kernel threads and idle have no mm of their own (0): they borrow the
-    /// previous one lazily, so the CPU keeps its bit.
+    /// <c>context_switch()</c> → <c>switch_mm()</c> (4.7 x86): a CPU leaves the previous address space's cpumask only
+    /// when the next task has another one, and joins the next task's. A task with no mm of its own (0, a kernel thread)
+    /// borrows the previous one lazily (<c>enter_lazy_tlb()</c>), so the CPU keeps its bit; so does the model's idle and
+    /// kworker, which the caller does not switch to at all (it passes the mm it left with the next real task).
     /// </summary>
     /// <param name="memory">The racily shared kernel memory.</param>
     /// <param name="cpu">The CPU switching.</param>
@@ -51,14 +52,16 @@ public static class TlbFlush
     public static void SwitchMm(KernelMemory memory, int cpu, int prevMm, int nextMm)
     {
         ArgumentNullException.ThrowIfNull(memory);
+        if (nextMm == 0)
+        {
+            return;
+        }
+
         if (prevMm != 0 && prevMm != nextMm)
         {
             memory.Mm(prevMm).Remove(cpu);
         }
 
-        if (nextMm != 0)
-        {
-            memory.Mm(nextMm).Add(cpu);
-        }
+        memory.Mm(nextMm).Add(cpu);
     }
 }
