@@ -88,7 +88,7 @@ internal sealed partial class CpuActor
     {
         WaitFor(request, 1, () =>
         {
-            if (!_tickStopped)
+            if (ReturnToUserV13.Enter(_tickStopped).SetNeedResched)
             {
                 _needResched = true;
             }

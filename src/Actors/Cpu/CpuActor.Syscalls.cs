@@ -7,6 +7,7 @@ using TaskIsolation.Machine.Events;
 using TaskIsolation.Machine.Kernel;
 using TaskIsolation.Machine.Mm;
 using TaskIsolation.Machine.Programs;
+using TaskIsolation.Machine.Sched;
 
 namespace TaskIsolation.Actors.Cpu;
 
@@ -298,9 +299,9 @@ internal sealed partial class CpuActor
             return;
         }
 
-        if (a.Mask.NBits != _m.NrCpus || a.Mask.IsEmpty)
+        if (Affinity.Check(a.Mask, _m.NrCpus) is var errno and not 0)
         {
-            Run(Activity.Kernel, CpuState.Kernel, 500, () => SyscallReturn(-Errno.EINVAL, cause));
+            Run(Activity.Kernel, CpuState.Kernel, 500, () => SyscallReturn(-errno, cause));
             return;
         }
 
@@ -334,7 +335,7 @@ internal sealed partial class CpuActor
             }
 
             _curr = _curr with { Resume = ResumeKind.Result, PendingResult = 0 };
-            MigrateCurrent(a.Mask.First(), cause);
+            MigrateCurrent(Affinity.MigrationTarget(a.Mask), cause);
         });
     }
 
@@ -359,7 +360,7 @@ internal sealed partial class CpuActor
             if (!a.Mask.Test(_cpu))
             {
                 // The migration stopper preempts the task wherever it is and moves it (v13 re-checks nothing: R13).
-                _pendingMigration = a.Mask.First();
+                _pendingMigration = Affinity.MigrationTarget(a.Mask);
                 _needResched = true;
             }
 
@@ -377,7 +378,7 @@ internal sealed partial class CpuActor
             }
 
             _rq.RemoveAt(i);
-            var target = a.Mask.First();
+            var target = Affinity.MigrationTarget(a.Mask);
             _m.Memory.SetTaskCpu(t.Pid, target);
             SendRemote(target, new Irq(cause, InterruptKind.RescheduleIpi, "reschedule IPI (migration)", _cpu, new EnqueueTaskPayload(t)), cause);
         }

@@ -471,7 +471,7 @@ internal sealed partial class CpuActor : SimCore.SimActor
             case Activity.User or Activity.UserAwaitingOp when _curr is not null:
                 // Return from interrupt to user mode: prepare_exit_to_usermode() runs the loop if any work is flagged,
                 // and with TIF_TASK_ISOLATION set it always is.
-                if (_needResched || !_curr.PendingSignals.IsEmpty || _curr.Isolated || _work.Count > 0)
+                if (ExitToUser.HasWork(_needResched, _work.Count > 0, !_curr.PendingSignals.IsEmpty, _curr.Isolated))
                 {
                     _curr = s.Act == Activity.User
                         ? _curr with { Resume = ResumeKind.Compute, UserRemainingNs = s.Remaining }
