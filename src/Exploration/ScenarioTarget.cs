@@ -1,7 +1,7 @@
 using System.Collections.Immutable;
 using Akka.Actor;
 using TaskIsolation.Actors.Machine;
-using TaskIsolation.Actors.Task;
+using TaskIsolation.Machine.Programs;
 using TaskIsolation.Scenarios;
 using TaskIsolation.Simulation;
 

@@ -1,7 +1,7 @@
 using System.Text.Json;
-using TaskIsolation.Actors.Kernel;
 using TaskIsolation.Actors.Monitors;
 using TaskIsolation.Machine.Events;
+using TaskIsolation.Machine.Kernel;
 
 namespace TaskIsolation.Reports;
 

@@ -1,9 +1,9 @@
 using System.Globalization;
-using TaskIsolation.Actors.Kernel;
 using TaskIsolation.Machine.Abi;
 using TaskIsolation.Machine.Abi.Tick;
 using TaskIsolation.Machine.Arch;
 using TaskIsolation.Machine.Events;
+using TaskIsolation.Machine.Kernel;
 using TaskIsolation.Machine.Trace;
 
 namespace TaskIsolation.Reports;

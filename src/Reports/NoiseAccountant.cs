@@ -1,6 +1,6 @@
-using TaskIsolation.Actors.Kernel;
 using TaskIsolation.Machine.Abi;
 using TaskIsolation.Machine.Events;
+using TaskIsolation.Machine.Kernel;
 
 namespace TaskIsolation.Reports;
 

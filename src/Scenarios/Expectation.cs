@@ -1,11 +1,11 @@
 using System.Globalization;
-using TaskIsolation.Actors.Kernel;
 using TaskIsolation.Actors.Monitors;
-using TaskIsolation.Actors.Task;
 using TaskIsolation.Machine.Abi;
 using TaskIsolation.Machine.Boot;
 using TaskIsolation.Machine.Cpus;
 using TaskIsolation.Machine.Events;
+using TaskIsolation.Machine.Kernel;
+using TaskIsolation.Machine.Programs;
 using TaskIsolation.Reports;
 using Sig = TaskIsolation.Machine.Abi.Signal;
 

@@ -1,9 +1,9 @@
 using System.Collections.Immutable;
-using TaskIsolation.Actors.Kernel;
-using TaskIsolation.Actors.Task;
 using TaskIsolation.Machine.Abi;
 using TaskIsolation.Machine.Boot;
 using TaskIsolation.Machine.Cpus;
+using TaskIsolation.Machine.Kernel;
+using TaskIsolation.Machine.Programs;
 using MachineArch = TaskIsolation.Machine.Arch.Arch;
 using Sig = TaskIsolation.Machine.Abi.Signal;
 

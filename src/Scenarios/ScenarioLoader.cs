@@ -1,12 +1,12 @@
 using System.Collections.Immutable;
 using System.Globalization;
 using System.Reflection;
-using TaskIsolation.Actors.Kernel;
-using TaskIsolation.Actors.Task;
 using TaskIsolation.Machine.Abi;
 using TaskIsolation.Machine.Arch;
 using TaskIsolation.Machine.Boot;
 using TaskIsolation.Machine.Cpus;
+using TaskIsolation.Machine.Kernel;
+using TaskIsolation.Machine.Programs;
 using YamlDotNet.Core;
 using YamlDotNet.Core.Events;
 using YamlDotNet.RepresentationModel;
@@ -1075,7 +1075,7 @@ public static class ScenarioLoader
         }
 
         private static bool DoesSomething(ImmutableArray<Operation> ops) =>
-            ops.Any(o => o is not Actors.Task.Loop l || (l.Count != 0 && DoesSomething(l.Body)));
+            ops.Any(o => o is not Loop l || (l.Count != 0 && DoesSomething(l.Body)));
 
         private NoiseSource? ReadNoise(YamlNode node, string what)
         {

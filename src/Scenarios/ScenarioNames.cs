@@ -1,8 +1,8 @@
 using System.Globalization;
 using System.Numerics;
 using System.Text;
-using TaskIsolation.Actors.Kernel;
 using TaskIsolation.Machine.Abi;
+using TaskIsolation.Machine.Kernel;
 
 namespace TaskIsolation.Scenarios;
 

@@ -4,11 +4,11 @@ using System.Reflection;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.RegularExpressions;
-using TaskIsolation.Actors.Kernel;
-using TaskIsolation.Actors.Task;
 using TaskIsolation.Machine.Abi;
 using TaskIsolation.Machine.Arch;
 using TaskIsolation.Machine.Cpus;
+using TaskIsolation.Machine.Kernel;
+using TaskIsolation.Machine.Programs;
 using Sig = TaskIsolation.Machine.Abi.Signal;
 
 namespace TaskIsolation.Scenarios;

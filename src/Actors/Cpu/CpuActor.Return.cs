@@ -6,6 +6,8 @@ using TaskIsolation.Machine.Abi;
 using TaskIsolation.Machine.Abi.Tick;
 using TaskIsolation.Machine.Abi.V13;
 using TaskIsolation.Machine.Events;
+using TaskIsolation.Machine.Kernel;
+using TaskIsolation.Machine.Mm;
 
 namespace TaskIsolation.Actors.Cpu;
 
@@ -87,7 +89,7 @@ internal sealed partial class CpuActor
     {
         WaitFor(request, 1, () =>
         {
-            if (!_tickStopped)
+            if (ReturnToUserV13.Enter(_tickStopped).SetNeedResched)
             {
                 _needResched = true;
             }
@@ -191,7 +193,7 @@ internal sealed partial class CpuActor
                 if (t.StashedOp is { } stashed)
                 {
                     _curr = t with { StashedOp = null };
-                    OnUserOp(stashed);
+                    OnUserOp(new UserOp(stashed.Cause, t.Pid, stashed.Seq, stashed.Op));
                 }
 
                 break;
@@ -211,7 +213,7 @@ internal sealed partial class CpuActor
         _curr = t with { Seq = t.Seq + 1, Resume = ResumeKind.AwaitingOp };
         _act = Activity.UserAwaitingOp;
         NextGeneration();
-        Send(t.Actor!, ask);
+        Send(_m.TaskActors[t.Pid], ask);
     }
 
     /// <summary>A step finished in the kernel: return to user with <paramref name="result"/>.</summary>
@@ -236,24 +238,18 @@ internal sealed partial class CpuActor
     /// </summary>
     private bool DeliverSignal(long cause)
     {
-        var t = _curr!;
-        var p = t.PendingSignals[0];
-        t = t with { PendingSignals = t.PendingSignals.RemoveAt(0), IsolationFlags = 0 };
+        var (t, p) = SignalDelivery.Dequeue(_curr!);
         _curr = t;
-        _shared.SetCurrent(t.Pid, t.Comm, 0);
-        if (t.CaughtSignals.Contains(p.Signal) && p.Signal is not (Signal.SIGKILL or Signal.SIGSTOP))
+        _shared.SetCurrent(t.Pid, t.Comm, t.IsolationFlags);
+        var disposition = SignalDelivery.Disposition(t, p.Signal);
+        if (disposition == SignalDisposition.Handler)
         {
             Publish(new SignalDelivered(Sim.NewEventId(), Now, _cpu, p.Cause, t.Ref, p.Signal, SignalAction.Handler));
-            _curr = t with
-            {
-                Frames = t.Frames.Push(new SignalFrame(t.Resume, t.UserRemainingNs, t.PendingResult, t.RestartOp)),
-                Resume = ResumeKind.Handler,
-                HandlerSignal = p.Signal,
-            };
+            _curr = SignalDelivery.EnterHandler(t, p.Signal);
             return true;
         }
 
-        if (SignalDefaults.Ignores(p.Signal))
+        if (disposition == SignalDisposition.Ignore)
         {
             Publish(new SignalDelivered(Sim.NewEventId(), Now, _cpu, p.Cause, t.Ref, p.Signal, SignalAction.Ignored));
             return true;
@@ -558,19 +554,9 @@ internal sealed partial class CpuActor
     {
         var e = new ContextSwitched(Sim.NewEventId(), Now, _cpu, cause, prev?.Ref ?? TakeOutgoing(), next.Ref);
         Publish(e);
-        // switch_mm(): the CPU leaves the previous address space's cpumask only when the next task has another
-        // one (idle and kworkers borrow it lazily, so they keep the bit).
         var prevMm = prev?.Mm ?? _outgoingMm;
         _outgoingMm = 0;
-        if (prevMm != 0 && prevMm != next.Mm)
-        {
-            _m.Memory.Mm(prevMm).Remove(_cpu);
-        }
-
-        if (next.Mm != 0)
-        {
-            _m.Memory.Mm(next.Mm).Add(_cpu);
-        }
+        TlbFlush.SwitchMm(_m.Memory, _cpu, prevMm, next.Mm);
 
         _curr = next;
         _currSince = Now;

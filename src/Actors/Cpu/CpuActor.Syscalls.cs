@@ -4,6 +4,10 @@ using TaskIsolation.Actors.Vmstat;
 using TaskIsolation.Machine.Abi;
 using TaskIsolation.Machine.Abi.Tick;
 using TaskIsolation.Machine.Events;
+using TaskIsolation.Machine.Kernel;
+using TaskIsolation.Machine.Mm;
+using TaskIsolation.Machine.Programs;
+using TaskIsolation.Machine.Sched;
 
 namespace TaskIsolation.Actors.Cpu;
 
@@ -26,7 +30,7 @@ internal sealed partial class CpuActor
         if (_act != Activity.UserAwaitingOp)
         {
             // The answer came while the task is in the kernel (an interrupt's exit loop): keep it for user mode.
-            _curr = _curr with { StashedOp = op };
+            _curr = _curr with { StashedOp = new StashedStep(op.Cause, op.Seq, op.Op) };
             return;
         }
 
@@ -44,7 +48,7 @@ internal sealed partial class CpuActor
         {
             if (_rq[i].Seq == op.Seq)
             {
-                _rq[i] = _rq[i] with { StashedOp = op };
+                _rq[i] = _rq[i] with { StashedOp = new StashedStep(op.Cause, op.Seq, op.Op) };
             }
 
             return;
@@ -295,9 +299,9 @@ internal sealed partial class CpuActor
             return;
         }
 
-        if (a.Mask.NBits != _m.NrCpus || a.Mask.IsEmpty)
+        if (Affinity.Check(a.Mask, _m.NrCpus) is var errno and not 0)
         {
-            Run(Activity.Kernel, CpuState.Kernel, 500, () => SyscallReturn(-Errno.EINVAL, cause));
+            Run(Activity.Kernel, CpuState.Kernel, 500, () => SyscallReturn(-errno, cause));
             return;
         }
 
@@ -331,7 +335,7 @@ internal sealed partial class CpuActor
             }
 
             _curr = _curr with { Resume = ResumeKind.Result, PendingResult = 0 };
-            MigrateCurrent(a.Mask.First(), cause);
+            MigrateCurrent(Affinity.MigrationTarget(a.Mask), cause);
         });
     }
 
@@ -356,7 +360,7 @@ internal sealed partial class CpuActor
             if (!a.Mask.Test(_cpu))
             {
                 // The migration stopper preempts the task wherever it is and moves it (v13 re-checks nothing: R13).
-                _pendingMigration = a.Mask.First();
+                _pendingMigration = Affinity.MigrationTarget(a.Mask);
                 _needResched = true;
             }
 
@@ -374,7 +378,7 @@ internal sealed partial class CpuActor
             }
 
             _rq.RemoveAt(i);
-            var target = a.Mask.First();
+            var target = Affinity.MigrationTarget(a.Mask);
             _m.Memory.SetTaskCpu(t.Pid, target);
             SendRemote(target, new Irq(cause, new RescheduleIpi(RescheduleReason.Migration), _cpu, new EnqueueTaskPayload(t)), cause);
         }
@@ -383,10 +387,10 @@ internal sealed partial class CpuActor
     private void DoArmPosixTimer(ArmPosixTimer pt, long cause)
     {
         var t = _curr!;
-        _curr = t with { PosixTimerAtCpuNs = t.CpuTimeNs + pt.Ns, PosixTimerSignal = pt.Signal, PosixTimerPerProcess = pt.PerProcess };
+        _curr = PosixCpuTimers.Arm(t, pt.Ns, pt.Signal, pt.PerProcess);
         var newly = pt.PerProcess
             ? _m.Memory.SetProcessTickDeps(t.Tgid, (int)TickDep.PosixTimer) != 0
-            : t.PosixTimerAtCpuNs == 0; // the per-task bit is newly set when no timer was armed
+            : PosixCpuTimers.SetsTaskDependency(t);
         if (newly)
         {
             // tick_dep_set_task()/tick_dep_set_signal(): in 4.7 a per-task or per-process bit kicks every nohz_full
@@ -434,26 +438,14 @@ internal sealed partial class CpuActor
     {
         var parent = _curr!;
         var pid = _m.Memory.AllocPid();
-        var child = new TaskStruct
-        {
-            Pid = pid,
-            Tgid = sp.Thread ? parent.Tgid : pid,
-            Comm = sp.Comm,
-            Affinity = parent.Affinity,
-            Policy = parent.Policy,
-            Mm = sp.Thread ? parent.Mm : pid,
-            ParentPid = sp.Thread ? parent.ParentPid : parent.Pid,
-            IsolationFlags = 0, // copy_process(): task_isolation_set_flags(p, 0)
-            CaughtSignals = parent.CaughtSignals,
-        };
+        var child = Fork.CopyProcess(parent, pid, sp.Comm, sp.Thread);
         var actor = Context.ActorOf(TaskActor.Props(Sim, pid, sp.Program), $"task-{pid}");
-        child = child with { Actor = actor };
+        _m.TaskActors[pid] = actor;
         _m.Memory.RegisterComm(sp.Comm, pid);
         var e = new TaskCreated(Sim.NewEventId(), Now, _cpu, cause, child.Ref, parent.Pid, sp.Thread);
         Publish(e);
 
-        // wake_up_new_task(): the child starts on the parent's CPU when it may, else on the first CPU it may use.
-        var target = child.Affinity.Test(_cpu) ? _cpu : child.Affinity.First();
+        var target = Fork.FirstCpu(child.Affinity, _cpu);
         _m.Memory.SetTaskCpu(pid, target);
         if (target == _cpu)
         {
@@ -510,7 +502,7 @@ internal sealed partial class CpuActor
     private void DoSigreturn(long cause)
     {
         var t = _curr!;
-        if (t.Frames.IsEmpty)
+        if (SignalDelivery.Sigreturn(t) is not { } restored)
         {
             // rt_sigreturn with no frame: the kernel kills the task with SIGSEGV.
             QueueSignal(t.Pid, Signal.SIGSEGV, SignalReason.BadFrame, cause);
@@ -518,15 +510,7 @@ internal sealed partial class CpuActor
             return;
         }
 
-        var f = t.Frames.Peek();
-        _curr = t with
-        {
-            Frames = t.Frames.Pop(),
-            Resume = f.Resume is ResumeKind.AwaitingOp or ResumeKind.Handler ? ResumeKind.Result : f.Resume,
-            UserRemainingNs = f.UserRemainingNs,
-            PendingResult = f.PendingResult,
-            RestartOp = f.RestartOp,
-        };
+        _curr = restored;
         BeginReturnToUser(cause);
     }
 
@@ -537,7 +521,7 @@ internal sealed partial class CpuActor
         var e = new TaskExited(Sim.NewEventId(), Now, _cpu, cause, t.Ref, code, signal);
         Publish(e);
         _m.Memory.RemoveTask(t.Pid, t.Comm);
-        if (t.PosixTimerAtCpuNs > 0 && _m.Memory.ProcessTickDeps(t.Tgid) != 0)
+        if (PosixCpuTimers.ExitClearsProcessDependency(t, _m.Memory.ProcessTickDeps(t.Tgid)))
         {
             _m.Memory.ClearProcessTickDeps(t.Tgid, (int)TickDep.PosixTimer);
         }
@@ -555,7 +539,10 @@ internal sealed partial class CpuActor
             }
         }
 
-        t.Actor?.Tell(Akka.Actor.PoisonPill.Instance, Akka.Actor.ActorRefs.NoSender);
+        if (_m.TaskActors.TryRemove(t.Pid, out var program))
+        {
+            program.Tell(Akka.Actor.PoisonPill.Instance, Akka.Actor.ActorRefs.NoSender);
+        }
         Deschedule(e.Id);
     }
 
@@ -577,25 +564,7 @@ internal sealed partial class CpuActor
     {
         var t = _curr!;
         var request = ++_requestIds;
-        var targets = new List<int>();
-        if (_m.Arch.TlbFlushUsesIpi)
-        {
-            foreach (var cpu in _m.Memory.Mm(t.Mm).Snapshot())
-            {
-                if (cpu == _cpu)
-                {
-                    continue;
-                }
-
-                if (_m.Switches.DeferredTlbFlush && _m.Memory.Cpu(cpu).Quiesced)
-                {
-                    continue; // R9's proposed fix: the isolated CPU flushes at its next kernel entry instead
-                }
-
-                targets.Add(cpu);
-            }
-        }
-
+        var targets = TlbFlush.Targets(_m.Arch.TlbFlushUsesIpi, _m.Memory, t.Mm, _cpu, _m.Switches.DeferredTlbFlush);
         foreach (var cpu in targets)
         {
             SendRemote(cpu, new Irq(cause, global::TaskIsolation.Machine.Events.TlbShootdown.Instance, _cpu, new TlbFlushPayload(t.Mm, _cpu, request)), cause);
@@ -611,33 +580,7 @@ internal sealed partial class CpuActor
     private void LruAddDrainAll(long cause)
     {
         var request = ++_requestIds;
-        var targets = new List<int>();
-        for (var cpu = 0; cpu < _m.NrCpus; cpu++)
-        {
-            var shared = _m.Memory.Cpu(cpu);
-            if (cpu == _cpu)
-            {
-                if (shared.LruNonEmpty)
-                {
-                    targets.Add(cpu);
-                }
-
-                continue;
-            }
-
-            // Count the item on the target before reading its flag (R7's mitigation: it takes it back if the flag is
-            // up; the target's ready check waits for a counted item). v13 reads the batches and queues.
-            shared.WorkQueued();
-            if (TaskIsolation.Machine.Mm.DeferredWork.DrainQueues(shared.LruNonEmpty, shared.RefusesNewWork, _m.Switches.NoNewDeferredWork))
-            {
-                targets.Add(cpu);
-            }
-            else
-            {
-                shared.WorkDone();
-            }
-        }
-
+        var targets = LruDrain.AddDrainAllTargets(_m.Memory, _cpu, _m.Switches.NoNewDeferredWork);
         foreach (var cpu in targets)
         {
             var work = new WorkPayload(WorkFunction.LruAddDrainPerCpu, _m.Timings.LruDrainWorkNs, _cpu, request);

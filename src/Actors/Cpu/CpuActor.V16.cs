@@ -1,11 +1,12 @@
 using TaskIsolation.Actors.Kernel;
-using TaskIsolation.Actors.Task;
 using TaskIsolation.Actors.Vmstat;
 using TaskIsolation.Machine.Abi;
 using TaskIsolation.Machine.Abi.Tick;
 using TaskIsolation.Machine.Abi.V16;
 using TaskIsolation.Machine.Arch;
 using TaskIsolation.Machine.Events;
+using TaskIsolation.Machine.Kernel;
+using TaskIsolation.Machine.Programs;
 
 namespace TaskIsolation.Actors.Cpu;
 

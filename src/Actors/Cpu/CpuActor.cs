@@ -5,6 +5,8 @@ using TaskIsolation.Actors.Vmstat;
 using TaskIsolation.Machine.Abi;
 using TaskIsolation.Machine.Abi.Tick;
 using TaskIsolation.Machine.Events;
+using TaskIsolation.Machine.Kernel;
+using TaskIsolation.Machine.Sched;
 using SimCore = TaskIsolation.Simulation;
 
 namespace TaskIsolation.Actors.Cpu;
@@ -164,7 +166,7 @@ internal sealed partial class CpuActor : SimCore.SimActor
 
     /// <summary>
     /// Starts a timed activity that runs <paramref name="then"/> when it has had <paramref name="ns"/> of CPU
-    /// (<see cref="Task.Compute.Forever"/>: never, a user loop of pure compute that only interrupts break into).
+    /// (<see cref="TaskIsolation.Machine.Programs.Compute.Forever"/>: never, a user loop of pure compute that only interrupts break into).
     /// </summary>
     private void Run(Activity act, CpuState state, long ns, Action then)
     {
@@ -172,7 +174,7 @@ internal sealed partial class CpuActor : SimCore.SimActor
         SetState(state);
         _then = then;
         NextGeneration();
-        if (ns == Task.Compute.Forever)
+        if (ns == TaskIsolation.Machine.Programs.Compute.Forever)
         {
             _actEnd = long.MaxValue;
             return;
@@ -381,7 +383,7 @@ internal sealed partial class CpuActor : SimCore.SimActor
                 {
                     // The program's next step arrived during the NMI.
                     _curr = _curr with { StashedOp = null };
-                    OnUserOp(stashed);
+                    OnUserOp(new Task.UserOp(stashed.Cause, _curr.Pid, stashed.Seq, stashed.Op));
                 }
 
                 break;
@@ -469,7 +471,7 @@ internal sealed partial class CpuActor : SimCore.SimActor
             case Activity.User or Activity.UserAwaitingOp when _curr is not null:
                 // Return from interrupt to user mode: prepare_exit_to_usermode() runs the loop if any work is flagged,
                 // and with TIF_TASK_ISOLATION set it always is.
-                if (_needResched || !_curr.PendingSignals.IsEmpty || _curr.Isolated || _work.Count > 0)
+                if (ExitToUser.HasWork(_needResched, _work.Count > 0, !_curr.PendingSignals.IsEmpty, _curr.Isolated))
                 {
                     _curr = s.Act == Activity.User
                         ? _curr with { Resume = ResumeKind.Compute, UserRemainingNs = s.Remaining }
@@ -544,22 +546,21 @@ internal sealed partial class CpuActor : SimCore.SimActor
         if (_curr is not null)
         {
             // CFS: a task that has had its slice while others wait is preempted at the next opportunity.
-            if (_rq.Count > 0 && Now - _sliceStart >= _m.Timings.TimeSliceNs)
+            if (Cfs.SliceExpired(_rq.Count, Now - _sliceStart, _m.Timings.TimeSliceNs))
             {
                 _needResched = true;
             }
 
             // run_posix_cpu_timers(): an expired CPU-time timer signals its task.
-            if (_curr.PosixTimerAtCpuNs > 0 && _curr.CpuTimeNs >= _curr.PosixTimerAtCpuNs)
+            if (PosixCpuTimers.Expired(_curr))
             {
                 var sig = _curr.PosixTimerSignal;
-                if (_curr.PosixTimerPerProcess)
+                (_curr, var clearsProcessDep) = PosixCpuTimers.Disarm(_curr);
+                if (clearsProcessDep)
                 {
-                    // check_process_timers(): no process-wide timer left → tick_dep_clear_signal(POSIX_TIMER).
                     _m.Memory.ClearProcessTickDeps(_curr.Tgid, (int)TickDep.PosixTimer);
                 }
 
-                _curr = _curr with { PosixTimerAtCpuNs = 0, PosixTimerPerProcess = false };
                 QueueSignal(_curr.Pid, sig, SignalReason.PosixTimerExpired, cause);
             }
         }
@@ -612,9 +613,8 @@ internal sealed partial class CpuActor : SimCore.SimActor
 
     private void StopTick(long cause)
     {
-        // In 4.7 a busy nohz_full CPU defers its tick by at most scheduler_tick_max_deferment(): one second.
-        var residual = _curr is not null && _m.Switches.ResidualTick == ResidualTick.OneHz;
-        var next = residual ? Now + 1_000_000_000L : long.MaxValue;
+        var next = SchedTick.NextTickAfterStop(_curr is not null, _m.Switches.ResidualTick == ResidualTick.OneHz, Now);
+        var residual = next != long.MaxValue;
         if (_tickStopped && !residual)
         {
             return;

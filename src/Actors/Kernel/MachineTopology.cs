@@ -1,8 +1,10 @@
+using System.Collections.Concurrent;
 using Akka.Actor;
 using TaskIsolation.Machine.Abi;
 using TaskIsolation.Machine.Arch;
 using TaskIsolation.Machine.Cpus;
 using TaskIsolation.Machine.Events;
+using TaskIsolation.Machine.Kernel;
 
 namespace TaskIsolation.Actors.Kernel;
 
@@ -66,6 +68,12 @@ public sealed class MachineTopology
 
     /// <summary>The vmstat worker actors, by CPU.</summary>
     public IActorRef[] VmstatWorkers { get; }
+
+    /// <summary>
+    /// Each live task's user space (its program's actor), by pid: the kernel's <see cref="TaskStruct"/> holds no actor,
+    /// so whichever CPU runs the task finds its program here. Added before the task is first queued, removed at exit.
+    /// </summary>
+    public ConcurrentDictionary<int, IActorRef> TaskActors { get; } = new();
 }
 
 /// <summary>Receives every event the machine's actors publish (the recorder, the monitors, the Akka event stream).</summary>

@@ -4,6 +4,7 @@ using TaskIsolation.Machine.Abi.Tick;
 using TaskIsolation.Machine.Abi.V13;
 using TaskIsolation.Machine.Arch;
 using TaskIsolation.Machine.Events;
+using TaskIsolation.Machine.Kernel;
 
 namespace TaskIsolation.Actors.Kernel;
 
@@ -63,26 +64,11 @@ internal static class TaskIsolationRules
             new PrctlCall(option, arg),
             new PrctlContext(Identity(t), new IsolationFlags(t.IsolationFlags), t.Affinity, cpu, m.TaskIsolation, canStopTickNow));
 
-    /// <summary><c>can_stop_full_tick()</c> over the four scopes; SCHED is the per-CPU bit from the runqueue.</summary>
-    public static TickStopCheck CanStopTick(int globalDeps, RunqueueCounts rq, TaskStruct? curr, int processDeps)
-    {
-        var cpuDeps = SchedTick.CanStopTick(rq) ? TickDep.None : TickDep.Sched;
-        var taskDeps = curr is { PosixTimerAtCpuNs: > 0 } ? TickDep.PosixTimer : TickDep.None;
-        return TickDependencies.CanStopFullTick(new TickDepSnapshot((TickDep)globalDeps, cpuDeps, taskDeps, (TickDep)processDeps));
-    }
+    /// <summary><c>can_stop_full_tick()</c> (<see cref="TickDependencies.CanStopFullTick(TickDep, RunqueueCounts, bool, TickDep)"/>).</summary>
+    public static TickStopCheck CanStopTick(int globalDeps, RunqueueCounts rq, TaskStruct? curr, int processDeps) =>
+        TickDependencies.CanStopFullTick((TickDep)globalDeps, rq, curr is { PosixTimerAtCpuNs: > 0 }, (TickDep)processDeps);
 
-    /// <summary>
-    /// The CPUs a newly set per-task or per-process bit kicks: every online nohz_full CPU in 4.7 (§9 R3), or, with
-    /// the later kernels' targeted kick, only the setting CPU.
-    /// </summary>
-    public static IEnumerable<int> KickTargets(MachineTopology m, int settingCpu, TickDepScope scope)
-    {
-        if (m.Switches.TargetedTickDepKick)
-        {
-            return m.NohzFull.Test(settingCpu) ? [settingCpu] : [];
-        }
-
-        var online = TaskIsolation.Machine.Cpus.CpuMask.Full(m.NrCpus);
-        return TickDependencies.Set(scope, TickDep.None, TickDep.PosixTimer, settingCpu, settingCpu, m.NohzFull, online).Kicked;
-    }
+    /// <summary>The CPUs a newly set per-task or per-process bit kicks (<see cref="TickDependencies.KickTargets"/>).</summary>
+    public static IEnumerable<int> KickTargets(MachineTopology m, int settingCpu, TickDepScope scope) =>
+        TickDependencies.KickTargets(scope, settingCpu, m.NohzFull, TaskIsolation.Machine.Cpus.CpuMask.Full(m.NrCpus), m.Switches.TargetedTickDepKick);
 }

@@ -11,6 +11,8 @@ using TaskIsolation.Machine.Arch;
 using TaskIsolation.Machine.Boot;
 using TaskIsolation.Machine.Cpus;
 using TaskIsolation.Machine.Events;
+using TaskIsolation.Machine.Kernel;
+using TaskIsolation.Machine.Programs;
 using TaskIsolation.Simulation;
 using SimCore = TaskIsolation.Simulation.Simulation;
 
@@ -175,11 +177,11 @@ public sealed class SimulatedMachine
             Pid = pid,
             Tgid = pid,
             Comm = spec.Comm,
-            Actor = actor,
             Affinity = spec.Affinity,
             Policy = spec.Policy,
             Mm = pid,
         };
+        _m.TaskActors[pid] = actor;
         var cpu = spec.Affinity.First();
         Memory.RegisterComm(spec.Comm, pid);
         Memory.SetTaskCpu(pid, cpu);

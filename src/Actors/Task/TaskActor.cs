@@ -1,12 +1,13 @@
 using System.Collections.Immutable;
 using Akka.Actor;
+using TaskIsolation.Machine.Programs;
 using TaskIsolation.Simulation;
 
 namespace TaskIsolation.Actors.Task;
 
 /// <summary>
 /// A task's user space: it walks its program and answers each <see cref="ResumeUser"/> from the CPU running it with
-/// the next step. It holds nothing the kernel needs (that is the CPU's <see cref="Kernel.TaskStruct"/>), so a task can
+/// the next step. It holds nothing the kernel needs (that is the CPU's <see cref="TaskIsolation.Machine.Kernel.TaskStruct"/>), so a task can
 /// migrate without this actor knowing.
 /// <para>
 /// Consecutive <see cref="Compute"/> steps, loops of them included, are handed to the CPU as one stretch of user-mode

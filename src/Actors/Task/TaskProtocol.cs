@@ -1,3 +1,4 @@
+using TaskIsolation.Machine.Programs;
 using TaskIsolation.Simulation;
 
 namespace TaskIsolation.Actors.Task;

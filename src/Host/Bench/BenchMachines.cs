@@ -1,8 +1,8 @@
 using System.Collections.Immutable;
 using System.Globalization;
-using TaskIsolation.Actors.Task;
 using TaskIsolation.Machine.Boot;
 using TaskIsolation.Machine.Cpus;
+using TaskIsolation.Machine.Programs;
 using TaskIsolation.Scenarios;
 using MachineArch = TaskIsolation.Machine.Arch.Arch;
 

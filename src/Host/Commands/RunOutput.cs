@@ -1,8 +1,8 @@
 using System.Globalization;
 using TaskIsolation.Actors.Monitors;
-using TaskIsolation.Actors.Task;
 using TaskIsolation.Machine.Boot;
 using TaskIsolation.Machine.Events;
+using TaskIsolation.Machine.Programs;
 using TaskIsolation.Reports;
 using TaskIsolation.Scenarios;
 

@@ -1,12 +1,12 @@
 using System.Globalization;
 using System.Text;
 using Akka.Actor;
-using TaskIsolation.Actors.Kernel;
 using TaskIsolation.Actors.Machine;
-using TaskIsolation.Actors.Task;
 using TaskIsolation.Exploration;
 using TaskIsolation.Machine.Boot;
 using TaskIsolation.Machine.Cpus;
+using TaskIsolation.Machine.Kernel;
+using TaskIsolation.Machine.Programs;
 using TaskIsolation.Simulation;
 using ArchKind = TaskIsolation.Machine.Arch.Arch;
 

@@ -1,7 +1,7 @@
 using Akka.TestKit.Xunit2;
 using TaskIsolation.Actors.Machine;
-using TaskIsolation.Actors.Task;
 using TaskIsolation.Machine.Events;
+using TaskIsolation.Machine.Programs;
 using TaskIsolation.Simulation;
 using static TaskIsolation.Actors.Tests.Machines;
 

@@ -2,10 +2,10 @@ using Akka.TestKit.Xunit2;
 using TaskIsolation.Actors.Machine;
 using TaskIsolation.Actors.Monitors;
 using TaskIsolation.Actors.Noise;
-using TaskIsolation.Actors.Task;
 using TaskIsolation.Machine.Abi;
 using TaskIsolation.Machine.Cpus;
 using TaskIsolation.Machine.Events;
+using TaskIsolation.Machine.Programs;
 using TaskIsolation.Simulation;
 using static TaskIsolation.Actors.Tests.Machines;
 

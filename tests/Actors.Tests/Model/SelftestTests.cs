@@ -1,9 +1,9 @@
 using Akka.TestKit.Xunit2;
-using TaskIsolation.Actors.Kernel;
 using TaskIsolation.Actors.Machine;
-using TaskIsolation.Actors.Task;
 using TaskIsolation.Machine.Abi;
 using TaskIsolation.Machine.Events;
+using TaskIsolation.Machine.Kernel;
+using TaskIsolation.Machine.Programs;
 using TaskIsolation.Simulation;
 using static TaskIsolation.Actors.Tests.Machines;
 using ArchKind = TaskIsolation.Machine.Arch.Arch;

@@ -1,8 +1,8 @@
 using Akka.TestKit.Xunit2;
 using TaskIsolation.Actors.Machine;
-using TaskIsolation.Actors.Task;
 using TaskIsolation.Machine.Abi;
 using TaskIsolation.Machine.Events;
+using TaskIsolation.Machine.Programs;
 using TaskIsolation.Simulation;
 using static TaskIsolation.Actors.Tests.Machines;
 
@@ -38,7 +38,7 @@ public sealed class RaceModelTests : TestKit
     [Fact]
     public void An_NMI_on_an_isolated_task_in_user_mode_ends_with_a_return_to_user_and_the_noise_closes_there()
     {
-        var m = Boot(Sys, Controlled(1) with { Switches = new() { ResidualTick = TaskIsolation.Actors.Kernel.ResidualTick.Offloaded } });
+        var m = Boot(Sys, Controlled(1) with { Switches = new() { ResidualTick = TaskIsolation.Machine.Kernel.ResidualTick.Offloaded } });
         var noise = new TaskIsolation.Reports.NoiseAccountant(4, m.Options.Timings);
         m.AddNmi(new TaskIsolation.Actors.Noise.NmiSpec(OnCpu(3), PeriodNs: 1_000_000_000, FirstAtNs: 10_000_000));
         m.Start(new TaskSpec("iso", OnCpu(3), Program(new Prctl(48, 1), new Compute(20_000_000), new Exit(0))));

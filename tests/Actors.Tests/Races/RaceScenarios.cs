@@ -1,11 +1,11 @@
 using System.Collections.Immutable;
 using Akka.Actor;
-using TaskIsolation.Actors.Kernel;
 using TaskIsolation.Actors.Machine;
 using TaskIsolation.Actors.Noise;
-using TaskIsolation.Actors.Task;
 using TaskIsolation.Machine.Boot;
 using TaskIsolation.Machine.Cpus;
+using TaskIsolation.Machine.Kernel;
+using TaskIsolation.Machine.Programs;
 using TaskIsolation.Simulation;
 using ArchKind = TaskIsolation.Machine.Arch.Arch;
 
@@ -156,7 +156,7 @@ internal static class RaceScenarios
         null,
         [
             new TaskSpec("iso", Cpu(3), [new Prctl(48, Machines.Enable), new Compute(20_000_000)]),
-            new TaskSpec("hk", Cpu(0), [new Compute(3_000_000), new TaskIsolation.Actors.Task.Kill("iso", 10)]),
+            new TaskSpec("hk", Cpu(0), [new Compute(3_000_000), new TaskIsolation.Machine.Programs.Kill("iso", 10)]),
         ],
         6_000_000);
 

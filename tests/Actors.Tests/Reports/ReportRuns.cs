@@ -1,8 +1,8 @@
 using Akka.Actor;
-using TaskIsolation.Actors.Kernel;
 using TaskIsolation.Actors.Machine;
-using TaskIsolation.Actors.Task;
 using TaskIsolation.Machine.Cpus;
+using TaskIsolation.Machine.Kernel;
+using TaskIsolation.Machine.Programs;
 using TaskIsolation.Reports;
 using TaskIsolation.Simulation;
 using static TaskIsolation.Actors.Tests.Machines;

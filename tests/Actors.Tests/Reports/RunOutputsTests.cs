@@ -1,6 +1,6 @@
 using System.Text.Json;
 using Akka.TestKit.Xunit2;
-using TaskIsolation.Actors.Kernel;
+using TaskIsolation.Machine.Kernel;
 using TaskIsolation.Reports;
 using TaskIsolation.Simulation;
 

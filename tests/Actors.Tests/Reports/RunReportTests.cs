@@ -2,7 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Akka.TestKit.Xunit2;
 using Json.Schema;
-using TaskIsolation.Actors.Kernel;
+using TaskIsolation.Machine.Kernel;
 using TaskIsolation.Reports;
 using TaskIsolation.Simulation;
 

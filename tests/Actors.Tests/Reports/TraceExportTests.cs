@@ -2,7 +2,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Akka.TestKit.Xunit2;
-using TaskIsolation.Actors.Kernel;
+using TaskIsolation.Machine.Kernel;
 using TaskIsolation.Reports;
 using TaskIsolation.Simulation;
 

@@ -1,7 +1,7 @@
-using TaskIsolation.Actors.Kernel;
-using TaskIsolation.Actors.Task;
 using TaskIsolation.Machine.Abi;
 using TaskIsolation.Machine.Cpus;
+using TaskIsolation.Machine.Kernel;
+using TaskIsolation.Machine.Programs;
 using TaskIsolation.Scenarios;
 
 namespace TaskIsolation.Actors.Tests.Scenarios;

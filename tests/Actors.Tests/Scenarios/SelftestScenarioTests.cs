@@ -1,4 +1,5 @@
 using Akka.TestKit.Xunit2;
+using TaskIsolation.Machine.Programs;
 using TaskIsolation.Scenarios;
 using TaskIsolation.Simulation;
 using Xunit.Abstractions;
@@ -139,11 +140,11 @@ public sealed class SelftestScenarioTests : TestKit
     [Fact]
     public void An_unaligned_step_reads_as_an_address_or_with_its_pc_and_needs_the_address()
     {
-        static Task.UnalignedAccess Step(string op) =>
-            Assert.IsType<Task.UnalignedAccess>(ScenarioLoader.Load($"cpus: 2\ntasks:\n  - name: t\n    cpus: 1\n    program:\n      - {op}\n").Tasks[0].Program[0]);
+        static UnalignedAccess Step(string op) =>
+            Assert.IsType<UnalignedAccess>(ScenarioLoader.Load($"cpus: 2\ntasks:\n  - name: t\n    cpus: 1\n    program:\n      - {op}\n").Tasks[0].Program[0]);
 
-        Assert.Equal(new Task.UnalignedAccess(0x7f0000000003, ScenarioLoader.UnalignedAccessDefaultPc), Step("unaligned: 0x7f0000000003"));
-        Assert.Equal(new Task.UnalignedAccess(0x1001, 0x10c48), Step("unaligned: {address: 0x1001, pc: 0x10c48}"));
+        Assert.Equal(new UnalignedAccess(0x7f0000000003, ScenarioLoader.UnalignedAccessDefaultPc), Step("unaligned: 0x7f0000000003"));
+        Assert.Equal(new UnalignedAccess(0x1001, 0x10c48), Step("unaligned: {address: 0x1001, pc: 0x10c48}"));
         var ex = Assert.Throws<ScenarioException>(() => Step("unaligned: {pc: 0x10c48}"));
         Assert.Contains(ex.Errors, e => e.Line == 6 && e.Message.Contains("'address' is missing", StringComparison.Ordinal));
     }

@@ -1,8 +1,8 @@
 using System.Text.Json;
 using Akka.TestKit.Xunit2;
 using TaskIsolation.Actors.Machine;
-using TaskIsolation.Actors.Task;
 using TaskIsolation.Machine.Events;
+using TaskIsolation.Machine.Programs;
 using TaskIsolation.Reports;
 using TaskIsolation.Simulation;
 using TaskIsolation.Soak;

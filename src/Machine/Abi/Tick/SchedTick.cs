@@ -57,6 +57,21 @@ public static class SchedTick
     }
 
     /// <summary>
+    /// When a nohz_full CPU whose tick just stopped next takes one (<c>tick_nohz_stop_sched_tick()</c>): a busy CPU in
+    /// 4.7 defers its tick by at most <c>scheduler_tick_max_deferment()</c>, one second, so it still takes a residual
+    /// tick (§9 R4); with the residual tick offloaded to a housekeeping CPU (4.17 and later), or on an idle CPU, it
+    /// takes none (<see cref="long.MaxValue"/>).
+    /// </summary>
+    /// <param name="busy">Whether a task runs on the CPU.</param>
+    /// <param name="residualOneHz">Whether the 4.7 residual tick applies (a model switch).</param>
+    /// <param name="nowNs">Now.</param>
+    public static long NextTickAfterStop(bool busy, bool residualOneHz, long nowNs) =>
+        busy && residualOneHz ? nowNs + MaxDefermentNs : long.MaxValue;
+
+    /// <summary><c>scheduler_tick_max_deferment()</c> in 4.7: one second.</summary>
+    public const long MaxDefermentNs = 1_000_000_000L;
+
+    /// <summary>
     /// <c>sched_update_tick_dependency(rq)</c>: on a nohz_full CPU, set the SCHED bit when the runqueue needs the
     /// tick and clear it otherwise; elsewhere nothing.
     /// </summary>

@@ -159,6 +159,44 @@ public static class TickDependencies
         return new TickDepSetResult(next, kicks ? none.With(targetCpu) : none);
     }
 
+    /// <summary>
+    /// <c>can_stop_full_tick()</c> on a nohz_full CPU as the model holds its masks: the global bits, the CPU's SCHED
+    /// bit as <see cref="SchedTick.CanStopTick"/> derives it from the runqueue (<c>sched_update_tick_dependency()</c>),
+    /// the current task's POSIX_TIMER bit while it has a CPU timer armed, and its process's bits.
+    /// </summary>
+    /// <param name="global">The global <c>tick_dep_mask</c>.</param>
+    /// <param name="runqueue">The CPU's runqueue, the current task included.</param>
+    /// <param name="taskTimerArmed">Whether the current task has a POSIX CPU timer armed.</param>
+    /// <param name="process">The current task's process mask (<c>signal-&gt;tick_dep_mask</c>).</param>
+    public static TickStopCheck CanStopFullTick(TickDep global, RunqueueCounts runqueue, bool taskTimerArmed, TickDep process)
+    {
+        var cpu = SchedTick.CanStopTick(runqueue) ? TickDep.None : TickDep.Sched;
+        var task = taskTimerArmed ? TickDep.PosixTimer : TickDep.None;
+        return CanStopFullTick(new TickDepSnapshot(global, cpu, task, process));
+    }
+
+    /// <summary>
+    /// The CPUs that setting a task's or a process's bit kicks (<c>tick_dep_set_task()</c>, <c>tick_dep_set_signal()</c>
+    /// with a mask that was empty): in 4.7 every online nohz_full CPU (<see cref="Set"/>, §9 R3), or, with the later
+    /// kernels' targeted kick, only the setting CPU if it is nohz_full (it runs the task).
+    /// </summary>
+    /// <param name="scope"><see cref="TickDepScope.Task"/> or <see cref="TickDepScope.Process"/>.</param>
+    /// <param name="settingCpu">The CPU running the task that sets it.</param>
+    /// <param name="nohzFull">The nohz_full CPUs.</param>
+    /// <param name="online">The online CPUs.</param>
+    /// <param name="targeted">The later kernels' targeted kick (a model switch).</param>
+    public static CpuMask KickTargets(TickDepScope scope, int settingCpu, CpuMask nohzFull, CpuMask online, bool targeted)
+    {
+        ArgumentNullException.ThrowIfNull(nohzFull);
+        if (targeted)
+        {
+            var none = CpuMask.Empty(nohzFull.NBits);
+            return nohzFull.Test(settingCpu) ? none.With(settingCpu) : none;
+        }
+
+        return Set(scope, TickDep.None, TickDep.PosixTimer, settingCpu, settingCpu, nohzFull, online).Kicked;
+    }
+
     /// <summary>Clear <paramref name="bit"/> (<c>tick_nohz_dep_clear*()</c>): no kick; the tick stops at a later interrupt exit.</summary>
     public static TickDep Clear(TickDep previous, TickDep bit) => previous & ~bit;
 }

@@ -2,7 +2,7 @@ using System.Collections.Immutable;
 using TaskIsolation.Machine.Cpus;
 using TaskIsolation.Machine.Events;
 
-namespace TaskIsolation.Actors.Task;
+namespace TaskIsolation.Machine.Programs;
 
 /// <summary>
 /// One step of a task's program: what a user-space thread does. Every step but <see cref="Compute"/> enters the

@@ -1,7 +1,7 @@
 using TaskIsolation.Machine.Abi;
 using TaskIsolation.Machine.Events;
 
-namespace TaskIsolation.Actors.Kernel;
+namespace TaskIsolation.Machine.Kernel;
 
 /// <summary>How the residual tick of a busy nohz_full CPU behaves (MODEL.md §5; a model switch, not a kernel setting).</summary>
 public enum ResidualTick

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using TaskIsolation.Machine.Events;
 
-namespace TaskIsolation.Actors.Kernel;
+namespace TaskIsolation.Machine.Kernel;
 
 /// <summary>
 /// The part of kernel memory that one CPU reads about another without asking it: the per-CPU variables and shared

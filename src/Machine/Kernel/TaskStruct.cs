@@ -1,9 +1,9 @@
 using System.Collections.Immutable;
-using Akka.Actor;
 using TaskIsolation.Machine.Cpus;
 using TaskIsolation.Machine.Events;
+using TaskIsolation.Machine.Programs;
 
-namespace TaskIsolation.Actors.Kernel;
+namespace TaskIsolation.Machine.Kernel;
 
 /// <summary>Scheduling class of a task (what 4.7's <c>sched_can_stop_tick()</c> looks at).</summary>
 public enum SchedPolicy
@@ -44,11 +44,11 @@ public enum ResumeKind
 }
 
 /// <summary>What a signal handler interrupted, restored by <c>rt_sigreturn</c>.</summary>
-public sealed record SignalFrame(ResumeKind Resume, long UserRemainingNs, long PendingResult, TaskIsolation.Actors.Task.Operation? RestartOp);
+public sealed record SignalFrame(ResumeKind Resume, long UserRemainingNs, long PendingResult, Operation? RestartOp);
 
 /// <summary>
 /// The kernel's view of a task (<c>task_struct</c>): owned by the CPU whose runqueue holds it and handed on, whole and
-/// immutable, when the task migrates. The task's user space is <see cref="Actor"/>.
+/// immutable, when the task migrates. The task's user space (its program) is not here: the model maps the pid to it.
 /// </summary>
 public sealed record TaskStruct
 {
@@ -73,8 +73,8 @@ public sealed record TaskStruct
         init => _ref = new TaskRef(_ref.Pid, value);
     }
 
-    /// <summary>The user-space program's actor; null for kernel threads (kworkers).</summary>
-    public IActorRef? Actor { get; init; }
+    /// <summary>A kernel thread (kworker): it has no user space and never goes through the exit-to-user path.</summary>
+    public bool IsKernelThread { get; init; }
 
     /// <summary>Allowed CPUs (<c>cpus_allowed</c>).</summary>
     public required CpuMask Affinity { get; init; }
@@ -131,10 +131,10 @@ public sealed record TaskStruct
     public int HandlerSignal { get; init; }
 
     /// <summary>A step the program sent while the task was not in user mode, kept until it is.</summary>
-    public TaskIsolation.Actors.Task.UserOp? StashedOp { get; init; }
+    public StashedStep? StashedOp { get; init; }
 
     /// <summary>The step to re-issue after a handler (restart semantics of -ERESTARTNOINTR).</summary>
-    public TaskIsolation.Actors.Task.Operation? RestartOp { get; init; }
+    public Operation? RestartOp { get; init; }
 
     /// <summary>Children that exited and were not yet reaped by <c>wait4</c>.</summary>
     public ImmutableQueue<int> ExitedChildren { get; init; } = [];
@@ -142,13 +142,10 @@ public sealed record TaskStruct
     /// <summary>
     /// v16: the prctl whose return value <c>task_isolation_start()</c> may still replace on the way out (null otherwise).
     /// </summary>
-    public TaskIsolation.Actors.Task.Prctl? PrctlInFlight { get; init; }
+    public Prctl? PrctlInFlight { get; init; }
 
     /// <summary>Parent's pid (0 for boot tasks).</summary>
     public int ParentPid { get; init; }
-
-    /// <summary>A kernel thread (kworker): it has no user space and never goes through the exit-to-user path.</summary>
-    public bool IsKernelThread => Actor is null;
 
     /// <summary>Whether TIF_TASK_ISOLATION is set.</summary>
     public bool Isolated => (IsolationFlags & 1u) != 0;
@@ -160,6 +157,12 @@ public sealed record TaskStruct
     /// </summary>
     public TaskRef Ref => _ref;
 }
+
+/// <summary>The program's next step, sent while the task was not in user mode and kept until it is.</summary>
+/// <param name="Cause">The event the step answers.</param>
+/// <param name="Seq">The sequence number of the question it answers.</param>
+/// <param name="Op">The step.</param>
+public sealed record StashedStep(long Cause, long Seq, Operation Op);
 
 /// <summary>A signal waiting for delivery, with the event that generated it.</summary>
 /// <param name="Signal">Signal number.</param>

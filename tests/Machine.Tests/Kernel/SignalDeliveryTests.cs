@@ -1,0 +1,100 @@
+using System.Collections.Immutable;
+using TaskIsolation.Machine.Abi;
+using TaskIsolation.Machine.Cpus;
+using TaskIsolation.Machine.Kernel;
+using TaskIsolation.Machine.Programs;
+
+namespace TaskIsolation.Machine.Tests.Kernel;
+
+public sealed class SignalDeliveryTests
+{
+    private static readonly TaskStruct Isolated = new()
+    {
+        Pid = 101,
+        Tgid = 101,
+        Comm = "iso",
+        Affinity = CpuMask.Single(4, 3),
+        IsolationFlags = IsolationFlags.EnabledWithSignal(Signal.SIGUSR1).Word,
+        PendingSignals = [new PendingSignal(Signal.SIGUSR1, 7), new PendingSignal(Signal.SIGTERM, 8)],
+    };
+
+    [Fact]
+    public void Get_signal_takes_the_first_pending_signal_and_clears_isolation_whatever_the_signal_does()
+    {
+        var (t, p) = SignalDelivery.Dequeue(Isolated);
+
+        Assert.Equal(new PendingSignal(Signal.SIGUSR1, 7), p);
+        Assert.Equal([new PendingSignal(Signal.SIGTERM, 8)], t.PendingSignals);
+        Assert.Equal(0u, t.IsolationFlags);
+        Assert.False(t.Isolated);
+    }
+
+    [Fact]
+    public void Get_signal_with_nothing_pending_is_a_model_error()
+    {
+        var quiet = Isolated with { PendingSignals = [] };
+
+        Assert.Throws<InvalidOperationException>(() => SignalDelivery.Dequeue(quiet));
+    }
+
+    [Theory]
+    [InlineData(Signal.SIGUSR1, true, SignalDisposition.Handler)]
+    [InlineData(Signal.SIGUSR1, false, SignalDisposition.Terminate)]
+    [InlineData(Signal.SIGKILL, true, SignalDisposition.Terminate)] // SIGKILL cannot be caught
+    [InlineData(Signal.SIGSTOP, true, SignalDisposition.Terminate)] // nor SIGSTOP (the model has no stopped state)
+    [InlineData(Signal.SIGCHLD, false, SignalDisposition.Ignore)]
+    [InlineData(Signal.SIGCHLD, true, SignalDisposition.Handler)]
+    [InlineData(Signal.SIGSEGV, false, SignalDisposition.Terminate)]
+    public void The_disposition_is_the_handler_if_one_is_installed_else_the_default(int signal, bool caught, SignalDisposition expected)
+    {
+        var t = caught ? Isolated with { CaughtSignals = [signal] } : Isolated;
+
+        Assert.Equal(expected, SignalDelivery.Disposition(t, signal));
+    }
+
+    [Fact]
+    public void A_handler_saves_what_it_interrupts_and_rt_sigreturn_restores_it()
+    {
+        var restart = new Syscall("read");
+        var t = Isolated with { Resume = ResumeKind.Compute, UserRemainingNs = 5_000, PendingResult = 3, RestartOp = restart };
+
+        var inHandler = SignalDelivery.EnterHandler(t, Signal.SIGUSR1);
+        Assert.Equal(ResumeKind.Handler, inHandler.Resume);
+        Assert.Equal(Signal.SIGUSR1, inHandler.HandlerSignal);
+
+        var back = SignalDelivery.Sigreturn(inHandler with { Resume = ResumeKind.Result, UserRemainingNs = 0, PendingResult = 0, RestartOp = null });
+        Assert.NotNull(back);
+        Assert.Equal(ResumeKind.Compute, back.Resume);
+        Assert.Equal(5_000, back.UserRemainingNs);
+        Assert.Equal(3, back.PendingResult);
+        Assert.Same(restart, back.RestartOp);
+        Assert.True(back.Frames.IsEmpty);
+    }
+
+    [Theory]
+    [InlineData(ResumeKind.AwaitingOp)]
+    [InlineData(ResumeKind.Handler)]
+    public void A_handler_that_interrupted_a_wait_for_the_next_step_or_another_handler_returns_a_result(ResumeKind interrupted)
+    {
+        var inHandler = SignalDelivery.EnterHandler(Isolated with { Resume = interrupted }, Signal.SIGUSR1);
+
+        Assert.Equal(ResumeKind.Result, SignalDelivery.Sigreturn(inHandler)!.Resume);
+    }
+
+    [Fact]
+    public void Nested_handlers_return_innermost_first()
+    {
+        var outer = SignalDelivery.EnterHandler(Isolated with { Resume = ResumeKind.Compute, UserRemainingNs = 1 }, Signal.SIGUSR1);
+        var inner = SignalDelivery.EnterHandler(outer with { Resume = ResumeKind.Compute, UserRemainingNs = 2 }, Signal.SIGUSR2);
+
+        var once = SignalDelivery.Sigreturn(inner)!;
+        Assert.Equal(2, once.UserRemainingNs);
+        Assert.Equal(1, SignalDelivery.Sigreturn(once)!.UserRemainingNs);
+    }
+
+    [Fact]
+    public void Rt_sigreturn_without_a_frame_restores_nothing()
+    {
+        Assert.Null(SignalDelivery.Sigreturn(Isolated with { Frames = ImmutableStack<SignalFrame>.Empty }));
+    }
+}
