@@ -614,7 +614,7 @@ internal sealed partial class CpuActor : SimCore.SimActor
     {
         // In 4.7 a busy nohz_full CPU defers its tick by at most scheduler_tick_max_deferment(): one second.
         var residual = _curr is not null && _m.Switches.ResidualTick == ResidualTick.OneHz;
-        var next = residual ? Now + 1_000_000_000L : long.MaxValue;
+        var next = residual ? Now + _m.Timings.ResidualTickMaxDefermentNs : long.MaxValue;
         if (_tickStopped && !residual)
         {
             return;

@@ -43,6 +43,21 @@ internal static class ModelKeys
         new("lru_drain_work", t => t.LruDrainWorkNs, (t, ns) => t with { LruDrainWorkNs = ns }),
         new("tlb_flush", t => t.TlbFlushNs, (t, ns) => t with { TlbFlushNs = ns }),
         new("time_slice", t => t.TimeSliceNs, (t, ns) => t with { TimeSliceNs = ns }),
+        new("prctl", t => t.PrctlNs, (t, ns) => t with { PrctlNs = ns }),
+        new("mmap", t => t.MmapNs, (t, ns) => t with { MmapNs = ns }),
+        new("mlock", t => t.MlockNs, (t, ns) => t with { MlockNs = ns }),
+        new("nanosleep", t => t.NanosleepNs, (t, ns) => t with { NanosleepNs = ns }),
+        new("kill", t => t.KillNs, (t, ns) => t with { KillNs = ns }),
+        new("rt_sigaction", t => t.RtSigactionNs, (t, ns) => t with { RtSigactionNs = ns }),
+        new("rt_sigreturn", t => t.RtSigreturnNs, (t, ns) => t with { RtSigreturnNs = ns }),
+        new("copy_process", t => t.CopyProcessNs, (t, ns) => t with { CopyProcessNs = ns }),
+        new("wait4", t => t.Wait4Ns, (t, ns) => t with { Wait4Ns = ns }),
+        new("timer_settime", t => t.TimerSettimeNs, (t, ns) => t with { TimerSettimeNs = ns }),
+        new("sched_setaffinity", t => t.SchedSetaffinityNs, (t, ns) => t with { SchedSetaffinityNs = ns }),
+        new("sched_setaffinity_other", t => t.SchedSetaffinityOtherNs, (t, ns) => t with { SchedSetaffinityOtherNs = ns }),
+        new("sched_setaffinity_no_task", t => t.SchedSetaffinityNoTaskNs, (t, ns) => t with { SchedSetaffinityNoTaskNs = ns }),
+        new("sched_setaffinity_bad_mask", t => t.SchedSetaffinityBadMaskNs, (t, ns) => t with { SchedSetaffinityBadMaskNs = ns }),
+        new("residual_tick_max_deferment", t => t.ResidualTickMaxDefermentNs, (t, ns) => t with { ResidualTickMaxDefermentNs = ns }),
     ];
 }
 
