@@ -11,7 +11,7 @@ namespace TaskIsolation.Actors.Scenarios;
 /// </summary>
 internal static class ModelKeys
 {
-    /// <summary>The §9 mitigation switches: booleans, written <c>true</c>/<c>false</c>.</summary>
+    /// <summary>The mitigation switches of docs/model.md §9: booleans, written <c>true</c>/<c>false</c>.</summary>
     public static ImmutableArray<SwitchKey> Switches { get; } =
     [
         new("shepherd_skips_isolated", s => s.ShepherdSkipsIsolated, (s, on) => s with { ShepherdSkipsIsolated = on }),

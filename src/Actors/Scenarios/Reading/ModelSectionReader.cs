@@ -6,7 +6,7 @@ using YamlDotNet.RepresentationModel;
 namespace TaskIsolation.Actors.Scenarios.Reading;
 
 /// <summary>
-/// <c>model:</c>: the kernel variant, the residual tick, the §9 mitigation switches, the bounded wait, the liveness
+/// <c>model:</c>: the kernel variant, the residual tick, the mitigation switches of docs/model.md §9, the bounded wait, the liveness
 /// bound and the timings table (<see cref="ModelKeys"/> lists the switch and timing keys).
 /// </summary>
 internal sealed class ModelSectionReader(ReadContext context) : SectionReader(context)
@@ -78,7 +78,7 @@ internal sealed class ModelSectionReader(ReadContext context) : SectionReader(co
                     model = model with { Timings = ReadTimings(value) };
                     break;
                 default:
-                    // A §9 mitigation switch (ModelKeys.Switches).
+                    // A mitigation switch of docs/model.md §9 (ModelKeys.Switches).
                     var sw = ModelKeys.Switches.First(s => s.Key == key);
                     if (Yaml.Bool(value, $"model.{key}") is { } on)
                     {
