@@ -1,6 +1,5 @@
 using System.Collections.Immutable;
 using System.Globalization;
-using System.Reflection;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.RegularExpressions;
@@ -69,9 +68,9 @@ public static partial class ScenarioWriter
         w.Line(0, "model:");
         w.Line(1, $"variant: {(m.Variant == KernelVariant.V16 ? "v16" : "v13")}");
         w.Line(1, $"residual_tick: {(m.Switches.ResidualTick == ResidualTick.Offloaded ? "offloaded" : "1hz")}");
-        foreach (var p in typeof(ModelSwitches).GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.PropertyType == typeof(bool)))
+        foreach (var s in ModelKeys.Switches)
         {
-            w.Line(1, $"{ScenarioNames.Snake(p.Name)}: {((bool)p.GetValue(m.Switches)! ? "true" : "false")}");
+            w.Line(1, $"{s.Key}: {(s.Get(m.Switches) ? "true" : "false")}");
         }
 
         if (m.Switches.BoundedWaitNs > 0)
@@ -81,17 +80,10 @@ public static partial class ScenarioWriter
 
         w.Line(1, $"liveness_bound: {Durations.Format(m.LivenessBoundNs)}");
         w.Line(1, "timings:");
-        foreach (var p in typeof(ModelTimings).GetProperties(BindingFlags.Public | BindingFlags.Instance))
+        foreach (var k in ModelKeys.Timings)
         {
-            var value = p.GetValue(m.Timings);
-            if (value is long ns)
-            {
-                w.Line(2, $"{ScenarioLoader.TimingKey(p)}: {Durations.Format(ns)}");
-            }
-            else if (value is int n)
-            {
-                w.Line(2, string.Create(CultureInfo.InvariantCulture, $"{ScenarioLoader.TimingKey(p)}: {n}"));
-            }
+            var value = k.Get(m.Timings);
+            w.Line(2, k.IsCount ? string.Create(CultureInfo.InvariantCulture, $"{k.Key}: {value}") : $"{k.Key}: {Durations.Format(value)}");
         }
     }
 
@@ -231,19 +223,19 @@ public static partial class ScenarioWriter
         var onlyFlagBits = word == (word & (IsolationFlags.EnableBit | IsolationFlags.UserSigBit | IsolationFlags.SetSig(0x7f)));
         switch (p.Option)
         {
-            case 48 when word == IsolationFlags.EnableBit:
+            case PrctlOptions.SetTaskIsolation when word == IsolationFlags.EnableBit:
                 w.Item(d, "prctl: enable");
                 return;
-            case 48 when word == (IsolationFlags.EnableBit | IsolationFlags.NoSigBits):
+            case PrctlOptions.SetTaskIsolation when word == (IsolationFlags.EnableBit | IsolationFlags.NoSigBits):
                 w.Item(d, "prctl: nosig");
                 return;
-            case 48 when word == 0:
+            case PrctlOptions.SetTaskIsolation when word == 0:
                 w.Item(d, "prctl: disable");
                 return;
-            case 49 when word == 0:
+            case PrctlOptions.GetTaskIsolation when word == 0:
                 w.Item(d, "prctl: get");
                 return;
-            case 48 when onlyFlagBits && flags.UserSig:
+            case PrctlOptions.SetTaskIsolation when onlyFlagBits && flags.UserSig:
                 w.Item(d, "prctl:");
                 w.Line(d + 2, $"enable: {(flags.Enable ? "true" : "false")}");
                 w.Line(d + 2, $"signal: {Sig.Name(flags.SignalField)}");

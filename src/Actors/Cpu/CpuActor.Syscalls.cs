@@ -162,7 +162,7 @@ internal sealed partial class CpuActor
                 Run(Activity.Kernel, CpuState.Kernel, s.WorkNs, () => SyscallReturn(s.Name == "getpid" ? caller.Tgid : 0, cause));
                 return;
             case Prctl p:
-                Run(Activity.Kernel, CpuState.Kernel, 300, () =>
+                Run(Activity.Kernel, CpuState.Kernel, timings.PrctlNs, () =>
                 {
                     if (V16)
                     {
@@ -180,7 +180,7 @@ internal sealed partial class CpuActor
             case Mmap:
                 DirtyVmstat(cause);
                 MarkLru();
-                Run(Activity.Kernel, CpuState.Kernel, 2_000, () => SyscallReturn(0x7f00_0000_0000, cause));
+                Run(Activity.Kernel, CpuState.Kernel, timings.MmapNs, () => SyscallReturn(0x7f00_0000_0000, cause));
                 return;
             case Munmap m:
                 DirtyVmstat(cause);
@@ -194,7 +194,7 @@ internal sealed partial class CpuActor
                 DoArmPosixTimer(pt, cause);
                 return;
             case Sleep sl:
-                Run(Activity.Kernel, CpuState.Kernel, 500, () =>
+                Run(Activity.Kernel, CpuState.Kernel, timings.NanosleepNs, () =>
                 {
                     var t = _curr!;
                     _sleeping[t.Pid] = new Sleeper(t with { Resume = ResumeKind.Result, PendingResult = 0 }, false);
@@ -203,23 +203,23 @@ internal sealed partial class CpuActor
                 });
                 return;
             case Kill k:
-                Run(Activity.Kernel, CpuState.Kernel, 1_000, () => DoKill(k, cause));
+                Run(Activity.Kernel, CpuState.Kernel, timings.KillNs, () => DoKill(k, cause));
                 return;
             case Sigaction sa:
-                Run(Activity.Kernel, CpuState.Kernel, 300, () =>
+                Run(Activity.Kernel, CpuState.Kernel, timings.RtSigactionNs, () =>
                 {
                     _curr = _curr! with { CaughtSignals = _curr.CaughtSignals.Add(sa.Signal) };
                     SyscallReturn(0, cause);
                 });
                 return;
             case Spawn sp:
-                Run(Activity.Kernel, CpuState.Kernel, 20_000, () => DoSpawn(sp, cause));
+                Run(Activity.Kernel, CpuState.Kernel, timings.CopyProcessNs, () => DoSpawn(sp, cause));
                 return;
             case WaitChild:
-                Run(Activity.Kernel, CpuState.Kernel, 500, () => DoWait(cause));
+                Run(Activity.Kernel, CpuState.Kernel, timings.Wait4Ns, () => DoWait(cause));
                 return;
             case Sigreturn:
-                Run(Activity.Kernel, CpuState.Kernel, 300, () => DoSigreturn(cause));
+                Run(Activity.Kernel, CpuState.Kernel, timings.RtSigreturnNs, () => DoSigreturn(cause));
                 return;
             default:
                 throw new InvalidOperationException($"cpu {_cpu}: no syscall for {op}");
@@ -295,19 +295,19 @@ internal sealed partial class CpuActor
         var targetPid = a.Target is null ? t.Pid : _m.Memory.PidOf(a.Target);
         if (targetPid < 0)
         {
-            Run(Activity.Kernel, CpuState.Kernel, 500, () => SyscallReturn(-Errno.ESRCH, cause));
+            Run(Activity.Kernel, CpuState.Kernel, _m.Timings.SchedSetaffinityNoTaskNs, () => SyscallReturn(-Errno.ESRCH, cause));
             return;
         }
 
         if (Affinity.Check(a.Mask, _m.NrCpus) is var errno and not 0)
         {
-            Run(Activity.Kernel, CpuState.Kernel, 500, () => SyscallReturn(-errno, cause));
+            Run(Activity.Kernel, CpuState.Kernel, _m.Timings.SchedSetaffinityBadMaskNs, () => SyscallReturn(-errno, cause));
             return;
         }
 
         if (targetPid != t.Pid)
         {
-            Run(Activity.Kernel, CpuState.Kernel, 1_000, () =>
+            Run(Activity.Kernel, CpuState.Kernel, _m.Timings.SchedSetaffinityOtherNs, () =>
             {
                 var where = _m.Memory.TaskCpu(targetPid);
                 if (where == _cpu)
@@ -325,7 +325,7 @@ internal sealed partial class CpuActor
             return;
         }
 
-        Run(Activity.Kernel, CpuState.Kernel, 1_000, () =>
+        Run(Activity.Kernel, CpuState.Kernel, _m.Timings.SchedSetaffinityNs, () =>
         {
             _curr = _curr! with { Affinity = a.Mask };
             if (a.Mask.Test(_cpu))
@@ -401,7 +401,7 @@ internal sealed partial class CpuActor
             }
         }
 
-        Run(Activity.Kernel, CpuState.Kernel, 1_000, () => SyscallReturn(0, cause));
+        Run(Activity.Kernel, CpuState.Kernel, _m.Timings.TimerSettimeNs, () => SyscallReturn(0, cause));
     }
 
     private void DoKill(Kill k, long cause)
@@ -597,7 +597,7 @@ internal sealed partial class CpuActor
 
         // The local item runs when this task schedules; wait for the remote ones and then let it.
         var remote = targets.Count(c => c != _cpu);
-        WaitFor(request, remote, () => Run(Activity.Kernel, CpuState.Kernel, 1_000, () => SyscallReturn(0, cause)));
+        WaitFor(request, remote, () => Run(Activity.Kernel, CpuState.Kernel, _m.Timings.MlockNs, () => SyscallReturn(0, cause)));
     }
 
     /// <summary>Sends an interrupt to another CPU: the sender's isolation check, the event, the IPI.</summary>

@@ -613,7 +613,7 @@ internal sealed partial class CpuActor : SimCore.SimActor
 
     private void StopTick(long cause)
     {
-        var next = SchedTick.NextTickAfterStop(_curr is not null, _m.Switches.ResidualTick == ResidualTick.OneHz, Now);
+        var next = SchedTick.NextTickAfterStop(_curr is not null, _m.Switches.ResidualTick == ResidualTick.OneHz, Now, _m.Timings.ResidualTickMaxDefermentNs);
         var residual = next != long.MaxValue;
         if (_tickStopped && !residual)
         {

@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using System.Globalization;
+using TaskIsolation.Machine.Abi;
 using TaskIsolation.Machine.Boot;
 using TaskIsolation.Machine.Cpus;
 using TaskIsolation.Machine.Programs;
@@ -25,12 +26,6 @@ internal sealed record BenchMachine(string Name, string Description, BootedMachi
 /// </summary>
 internal static class BenchMachines
 {
-    /// <summary><c>PR_SET_TASK_ISOLATION</c>.</summary>
-    private const int PrSetTaskIsolation = 48;
-
-    /// <summary><c>PR_TASK_ISOLATION_ENABLE | PR_TASK_ISOLATION_USERSIG</c> with signal 0: NOSIG mode.</summary>
-    private const ulong EnableNoSig = 1 | 2;
-
     /// <summary>
     /// The built-in <c>default</c> scenario (src/Actors/Scenarios/BuiltIn/default.yaml), booted as <c>taskisol run</c>
     /// boots it, its noise tasks included; the bench runs it past its own duration (its tasks loop forever).
@@ -119,5 +114,5 @@ internal static class BenchMachines
 
     /// <summary>A DPDK-style poller: enables task isolation (NOSIG), then spins in user space forever.</summary>
     private static Actors.Machine.TaskSpec Poller(string comm, int cpus, int cpu) =>
-        new(comm, CpuMask.Single(cpus, cpu), [new Prctl(PrSetTaskIsolation, EnableNoSig), new Loop(-1, [new Compute(1_000_000_000)])]);
+        new(comm, CpuMask.Single(cpus, cpu), [new Prctl(PrctlOptions.SetTaskIsolation, IsolationFlags.EnabledNoSig.Word), new Loop(-1, [new Compute(1_000_000_000)])]);
 }

@@ -141,4 +141,52 @@ public sealed record ModelTimings
         WorkFunction.LruAddDrainPerCpu => LruDrainWorkNs,
         _ => 0,
     };
+
+    /// <summary><c>prctl()</c>'s own work (<c>sys_prctl()</c> to <c>task_isolation_request()</c>) before its rule runs.</summary>
+    public long PrctlNs { get; init; } = 300;
+
+    /// <summary><c>mmap()</c>: <c>do_mmap()</c> finding and setting up the new VMA.</summary>
+    public long MmapNs { get; init; } = 2_000;
+
+    /// <summary><c>mlock()</c>'s own work once <c>lru_add_drain_all()</c> has drained every CPU (<c>mlock_fixup()</c>).</summary>
+    public long MlockNs { get; init; } = 1_000;
+
+    /// <summary><c>nanosleep()</c> up to <c>schedule()</c>: <c>hrtimer_nanosleep()</c> arming the wake-up timer.</summary>
+    public long NanosleepNs { get; init; } = 500;
+
+    /// <summary><c>kill()</c>: <c>kill_pid_info()</c> finding the task and queueing the signal.</summary>
+    public long KillNs { get; init; } = 1_000;
+
+    /// <summary><c>rt_sigaction()</c>: <c>do_sigaction()</c> installing the handler.</summary>
+    public long RtSigactionNs { get; init; } = 300;
+
+    /// <summary><c>rt_sigreturn()</c>: restoring the frame a signal handler ran on.</summary>
+    public long RtSigreturnNs { get; init; } = 300;
+
+    /// <summary><c>fork()</c> or a thread's <c>clone()</c>: <c>copy_process()</c>.</summary>
+    public long CopyProcessNs { get; init; } = 20_000;
+
+    /// <summary><c>wait4()</c>: <c>do_wait()</c> looking for an exited child.</summary>
+    public long Wait4Ns { get; init; } = 500;
+
+    /// <summary><c>timer_settime()</c> of a CPU-time POSIX timer: <c>posix_cpu_timer_set()</c> and its tick dependency.</summary>
+    public long TimerSettimeNs { get; init; } = 1_000;
+
+    /// <summary><c>sched_setaffinity()</c> of the calling task: <c>__set_cpus_allowed_ptr()</c>, before any migration.</summary>
+    public long SchedSetaffinityNs { get; init; } = 1_000;
+
+    /// <summary><c>sched_setaffinity()</c> of another task: <c>__set_cpus_allowed_ptr()</c> and the migration request.</summary>
+    public long SchedSetaffinityOtherNs { get; init; } = 1_000;
+
+    /// <summary><c>sched_setaffinity()</c> of a pid <c>find_task_by_vpid()</c> does not find: <c>-ESRCH</c>.</summary>
+    public long SchedSetaffinityNoTaskNs { get; init; } = 500;
+
+    /// <summary><c>sched_setaffinity()</c> with a mask of no usable CPU: <c>-EINVAL</c>.</summary>
+    public long SchedSetaffinityBadMaskNs { get; init; } = 500;
+
+    /// <summary>
+    /// With the 4.7 residual tick (<see cref="ResidualTick.OneHz"/>), the longest a busy nohz_full CPU defers its tick:
+    /// <c>scheduler_tick_max_deferment()</c>, one second.
+    /// </summary>
+    public long ResidualTickMaxDefermentNs { get; init; } = TaskIsolation.Machine.Abi.Tick.SchedTick.MaxDefermentNs;
 }

@@ -65,8 +65,9 @@ public static class SchedTick
     /// <param name="busy">Whether a task runs on the CPU.</param>
     /// <param name="residualOneHz">Whether the 4.7 residual tick applies (a model switch).</param>
     /// <param name="nowNs">Now.</param>
-    public static long NextTickAfterStop(bool busy, bool residualOneHz, long nowNs) =>
-        busy && residualOneHz ? nowNs + MaxDefermentNs : long.MaxValue;
+    /// <param name="maxDefermentNs">The deferment: 4.7's one second unless the scenario's timings say otherwise.</param>
+    public static long NextTickAfterStop(bool busy, bool residualOneHz, long nowNs, long maxDefermentNs = MaxDefermentNs) =>
+        busy && residualOneHz ? nowNs + maxDefermentNs : long.MaxValue;
 
     /// <summary><c>scheduler_tick_max_deferment()</c> in 4.7: one second.</summary>
     public const long MaxDefermentNs = 1_000_000_000L;
