@@ -2,7 +2,6 @@ using System.CommandLine;
 using System.Globalization;
 using Akka.Actor;
 using Spectre.Console;
-using TaskIsolation.Actors.Machine;
 using TaskIsolation.Actors.Reports;
 using TaskIsolation.Actors.Scenarios;
 using TaskIsolation.Actors.Simulation;
@@ -72,34 +71,13 @@ internal static class SoakCommand
         try
         {
             var ledger = new SoakLedger(settings);
-            var options = ledger.Observe(ScenarioRunner.Options(scenario, new RunSettings { Mode = mode, Seed = seed }));
-            var machine = SimulatedMachine.Boot(system, ScenarioRunner.Boot(scenario), options);
-            ledger.Attach(machine, new SoakRunInfo(scenario.Name, seed, mode == ExecutionMode.Controlled ? "controlled" : "concurrent"));
-            try
-            {
-                ScenarioRunner.StartNoise(machine, scenario);
-            }
-            catch (NotSupportedException ex)
-            {
-                throw new UsageException($"{scenario.Name}: {ex.Message}", ex);
-            }
+            var options = ledger.Observe(ScenarioSession.Options(scenario, new RunSettings { Mode = mode, Seed = seed }));
+            var session = ScenarioSession.Start(system, scenario, options, m => ledger.Attach(m, new RunInfo(scenario.Name, seed, mode == ExecutionMode.Controlled ? "controlled" : "concurrent", 0, 0)));
+            var machine = session.Machine;
 
             // The last check of the user's input, and the first write.
             var dir = PrepareOutput(output);
-
-            var starts = new List<TimedStart>();
-            foreach (var t in ScenarioRunner.Tasks(scenario))
-            {
-                var spec = new TaskSpec(t.Name, t.Affinity, t.Program, t.Policy);
-                if (t.StartNs <= 0)
-                {
-                    machine.Start(spec);
-                }
-                else
-                {
-                    starts.Add(new TimedStart(t.StartNs, spec));
-                }
-            }
+            session.StartDue();
 
             var reproducers = mode == ExecutionMode.Controlled ? new SoakReproducer(scenario, seed, () => machine.Simulation.Decisions) : null;
             ISoakProgress view = ReferenceEquals(stdout, Console.Out) && !Console.IsOutputRedirected
@@ -115,7 +93,7 @@ internal static class SoakCommand
                         Actors.Soak.AtomicFile.WriteAllText(Path.Combine(into, HtmlReport.FileName), HtmlReport.Render(snapshot, scenario.Name));
                     }
                 });
-                return SoakDriver.Run(machine, ledger, settings, new Shown(writer, snapshotShown), progress, signals.Token, starts: starts);
+                return SoakDriver.Run(session, ledger, settings, new Shown(writer, snapshotShown), progress, signals.Token);
             });
 
             stdout.Write(SoakFormats.Summary(result.Last));
