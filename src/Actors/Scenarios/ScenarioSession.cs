@@ -53,7 +53,7 @@ public sealed class ScenarioSession
     /// <summary>
     /// Boots <paramref name="scenario"/>'s machine in <paramref name="system"/> (configured with
     /// <see cref="SimulationConfig.Hocon"/>) with <paramref name="options"/>, adds its device interrupts and NMIs, and
-    /// queues its tasks (<see cref="Tasks"/>). <paramref name="booted"/> sees the machine before anything is added to it
+    /// queues its tasks (<see cref="Starts"/>). <paramref name="booted"/> sees the machine before anything is added to it
     /// (a soak's ledger attaches there).
     /// </summary>
     public static ScenarioSession Start(ActorSystem system, Scenario scenario, MachineOptions options, Action<SimulatedMachine>? booted = null)
@@ -64,7 +64,7 @@ public sealed class ScenarioSession
         var machine = SimulatedMachine.Boot(system, Boot(scenario), options);
         booted?.Invoke(machine);
         StartNoise(machine, scenario);
-        return new ScenarioSession(machine, Tasks(scenario).Select(t => new TimedStart(t.StartNs, new TaskSpec(t.Name, t.Affinity, t.Program, t.Policy))));
+        return new ScenarioSession(machine, Starts(scenario));
     }
 
     /// <summary>The machine <paramref name="scenario"/> describes, booted (docs/model.md §2): once per scenario instance.</summary>
@@ -92,8 +92,8 @@ public sealed class ScenarioSession
     }
 
     /// <summary>Every task the scenario starts (its tasks, then the tasks that stand for periodic noise and POSIX
-    /// timers), by start time and then file order.</summary>
-    public static ImmutableArray<ScenarioTask> Tasks(Scenario scenario)
+    /// timers) with its start time, by start time and then file order.</summary>
+    public static ImmutableArray<TimedStart> Starts(Scenario scenario)
     {
         ArgumentNullException.ThrowIfNull(scenario);
         var all = scenario.Tasks.Concat(scenario.Noise.Select(n => n switch
@@ -102,7 +102,11 @@ public sealed class ScenarioSession
             PosixTimerNoise t => t.ToTask(),
             _ => null,
         }).OfType<ScenarioTask>());
-        return [.. all.Select((t, i) => (t, i)).OrderBy(x => x.t.StartNs).ThenBy(x => x.i).Select(x => x.t)];
+        return
+        [
+            .. all.Select((t, i) => (t, i)).OrderBy(x => x.t.StartNs).ThenBy(x => x.i)
+                .Select(x => new TimedStart(x.t.StartNs, new TaskSpec(x.t.Name, x.t.Affinity, x.t.Program, x.t.Policy))),
+        ];
     }
 
     /// <summary>Starts every task whose time has come, in order.</summary>
