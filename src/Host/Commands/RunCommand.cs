@@ -9,7 +9,8 @@ namespace TaskIsolation.Host.Commands;
 /// <c>taskisol run [FILE|NAME] [--seed N] [--mode controlled|concurrent] [--duration D] [--report R.json]
 /// [--trace T.json] [--ftrace F.txt] [--log L.clef] [--quiet]</c>: runs a
 /// scenario file or a built-in scenario (the <c>default</c> one when none is named), prints what happened for a
-/// person (<see cref="RunOutput"/>), and exits 0 when every expectation held, 1 when one failed, 2 for bad input.
+/// person (<see cref="RunOutput"/>), and exits 0 when every expectation held, 1 when one failed, 2 for bad input, 3 for an internal
+/// error.
 /// </summary>
 /// <remarks>
 /// The steps are kept apart so that more outputs slot in: <see cref="Resolve"/> (input, exit 2 on any problem,
@@ -49,7 +50,7 @@ internal static class RunCommand
         var ftrace = new Option<string?>("--ftrace") { Description = "Write the 4.7-style ftrace text of the run to this file", HelpName = "F.txt" };
         var log = new Option<string?>("--log") { Description = "Write the kernel log and findings as Serilog compact JSON (CLEF) to this file", HelpName = "L.clef" };
 
-        var command = new Command("run", "Run a scenario and judge its expectations")
+        var command = new Command("run", ExitCodes.Describe("Run a scenario and judge its expectations", "every expectation held", "one failed"))
         {
             scenario,
             seed,
@@ -95,7 +96,7 @@ internal static class RunCommand
                 throw new UsageException(ex.Message, ex);
             }
 
-            return run.AllHeld ? ExitCodes.Ok : ExitCodes.ExpectationFailed;
+            return run.AllHeld ? ExitCodes.Ok : ExitCodes.Failed;
         });
         return command;
     }
