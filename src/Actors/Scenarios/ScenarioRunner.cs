@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using System.Diagnostics;
 using Akka.Actor;
 using TaskIsolation.Actors.Machine;
+using TaskIsolation.Actors.Reports;
 using TaskIsolation.Actors.Simulation;
 
 namespace TaskIsolation.Actors.Scenarios;
@@ -58,6 +59,18 @@ public sealed record ScenarioRun(
 
     /// <summary>Simulated time the run reached, in nanoseconds.</summary>
     public long SimulatedNs => Machine.Now;
+
+    /// <summary>What the run was, as a report heads it: scenario, seed, mode, simulated and wall time.</summary>
+    public RunInfo Info => new(Scenario.Name, Settings.Seed, Settings.Mode.ToString().ToLowerInvariant(), SimulatedNs, (long)Wall.TotalMilliseconds);
+
+    /// <summary>The run as the reports read it: its events and facts, expectations as (text, held) pairs.</summary>
+    public FinishedRun Finished() => new(
+        Info,
+        Machine.Recorder.Events,
+        Machine.Booted.NrCpus,
+        Machine.Options.Timings,
+        Machine.Booted.Log,
+        [.. Expectations.Select(e => (e.Text, e.Held))]);
 }
 
 /// <summary>

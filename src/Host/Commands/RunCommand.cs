@@ -83,7 +83,7 @@ internal static class RunCommand
             }
 
             var run = ScenarioRunner.Run(loaded, settings);
-            var finished = Finished(run);
+            var finished = run.Finished();
             var runReport = RunOutputs.Report(finished);
             new RunOutput(run, runReport).WriteText(output, parse.GetValue(quiet));
             try
@@ -143,24 +143,6 @@ internal static class RunCommand
 
             return (null, settings);
         }
-    }
-
-    /// <summary>The run as the reports read it: its events and facts, expectations as (text, held) pairs.</summary>
-    internal static FinishedRun Finished(ScenarioRun run)
-    {
-        var info = new RunInfo(
-            run.Scenario.Name,
-            run.Settings.Seed,
-            run.Settings.Mode.ToString().ToLowerInvariant(),
-            run.SimulatedNs,
-            (long)run.Wall.TotalMilliseconds);
-        return new FinishedRun(
-            info,
-            run.Machine.Recorder.Events,
-            run.Machine.Booted.NrCpus,
-            run.Machine.Options.Timings,
-            run.Machine.Booted.Log,
-            [.. run.Expectations.Select(e => (e.Text, e.Held))]);
     }
 
     /// <summary>An existing file first, then a built-in name; anything else is an error that says which was tried.</summary>
