@@ -31,7 +31,7 @@ internal static class Cli
     public static RootCommand BuildRoot()
     {
         var root = new RootCommand(
-            "A concurrent machine model of Linux task isolation (Chris Metcalf's 2016 series on 4.7).");
+            $"A concurrent machine model of Linux task isolation (Chris Metcalf's 2016 series on 4.7). {ExitCodes.Help}");
         foreach (var create in Commands)
         {
             root.Subcommands.Add(create());

@@ -1,21 +1,36 @@
 namespace TaskIsolation.Host;
 
-/// <summary>What <c>taskisol</c> returns to the shell.</summary>
+/// <summary>
+/// What <c>taskisol</c> returns to the shell: one meaning per code, the same for every command (listed by
+/// <c>taskisol --help</c> and in README.md). A script can tell "the model said no" (1) from "you asked wrongly" (2)
+/// from "taskisol is broken" (3).
+/// </summary>
 public static class ExitCodes
 {
-    /// <summary>The command did what was asked.</summary>
+    /// <summary>The command did what was asked, and its answer is yes: every expectation held, nothing was found.</summary>
     public const int Ok = 0;
 
-    /// <summary><c>taskisol run</c>: the run finished and at least one expectation of the scenario failed.</summary>
-    public const int ExpectationFailed = 1;
+    /// <summary>
+    /// The command ran to its answer, and the answer is no: an expectation of the scenario failed (<c>run</c>), a
+    /// violation or liveness failure was found (<c>explore</c>, <c>soak</c>), a reproducer did not reproduce its
+    /// finding (<c>replay</c>, <c>minimize</c>).
+    /// </summary>
+    public const int Failed = 1;
 
-    /// <summary><c>taskisol explore</c> and <c>taskisol soak</c>: the run found a violation or a liveness failure.</summary>
-    public const int Found = 1;
+    /// <summary>Bad input: an unknown command or option, a value the model refuses, a file that cannot be read or
+    /// written. Reported on stderr, naming what was wrong and where, without a stack trace.</summary>
+    public const int BadInput = 2;
 
     /// <summary>A bug in taskisol: an exception no command expected. Reported on stderr with its stack trace.</summary>
-    public const int InternalError = 1;
+    public const int InternalError = 3;
 
-    /// <summary>Bad input: an unknown command or option, or a value the model refuses. Reported on stderr, naming
-    /// what was wrong and where, without a stack trace.</summary>
-    public const int BadInput = 2;
+    /// <summary>The codes as the root command's <c>--help</c> lists them.</summary>
+    public const string Help = "Exit codes: 0 success, 1 an expectation failed or a finding was found, 2 bad input, 3 internal error.";
+
+    /// <summary>
+    /// A command's description for <c>--help</c>: <paramref name="summary"/>, then what 0 (and 1, for a command that
+    /// judges) mean for this command, then 2 and 3, which mean the same everywhere.
+    /// </summary>
+    public static string Describe(string summary, string ok, string? failed = null) =>
+        $"{summary}. Exit codes: 0 {ok},{(failed is null ? string.Empty : $" 1 {failed},")} 2 bad input, 3 internal error.";
 }

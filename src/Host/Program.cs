@@ -11,8 +11,9 @@ public static class Program
 
     /// <summary>
     /// Runs one command line with its output going to <paramref name="stdout"/> and <paramref name="stderr"/>, as
-    /// <see cref="Main"/> does; tests call this in-process. Returns an <see cref="ExitCodes"/> value: bad input is
-    /// reported on <paramref name="stderr"/> as <c>taskisol [command]: what and where</c>, never as a stack trace.
+    /// <see cref="Main"/> does; tests call this in-process. Returns an <see cref="ExitCodes"/> value: bad input (2) is
+    /// reported on <paramref name="stderr"/> as <c>taskisol [command]: what and where</c>, never as a stack trace; an
+    /// exception no command expected is an internal error (3), reported with its stack trace.
     /// </summary>
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
     {

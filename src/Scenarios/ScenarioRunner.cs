@@ -2,8 +2,7 @@ using System.Collections.Immutable;
 using System.Diagnostics;
 using Akka.Actor;
 using TaskIsolation.Actors.Machine;
-using TaskIsolation.Actors.Noise;
-using TaskIsolation.Machine.Boot;
+using TaskIsolation.Reports;
 using TaskIsolation.Simulation;
 
 namespace TaskIsolation.Scenarios;
@@ -60,52 +59,26 @@ public sealed record ScenarioRun(
 
     /// <summary>Simulated time the run reached, in nanoseconds.</summary>
     public long SimulatedNs => Machine.Now;
+
+    /// <summary>What the run was, as a report heads it: scenario, seed, mode, simulated and wall time.</summary>
+    public RunInfo Info => new(Scenario.Name, Settings.Seed, Settings.Mode.ToString().ToLowerInvariant(), SimulatedNs, (long)Wall.TotalMilliseconds);
+
+    /// <summary>The run as the reports read it: its events and facts, expectations as (text, held) pairs.</summary>
+    public FinishedRun Finished() => new(
+        Info,
+        Machine.Recorder.Events,
+        Machine.Booted.NrCpus,
+        Machine.Options.Timings,
+        Machine.Booted.Log,
+        [.. Expectations.Select(e => (e.Text, e.Held))]);
 }
 
 /// <summary>
-/// Runs a <see cref="Scenario"/>: boots its machine, starts its tasks and noise at their times, runs for its
-/// duration, and judges its expectations. Stateless: exploration calls it many times over one actor system.
+/// Runs a <see cref="Scenario"/> to its end in one <see cref="ScenarioSession"/>, and judges its expectations.
+/// Stateless: exploration calls it many times over one actor system.
 /// </summary>
 public static class ScenarioRunner
 {
-    /// <summary>The machine the scenario describes, booted (MODEL.md §2).</summary>
-    public static BootedMachine Boot(Scenario scenario)
-    {
-        ArgumentNullException.ThrowIfNull(scenario);
-        return BootedMachine.Boot(scenario.Cpus, scenario.Arch, scenario.Config, scenario.Cmdline, scenario.Sysctl);
-    }
-
-    /// <summary>The machine options for the scenario's model settings and the run settings.</summary>
-    public static MachineOptions Options(Scenario scenario, RunSettings settings)
-    {
-        ArgumentNullException.ThrowIfNull(scenario);
-        ArgumentNullException.ThrowIfNull(settings);
-        return new MachineOptions
-        {
-            Mode = settings.Mode,
-            Seed = settings.Seed,
-            Strategy = settings.Strategy,
-            Switches = scenario.Model.Switches,
-            Timings = scenario.Model.Timings,
-            Variant = scenario.Model.Variant,
-            LivenessBoundNs = scenario.Model.LivenessBoundNs,
-        };
-    }
-
-    /// <summary>Every task the scenario starts (its tasks, then the tasks that stand for periodic noise), by start time
-    /// and then file order.</summary>
-    public static ImmutableArray<ScenarioTask> Tasks(Scenario scenario)
-    {
-        ArgumentNullException.ThrowIfNull(scenario);
-        var all = scenario.Tasks.Concat(scenario.Noise.Select(n => n switch
-        {
-            PeriodicNoise p => p.ToTask(),
-            PosixTimerNoise t => t.ToTask(),
-            _ => null,
-        }).OfType<ScenarioTask>());
-        return [.. all.Select((t, i) => (t, i)).OrderBy(x => x.t.StartNs).ThenBy(x => x.i).Select(x => x.t)];
-    }
-
     /// <summary>
     /// Runs <paramref name="scenario"/> in <paramref name="system"/> (configured with
     /// <see cref="SimulationConfig.Hocon"/>). The machine's actors stay in the system; its recorder stays readable.
@@ -117,45 +90,15 @@ public static class ScenarioRunner
         ArgumentNullException.ThrowIfNull(scenario);
         settings ??= new RunSettings();
         var wall = Stopwatch.StartNew();
-        var machine = SimulatedMachine.Boot(system, Boot(scenario), Options(scenario, settings));
+        var session = ScenarioSession.Start(system, scenario, ScenarioSession.Options(scenario, settings));
+        var machine = session.Machine;
         if (settings.MaxDeliveries is { } max)
         {
             machine.Simulation.MaxDeliveries = max;
         }
 
-        StartNoise(machine, scenario);
         Func<bool>? stop = settings.Stop is { } s ? () => s(machine) : null;
-        var end = settings.DurationNs ?? scenario.DurationNs;
-        var outcome = RunOutcome.TimeLimit;
-        foreach (var task in Tasks(scenario))
-        {
-            if (task.StartNs >= end)
-            {
-                break;
-            }
-
-            if (task.StartNs > machine.Now)
-            {
-                // Run up to the start time without letting the monitors close the run: that happens once, at the end.
-                outcome = machine.Simulation.RunUntil(task.StartNs, stop);
-                if (outcome is RunOutcome.StepLimit or RunOutcome.Stopped)
-                {
-                    break;
-                }
-            }
-
-            machine.Start(new TaskSpec(task.Name, task.Affinity, task.Program, task.Policy));
-        }
-
-        if (outcome is not (RunOutcome.StepLimit or RunOutcome.Stopped))
-        {
-            outcome = machine.RunUntil(end, stop);
-        }
-        else
-        {
-            machine.Recorder.Finish(machine.Now);
-        }
-
+        var outcome = session.RunUntil(settings.DurationNs ?? scenario.DurationNs, stop);
         var results = ImmutableArray<ExpectationResult>.Empty;
         if (settings.Judge)
         {
@@ -184,24 +127,6 @@ public static class ScenarioRunner
         finally
         {
             system.Terminate().Wait(TimeSpan.FromSeconds(10));
-        }
-    }
-
-    /// <summary>Device interrupts and NMIs: timed sources of the machine itself, not tasks (the soak starts them too).</summary>
-    public static void StartNoise(SimulatedMachine machine, Scenario scenario)
-    {
-        foreach (var n in scenario.Noise)
-        {
-            switch (n)
-            {
-                case IrqNoise irq:
-                    // No affinity given: the boot's irq_default_affinity (irqaffinity=), as request_irq() leaves it.
-                    machine.AddDeviceIrq(new DeviceIrqSpec(irq.Irq, irq.Name, irq.Affinity ?? machine.Booted.IrqAffinity, irq.PeriodNs, irq.FirstAtNs));
-                    break;
-                case NmiNoise nmi:
-                    machine.AddNmi(new NmiSpec(nmi.Cpus, nmi.PeriodNs, nmi.FirstAtNs));
-                    break;
-            }
         }
     }
 }

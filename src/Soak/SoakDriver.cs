@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using TaskIsolation.Actors.Machine;
+using TaskIsolation.Scenarios;
 using TaskIsolation.Simulation;
 
 namespace TaskIsolation.Soak;
@@ -57,56 +57,50 @@ public interface ISoakOutput
     void Write(SoakSnapshot snapshot);
 }
 
-/// <summary>A task to start once simulated time reaches <paramref name="AtNs"/> (a scenario task with a start time).</summary>
-/// <param name="AtNs">Simulated time to start it at.</param>
-/// <param name="Task">The task.</param>
-public sealed record TimedStart(long AtNs, TaskSpec Task);
-
 /// <summary>How a soak ended and its last snapshot.</summary>
 /// <param name="End">Why it ended.</param>
 /// <param name="Last">The final snapshot.</param>
 public sealed record SoakResult(SoakEnd End, SoakSnapshot Last);
 
 /// <summary>
-/// Runs a booted machine for hours of simulated time in slices: after each slice it reports progress and checks for a
+/// Runs a <see cref="ScenarioSession"/> for hours of simulated time in slices: after each slice it reports progress and checks for a
 /// stop request and the wall-clock limit; every <see cref="SoakSettings.SnapshotEveryNs"/> of simulated time it writes
 /// a snapshot; whatever ends it, it writes a final one. What it keeps is the <see cref="SoakLedger"/>'s: bounded.
 /// </summary>
 public static class SoakDriver
 {
     /// <summary>
-    /// Soaks <paramref name="machine"/> (booted with <see cref="SoakLedger.Observe"/>'s options and its tasks started).
+    /// Soaks <paramref name="session"/> (its machine booted with <see cref="SoakLedger.Observe"/>'s options and attached
+    /// to <paramref name="ledger"/>). Slices also end at each task's start time, so a task starts at its instant.
     /// </summary>
-    /// <param name="machine">The machine.</param>
+    /// <param name="session">The session.</param>
     /// <param name="ledger">The ledger observing it.</param>
     /// <param name="settings">Duration, limits, intervals.</param>
     /// <param name="output">Where snapshots go.</param>
     /// <param name="progress">Told after every slice (null: nobody).</param>
     /// <param name="stop">A stop request: the current slice finishes, then the final snapshot is written.</param>
     /// <param name="wallClock">The wall clock for the limit and rates (the system's when null); never seen by the model.</param>
-    /// <param name="starts">Tasks to start at later instants (in time order); slices end at each start time.</param>
     public static SoakResult Run(
-        SimulatedMachine machine,
+        ScenarioSession session,
         SoakLedger ledger,
         SoakSettings settings,
         ISoakOutput output,
         Action<SoakStatus>? progress = null,
         CancellationToken stop = default,
-        TimeProvider? wallClock = null,
-        IEnumerable<TimedStart>? starts = null)
+        TimeProvider? wallClock = null)
     {
-        ArgumentNullException.ThrowIfNull(machine);
+        ArgumentNullException.ThrowIfNull(session);
         ArgumentNullException.ThrowIfNull(ledger);
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(output);
         settings.Validate();
+        var machine = session.Machine;
         var clock = wallClock ?? TimeProvider.System;
         var started = clock.GetTimestamp();
         var origin = machine.Now;
         var endNs = origin + settings.ForNs;
         var nextSnapshot = origin + settings.SnapshotEveryNs;
         var sequence = 0;
-        var pending = new Queue<TimedStart>((starts ?? []).OrderBy(t => t.AtNs));
 
         SoakStatus Status() => new(
             machine.Now - origin,
@@ -148,19 +142,15 @@ public static class SoakDriver
                 break;
             }
 
-            while (pending.Count > 0 && pending.Peek().AtNs <= machine.Now)
-            {
-                machine.Start(pending.Dequeue().Task);
-            }
-
+            session.StartDue();
             var until = Math.Min(Math.Min(endNs, machine.Now + settings.SliceNs), nextSnapshot);
-            if (pending.Count > 0)
+            if (session.NextStartNs is { } next)
             {
-                until = Math.Min(until, pending.Peek().AtNs);
+                until = Math.Min(until, next);
             }
 
             // The stop check runs between deliveries: the ledger uses it to note where each finding's delivery ended.
-            var outcome = machine.RunUntil(until, () =>
+            var outcome = session.RunUntil(until, () =>
             {
                 ledger.Settle();
                 return false;
@@ -173,7 +163,7 @@ public static class SoakDriver
             }
 
             progress?.Invoke(Status());
-            if (outcome == RunOutcome.Idle && pending.Count == 0)
+            if (outcome == RunOutcome.Idle && session.NextStartNs is null)
             {
                 why = SoakEnd.Idle;
                 break;

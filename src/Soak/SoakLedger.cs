@@ -30,12 +30,6 @@ public sealed record KeptFinding(MachineEvent Finding, ImmutableArray<ChainLink>
 /// </param>
 public sealed record FirstFinding(FindingInfo Info, int Decisions, long Deliveries, int FindingsBefore = 0);
 
-/// <summary>What the run is, for the reports: scenario, seed, mode.</summary>
-/// <param name="Scenario">Scenario name or path.</param>
-/// <param name="Seed">Seed.</param>
-/// <param name="Mode"><c>controlled</c> or <c>concurrent</c>.</param>
-public sealed record SoakRunInfo(string Scenario, long Seed, string Mode);
-
 /// <summary>
 /// Everything a soak remembers about a run, bounded: counters per event type, the streaming noise accounting of
 /// <see cref="NoiseAccountant"/> (counters and per-CPU histograms), the report lists of <see cref="RunReportCollector"/>
@@ -55,7 +49,7 @@ public sealed class SoakLedger
     private readonly RunReportCollector _collector;
     private NoiseAccountant? _noise;
     private SimulatedMachine? _machine;
-    private SoakRunInfo _info = new("soak", 0, "controlled");
+    private RunInfo _info = new("soak", 0, "controlled", 0, 0);
     private readonly HashSet<string> _signatures = new(StringComparer.Ordinal);
     private readonly List<FirstFinding> _distinct = [];
     private readonly List<FirstFinding> _unsettledDistinct = [];
@@ -176,13 +170,16 @@ public sealed class SoakLedger
     }
 
     /// <summary>Binds the ledger to the booted machine whose events it sees: chains, decisions, CPU count, costs.</summary>
-    public void Attach(SimulatedMachine machine, SoakRunInfo? info = null)
+    /// <param name="machine">The machine.</param>
+    /// <param name="info">Scenario, seed and mode for the reports (its times are each capture's); the machine's seed and
+    /// mode under the name <c>soak</c> when null.</param>
+    public void Attach(SimulatedMachine machine, RunInfo? info = null)
     {
         ArgumentNullException.ThrowIfNull(machine);
         lock (_lock)
         {
             _machine = machine;
-            _info = info ?? new SoakRunInfo("soak", machine.Options.Seed, machine.Options.Mode.ToString().ToLowerInvariant());
+            _info = info ?? new RunInfo("soak", machine.Options.Seed, machine.Options.Mode.ToString().ToLowerInvariant(), 0, 0);
             _noise = new NoiseAccountant(machine.Booted.NrCpus, machine.Options.Timings, _settings.HistogramEntries);
         }
     }
@@ -206,7 +203,7 @@ public sealed class SoakLedger
             _series.Close(nowNs, cpus);
             var report = _noise is null || _machine is null
                 ? null
-                : _collector.Build(new RunInfo(_info.Scenario, _info.Seed, _info.Mode, nowNs, (long)wall.TotalMilliseconds), _machine.Booted.Log, _noise, []);
+                : _collector.Build(_info with { SimulatedNs = nowNs, WallMs = (long)wall.TotalMilliseconds }, _machine.Booted.Log, _noise, []);
             return new SoakCapture(
                 nowNs,
                 _events,

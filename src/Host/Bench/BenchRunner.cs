@@ -103,14 +103,13 @@ internal sealed class BenchRunner(bool quick, TextWriter progress)
         // Where the deliveries go, by message type, in an untimed run (counting costs a dictionary update each).
         Say("default scenario, deliveries by type");
         using var system = NewSystem();
-        var bm = BenchMachines.DefaultScenario();
-        var m = SimulatedMachine.Boot(system, bm.Booted, Options(bm, ExecutionMode.Controlled));
-        StartTasks(bm, m);
-        m.RunFor(1_000_000_000);
+        var session = Start(system, BenchMachines.DefaultScenario(), ExecutionMode.Controlled);
+        var m = session.Machine;
+        session.RunUntil(m.Now + 1_000_000_000);
         m.Simulation.CountByType = true;
         var seconds = quick ? 2 : 10;
         var events0 = m.Recorder.CountsByType;
-        m.RunFor(seconds * 1_000_000_000L);
+        session.RunUntil(m.Now + (seconds * 1_000_000_000L));
         foreach (var (type, count) in m.Simulation.DeliveriesByType.OrderByDescending(kv => kv.Value))
         {
             report.DeliveriesPerSimSecondByType[type] = count / (double)seconds;
@@ -161,12 +160,13 @@ internal sealed class BenchRunner(bool quick, TextWriter progress)
     {
         using var system = NewSystem();
         var boot = Stopwatch.StartNew();
-        var m = SimulatedMachine.Boot(system, bm.Booted, Options(bm, mode));
-        StartTasks(bm, m);
+        var session = Start(system, bm, mode);
+        var m = session.Machine;
+        session.StartDue();
         boot.Stop();
         if (warmupNs > 0)
         {
-            m.RunFor(warmupNs);
+            session.RunUntil(m.Now + warmupNs);
         }
 
         var heapEarly = memoryReport is null ? 0 : HeapAfterCollection();
@@ -178,7 +178,7 @@ internal sealed class BenchRunner(bool quick, TextWriter progress)
         var clock = Stopwatch.StartNew();
         do
         {
-            m.RunFor(chunkNs);
+            session.RunUntil(m.Now + chunkNs);
         }
         while (clock.Elapsed < budget);
 
@@ -218,23 +218,9 @@ internal sealed class BenchRunner(bool quick, TextWriter progress)
         report.Add("explore.findings", "  schedules that found the violation", result.Result.Findings.Sum(f => f.Count), "schedules");
     }
 
-    private static MachineOptions Options(BenchMachine bm, ExecutionMode mode) =>
-        (bm.Options ?? new MachineOptions()) with { Mode = mode, Seed = 1, Strategy = null, KeepEvents = Ring };
-
-    /// <summary>Starts the machine's tasks, running the clock up to each one's start time (as a scenario run does).</summary>
-    private static void StartTasks(BenchMachine bm, SimulatedMachine m)
-    {
-        for (var i = 0; i < bm.Tasks.Length; i++)
-        {
-            var at = bm.StartNs.IsDefaultOrEmpty ? 0 : bm.StartNs[i];
-            if (at > m.Now)
-            {
-                m.Simulation.RunUntil(at);
-            }
-
-            m.Start(bm.Tasks[i]);
-        }
-    }
+    /// <summary>Boots <paramref name="bm"/> in <paramref name="mode"/>, seed 1, with the recorder keeping a ring.</summary>
+    private static ScenarioSession Start(ActorSystem system, BenchMachine bm, ExecutionMode mode) =>
+        bm.Start(system, (bm.Options ?? new MachineOptions()) with { Mode = mode, Seed = 1, Strategy = null, KeepEvents = Ring });
 
     private static TimeSpan ProcessCpu()
     {

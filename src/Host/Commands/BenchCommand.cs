@@ -14,7 +14,7 @@ internal static class BenchCommand
     {
         var quick = new Option<bool>("--quick") { Description = "Run each stage briefly (seconds, not minutes): a smoke test of the bench itself" };
         var json = new Option<string?>("--json") { Description = "Also write the figures as JSON to this file (written to a temp file, then renamed)" };
-        var command = new Command("bench", "Measure the model's speed against raw Akka: message rate, time compression, scale")
+        var command = new Command("bench", ExitCodes.Describe("Measure the model's speed against raw Akka: message rate, time compression, scale", "measured (whatever the figures)"))
         {
             quick,
             json,

@@ -41,7 +41,7 @@ internal static class BootCommand
         };
         var json = new Option<bool>("--json") { Description = "Print one JSON object: log, sysfs and unknown parameters" };
 
-        var command = new Command("boot", "Boot a machine and print its boot log and sysfs CPU files")
+        var command = new Command("boot", ExitCodes.Describe("Boot a machine and print its boot log and sysfs CPU files", "booted"))
         {
             cpus,
             arch,

@@ -22,7 +22,7 @@ internal static class CpulistCommand
             Description = "The CPU list, e.g. 0-3,8-15:2/4 (put '--' before a list that starts with '-')",
         };
 
-        var command = new Command("cpulist", "Parse a CPU list as the kernel does and print it back")
+        var command = new Command("cpulist", ExitCodes.Describe("Parse a CPU list as the kernel does and print it back", "parsed"))
         {
             nbits,
             mask,

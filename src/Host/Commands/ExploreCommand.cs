@@ -8,7 +8,8 @@ namespace TaskIsolation.Host.Commands;
 /// <summary>
 /// <c>taskisol explore FILE|NAME [--strategy random|pct|portfolio] [--iterations N] [--max-steps S] [--depth D]
 /// [--seed N] [--workers W] [--until first|all] [--out DIR]</c>: searches the schedules of a scenario for isolation
-/// violations and liveness failures (issue 6). Exit 0 when nothing was found, 1 when something was, 2 for bad input.
+/// violations and liveness failures (issue 6). Exit 0 when nothing was found, 1 when something was, 2 for bad input, 3 for an internal error
+/// (<see cref="ExitCodes"/>).
 /// </summary>
 internal static class ExploreCommand
 {
@@ -33,7 +34,7 @@ internal static class ExploreCommand
         var cluster = new Option<bool>("--cluster") { Description = "Coordinate the campaign on an Akka.Cluster: workers join with 'taskisol worker --seed-node' (docs/cluster.md)" };
         var journal = new Option<string?>("--journal") { Description = "With --cluster: journal of finished batches; running again with it resumes the campaign" };
         var hosting = ClusterHosting.Create(defaultPort: 4053, defaultLevel: "warning");
-        var command = new Command("explore", "Search a scenario's schedules for isolation violations and liveness failures")
+        var command = new Command("explore", ExitCodes.Describe("Search a scenario's schedules for isolation violations and liveness failures", "nothing found", "a violation or liveness failure found"))
         {
             scenario, strategy, iterations, maxSteps, depth, seed, workers, until, outDir, cluster, journal,
         };
@@ -120,7 +121,7 @@ internal static class ExploreCommand
             }
 
             WriteSummary(output, report, dir);
-            return report.Result.Findings.Count == 0 ? ExitCodes.Ok : ExitCodes.Found;
+            return report.Result.Findings.Count == 0 ? ExitCodes.Ok : ExitCodes.Failed;
         });
         return command;
     }

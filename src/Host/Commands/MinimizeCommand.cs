@@ -9,7 +9,7 @@ namespace TaskIsolation.Host.Commands;
 /// <summary>
 /// <c>taskisol minimize REPRO.json [--out DIR]</c>: shrinks a reproducer while its finding persists (ddmin over the
 /// decisions, then the scenario's shrinks) and writes the minimized scenario, its reproducer and an xunit regression
-/// test. Exit 0 minimized, 1 the reproducer does not replay, 2 bad input.
+/// test. Exit 0 minimized, 1 the reproducer does not replay, 2 bad input, 3 internal error.
 /// </summary>
 internal static class MinimizeCommand
 {
@@ -18,7 +18,7 @@ internal static class MinimizeCommand
         var file = new Argument<string>("reproducer") { Description = "A reproducer JSON file" };
         var outDir = new Option<string?>("--out") { Description = "Output directory (default: 'minimized' next to the reproducer)" };
         var budget = new Option<int>("--max-runs") { Description = "Most schedules to run while minimizing", DefaultValueFactory = _ => 3_000 };
-        var command = new Command("minimize", "Shrink a reproducer and write a regression test for it") { file, outDir, budget };
+        var command = new Command("minimize", ExitCodes.Describe("Shrink a reproducer and write a regression test for it", "minimized", "the reproducer does not reproduce its finding")) { file, outDir, budget };
         command.SetAction(parse =>
         {
             var output = parse.InvocationConfiguration.Output;
@@ -43,7 +43,7 @@ internal static class MinimizeCommand
                 catch (InvalidOperationException ex)
                 {
                     error.WriteLine($"{path}: {ex.Message}");
-                    return ExitCodes.ExpectationFailed;
+                    return ExitCodes.Failed;
                 }
 
                 var slug = ExplorationCli.Slug(min.Target.Name);

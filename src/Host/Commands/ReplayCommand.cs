@@ -8,7 +8,8 @@ namespace TaskIsolation.Host.Commands;
 
 /// <summary>
 /// <c>taskisol replay REPRO.json [--trace T.json] [--ftrace F.txt] [--check]</c>: re-runs a reproducer exactly and
-/// reports the same finding, or fails loudly naming the first divergent decision. Exit 0 reproduced, 1 not, 2 bad input.
+/// reports the same finding, or fails loudly naming the first divergent decision. Exit 0 reproduced, 1 not, 2 bad input,
+/// 3 internal error.
 /// </summary>
 internal static class ReplayCommand
 {
@@ -18,7 +19,7 @@ internal static class ReplayCommand
         var trace = new Option<string?>("--trace") { Description = "Write the replayed run as a Perfetto (Chrome trace-event JSON) file" };
         var ftrace = new Option<string?>("--ftrace") { Description = "Write the replayed run as 4.7 ftrace text" };
         var check = new Option<bool>("--check") { Description = "Replay twice and compare the traces byte for byte" };
-        var command = new Command("replay", "Re-run a reproducer exactly and report its finding") { file, trace, ftrace, check };
+        var command = new Command("replay", ExitCodes.Describe("Re-run a reproducer exactly and report its finding", "the finding reproduced", "it did not (the first divergent decision is named)")) { file, trace, ftrace, check };
         command.SetAction(parse =>
         {
             var output = parse.InvocationConfiguration.Output;
@@ -52,7 +53,7 @@ internal static class ReplayCommand
                     }
                 }
 
-                return report.Ok ? ExitCodes.Ok : ExitCodes.ExpectationFailed;
+                return report.Ok ? ExitCodes.Ok : ExitCodes.Failed;
             }
             finally
             {

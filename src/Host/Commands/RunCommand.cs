@@ -9,7 +9,8 @@ namespace TaskIsolation.Host.Commands;
 /// <c>taskisol run [FILE|NAME] [--seed N] [--mode controlled|concurrent] [--duration D] [--report R.json]
 /// [--trace T.json] [--ftrace F.txt] [--log L.clef] [--quiet]</c>: runs a
 /// scenario file or a built-in scenario (the <c>default</c> one when none is named), prints what happened for a
-/// person (<see cref="RunOutput"/>), and exits 0 when every expectation held, 1 when one failed, 2 for bad input.
+/// person (<see cref="RunOutput"/>), and exits 0 when every expectation held, 1 when one failed, 2 for bad input, 3 for an internal
+/// error.
 /// </summary>
 /// <remarks>
 /// The steps are kept apart so that more outputs slot in: <see cref="Resolve"/> (input, exit 2 on any problem,
@@ -49,7 +50,7 @@ internal static class RunCommand
         var ftrace = new Option<string?>("--ftrace") { Description = "Write the 4.7-style ftrace text of the run to this file", HelpName = "F.txt" };
         var log = new Option<string?>("--log") { Description = "Write the kernel log and findings as Serilog compact JSON (CLEF) to this file", HelpName = "L.clef" };
 
-        var command = new Command("run", "Run a scenario and judge its expectations")
+        var command = new Command("run", ExitCodes.Describe("Run a scenario and judge its expectations", "every expectation held", "one failed"))
         {
             scenario,
             seed,
@@ -82,7 +83,7 @@ internal static class RunCommand
             }
 
             var run = ScenarioRunner.Run(loaded, settings);
-            var finished = Finished(run);
+            var finished = run.Finished();
             var runReport = RunOutputs.Report(finished);
             new RunOutput(run, runReport).WriteText(output, parse.GetValue(quiet));
             try
@@ -95,7 +96,7 @@ internal static class RunCommand
                 throw new UsageException(ex.Message, ex);
             }
 
-            return run.AllHeld ? ExitCodes.Ok : ExitCodes.ExpectationFailed;
+            return run.AllHeld ? ExitCodes.Ok : ExitCodes.Failed;
         });
         return command;
     }
@@ -142,24 +143,6 @@ internal static class RunCommand
 
             return (null, settings);
         }
-    }
-
-    /// <summary>The run as the reports read it: its events and facts, expectations as (text, held) pairs.</summary>
-    internal static FinishedRun Finished(ScenarioRun run)
-    {
-        var info = new RunInfo(
-            run.Scenario.Name,
-            run.Settings.Seed,
-            run.Settings.Mode.ToString().ToLowerInvariant(),
-            run.SimulatedNs,
-            (long)run.Wall.TotalMilliseconds);
-        return new FinishedRun(
-            info,
-            run.Machine.Recorder.Events,
-            run.Machine.Booted.NrCpus,
-            run.Machine.Options.Timings,
-            run.Machine.Booted.Log,
-            [.. run.Expectations.Select(e => (e.Text, e.Held))]);
     }
 
     /// <summary>An existing file first, then a built-in name; anything else is an error that says which was tried.</summary>

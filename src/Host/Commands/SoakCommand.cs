@@ -2,7 +2,6 @@ using System.CommandLine;
 using System.Globalization;
 using Akka.Actor;
 using Spectre.Console;
-using TaskIsolation.Actors.Machine;
 using TaskIsolation.Host.Soak;
 using TaskIsolation.Reports;
 using TaskIsolation.Scenarios;
@@ -15,8 +14,8 @@ namespace TaskIsolation.Host.Commands;
 /// <c>taskisol soak FILE|NAME [--for SIMULATED] [--wall LIMIT] [--mode concurrent|controlled] [--seed N]
 /// [--snapshot-every SIMULATED] [--out DIR]</c>: runs a scenario for hours of simulated time in bounded memory,
 /// showing progress and writing snapshots (docs/soak.md). Exit 0 when it found nothing, 1 when it found a violation or
-/// a liveness failure (also when stopped by a signal or a limit: the final snapshot is written first) or a snapshot
-/// could not be written, 2 for bad input.
+/// a liveness failure (also when stopped by a signal or a limit: the final snapshot is written first), 2 for bad input
+/// or a snapshot that could not be written (as <c>run</c> treats an output file), 3 for an internal error.
 /// </summary>
 internal static class SoakCommand
 {
@@ -31,7 +30,7 @@ internal static class SoakCommand
         var every = new Option<string>("--snapshot-every") { Description = "Simulated time between snapshots", DefaultValueFactory = _ => "10s" };
         var output = new Option<string>("--out") { Description = "Directory for the snapshots and the final report (created if missing)", DefaultValueFactory = _ => "soak" };
 
-        var command = new Command("soak", "Run a scenario for a long simulated time: live progress, periodic snapshots, bounded memory")
+        var command = new Command("soak", ExitCodes.Describe("Run a scenario for a long simulated time: live progress, periodic snapshots, bounded memory", "nothing found", "a violation or liveness failure found"))
         {
             scenario,
             forOption,
@@ -72,34 +71,13 @@ internal static class SoakCommand
         try
         {
             var ledger = new SoakLedger(settings);
-            var options = ledger.Observe(ScenarioRunner.Options(scenario, new RunSettings { Mode = mode, Seed = seed }));
-            var machine = SimulatedMachine.Boot(system, ScenarioRunner.Boot(scenario), options);
-            ledger.Attach(machine, new SoakRunInfo(scenario.Name, seed, mode == ExecutionMode.Controlled ? "controlled" : "concurrent"));
-            try
-            {
-                ScenarioRunner.StartNoise(machine, scenario);
-            }
-            catch (NotSupportedException ex)
-            {
-                throw new UsageException($"{scenario.Name}: {ex.Message}", ex);
-            }
+            var options = ledger.Observe(ScenarioSession.Options(scenario, new RunSettings { Mode = mode, Seed = seed }));
+            var session = ScenarioSession.Start(system, scenario, options, m => ledger.Attach(m, new RunInfo(scenario.Name, seed, mode == ExecutionMode.Controlled ? "controlled" : "concurrent", 0, 0)));
+            var machine = session.Machine;
 
             // The last check of the user's input, and the first write.
             var dir = PrepareOutput(output);
-
-            var starts = new List<TimedStart>();
-            foreach (var t in ScenarioRunner.Tasks(scenario))
-            {
-                var spec = new TaskSpec(t.Name, t.Affinity, t.Program, t.Policy);
-                if (t.StartNs <= 0)
-                {
-                    machine.Start(spec);
-                }
-                else
-                {
-                    starts.Add(new TimedStart(t.StartNs, spec));
-                }
-            }
+            session.StartDue();
 
             var reproducers = mode == ExecutionMode.Controlled ? new SoakReproducer(scenario, seed, () => machine.Simulation.Decisions) : null;
             ISoakProgress view = ReferenceEquals(stdout, Console.Out) && !Console.IsOutputRedirected
@@ -115,19 +93,19 @@ internal static class SoakCommand
                         Reports.AtomicFile.WriteAllText(Path.Combine(into, HtmlReport.FileName), HtmlReport.Render(snapshot, scenario.Name));
                     }
                 });
-                return SoakDriver.Run(machine, ledger, settings, new Shown(writer, snapshotShown), progress, signals.Token, starts: starts);
+                return SoakDriver.Run(session, ledger, settings, new Shown(writer, snapshotShown), progress, signals.Token);
             });
 
             stdout.Write(SoakFormats.Summary(result.Last));
             stdout.WriteLine($"snapshots in {dir}: {string.Join(", ", SnapshotWriter.Files)}, {SnapshotWriter.SummaryFile}, {HtmlReport.FileName}");
             // explore's convention: a finding is what the user ran it to learn, and a script must see it.
-            return SoakFormats.Found(result.Last) ? ExitCodes.Found : ExitCodes.Ok;
+            return SoakFormats.Found(result.Last) ? ExitCodes.Failed : ExitCodes.Ok;
         }
         catch (OutputFileException ex)
         {
             // A snapshot could not be written mid-run (disk full, directory removed): the earlier ones are whole.
             stderr.WriteLine($"{Cli.Name} soak: {ex.Message}; the soak stopped there");
-            return ExitCodes.InternalError;
+            return ExitCodes.BadInput;
         }
         finally
         {

@@ -8,7 +8,7 @@ namespace TaskIsolation.Host.Commands;
 /// [--config FILE] [--once] [--log FILE] [--log-level L]</c>: a worker node of an exploration cluster (issue 10,
 /// docs/cluster.md). It joins the coordinator's cluster, runs the batches it is sent, and, when the coordinator goes
 /// away, starts afresh and joins again (a restarted coordinator finds it back). Ctrl-C leaves the cluster cleanly;
-/// batches it held go to other workers. Exit 0 when stopped, 2 for bad input.
+/// batches it held go to other workers. Exit 0 when stopped, 2 for bad input, 3 for an internal error.
 /// </summary>
 internal static class WorkerCommand
 {
@@ -22,7 +22,7 @@ internal static class WorkerCommand
         var slots = new Option<int?>("--slots") { Description = "Batches run at once, each on its own thread (default: taskisol.cluster.worker-slots, 0 = all cores)" };
         var once = new Option<bool>("--once") { Description = "Exit after the first campaign finishes instead of waiting for the next" };
         var hosting = ClusterHosting.Create(defaultPort: 0, defaultLevel: "information");
-        var command = new Command("worker", "Join an exploration cluster as a worker and run the batches the coordinator hands out") { seeds, slots, once };
+        var command = new Command("worker", ExitCodes.Describe("Join an exploration cluster as a worker and run the batches the coordinator hands out", "stopped")) { seeds, slots, once };
         foreach (var o in hosting.All)
         {
             command.Options.Add(o);

@@ -169,7 +169,7 @@ internal sealed class MachineSectionReader(ReadContext context) : SectionReader(
     {
         try
         {
-            BootedMachine.Boot(s.Cpus, s.Arch, s.Config, s.Cmdline, s.Sysctl);
+            ScenarioSession.Boot(s);
         }
         catch (Exception ex) when (ex is ConfigException or ArgumentException or CpuListException)
         {

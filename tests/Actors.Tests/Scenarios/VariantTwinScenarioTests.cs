@@ -60,8 +60,8 @@ public sealed class VariantTwinScenarioTests : TestKit
         Assert.Equal(v13.DurationNs, v16.DurationNs);
 
         // The variant reaches the booted machine: v16's map is isolcpus ∩ nohz_full, with no task_isolation=.
-        Assert.Equal("1-3", Machine.SimulatedMachine.TaskIsolationMap(ScenarioRunner.Boot(v16), v16.Model.Variant).ToList());
-        Assert.Equal(KernelVariant.V16, ScenarioRunner.Options(v16, new RunSettings()).Variant);
+        Assert.Equal("1-3", Machine.SimulatedMachine.TaskIsolationMap(ScenarioSession.Boot(v16), v16.Model.Variant).ToList());
+        Assert.Equal(KernelVariant.V16, ScenarioSession.Options(v16, new RunSettings()).Variant);
 
         static string Describe(ScenarioTask t) =>
             $"{t.Name} {t.Affinity.ToList()} {t.Policy} {t.StartNs}: {string.Join("; ", t.Program.Select(o => o.Describe()))}";

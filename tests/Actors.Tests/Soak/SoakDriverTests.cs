@@ -4,6 +4,7 @@ using TaskIsolation.Actors.Machine;
 using TaskIsolation.Machine.Events;
 using TaskIsolation.Machine.Programs;
 using TaskIsolation.Reports;
+using TaskIsolation.Scenarios;
 using TaskIsolation.Simulation;
 using TaskIsolation.Soak;
 using static TaskIsolation.Actors.Tests.Machines;
@@ -31,7 +32,7 @@ public sealed class SoakDriverTests : TestKit, IDisposable
         // This test checks the snapshots against every event of the run, so the recorder keeps them all.
         var (m, ledger) = Soaked(settings, keepEverything: true);
         List<SoakSnapshot> seen = [];
-        var result = SoakDriver.Run(m, ledger, settings, new Both(new SnapshotWriter(_out), seen));
+        var result = SoakDriver.Run(new ScenarioSession(m), ledger, settings, new Both(new SnapshotWriter(_out), seen));
 
         Assert.Equal(SoakEnd.Completed, result.End);
         Assert.Equal(120_000_000_000, m.Now);
@@ -98,7 +99,7 @@ public sealed class SoakDriverTests : TestKit, IDisposable
         var settings = new SoakSettings { ForNs = 3_600_000_000_000, SnapshotEveryNs = 5_000_000_000, SliceNs = 500_000_000 };
         var (m, ledger) = Soaked(settings);
         using var stop = new CancellationTokenSource();
-        var result = SoakDriver.Run(m, ledger, settings, new SnapshotWriter(_out), s =>
+        var result = SoakDriver.Run(new ScenarioSession(m), ledger, settings, new SnapshotWriter(_out), s =>
         {
             if (s.NowNs >= 7_200_000_000)
             {
@@ -123,7 +124,7 @@ public sealed class SoakDriverTests : TestKit, IDisposable
         var settings = new SoakSettings { ForNs = 30_000_000_000, SnapshotEveryNs = 10_000_000_000, RecentEvents = 300, ViolationsKept = 5 };
         var (m, ledger) = Soaked(settings);
 
-        var result = SoakDriver.Run(m, ledger, settings, new SnapshotWriter(_out));
+        var result = SoakDriver.Run(new ScenarioSession(m), ledger, settings, new SnapshotWriter(_out));
 
         Assert.Equal(300, m.Recorder.Events.Count);
         Assert.Equal(m.Recorder.TotalEvents, ledger.Events);
@@ -143,7 +144,7 @@ public sealed class SoakDriverTests : TestKit, IDisposable
 
         // A wall clock that moves only when the soak reports progress: ten seconds per slice.
         var clock = new ManualClock();
-        var result = SoakDriver.Run(m, ledger, settings, new Both(new SnapshotWriter(_out), seen), _ => clock.Advance(TimeSpan.FromSeconds(10)), wallClock: clock);
+        var result = SoakDriver.Run(new ScenarioSession(m), ledger, settings, new Both(new SnapshotWriter(_out), seen), _ => clock.Advance(TimeSpan.FromSeconds(10)), wallClock: clock);
 
         Assert.Equal(SoakEnd.WallLimit, result.End);
         Assert.Equal(3_000_000_000, m.Now);

@@ -23,14 +23,9 @@ public sealed class SoakReproducerTests : TestKit
         var scenario = BuiltInScenarios.Load("residual-tick");
         var settings = new SoakSettings { ForNs = 4_000_000_000, SnapshotEveryNs = 1_000_000_000, SliceNs = 250_000_000 };
         var ledger = new SoakLedger(settings);
-        var m = SimulatedMachine.Boot(Sys, ScenarioRunner.Boot(scenario), ledger.Observe(ScenarioRunner.Options(scenario, new RunSettings { Seed = seed })));
-        ledger.Attach(m);
-        foreach (var t in ScenarioRunner.Tasks(scenario))
-        {
-            m.Start(new TaskSpec(t.Name, t.Affinity, t.Program, t.Policy));
-        }
-
-        var result = SoakDriver.Run(m, ledger, settings, new Discard());
+        var session = ScenarioSession.Start(Sys, scenario, ledger.Observe(ScenarioSession.Options(scenario, new RunSettings { Seed = seed })), m => ledger.Attach(m));
+        var m = session.Machine;
+        var result = SoakDriver.Run(session, ledger, settings, new Discard());
         var first = Assert.IsType<FirstFinding>(result.Last.First);
         var written = new SoakReproducer(scenario, seed, () => m.Simulation.Decisions).For(first);
         var reproducer = Reproducer.Parse(written.ToJson());
@@ -135,16 +130,10 @@ public sealed class SoakReproducerTests : TestKit
     private (SimulatedMachine Machine, SoakResult Result) Soak(Scenario scenario, int seed, SoakSettings settings, string dir)
     {
         var ledger = new SoakLedger(settings);
-        var m = SimulatedMachine.Boot(Sys, ScenarioRunner.Boot(scenario), ledger.Observe(ScenarioRunner.Options(scenario, new RunSettings { Seed = seed })));
-        ledger.Attach(m);
-        ScenarioRunner.StartNoise(m, scenario);
-        foreach (var t in ScenarioRunner.Tasks(scenario))
-        {
-            m.Start(new TaskSpec(t.Name, t.Affinity, t.Program, t.Policy));
-        }
-
+        var session = ScenarioSession.Start(Sys, scenario, ledger.Observe(ScenarioSession.Options(scenario, new RunSettings { Seed = seed })), m => ledger.Attach(m));
+        var m = session.Machine;
         var reproducers = new SoakReproducer(scenario, seed, () => m.Simulation.Decisions);
-        return (m, SoakDriver.Run(m, ledger, settings, new Files(reproducers, dir)));
+        return (m, SoakDriver.Run(session, ledger, settings, new Files(reproducers, dir)));
     }
 
     private sealed class Files(SoakReproducer reproducers, string dir) : ISoakOutput
