@@ -3,11 +3,11 @@
 // rather than edit it; replay the embedded reproducer with `taskisol replay` to see the whole run.
 // </auto-generated>
 using Akka.TestKit.Xunit2;
-using TaskIsolation.Exploration;
 using TaskIsolation.Actors.Monitors;
-using TaskIsolation.Simulation;
 using TaskIsolation.Actors.Tests.Exploration;
+using TaskIsolation.Exploration;
 using TaskIsolation.Machine.Abi;
+using TaskIsolation.Simulation;
 using Xunit;
 
 namespace TaskIsolation.Actors.Tests.Exploration.Generated;
