@@ -1,7 +1,6 @@
 using System.Collections.Immutable;
 using System.Text.Json.Serialization;
 using TaskIsolation.Actors.Machine;
-using TaskIsolation.Actors.Monitors;
 using TaskIsolation.Machine.Abi.Tick;
 using TaskIsolation.Machine.Events;
 

@@ -1,12 +1,11 @@
 using System.Text.Json;
-using TaskIsolation.Actors.Monitors;
 using TaskIsolation.Machine.Events;
 using TaskIsolation.Machine.Kernel;
 
 namespace TaskIsolation.Reports;
 
 /// <summary>
-/// The run as Chrome trace-event JSON that opens in Perfetto (ui.perfetto.dev, MODEL.md §11), written as the events
+/// The run as Chrome trace-event JSON that opens in Perfetto (ui.perfetto.dev, docs/model.md §11), written as the events
 /// arrive. The file holds one object with only the keys Perfetto knows, <c>traceEvents</c> and
 /// <c>displayTimeUnit</c>; <c>ts</c> and <c>dur</c> are microseconds (fractions keep the nanoseconds).
 /// <list type="bullet">

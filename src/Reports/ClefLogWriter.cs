@@ -2,7 +2,6 @@ using System.Globalization;
 using Serilog.Events;
 using Serilog.Formatting.Compact;
 using Serilog.Parsing;
-using TaskIsolation.Actors.Monitors;
 using TaskIsolation.Machine.Boot;
 using TaskIsolation.Machine.Events;
 

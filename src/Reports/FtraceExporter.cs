@@ -9,7 +9,7 @@ using TaskIsolation.Machine.Trace;
 namespace TaskIsolation.Reports;
 
 /// <summary>
-/// The run as a 4.7 ftrace text trace (MODEL.md §11), one <see cref="FtraceFormatter"/> line per traced event, in
+/// The run as a 4.7 ftrace text trace (docs/model.md §11), one <see cref="FtraceFormatter"/> line per traced event, in
 /// time order. Streaming: each event is turned into its lines as it is observed; lines dated before the event that
 /// produced them (a work item's start, known at its end) wait in a small buffer until the stream has passed them.
 /// <para>Mapping (docs/reports.md has the table): an interrupt taken is its <c>*_entry</c> event (a TLB shootdown

@@ -5,7 +5,7 @@ using TaskIsolation.Machine.Kernel;
 namespace TaskIsolation.Reports;
 
 /// <summary>
-/// One CPU's noise figures in the manner of <c>rtla osnoise top</c> (MODEL.md §11). See docs/reports.md for the exact
+/// One CPU's noise figures in the manner of <c>rtla osnoise top</c> (docs/model.md §11). See docs/reports.md for the exact
 /// definitions.
 /// </summary>
 /// <param name="Cpu">The CPU.</param>

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using TaskIsolation.Actors.Monitors;
 using TaskIsolation.Machine.Boot;
 using TaskIsolation.Machine.Events;
 

@@ -1,5 +1,4 @@
 using System.Globalization;
-using TaskIsolation.Actors.Monitors;
 using TaskIsolation.Machine.Abi;
 using TaskIsolation.Machine.Boot;
 using TaskIsolation.Machine.Cpus;
@@ -67,7 +66,7 @@ public sealed record RunRecord(IReadOnlyList<MachineEvent> Events, int NrCpus)
     /// <summary>The timings the machine ran with: noise accounting charges handlers by them.</summary>
     public ModelTimings Timings { get; init; } = new();
 
-    /// <summary>The sysfs CPU files of the booted machine (MODEL.md §2), as a read returns them.</summary>
+    /// <summary>The sysfs CPU files of the booted machine (docs/model.md §2), as a read returns them.</summary>
     public IReadOnlyList<SysfsFile> Sysfs { get; init; } = [];
 }
 
@@ -301,7 +300,7 @@ public sealed record DmesgLine(string Text, bool Absent) : Expectation
 
 /// <summary>
 /// The sysfs file <c>/sys/devices/system/cpu/&lt;File&gt;</c> reads as the list <see cref="Cpus"/> plus a newline
-/// (MODEL.md §2): the kernel selftest reads <c>task_isolation</c> to find a CPU to isolate on.
+/// (docs/model.md §2): the kernel selftest reads <c>task_isolation</c> to find a CPU to isolate on.
 /// </summary>
 public sealed record SysfsReads(string File, CpuMask Cpus) : Expectation
 {
@@ -420,7 +419,7 @@ public sealed record EventPoint(string Task, PointKind Kind, string? Step, int O
     private static string Ordinal(int n) => string.Create(CultureInfo.InvariantCulture, $"{n}{(n % 100 is 11 or 12 or 13 ? "th" : (n % 10) switch { 1 => "st", 2 => "nd", 3 => "rd", _ => "th" })}");
 }
 
-/// <summary>The simulated time from <see cref="From"/> to <see cref="To"/> is in <see cref="Range"/> (MODEL.md §8
+/// <summary>The simulated time from <see cref="From"/> to <see cref="To"/> is in <see cref="Range"/> (docs/model.md §8
 /// selftest 10: 0.4–0.6 s until the NOSIG parent's syscall returns). A negative time means <see cref="To"/> came
 /// first, so <c>at_least: 0</c> asserts the order.</summary>
 public sealed record Elapsed(EventPoint From, EventPoint To, DurationRange Range) : Expectation
@@ -444,7 +443,7 @@ public sealed record Elapsed(EventPoint From, EventPoint To, DurationRange Range
 }
 
 /// <summary>
-/// The longest single noise on <see cref="Cpus"/> (rtla osnoise's <c>Max Single</c>, MODEL.md §11, measured by
+/// The longest single noise on <see cref="Cpus"/> (rtla osnoise's <c>Max Single</c>, docs/model.md §11, measured by
 /// <see cref="NoiseAccountant"/>) is in <see cref="Range"/>: the selftest's jitter check (§8 selftest 11).
 /// </summary>
 public sealed record MaxNoise(CpuMask? Cpus, DurationRange Range) : Expectation

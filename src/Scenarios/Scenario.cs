@@ -10,7 +10,7 @@ using Sig = TaskIsolation.Machine.Abi.Signal;
 namespace TaskIsolation.Scenarios;
 
 /// <summary>
-/// A machine and a workload as a user writes them in a scenario file (MODEL.md §2, docs/scenarios.md): the machine
+/// A machine and a workload as a user writes them in a scenario file (docs/model.md §2, docs/scenarios.md): the machine
 /// (CPUs, arch, Kconfig, command line, sysctl, model switches), the tasks and their programs, the noise sources, how
 /// long to run, and the expectations the run is judged by. Immutable and already validated: build one with
 /// <see cref="ScenarioLoader"/>, write it back with <see cref="ScenarioWriter"/>.
@@ -131,7 +131,7 @@ public sealed record Scenario
     }
 }
 
-/// <summary>The <c>model:</c> section: switches that are the model's own, not kernel settings (MODEL.md §2).</summary>
+/// <summary>The <c>model:</c> section: switches that are the model's own, not kernel settings (docs/model.md §2).</summary>
 public sealed record ScenarioModel
 {
     /// <summary>Residual tick and §9 mitigations.</summary>
@@ -162,7 +162,7 @@ public abstract record NoiseSource
     public abstract string Describe();
 }
 
-/// <summary>A device interrupt line firing periodically (MODEL.md §5 "device interrupts").</summary>
+/// <summary>A device interrupt line firing periodically (docs/model.md §5 "device interrupts").</summary>
 /// <param name="Irq">IRQ number.</param>
 /// <param name="Name">Handler name as <c>/proc/interrupts</c> shows it.</param>
 /// <param name="Affinity">Its affinity; null means the boot default (<c>irqaffinity=</c>).</param>

@@ -2,12 +2,12 @@ using System.Globalization;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
-using TaskIsolation.Actors.Monitors;
+using TaskIsolation.Machine.Events;
 using TaskIsolation.Reports;
 
 namespace TaskIsolation.Soak;
 
-/// <summary>The text and JSON forms of a soak snapshot, in the layouts kernel engineers know (MODEL.md §11).</summary>
+/// <summary>The text and JSON forms of a soak snapshot, in the layouts kernel engineers know (docs/model.md §11).</summary>
 public static class SoakFormats
 {
     private static readonly CultureInfo C = CultureInfo.InvariantCulture;

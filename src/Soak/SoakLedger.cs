@@ -1,6 +1,5 @@
 using System.Collections.Immutable;
 using TaskIsolation.Actors.Machine;
-using TaskIsolation.Actors.Monitors;
 using TaskIsolation.Exploration;
 using TaskIsolation.Machine.Events;
 using TaskIsolation.Reports;

@@ -11,7 +11,7 @@ using ArchKind = TaskIsolation.Machine.Arch.Arch;
 
 namespace TaskIsolation.Actors.Tests;
 
-/// <summary>The model's behaviours of MODEL.md §5–§8, each in both execution modes.</summary>
+/// <summary>The model's behaviours of docs/model.md §5–§8, each in both execution modes.</summary>
 public sealed class MachineBehaviourTests : TestKit
 {
     public MachineBehaviourTests()

@@ -1,7 +1,7 @@
 using Akka.TestKit.Xunit2;
-using TaskIsolation.Actors.Monitors;
 using TaskIsolation.Actors.Tests.Scenarios;
 using TaskIsolation.Machine.Abi;
+using TaskIsolation.Machine.Events;
 using TaskIsolation.Scenarios;
 using TaskIsolation.Simulation;
 

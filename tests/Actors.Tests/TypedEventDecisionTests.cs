@@ -1,6 +1,5 @@
 using System.Reflection;
 using System.Text.RegularExpressions;
-using TaskIsolation.Actors.Monitors;
 using TaskIsolation.Actors.Tests.Scenarios;
 using TaskIsolation.Machine.Events;
 

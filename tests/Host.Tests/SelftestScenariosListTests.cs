@@ -1,6 +1,6 @@
 namespace TaskIsolation.Host.Tests;
 
-/// <summary><c>taskisol scenarios</c> lists the kernel selftest's checks (MODEL.md §8) together, each with its summary.</summary>
+/// <summary><c>taskisol scenarios</c> lists the kernel selftest's checks (docs/model.md §8) together, each with its summary.</summary>
 public sealed class SelftestScenariosListTests
 {
     [Fact]

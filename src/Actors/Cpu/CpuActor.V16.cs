@@ -11,7 +11,7 @@ using TaskIsolation.Machine.Programs;
 namespace TaskIsolation.Actors.Cpu;
 
 /// <summary>
-/// The v16 variant (MODEL.md §10): the kernel paths of <c>[PATCH v16 06/13] task_isolation: userspace hard isolation
+/// The v16 variant (docs/model.md §10): the kernel paths of <c>[PATCH v16 06/13] task_isolation: userspace hard isolation
 /// from kernel</c> that differ from v13. The rules are <see cref="TaskIsolationV16"/>'s; this file only feeds them the
 /// CPU's state and carries out what they decide. The task's NORMAL/ISOLATED/WARNED state lives in shared kernel memory
 /// (<see cref="KernelMemory.V16State"/>), because a remote CPU changes it with <c>cmpxchg()</c>.

@@ -4,7 +4,7 @@ using TaskIsolation.Machine.Events;
 namespace TaskIsolation.Actors.Noise;
 
 /// <summary>
-/// A device interrupt line (MODEL.md §5): IRQ <paramref name="Irq"/> named <paramref name="Name"/> (as
+/// A device interrupt line (docs/model.md §5): IRQ <paramref name="Irq"/> named <paramref name="Name"/> (as
 /// <c>/proc/interrupts</c> shows it, e.g. <c>eth0-rx-0</c>) fires every <paramref name="PeriodNs"/> of simulated time,
 /// the first time <paramref name="FirstAtNs"/> after it is added (0: at that instant).
 /// </summary>

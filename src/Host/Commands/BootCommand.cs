@@ -9,7 +9,7 @@ namespace TaskIsolation.Host.Commands;
 
 /// <summary>
 /// <c>taskisol boot --cpus N [--arch A] [--config NAME=VALUE]... [--cmdline "..."] [--json]</c>: boots a machine
-/// (MODEL.md §2) and prints the kernel's boot messages, then the sysfs CPU files.
+/// (docs/model.md §2) and prints the kernel's boot messages, then the sysfs CPU files.
 /// </summary>
 internal static class BootCommand
 {

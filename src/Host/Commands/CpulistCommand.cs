@@ -4,7 +4,7 @@ using TaskIsolation.Machine.Cpus;
 namespace TaskIsolation.Host.Commands;
 
 /// <summary>
-/// <c>taskisol cpulist [--nbits N] [--mask] [--] LIST</c>: parses a CPU list as the kernel does (MODEL.md §3) and
+/// <c>taskisol cpulist [--nbits N] [--mask] [--] LIST</c>: parses a CPU list as the kernel does (docs/model.md §3) and
 /// prints it back in the kernel's list form (<c>%*pbl</c>) or, with <c>--mask</c>, its hex form (<c>%*pb</c>).
 /// </summary>
 internal static class CpulistCommand

@@ -1,5 +1,4 @@
 using System.Globalization;
-using TaskIsolation.Actors.Monitors;
 using TaskIsolation.Machine.Boot;
 using TaskIsolation.Machine.Events;
 using TaskIsolation.Machine.Programs;

@@ -78,7 +78,7 @@ public static class Errno
 
     /// <summary>
     /// Kernel-internal: always restart the call after the signal is handled. A syscall refused to an isolated
-    /// task returns this, so with a caught signal it runs again once the handler returns (MODEL.md §6).
+    /// task returns this, so with a caught signal it runs again once the handler returns (docs/model.md §6).
     /// </summary>
     public const int ERESTARTNOINTR = 513;
 

@@ -3,7 +3,7 @@ using TaskIsolation.Machine.Arch;
 
 namespace TaskIsolation.Machine.Abi;
 
-/// <summary>What reached a CPU (MODEL.md §5, §7). Each kind is one message kind of the actor machine.</summary>
+/// <summary>What reached a CPU (docs/model.md §5, §7). Each kind is one message kind of the actor machine.</summary>
 public enum InterruptKind
 {
     /// <summary>The scheduler tick (local timer, x86 vector 239) while the tick runs.</summary>
@@ -73,7 +73,7 @@ public sealed record Interruption
     public bool IsAsynchronous => Kind != InterruptKind.PageFault;
 
     /// <summary>
-    /// The type string of the series' reports (MODEL.md §7): <c>irq_work</c>, <c>IPI function</c>,
+    /// The type string of the series' reports (docs/model.md §7): <c>irq_work</c>, <c>IPI function</c>,
     /// <c>reschedule IPI</c>, <c>timer IPI</c>, <c>irq</c>, <c>irq &lt;n&gt; (&lt;name&gt;)</c>, <c>NMI</c>,
     /// <c>page fault at 0x&lt;addr&gt;</c>. The strings are the ones the series passes at each hook: irq_work from
     /// <c>irq_work_queue_on()</c>, "IPI function" from <c>smp_call_function*()</c>, "reschedule IPI" from

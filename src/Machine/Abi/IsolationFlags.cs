@@ -4,7 +4,7 @@ namespace TaskIsolation.Machine.Abi;
 
 /// <summary>
 /// A task's isolation flags word, as passed to and returned by the prctl (<c>task-&gt;task_isolation_flags</c>).
-/// Bit 0 enables isolation, bit 1 asks for a user-chosen signal, bits 8–14 hold that signal (MODEL.md §6).
+/// Bit 0 enables isolation, bit 1 asks for a user-chosen signal, bits 8–14 hold that signal (docs/model.md §6).
 /// </summary>
 /// <param name="Word">The raw word.</param>
 public readonly record struct IsolationFlags(uint Word)

@@ -1,6 +1,6 @@
 namespace TaskIsolation.Machine.Abi;
 
-/// <summary>Which version of the task-isolation series the machine runs (MODEL.md §10).</summary>
+/// <summary>Which version of the task-isolation series the machine runs (docs/model.md §10).</summary>
 public enum KernelVariant
 {
     /// <summary>

@@ -24,7 +24,7 @@ public sealed record RatelimitState
 
     /// <summary>
     /// The limiter of <c>task_isolation_debug_task()</c>: <c>DEFINE_RATELIMIT_STATE(console_output, HZ, 1)</c>, one
-    /// message per second (MODEL.md §7).
+    /// message per second (docs/model.md §7).
     /// </summary>
     public static RatelimitState TaskIsolationDebug { get; } = new(1_000_000_000L, 1);
 

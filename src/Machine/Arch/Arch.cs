@@ -1,6 +1,6 @@
 namespace TaskIsolation.Machine.Arch;
 
-/// <summary>The architectures the series supports (MODEL.md §2). The per-arch facts live in <c>ArchInfo</c>.</summary>
+/// <summary>The architectures the series supports (docs/model.md §2). The per-arch facts live in <c>ArchInfo</c>.</summary>
 public enum Arch
 {
     /// <summary>x86_64, the default.</summary>

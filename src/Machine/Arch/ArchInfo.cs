@@ -1,7 +1,7 @@
 namespace TaskIsolation.Machine.Arch;
 
 /// <summary>
-/// What the model needs to know about one architecture (MODEL.md §2): its system call numbers, how it flushes other
+/// What the model needs to know about one architecture (docs/model.md §2): its system call numbers, how it flushes other
 /// CPUs' TLBs, whether its clockevent can be put in the oneshot-stopped state, and how it names the synchronous
 /// exceptions that cost a task its isolation. One immutable instance per <see cref="Arch"/>, from <see cref="For"/>.
 /// </summary>

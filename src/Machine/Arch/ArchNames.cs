@@ -1,7 +1,7 @@
 namespace TaskIsolation.Machine.Arch;
 
 /// <summary>
-/// The canonical names of <see cref="Arch"/> as users write them in a machine configuration (MODEL.md §2):
+/// The canonical names of <see cref="Arch"/> as users write them in a machine configuration (docs/model.md §2):
 /// <c>x86_64</c>, <c>arm64</c>, <c>tile</c> — the kernel's own <c>ARCH=</c> / <c>uname -m</c> spellings.
 /// </summary>
 public static class ArchNames

@@ -1,7 +1,7 @@
 namespace TaskIsolation.Machine.Arch;
 
 /// <summary>
-/// The numbers an architecture's ftrace interrupt events print as <c>vector=</c> (MODEL.md §11): the x86 IDT vectors
+/// The numbers an architecture's ftrace interrupt events print as <c>vector=</c> (docs/model.md §11): the x86 IDT vectors
 /// of <c>arch/x86/include/asm/irq_vectors.h</c> in 4.7.
 /// </summary>
 /// <param name="LocalTimer"><c>LOCAL_TIMER_VECTOR</c> (0xef = 239): the scheduler tick.</param>

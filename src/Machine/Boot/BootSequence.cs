@@ -268,16 +268,16 @@ internal sealed class BootSequence
         }
 
         // Only tick_nohz_full_mask loses the boot CPU: task_isolation_map and cpu_isolated_map keep it, so with
-        // task_isolation=0-7 CPU 0 is still listed in sysfs task_isolation (prctl there then fails with EAGAIN,
-        // since its tick never stops).
+        // task_isolation=0-7 CPU 0 is still listed in sysfs task_isolation (a prctl there returns 0, and the task then
+        // waits in the return-to-user loop for a tick that never stops: a liveness failure).
         if (nohzFull.Test(BootedMachine.BootCpu))
         {
             Print(KernelLogLevel.Warning, $"NO_HZ: Clearing {BootedMachine.BootCpu} from nohz_full range for timekeeping");
             nohzFull = nohzFull.Without(BootedMachine.BootCpu);
         }
 
-        // 4.7 prints this whenever full dynticks runs, even as "CPUs: ." after the boot CPU was the only one;
-        // MODEL.md §2 prints it only for a non-empty set, and the model follows MODEL.md.
+        // 4.7 prints this whenever full dynticks runs, even as "CPUs: ." after the boot CPU was the only one; the
+        // model prints it only for a non-empty set (a known difference, docs/model.md §2).
         if (!nohzFull.IsEmpty)
         {
             Print(KernelLogLevel.Info, $"NO_HZ: Full dynticks CPUs: {nohzFull.ToList()}.");

@@ -5,7 +5,7 @@ using MachineArch = TaskIsolation.Machine.Arch.Arch;
 namespace TaskIsolation.Machine.Boot;
 
 /// <summary>
-/// A machine after boot (MODEL.md §2): its configuration and the CPU sets the kernel fixed at boot, the boot log,
+/// A machine after boot (docs/model.md §2): its configuration and the CPU sets the kernel fixed at boot, the boot log,
 /// and the sysfs CPU files. Every later layer starts from one of these; build it with <see cref="Boot"/>.
 /// </summary>
 public sealed class BootedMachine
@@ -97,7 +97,7 @@ public sealed class BootedMachine
     /// </summary>
     public CpuMask HousekeepingMask { get; }
 
-    /// <summary>The <c>task_isolation_debug</c> boot flag (MODEL.md §7).</summary>
+    /// <summary>The <c>task_isolation_debug</c> boot flag (docs/model.md §7).</summary>
     public bool TaskIsolationDebug { get; }
 
     /// <summary>Parameters no handler took, in command-line order; the kernel passes them on to init.</summary>

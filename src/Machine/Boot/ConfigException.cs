@@ -1,7 +1,7 @@
 namespace TaskIsolation.Machine.Boot;
 
 /// <summary>
-/// A machine configuration the model refuses (MODEL.md §2): an unknown or malformed Kconfig or sysctl setting, or a
+/// A machine configuration the model refuses (docs/model.md §2): an unknown or malformed Kconfig or sysctl setting, or a
 /// Kconfig combination whose dependencies are not met. The message names the setting and, for a dependency, the
 /// missing one.
 /// </summary>

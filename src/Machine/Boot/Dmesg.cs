@@ -2,7 +2,7 @@ using System.Globalization;
 
 namespace TaskIsolation.Machine.Boot;
 
-/// <summary>The kernel log's line format (MODEL.md §11), for every layer that prints kernel messages.</summary>
+/// <summary>The kernel log's line format (docs/model.md §11), for every layer that prints kernel messages.</summary>
 public static class Dmesg
 {
     /// <summary>

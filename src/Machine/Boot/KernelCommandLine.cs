@@ -4,7 +4,7 @@ using TaskIsolation.Machine.Cpus;
 namespace TaskIsolation.Machine.Boot;
 
 /// <summary>
-/// A kernel command line split as the kernel splits it (MODEL.md §2): <c>parse_args()</c> walking
+/// A kernel command line split as the kernel splits it (docs/model.md §2): <c>parse_args()</c> walking
 /// <c>next_arg()</c> of kernel/params.c. Parameters are separated by whitespace; a double quote starts or ends a
 /// quoted stretch in which whitespace does not separate; <c>param=value</c> splits at the first <c>=</c>;
 /// <c>--</c> ends the kernel's parameters and the rest goes to init.

@@ -5,7 +5,7 @@ using MachineArch = TaskIsolation.Machine.Arch.Arch;
 namespace TaskIsolation.Machine.Boot;
 
 /// <summary>
-/// The Kconfig options the model honours (MODEL.md §2). The defaults are a kernel built for task isolation:
+/// The Kconfig options the model honours (docs/model.md §2). The defaults are a kernel built for task isolation:
 /// <c>NO_HZ_FULL=y</c>, <c>TASK_ISOLATION=y</c>, <c>TASK_ISOLATION_ALL=n</c> (isolation only where
 /// <c>task_isolation=</c> asks for it) and <c>HZ=1000</c> (init/Kconfig's default).
 /// </summary>

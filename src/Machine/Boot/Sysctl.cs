@@ -2,7 +2,7 @@ using System.Globalization;
 
 namespace TaskIsolation.Machine.Boot;
 
-/// <summary>The sysctl settings the model honours (MODEL.md §2).</summary>
+/// <summary>The sysctl settings the model honours (docs/model.md §2).</summary>
 public sealed record Sysctl
 {
     /// <summary>The kernel's defaults.</summary>

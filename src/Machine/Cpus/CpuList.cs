@@ -1,7 +1,7 @@
 namespace TaskIsolation.Machine.Cpus;
 
 /// <summary>
-/// The kernel's CPU list syntax (MODEL.md §3): <c>cpulist_parse()</c>, that is the modern
+/// The kernel's CPU list syntax (docs/model.md §3): <c>cpulist_parse()</c>, that is the modern
 /// <c>bitmap_parselist()</c> of lib/bitmap.c, a superset of 4.7's. Printing is <see cref="CpuMask.ToList"/>.
 /// </summary>
 /// <remarks>
@@ -85,7 +85,7 @@ public static class CpuList
     /// A parsed region: bits <c>Start..End</c>, and from <c>Start</c> the first <c>Used</c> of every <c>Group</c>
     /// (the kernel's <c>struct region</c>, <c>off</c> named for what it means). Held in 64 bits: the kernel computes
     /// the implicit group <c>end + 1</c> in 32 bits, so "4294967295" or "0-4294967295" wrap to a group of 0 and
-    /// fail as EINVAL; the model keeps MODEL.md §3's rule that an end past the mask is ERANGE.
+    /// fail as EINVAL; the model keeps docs/model.md §3's rule that an end past the mask is ERANGE.
     /// </summary>
     private readonly record struct Region(long Start, long End, long Used, long Group);
 
@@ -248,7 +248,7 @@ public static class CpuList
     /// <summary>
     /// As <c>bitmap_set_region()</c>: from <c>Start</c>, every <c>Group</c> bits set the first <c>Used</c>, never
     /// past <c>End</c>. The kernel steps in 32-bit unsigned arithmetic, so a group near 2^32 wraps back to bit 0
-    /// ("1-5:1/4294967295" sets 0 and 1); the model steps in 64 bits and sets only bit 1, as MODEL.md §3 states
+    /// ("1-5:1/4294967295" sets 0 and 1); the model steps in 64 bits and sets only bit 1, as docs/model.md §3 states
     /// the rule ("from a ... never past b").
     /// </summary>
     private static void SetRegion(CpuMask.Builder mask, Region r)

@@ -1,7 +1,7 @@
 namespace TaskIsolation.Machine.Cpus;
 
 /// <summary>
-/// Why a CPU list was rejected, as the errno <c>bitmap_parselist()</c> returns (MODEL.md §3). The values are the
+/// Why a CPU list was rejected, as the errno <c>bitmap_parselist()</c> returns (docs/model.md §3). The values are the
 /// Linux errno numbers, so <c>-(int)error</c> is what the kernel function would have returned.
 /// </summary>
 public enum CpuListError

@@ -3,7 +3,7 @@ namespace TaskIsolation.Machine.Cpus;
 /// <summary>
 /// The outcome of <see cref="CpuList.Parse"/>: the mask as the parser left it and, on failure, which region failed
 /// and why. On failure the mask still holds every region before the failing one, because
-/// <c>bitmap_parselist()</c> sets bits region by region into the caller's mask (MODEL.md §2 relies on this for
+/// <c>bitmap_parselist()</c> sets bits region by region into the caller's mask (docs/model.md §2 relies on this for
 /// <c>task_isolation=</c>).
 /// </summary>
 public sealed record CpuListResult

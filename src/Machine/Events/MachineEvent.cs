@@ -1,6 +1,6 @@
 namespace TaskIsolation.Machine.Events;
 
-/// <summary>What a CPU was doing when something happened to it (MODEL.md §4, and the coverage states of exploration).</summary>
+/// <summary>What a CPU was doing when something happened to it (docs/model.md §4, and the coverage states of exploration).</summary>
 public enum CpuState
 {
     /// <summary>Idle task, no work.</summary>

@@ -3,7 +3,7 @@ using TaskIsolation.Machine.Events;
 
 namespace TaskIsolation.Machine.Kernel;
 
-/// <summary>How the residual tick of a busy nohz_full CPU behaves (MODEL.md §5; a model switch, not a kernel setting).</summary>
+/// <summary>How the residual tick of a busy nohz_full CPU behaves (docs/model.md §5; a model switch, not a kernel setting).</summary>
 public enum ResidualTick
 {
     /// <summary>4.7: a non-idle nohz_full CPU still takes a tick at least once a second (§9 R4).</summary>

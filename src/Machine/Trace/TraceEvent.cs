@@ -4,7 +4,7 @@ using TaskIsolation.Machine.Abi.Tick;
 namespace TaskIsolation.Machine.Trace;
 
 /// <summary>
-/// One trace event of MODEL.md §11, as its tracepoint's <c>TP_printk</c> formats it. A closed set; each carries the
+/// One trace event of docs/model.md §11, as its tracepoint's <c>TP_printk</c> formats it. A closed set; each carries the
 /// fields its 4.7 tracepoint records.
 /// </summary>
 public abstract record TraceEvent

@@ -1,5 +1,4 @@
 using TaskIsolation.Actors.Machine;
-using TaskIsolation.Actors.Monitors;
 using TaskIsolation.Exploration;
 using TaskIsolation.Machine.Events;
 using TaskIsolation.Simulation;

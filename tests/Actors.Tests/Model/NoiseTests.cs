@@ -1,6 +1,5 @@
 using Akka.TestKit.Xunit2;
 using TaskIsolation.Actors.Machine;
-using TaskIsolation.Actors.Monitors;
 using TaskIsolation.Actors.Noise;
 using TaskIsolation.Machine.Abi;
 using TaskIsolation.Machine.Cpus;
@@ -11,7 +10,7 @@ using static TaskIsolation.Actors.Tests.Machines;
 
 namespace TaskIsolation.Actors.Tests.Model;
 
-/// <summary>Device interrupts and NMIs as noise sources (MODEL.md §5, §7, §9 R12), in both execution modes.</summary>
+/// <summary>Device interrupts and NMIs as noise sources (docs/model.md §5, §7, §9 R12), in both execution modes.</summary>
 public sealed class NoiseTests : TestKit
 {
     public NoiseTests()

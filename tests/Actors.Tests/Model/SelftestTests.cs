@@ -10,7 +10,7 @@ using ArchKind = TaskIsolation.Machine.Arch.Arch;
 
 namespace TaskIsolation.Actors.Tests.Model;
 
-/// <summary>Selftest checks 7, 10 and 11 of MODEL.md §8, in both execution modes.</summary>
+/// <summary>Selftest checks 7, 10 and 11 of docs/model.md §8, in both execution modes.</summary>
 public sealed class SelftestTests : TestKit
 {
     public SelftestTests()

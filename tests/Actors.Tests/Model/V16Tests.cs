@@ -12,7 +12,7 @@ using static TaskIsolation.Actors.Tests.Machines;
 namespace TaskIsolation.Actors.Tests.Model;
 
 /// <summary>
-/// The v16 variant (MODEL.md §10) in the actor machine, against v13 on the same workloads: the one prctl, the
+/// The v16 variant (docs/model.md §10) in the actor machine, against v13 on the same workloads: the one prctl, the
 /// isolcpus ∩ nohz_full map, the single check on the way out (§9 R1, R2, R13), the once-only remote report.
 /// </summary>
 public sealed class V16Tests : TestKit

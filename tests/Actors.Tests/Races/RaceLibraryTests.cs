@@ -8,7 +8,7 @@ using TaskIsolation.Simulation;
 namespace TaskIsolation.Actors.Tests.Races;
 
 /// <summary>
-/// The race library (MODEL.md §9 as built-in scenarios <c>rNN-*</c>, docs/races.md) as regression tests: exploration
+/// The race library (docs/model.md §9 as built-in scenarios <c>rNN-*</c>, docs/races.md) as regression tests: exploration
 /// finds each race without its mitigation within a small fixed schedule budget — the finding's interrupt kind, CPU
 /// and causal-chain root checked — and nothing with the mitigation over a larger budget; every race built-in runs
 /// under <c>taskisol run</c> semantics with its expectations held.

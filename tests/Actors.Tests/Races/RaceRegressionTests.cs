@@ -1,5 +1,4 @@
 using Akka.TestKit.Xunit2;
-using TaskIsolation.Actors.Monitors;
 using TaskIsolation.Machine.Abi;
 using TaskIsolation.Machine.Events;
 using TaskIsolation.Simulation;

@@ -12,7 +12,7 @@ using ArchKind = TaskIsolation.Machine.Arch.Arch;
 namespace TaskIsolation.Actors.Tests.Races;
 
 /// <summary>
-/// One race of MODEL.md §9 as a machine and a workload, with and without its mitigation: small enough to port to a
+/// One race of docs/model.md §9 as a machine and a workload, with and without its mitigation: small enough to port to a
 /// YAML scenario (command line, arch, switches, tasks and their programs, noise sources, run length).
 /// </summary>
 /// <param name="Id">The §9 id.</param>

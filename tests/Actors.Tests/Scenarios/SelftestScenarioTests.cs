@@ -8,7 +8,7 @@ using ArchKind = TaskIsolation.Machine.Arch.Arch;
 namespace TaskIsolation.Actors.Tests.Scenarios;
 
 /// <summary>
-/// The kernel selftest's checks (MODEL.md §8) as built-in scenarios: every <c>selftest-*</c> built-in runs with all of
+/// The kernel selftest's checks (docs/model.md §8) as built-in scenarios: every <c>selftest-*</c> built-in runs with all of
 /// its expectations holding in both execution modes, and together they cover the checks 1 to 11.
 /// </summary>
 public sealed class SelftestScenarioTests : TestKit

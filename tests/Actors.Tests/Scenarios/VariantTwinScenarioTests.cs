@@ -7,7 +7,7 @@ using Xunit.Abstractions;
 namespace TaskIsolation.Actors.Tests.Scenarios;
 
 /// <summary>
-/// The races v16 claims to fix (MODEL.md §9 R1, R2, R13) as built-in twins: <c>rN-*</c> under v13 and <c>rN-*-v16</c>
+/// The races v16 claims to fix (docs/model.md §9 R1, R2, R13) as built-in twins: <c>rN-*</c> under v13 and <c>rN-*-v16</c>
 /// with the same workload under v16, each running with all its expectations holding in both execution modes.
 /// </summary>
 public sealed class VariantTwinScenarioTests : TestKit

@@ -4,7 +4,7 @@ using MachineArch = TaskIsolation.Machine.Arch.Arch;
 
 namespace TaskIsolation.Machine.Tests.Boot;
 
-/// <summary>Boot-time CPU sets, log lines and sysfs files (MODEL.md §2).</summary>
+/// <summary>Boot-time CPU sets, log lines and sysfs files (docs/model.md §2).</summary>
 public class BootedMachineTests
 {
     private static readonly KernelConfig NoTaskIsolation = KernelConfig.Default with { TaskIsolation = false };

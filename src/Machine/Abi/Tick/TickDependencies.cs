@@ -38,7 +38,7 @@ public sealed record TickDepSetResult(TickDep NewMask, CpuMask Kicked)
 }
 
 /// <summary>
-/// The 4.7 tick-dependency rules of <c>kernel/time/tick-sched.c</c> (MODEL.md §4, §5): whether a nohz_full CPU's
+/// The 4.7 tick-dependency rules of <c>kernel/time/tick-sched.c</c> (docs/model.md §4, §5): whether a nohz_full CPU's
 /// tick may stop, and whom setting a dependency kicks.
 /// </summary>
 public static class TickDependencies

@@ -1,7 +1,7 @@
 namespace TaskIsolation.Machine.Abi.V13;
 
 /// <summary>
-/// An interruption about to reach, or reaching, a CPU, with what the code reporting it can see (MODEL.md §7).
+/// An interruption about to reach, or reaching, a CPU, with what the code reporting it can see (docs/model.md §7).
 /// </summary>
 /// <param name="Interruption">What it is.</param>
 /// <param name="SenderCpu">The CPU sending it; the target CPU itself for a local interrupt.</param>
@@ -59,7 +59,7 @@ public sealed record AsyncViolationDecision(bool IsViolation, string Reason, Iso
 }
 
 /// <summary>
-/// The v13 rule for asynchronous interrupts reaching an isolated task (patch 05 of the series, MODEL.md §7):
+/// The v13 rule for asynchronous interrupts reaching an isolated task (patch 05 of the series, docs/model.md §7):
 /// <c>task_isolation_debug_task()</c> in <c>kernel/isolation.c</c>, reached through <c>task_isolation_debug()</c>
 /// (which first checks <c>task_isolation_possible(cpu)</c>).
 /// </summary>

@@ -4,7 +4,7 @@ using TaskIsolation.Machine.Arch;
 namespace TaskIsolation.Machine.Abi.V13;
 
 /// <summary>
-/// The v13 rules for an isolated task entering the kernel synchronously (MODEL.md §6):
+/// The v13 rules for an isolated task entering the kernel synchronously (docs/model.md §6):
 /// <c>task_isolation_syscall()</c>, <c>_task_isolation_quiet_exception()</c> and
 /// <c>task_isolation_deliver_signal()</c> in <c>kernel/isolation.c</c>, plus the flag resets of
 /// <c>kernel/signal.c</c> and <c>kernel/fork.c</c>.

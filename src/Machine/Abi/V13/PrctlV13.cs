@@ -66,7 +66,7 @@ public sealed record PrctlResult(PrctlOutcome Outcome, long ReturnValue, Isolati
 }
 
 /// <summary>
-/// The v13 prctl rules (MODEL.md §6): <c>task_isolation_set()</c> in <c>kernel/isolation.c</c> and its two cases in
+/// The v13 prctl rules (docs/model.md §6): <c>task_isolation_set()</c> in <c>kernel/isolation.c</c> and its two cases in
 /// <c>SYSCALL_DEFINE5(prctl)</c> of <c>kernel/sys.c</c>, with the NOSIG relaxation of patches 11 and 12.
 /// </summary>
 public static class PrctlV13

@@ -40,7 +40,7 @@ public readonly record struct ReadinessSnapshot(bool LruBatchesEmpty, bool Vmsta
 public readonly record struct EnterActions(bool DrainLru, bool QuietVmstatSync, bool SetNeedResched);
 
 /// <summary>
-/// The v13 return-to-user rules (MODEL.md §6). While <c>TIF_TASK_ISOLATION</c> is set, every return to user space
+/// The v13 return-to-user rules (docs/model.md §6). While <c>TIF_TASK_ISOLATION</c> is set, every return to user space
 /// loops: run <see cref="Enter"/> with interrupts on, then test <see cref="Ready(bool, bool, bool)"/> with them
 /// off; not ready → round again (other pending work, such as <c>schedule()</c>, runs in the same loop).
 /// </summary>

@@ -113,7 +113,7 @@ public readonly record struct V16RemoteTarget(int Cpu, TaskIdentity Task, V16Iso
 public sealed record V16RemoteMaskDecision(IReadOnlyList<V16RemoteTarget> Targets, IsolationResponse Response);
 
 /// <summary>
-/// The v16 variant (Nov 2017, MODEL.md §10): <c>kernel/isolation.c</c> of <c>[PATCH v16 06/13] task_isolation:
+/// The v16 variant (Nov 2017, docs/model.md §10): <c>kernel/isolation.c</c> of <c>[PATCH v16 06/13] task_isolation:
 /// userspace hard isolation from kernel</c> and <c>try_stop_full_tick()</c> of its tick patch. Its messages all
 /// read <c>&lt;comm&gt;/&lt;pid&gt; (cpu &lt;n&gt;): task_isolation lost due to &lt;reason&gt;</c>, the remote form adding
 /// <c> by &lt;comm&gt;/&lt;pid&gt; on cpu &lt;m&gt;</c>.
