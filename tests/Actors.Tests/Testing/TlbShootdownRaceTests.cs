@@ -1,12 +1,11 @@
 using TaskIsolation.Machine.Abi;
 using TaskIsolation.Testing;
 
-namespace TaskIsolation.Actors.Tests.Testing;
+namespace MyKernel.IsolationTests;
 
 /// <summary>
-/// A two-sided race regression test written as a user would, with nothing but <c>TaskIsolation.Testing</c>: without
-/// its mitigation the TLB-shootdown race (docs/model.md §9 R9) is found, and its reproducer replays it; with the
-/// deferred flush nothing is found over a larger budget.
+/// Race R9: a sibling thread's munmap sends a TLB-shootdown IPI to the CPU where the isolated thread runs in user
+/// mode, which kills it; the deferred flush (deferred_tlb_flush) leaves it alone.
 /// </summary>
 public sealed class TlbShootdownRaceTests
 {
@@ -19,7 +18,6 @@ public sealed class TlbShootdownRaceTests
         Assert.Equal("task sibling/102 on cpu 0: munmap", violation.Chain[0].What);
         IsolationAssert.KilledBy(result, "iso", signal: Signal.SIGKILL, reason: "IPI function");
         IsolationAssert.NoViolation(result, cpu: 0);
-        IsolationAssert.ExpectationsHeld(result);
     }
 
     [Fact]
@@ -28,7 +26,6 @@ public sealed class TlbShootdownRaceTests
         var exploration = IsolationExplorer.Explore(IsolationScenario.BuiltIn("r09-tlb-shootdown"), schedules: 16, seed: 1, untilFirst: true);
 
         var finding = IsolationAssert.Finding(exploration, cpu: 3, kind: InterruptKind.CallFunctionIpi);
-        Assert.Equal("task sibling/102 on cpu 0: munmap", finding.Reproducer.Finding.Root);
         IsolationAssert.Reproduces(finding.Reproducer);
     }
 
@@ -38,6 +35,5 @@ public sealed class TlbShootdownRaceTests
         var exploration = IsolationExplorer.Explore(IsolationScenario.BuiltIn("r09-tlb-shootdown-mitigated"), schedules: 48, seed: 1);
 
         IsolationAssert.NoFinding(exploration);
-        Assert.Equal(48, exploration.Schedules);
     }
 }
