@@ -63,6 +63,14 @@ public sealed record ScenarioRun(
     /// <summary>What the run was, as a report heads it: scenario, seed, mode, simulated and wall time.</summary>
     public RunInfo Info => new(Scenario.Name, Settings.Seed, Settings.Mode.ToString().ToLowerInvariant(), SimulatedNs, (long)Wall.TotalMilliseconds);
 
+    /// <summary>The run as expectations judge it: its events, CPUs, end time, timings and sysfs files.</summary>
+    public RunRecord Record() => new(Machine.Recorder.Events, Machine.Booted.NrCpus)
+    {
+        EndNs = Machine.Now,
+        Timings = Machine.Options.Timings,
+        Sysfs = Machine.Booted.SysfsFiles,
+    };
+
     /// <summary>The run as the reports read it: its events and facts, expectations as (text, held) pairs.</summary>
     public FinishedRun Finished() => new(
         Info,
@@ -99,20 +107,15 @@ public static class ScenarioRunner
 
         Func<bool>? stop = settings.Stop is { } s ? () => s(machine) : null;
         var outcome = session.RunUntil(settings.DurationNs ?? scenario.DurationNs, stop);
-        var results = ImmutableArray<ExpectationResult>.Empty;
+        var run = new ScenarioRun(scenario, settings, machine, outcome, [], TimeSpan.Zero);
         if (settings.Judge)
         {
-            var record = new RunRecord(machine.Recorder.Events, machine.Booted.NrCpus)
-            {
-                EndNs = machine.Now,
-                Timings = machine.Options.Timings,
-                Sysfs = machine.Booted.SysfsFiles,
-            };
-            results = scenario.Expectations.Select(e => e.Evaluate(record)).ToImmutableArray();
+            var record = run.Record();
+            run = run with { Expectations = [.. scenario.Expectations.Select(e => e.Evaluate(record))] };
         }
 
         wall.Stop();
-        return new ScenarioRun(scenario, settings, machine, outcome, results, wall.Elapsed);
+        return run with { Wall = wall.Elapsed };
     }
 
     /// <summary>Runs <paramref name="scenario"/> in an actor system of its own, shut down before returning.</summary>

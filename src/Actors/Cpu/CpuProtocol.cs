@@ -6,7 +6,7 @@ using TaskIsolation.Simulation;
 namespace TaskIsolation.Actors.Cpu;
 
 /// <summary>Messages a CPU actor handles.</summary>
-public interface ICpuProtocol : IMachineMessage;
+internal interface ICpuProtocol : IMachineMessage;
 
 /// <summary>
 /// An asynchronous interrupt arriving at a CPU: a tick, an IPI, irq_work, a device interrupt, an NMI. Held while the
@@ -16,50 +16,50 @@ public interface ICpuProtocol : IMachineMessage;
 /// <param name="Source">What raised it and why (its kind follows from it).</param>
 /// <param name="FromCpu">The sending CPU, or -1 for a local source.</param>
 /// <param name="Payload">What the handler acts on, if anything.</param>
-public sealed record Irq(long Cause, InterruptSource Source, int FromCpu, IrqPayload? Payload = null) : ICpuProtocol
+internal sealed record Irq(long Cause, InterruptSource Source, int FromCpu, IrqPayload? Payload = null) : ICpuProtocol
 {
     /// <summary>What kind of interrupt.</summary>
     public InterruptKind Kind => Source.Kind;
 }
 
 /// <summary>What an interrupt's handler acts on.</summary>
-public abstract record IrqPayload;
+internal abstract record IrqPayload;
 
 /// <summary>A tick from the tick source, with the tick source's programming generation.</summary>
-public sealed record TickPayload(long Generation, bool Residual) : IrqPayload;
+internal sealed record TickPayload(long Generation, bool Residual) : IrqPayload;
 
 /// <summary>A task woken or migrated onto this CPU (<c>ttwu_queue</c> + reschedule IPI).</summary>
-public sealed record EnqueueTaskPayload(TaskStruct Task) : IrqPayload;
+internal sealed record EnqueueTaskPayload(TaskStruct Task) : IrqPayload;
 
 /// <summary>A signal for a task on this CPU (<c>signal_wake_up()</c> → <c>kick_process()</c>).</summary>
-public sealed record SignalPayload(int Pid, int Signal, string Reason, bool IsolationBreak = false) : IrqPayload;
+internal sealed record SignalPayload(int Pid, int Signal, string Reason, bool IsolationBreak = false) : IrqPayload;
 
 /// <summary>Another task changed this task's affinity (<c>sched_setaffinity()</c> → the migration stopper).</summary>
-public sealed record AffinityPayload(int Pid, TaskIsolation.Machine.Cpus.CpuMask Mask) : IrqPayload;
+internal sealed record AffinityPayload(int Pid, TaskIsolation.Machine.Cpus.CpuMask Mask) : IrqPayload;
 
 /// <summary>A child of <c>ParentPid</c> exited: wake its <c>wait4</c>.</summary>
-public sealed record ChildExitPayload(int ParentPid, int ChildPid) : IrqPayload;
+internal sealed record ChildExitPayload(int ParentPid, int ChildPid) : IrqPayload;
 
 /// <summary>Work queued on this CPU's kworker by another CPU (<c>queue_work_on()</c>); acknowledged to <c>AckTo</c>.</summary>
-public sealed record WorkPayload(WorkFunction Function, long WorkNs, int AckToCpu, long RequestId) : IrqPayload;
+internal sealed record WorkPayload(WorkFunction Function, long WorkNs, int AckToCpu, long RequestId) : IrqPayload;
 
 /// <summary>A TLB shootdown of address space <c>Mm</c> (<c>flush_tlb_func</c>), acknowledged to the requester.</summary>
-public sealed record TlbFlushPayload(int Mm, int RequesterCpu, long RequestId) : IrqPayload;
+internal sealed record TlbFlushPayload(int Mm, int RequesterCpu, long RequestId) : IrqPayload;
 
 /// <summary>A sleeping task's timer expired (hrtimer on this CPU).</summary>
-public sealed record WakeTimerPayload(int Pid) : IrqPayload;
+internal sealed record WakeTimerPayload(int Pid) : IrqPayload;
 
 /// <summary>A device interrupt on line <c>Irq</c> named <c>Name</c>.</summary>
-public sealed record DeviceIrqPayload(int Irq, string Name) : IrqPayload;
+internal sealed record DeviceIrqPayload(int Irq, string Name) : IrqPayload;
 
 /// <summary>A requester's wait ended: the target CPU finished the work or the flush (the csd/flush_work completion).</summary>
-public sealed record Ack(long Cause, long RequestId) : ICpuProtocol;
+internal sealed record Ack(long Cause, long RequestId) : ICpuProtocol;
 
 /// <summary>Self-message: the current timed activity (kernel step, handler, user compute) reached its end.</summary>
-public sealed record StepDone(long Cause, long Generation) : ICpuProtocol;
+internal sealed record StepDone(long Cause, long Generation) : ICpuProtocol;
 
 /// <summary>The vmstat worker's answer to <c>quiet_vmstat_sync()</c> or an update of its state.</summary>
-public sealed record VmstatState(long Cause, bool Idle, long DeferrableDueNs) : ICpuProtocol;
+internal sealed record VmstatState(long Cause, bool Idle, long DeferrableDueNs) : ICpuProtocol;
 
 /// <summary>Boot: put a task on this CPU's runqueue without an IPI (the machine is not running yet).</summary>
-public sealed record BootTask(long Cause, TaskStruct Task) : ICpuProtocol;
+internal sealed record BootTask(long Cause, TaskStruct Task) : ICpuProtocol;

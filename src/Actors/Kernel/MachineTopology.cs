@@ -12,7 +12,7 @@ namespace TaskIsolation.Actors.Kernel;
 /// What every actor of one simulated machine shares and never changes after boot: the booted configuration, the
 /// actor references of its parts, the racily shared kernel memory and the event sink.
 /// </summary>
-public sealed class MachineTopology
+internal sealed class MachineTopology
 {
     /// <summary>Number of CPUs.</summary>
     public required int NrCpus { get; init; }
@@ -77,7 +77,7 @@ public sealed class MachineTopology
 }
 
 /// <summary>Receives every event the machine's actors publish (the recorder, the monitors, the Akka event stream).</summary>
-public interface IEventSink
+internal interface IEventSink
 {
     /// <summary>Publishes <paramref name="e"/>. Thread-safe: concurrent mode calls it from many threads.</summary>
     void Publish(MachineEvent e);

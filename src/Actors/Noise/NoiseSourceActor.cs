@@ -7,11 +7,11 @@ using TaskIsolation.Simulation;
 namespace TaskIsolation.Actors.Noise;
 
 /// <summary>Messages of a noise source.</summary>
-public interface INoiseProtocol : IMachineMessage;
+internal interface INoiseProtocol : IMachineMessage;
 
 /// <summary>Self-message of a noise source: the next firing is due.</summary>
 /// <param name="Serial">The firing's number, from 1.</param>
-public sealed record NoiseDue(long Serial) : INoiseProtocol
+internal sealed record NoiseDue(long Serial) : INoiseProtocol
 {
     /// <summary>Each firing is a root: no cause.</summary>
     public long Cause => 0;

@@ -7,22 +7,22 @@ using TaskIsolation.Simulation;
 namespace TaskIsolation.Actors.Tick;
 
 /// <summary>Messages a tick source (clockevent device) handles.</summary>
-public interface ITickProtocol : IMachineMessage;
+internal interface ITickProtocol : IMachineMessage;
 
 /// <summary>Tick every period, on jiffy boundaries (periodic / high-res tick emulation).</summary>
-public sealed record StartPeriodic(long Cause, long Generation) : ITickProtocol;
+internal sealed record StartPeriodic(long Cause, long Generation) : ITickProtocol;
 
 /// <summary>One event at <paramref name="AtNs"/> (a stopped tick's next deadline: the residual tick).</summary>
-public sealed record ProgramOneshot(long Cause, long Generation, long AtNs) : ITickProtocol;
+internal sealed record ProgramOneshot(long Cause, long Generation, long AtNs) : ITickProtocol;
 
 /// <summary>No more events (oneshot-stopped, where the hardware has it).</summary>
-public sealed record ShutdownTick(long Cause, long Generation) : ITickProtocol;
+internal sealed record ShutdownTick(long Cause, long Generation) : ITickProtocol;
 
 /// <summary>
 /// Self-message: a periodic tick's programmed expiries are running out; program the next ones. Due at the last one
 /// programmed, so a periodic tick costs one message per expiry (the interrupt itself) plus one per batch.
 /// </summary>
-public sealed record TickRefill(long Cause, long Serial) : ITickProtocol;
+internal sealed record TickRefill(long Cause, long Serial) : ITickProtocol;
 
 /// <summary>
 /// A CPU's local timer (clockevent device). The CPU programs it; at each expiry it raises a local timer interrupt on

@@ -9,25 +9,25 @@ using VmstatRules = TaskIsolation.Machine.Mm.Vmstat;
 namespace TaskIsolation.Actors.Vmstat;
 
 /// <summary>Messages of the vmstat worker and shepherd.</summary>
-public interface IVmstatProtocol : IMachineMessage;
+internal interface IVmstatProtocol : IMachineMessage;
 
 /// <summary>This CPU's vm counters changed (an allocation, a fault, a write).</summary>
-public sealed record VmstatDirtied(long Cause) : IVmstatProtocol;
+internal sealed record VmstatDirtied(long Cause) : IVmstatProtocol;
 
 /// <summary><c>quiet_vmstat_sync()</c>: cancel the work and fold the diffs now; answered with <see cref="VmstatState"/>.</summary>
-public sealed record QuietVmstat(long Cause, long RequestId) : IVmstatProtocol;
+internal sealed record QuietVmstat(long Cause, long RequestId) : IVmstatProtocol;
 
 /// <summary>The kworker ran <c>vmstat_update</c> on this CPU.</summary>
-public sealed record VmstatUpdateRan(long Cause) : IVmstatProtocol;
+internal sealed record VmstatUpdateRan(long Cause) : IVmstatProtocol;
 
 /// <summary>
 /// The shepherd, having read this CPU's state as needing an update, queues the work: <c>queue_delayed_work_on(cpu,
 /// ..., 0)</c>, which succeeds if the work is not pending now, whatever the diffs have become since the read.
 /// </summary>
-public sealed record ShepherdQueue(long Cause, int ShepherdCpu) : IVmstatProtocol;
+internal sealed record ShepherdQueue(long Cause, int ShepherdCpu) : IVmstatProtocol;
 
 /// <summary>Self-message of the shepherd: time for another round.</summary>
-public sealed record ShepherdRound(long Cause) : IVmstatProtocol;
+internal sealed record ShepherdRound(long Cause) : IVmstatProtocol;
 
 /// <summary>
 /// One CPU's vmstat state and work item: the per-CPU counter diffs not yet folded and whether the deferrable
