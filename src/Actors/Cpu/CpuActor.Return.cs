@@ -50,7 +50,7 @@ internal sealed partial class CpuActor
 
         if (_rq.NeedResched || _deferred.Queue.Count > 0)
         {
-            Schedule(cause, () => ExitLoopWork(cause));
+            Schedule(cause, new Next(Then.ExitLoopWork, cause));
             return;
         }
 
@@ -82,21 +82,27 @@ internal sealed partial class CpuActor
             return;
         }
 
-        Run(Activity.Kernel, CpuState.Kernel, _m.Timings.ReturnReadyNs, () => ExitLoopCheck(cause));
+        Run(Activity.Kernel, CpuState.Kernel, _m.Timings.ReturnReadyNs, new Next(Then.ExitLoopCheck, cause));
     }
 
     private void WaitForVmstat(long request, long cause)
     {
-        WaitFor(request, 1, () =>
-        {
-            if (ReturnToUserV13.Enter(_tick.Stopped).SetNeedResched)
-            {
-                _rq.NeedResched = true;
-            }
-
-            Run(Activity.Kernel, CpuState.ReturnEnter, _m.Timings.ReturnEnterNs, () => ExitLoopCheck(cause));
-        });
+        WaitFor(request, 1, new Next(Then.VmstatQuieted, cause));
         SetState(CpuState.ReturnEnter);
+    }
+
+    /// <summary>
+    /// <c>quiet_vmstat_sync()</c> returned: the rest of <c>task_isolation_enter()</c> (ask to reschedule while the tick
+    /// still runs), then the loop's check.
+    /// </summary>
+    private void VmstatQuieted(long cause)
+    {
+        if (ReturnToUserV13.Enter(_tick.Stopped).SetNeedResched)
+        {
+            _rq.NeedResched = true;
+        }
+
+        Run(Activity.Kernel, CpuState.ReturnEnter, _m.Timings.ReturnEnterNs, new Next(Then.ExitLoopCheck, cause));
     }
 
     /// <summary>Interrupts off: re-read the flags and, for an isolated task, <c>task_isolation_ready()</c>.</summary>
@@ -114,7 +120,7 @@ internal sealed partial class CpuActor
 
         if (_rq.NeedResched || _deferred.Queue.Count > 0 || !t.PendingSignals.IsEmpty || !ready)
         {
-            Run(Activity.Kernel, CpuState.ReturnReady, _m.Timings.ReturnReadyNs, () => ExitLoopWork(cause));
+            Run(Activity.Kernel, CpuState.ReturnReady, _m.Timings.ReturnReadyNs, new Next(Then.ExitLoopWork, cause));
             return;
         }
 
@@ -131,7 +137,7 @@ internal sealed partial class CpuActor
             Publish(new PrctlReturned(Sim.NewEventId(), Now, _cpu, cause, t.Ref, p.Option, p.Arg, 0));
         }
 
-        Run(Activity.Kernel, CpuState.ReturnReady, _m.Timings.ReturnToUserNs, () => EnterUser(cause));
+        Run(Activity.Kernel, CpuState.ReturnReady, _m.Timings.ReturnToUserNs, new Next(Then.EnterUser, cause));
     }
 
     /// <summary>
@@ -155,7 +161,7 @@ internal sealed partial class CpuActor
             ApplyResponse(t, ReturnToUserV13.GiveUp(TaskIsolationRules.Identity(t), new IsolationFlags(t.IsolationFlags), blockers), cause);
         }
 
-        Run(Activity.Kernel, CpuState.ReturnReady, _m.Timings.ReturnReadyNs, () => ExitLoopWork(cause));
+        Run(Activity.Kernel, CpuState.ReturnReady, _m.Timings.ReturnReadyNs, new Next(Then.ExitLoopWork, cause));
     }
 
     /// <summary>The iret: user mode, interrupts on; anything held since the ready check is taken now.</summary>
@@ -182,7 +188,7 @@ internal sealed partial class CpuActor
         switch (t.Resume)
         {
             case ResumeKind.Compute:
-                Run(Activity.User, UserState(), t.UserRemainingNs, _userComputeDone);
+                Run(Activity.User, UserState(), t.UserRemainingNs, new Next(Then.UserComputeDone));
                 break;
             case ResumeKind.Handler:
                 AwaitOp(new EnterHandler(cause, t.Pid, t.Seq + 1, t.HandlerSignal));
@@ -508,14 +514,15 @@ internal sealed partial class CpuActor
             RestartTick(cause, TickDep.None);
         }
 
-        Schedule(cause, () => GoIdle(cause));
+        Schedule(cause, new Next(Then.GoIdle, cause));
     }
 
     /// <summary>
     /// <c>schedule()</c>: run pending kworker items first, then round-robin among runnable tasks. When the current
-    /// task keeps the CPU, <paramref name="continueCurrent"/> runs; a task switched in resumes its own exit path.
+    /// task keeps the CPU, it goes on to <paramref name="continueCurrent"/> (the exit loop, or idle); a task switched
+    /// in resumes its own exit path.
     /// </summary>
-    private void Schedule(long cause, Action continueCurrent)
+    private void Schedule(long cause, Next continueCurrent)
     {
         _rq.NeedResched = false;
         if (_deferred.Queue.Count > 0)
@@ -533,7 +540,7 @@ internal sealed partial class CpuActor
             }
             else
             {
-                continueCurrent();
+                Proceed(continueCurrent);
             }
 
             return;
@@ -562,51 +569,69 @@ internal sealed partial class CpuActor
         _rq.CurrSince = Now;
         _rq.SliceStart = Now;
         _shared.SetCurrent(next.Pid, next.Comm, next.IsolationFlags);
-        Run(Activity.Kernel, CpuState.Kernel, _m.Timings.ContextSwitchNs, () => BeginReturnToUser(e.Id));
+        Run(Activity.Kernel, CpuState.Kernel, _m.Timings.ContextSwitchNs, new Next(Then.BeginReturnToUser, e.Id));
     }
 
     /// <summary>A kworker runs queued work on this CPU: a context switch away and back (<c>process_one_work()</c>).</summary>
-    private void RunKworker(long cause, Action continueCurrent)
+    private void RunKworker(long cause, Next continueCurrent)
     {
         var w = _deferred.Queue.Dequeue();
         var prev = _rq.Curr;
-        var kworker = new TaskRef(0, $"kworker/{_cpu}:1");
-        var sw = new ContextSwitched(Sim.NewEventId(), Now, _cpu, cause, prev?.Ref ?? TakeOutgoing(), kworker);
+        var sw = new ContextSwitched(Sim.NewEventId(), Now, _cpu, cause, prev?.Ref ?? TakeOutgoing(), _kworker);
         Publish(sw);
         AccountCurrent();
-        _shared.SetCurrent(0, kworker.Comm, 0);
-        Run(Activity.Kernel, CpuState.Kernel, _m.Timings.ContextSwitchNs + w.WorkNs, () =>
+        _shared.SetCurrent(0, _kworker.Comm, 0);
+        _deferred.Running = w;
+        _deferred.Preempted = prev;
+        _deferred.ContinuePreempted = continueCurrent;
+        Run(Activity.Kernel, CpuState.Kernel, _m.Timings.ContextSwitchNs + w.WorkNs, new Next(Then.KworkerDone, sw.Id));
+    }
+
+    /// <summary>The kworker's item is done: its completion, then the switch back to the task it preempted.</summary>
+    private void KworkerDone(long cause)
+    {
+        var w = _deferred.Running ?? throw new InvalidOperationException($"cpu {_cpu}: a kworker finished with no work item");
+        var prev = _deferred.Preempted;
+        _deferred.Running = null;
+        _deferred.Preempted = null;
+        var done = new WorkExecuted(Sim.NewEventId(), Now, _cpu, cause, w.Function);
+        Publish(done);
+        if (w.Function == WorkFunction.VmstatUpdate)
         {
-            var done = new WorkExecuted(Sim.NewEventId(), Now, _cpu, sw.Id, w.Function);
-            Publish(done);
-            if (w.Function == WorkFunction.VmstatUpdate)
+            Send(_deferred.Vmstat, new VmstatUpdateRan(done.Id));
+        }
+        else if (w.Function == WorkFunction.LruAddDrainPerCpu)
+        {
+            _deferred.LruNonEmpty = false;
+            _shared.LruNonEmpty = false;
+            if (w.AckToCpu != _cpu)
             {
-                Send(_deferred.Vmstat, new VmstatUpdateRan(done.Id));
+                _shared.WorkDone();
             }
-            else if (w.Function == WorkFunction.LruAddDrainPerCpu)
-            {
-                _deferred.LruNonEmpty = false;
-                _shared.LruNonEmpty = false;
-                if (w.AckToCpu != _cpu)
-                {
-                    _shared.WorkDone();
-                }
-            }
+        }
 
-            if (w.AckToCpu >= 0)
-            {
-                SendIpiReply(w.AckToCpu, new Ack(done.Id, w.RequestId));
-            }
+        if (w.AckToCpu >= 0)
+        {
+            SendIpiReply(w.AckToCpu, new Ack(done.Id, w.RequestId));
+        }
 
-            Publish(new ContextSwitched(Sim.NewEventId(), Now, _cpu, done.Id, kworker, prev?.Ref));
-            if (prev is not null)
-            {
-                _shared.SetCurrent(prev.Pid, prev.Comm, prev.IsolationFlags);
-                _rq.CurrSince = Now;
-            }
+        // The task is switched back as it was when the kworker preempted it: the switch names that task struct.
+        Publish(new ContextSwitched(Sim.NewEventId(), Now, _cpu, done.Id, _kworker, prev?.Ref));
+        if (prev is not null)
+        {
+            _shared.SetCurrent(prev.Pid, prev.Comm, prev.IsolationFlags);
+            _rq.CurrSince = Now;
+        }
 
-            Run(Activity.Kernel, CpuState.Kernel, _m.Timings.ContextSwitchNs, () => Schedule(done.Id, continueCurrent));
-        });
+        Run(Activity.Kernel, CpuState.Kernel, _m.Timings.ContextSwitchNs, new Next(Then.KworkerSwitchedBack, done.Id));
+    }
+
+    /// <summary>Back from the kworker: <c>schedule()</c> again, for more work or another task, or to carry on.</summary>
+    private void KworkerSwitchedBack(long cause)
+    {
+        var continuePreempted = _deferred.ContinuePreempted;
+        _deferred.ContinuePreempted = default;
+        Schedule(cause, continuePreempted);
     }
 
     private void GoIdle(long cause)
@@ -624,7 +649,7 @@ internal sealed partial class CpuActor
 
         if (_rq.Runnable.Count > 0 || _deferred.Queue.Count > 0)
         {
-            Schedule(cause, () => GoIdle(cause));
+            Schedule(cause, new Next(Then.GoIdle, cause));
             return;
         }
 
@@ -646,7 +671,7 @@ internal sealed partial class CpuActor
         _rq.OutgoingMm = prev.Mm;
         _rq.Outgoing = prev.Ref;
         _shared.SetCurrent(0, "swapper", 0);
-        Schedule(cause, () => GoIdle(cause));
+        Schedule(cause, new Next(Then.GoIdle, cause));
     }
 
     private TaskRef? TakeOutgoing()

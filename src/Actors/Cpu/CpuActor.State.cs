@@ -1,6 +1,7 @@
 using Akka.Actor;
 using TaskIsolation.Machine.Events;
 using TaskIsolation.Machine.Kernel;
+using TaskIsolation.Machine.Programs;
 using SimCore = TaskIsolation.Simulation;
 
 namespace TaskIsolation.Actors.Cpu;
@@ -89,8 +90,8 @@ internal sealed partial class CpuActor
         /// <summary>The activity's pending <see cref="StepDone"/>, withdrawn when the activity is superseded.</summary>
         public SimCore.TimerHandle Timer;
 
-        /// <summary>What to run when the activity ends; null for activities that end only by a message.</summary>
-        public Action? Then;
+        /// <summary>Where the CPU goes when the activity ends (<see cref="Then.Nothing"/> for one that ends only by a message).</summary>
+        public Next Then;
 
         /// <summary>The activities that interrupt handlers running now broke into, innermost on top; each resumes at its handler's exit.</summary>
         public readonly Stack<Saved> Interrupted = new();
@@ -122,6 +123,15 @@ internal sealed partial class CpuActor
 
         /// <summary>NMIs that arrived during an NMI, taken after its iret.</summary>
         public readonly Queue<Irq> HeldNmis = new();
+
+        /// <summary>What the running NMI broke into (NMIs do not nest, so one frame is enough): resumed at its iret.</summary>
+        public Saved NmiInterrupted;
+
+        /// <summary>Whether interrupts were enabled when the NMI came: its iret restores the flag.</summary>
+        public bool NmiIrqsWereOn;
+
+        /// <summary>The interrupted path's cause, restored at the NMI's iret (the NMI is invisible to it).</summary>
+        public long NmiLastCause;
     }
 
     /// <summary>This CPU's tick (<c>tick_sched</c>): running or stopped, and the tick source that raises it.</summary>
@@ -157,16 +167,25 @@ internal sealed partial class CpuActor
 
         /// <summary>Whether this CPU's LRU pagevecs hold pages (<c>lru_add_drain()</c> empties them).</summary>
         public bool LruNonEmpty;
+
+        /// <summary>The item the kworker runs now, if it runs.</summary>
+        public WorkPayload? Running;
+
+        /// <summary>The task the kworker switched away from, as it was then; switched back to when the item is done.</summary>
+        public TaskStruct? Preempted;
+
+        /// <summary>Where that task's path goes if it keeps the CPU once the kworker's <c>schedule()</c> is over.</summary>
+        public Next ContinuePreempted;
     }
 
     /// <summary>The requests this CPU waits on: a TLB shootdown's acks, an LRU drain's <c>flush_work()</c>, a vmstat quiet.</summary>
     private sealed class Waits
     {
-        /// <summary>Pending waits by request id.</summary>
-        public readonly Dictionary<long, PendingWait> ByRequest = [];
-
-        /// <summary>The request the spin loop (<see cref="Activity.KernelWait"/>) waits for.</summary>
-        public long Id;
+        /// <summary>
+        /// The request the spin loop (<see cref="Activity.KernelWait"/>) waits for. Only the running path starts a wait and
+        /// a handler never does, so there is at most one.
+        /// </summary>
+        public PendingWait? Pending;
 
         /// <summary>Acks that came while a handler ran over the spin loop, noticed when it resumes.</summary>
         public readonly Queue<Ack> Late = new();
@@ -175,11 +194,110 @@ internal sealed partial class CpuActor
         public long LastRequestId;
     }
 
-    /// <summary>An interrupted activity: what it was, in which context, how long it had left, what comes after it.</summary>
-    private readonly record struct Saved(Activity Act, CpuState State, long Remaining, Action? Then, long WaitId);
+    /// <summary>An interrupted activity: what it was, in which context, how long it had left, where it goes after.</summary>
+    private readonly record struct Saved(Activity Act, CpuState State, long Remaining, Next Then);
 
-    /// <summary>A wait for <paramref name="Remaining"/> acks, then <paramref name="Then"/>.</summary>
-    private readonly record struct PendingWait(int Remaining, Action Then);
+    /// <summary>A wait for <paramref name="Remaining"/> acks of request <paramref name="RequestId"/>, then <paramref name="Then"/>.</summary>
+    private readonly record struct PendingWait(long RequestId, int Remaining, Next Then);
+
+    /// <summary>
+    /// Where a kernel path goes when the activity running now ends: a point of that path (<paramref name="What"/>) and
+    /// the values it carries on with. This is a value, not a delegate: it is stored in the activity, saved with it by an
+    /// interrupt, and dispatched by <see cref="Proceed"/>, so a step allocates nothing and the state says where it leads.
+    /// </summary>
+    /// <param name="What">The point to go on from.</param>
+    /// <param name="Cause">The event the path follows from there.</param>
+    /// <param name="Value">A number the point needs: a syscall's result, an exit code, a sleep's length, a signal, a pid.</param>
+    /// <param name="Op">The task's operation the point needs (the syscall being run), if any.</param>
+    private readonly record struct Next(Then What, long Cause = 0, long Value = 0, Operation? Op = null);
+
+    /// <summary>The points of the CPU's kernel paths a timed activity can end at; <see cref="Proceed"/> goes on from each.</summary>
+    private enum Then
+    {
+        /// <summary>Nowhere: the activity ends only by a message (idle, awaiting the program, a spin-wait).</summary>
+        Nothing,
+
+        /// <summary>The interrupt handler's work is done: its effect, then <c>irq_exit()</c>.</summary>
+        IrqExit,
+
+        /// <summary>The NMI's handler is done: its iret.</summary>
+        NmiExit,
+
+        /// <summary>A stretch of user compute is done: ask the program for its next step.</summary>
+        UserComputeDone,
+
+        /// <summary>A task switched in: its return to user mode (<c>prepare_exit_to_usermode()</c>).</summary>
+        BeginReturnToUser,
+
+        /// <summary>The exit loop's body with interrupts on: schedule, signals, <c>task_isolation_enter()</c>.</summary>
+        ExitLoopWork,
+
+        /// <summary><c>quiet_vmstat_sync()</c> returned inside <c>task_isolation_enter()</c>.</summary>
+        VmstatQuieted,
+
+        /// <summary>The exit loop's check with interrupts off: the work flags and <c>task_isolation_ready()</c>.</summary>
+        ExitLoopCheck,
+
+        /// <summary>The iret to user mode.</summary>
+        EnterUser,
+
+        /// <summary>Nothing left to run: the idle loop.</summary>
+        GoIdle,
+
+        /// <summary>The kworker's item has run.</summary>
+        KworkerDone,
+
+        /// <summary>The switch back from the kworker is done: <c>schedule()</c> again.</summary>
+        KworkerSwitchedBack,
+
+        /// <summary>Syscall entry is done: the syscall's work (<see cref="Next.Op"/>).</summary>
+        DoSyscall,
+
+        /// <summary>The syscall's work is done: return <see cref="Next.Value"/> to user mode.</summary>
+        SyscallReturn,
+
+        /// <summary>A syscall refused at entry returns <c>-ERESTARTNOINTR</c>.</summary>
+        SyscallRestart,
+
+        /// <summary>A page fault or an unaligned access is fixed up: back to the program.</summary>
+        FaultFixedUp,
+
+        /// <summary><c>exit_group()</c>'s entry is done: <c>do_exit()</c> with code <see cref="Next.Value"/>.</summary>
+        DoExit,
+
+        /// <summary><c>prctl()</c>'s work (<see cref="Next.Op"/>).</summary>
+        DoPrctl,
+
+        /// <summary><c>sched_setaffinity()</c> of task <see cref="Next.Value"/>, not the caller.</summary>
+        SetAffinityOther,
+
+        /// <summary><c>sched_setaffinity()</c> of the caller.</summary>
+        SetAffinitySelf,
+
+        /// <summary><c>munmap()</c>'s local flush is done: the shootdown of the other CPUs.</summary>
+        TlbShootdown,
+
+        /// <summary><c>lru_add_drain_all()</c>'s remote drains are done: the rest of <c>mlock()</c>.</summary>
+        LruDrained,
+
+        /// <summary><c>nanosleep()</c> for <see cref="Next.Value"/> ns: the task sleeps.</summary>
+        Nanosleep,
+
+        /// <summary><c>kill()</c>'s work (<see cref="Next.Op"/>).</summary>
+        DoKill,
+
+        /// <summary><c>rt_sigaction()</c> for signal <see cref="Next.Value"/>.</summary>
+        DoSigaction,
+
+        /// <summary><c>fork()</c>/<c>clone()</c>'s work (<see cref="Next.Op"/>).</summary>
+        DoSpawn,
+
+        /// <summary><c>wait4()</c>'s work.</summary>
+        DoWait,
+
+        /// <summary><c>rt_sigreturn()</c>'s work.</summary>
+        DoSigreturn,
+    }
 
     /// <summary>A task asleep on this CPU, and whether a child's exit (<c>wait4</c>) is what it waits for.</summary>
     private readonly record struct Sleeper(TaskStruct Task, bool WaitingForChild);

@@ -63,24 +63,23 @@ internal sealed partial class CpuActor
 
     private void Execute(Operation op, long cause)
     {
-        var t = _rq.Curr!;
         switch (op)
         {
             case Compute c:
-                Run(Activity.User, UserState(), c.Ns, _userComputeDone);
+                Run(Activity.User, UserState(), c.Ns, new Next(Then.UserComputeDone));
                 return;
             case TouchPage p:
                 PageFault(p.Address, cause);
                 return;
             case UnalignedAccess when _m.Arch.UnalignedFixupName is null:
                 // The hardware completes a misaligned access: no trap, nothing the kernel sees.
-                Run(Activity.User, UserState(), _m.Timings.UnalignedHardwareNs, _userComputeDone);
+                Run(Activity.User, UserState(), _m.Timings.UnalignedHardwareNs, new Next(Then.UserComputeDone));
                 return;
             case UnalignedAccess u:
                 UnalignedFixup(u, cause);
                 return;
             case Exit e:
-                EnterSyscall(_m.Arch.ExitGroupNr, "exit_group", op, cause, () => ExitTask(e.Code, 0, cause));
+                EnterSyscall(_m.Arch.ExitGroupNr, "exit_group", op, cause, new Next(Then.DoExit, cause, e.Code));
                 return;
         }
 
@@ -88,11 +87,11 @@ internal sealed partial class CpuActor
         if (nr < 0)
         {
             // A number the arch does not have: the kernel answers ENOSYS.
-            Run(Activity.Kernel, CpuState.Kernel, _m.Timings.SyscallEntryNs, () => SyscallReturn(-Errno.ENOSYS, cause));
+            Run(Activity.Kernel, CpuState.Kernel, _m.Timings.SyscallEntryNs, new Next(Then.SyscallReturn, cause, -Errno.ENOSYS));
             return;
         }
 
-        EnterSyscall(nr, name, op, cause, () => DoSyscall(op, t, cause));
+        EnterSyscall(nr, name, op, cause, new Next(Then.DoSyscall, cause, Op: op));
     }
 
     private (int Nr, string Name) SyscallOf(Operation op)
@@ -122,7 +121,7 @@ internal sealed partial class CpuActor
     }
 
     /// <summary>Syscall entry: the isolation check runs first (just before seccomp), then the syscall's work.</summary>
-    private void EnterSyscall(int nr, string name, Operation op, long cause, Action work)
+    private void EnterSyscall(int nr, string name, Operation op, long cause, Next work)
     {
         var t = _rq.Curr!;
         SetState(CpuState.Kernel);
@@ -136,18 +135,22 @@ internal sealed partial class CpuActor
         {
             // The syscall is skipped and returns -ERESTARTNOINTR: with a caught signal it restarts after the handler.
             _rq.Curr = _rq.Curr! with { RestartOp = op };
-            Run(Activity.Kernel, CpuState.Kernel, _m.Timings.SyscallEntryNs, () =>
-            {
-                _rq.Curr = _rq.Curr! with { Resume = ResumeKind.Restart };
-                BeginReturnToUser(e.Id);
-            });
+            Run(Activity.Kernel, CpuState.Kernel, _m.Timings.SyscallEntryNs, new Next(Then.SyscallRestart, e.Id));
             return;
         }
 
         Run(Activity.Kernel, CpuState.Kernel, _m.Timings.SyscallEntryNs, work);
     }
 
-    private void DoSyscall(Operation op, TaskStruct caller, long cause)
+    /// <summary>A syscall refused at entry returns <c>-ERESTARTNOINTR</c>: the task redoes it when it is back in user mode.</summary>
+    private void SyscallRestart(long cause)
+    {
+        _rq.Curr = _rq.Curr! with { Resume = ResumeKind.Restart };
+        BeginReturnToUser(cause);
+    }
+
+    /// <summary>The syscall's own work, once its entry (and the isolation check) is done.</summary>
+    private void DoSyscall(Operation op, long cause)
     {
         var timings = _m.Timings;
         switch (op)
@@ -159,20 +162,10 @@ internal sealed partial class CpuActor
                     MarkLru();
                 }
 
-                Run(Activity.Kernel, CpuState.Kernel, s.WorkNs, () => SyscallReturn(s.Name == "getpid" ? caller.Tgid : 0, cause));
+                Run(Activity.Kernel, CpuState.Kernel, s.WorkNs, new Next(Then.SyscallReturn, cause, s.Name == "getpid" ? _rq.Curr!.Tgid : 0));
                 return;
             case Prctl p:
-                Run(Activity.Kernel, CpuState.Kernel, timings.PrctlNs, () =>
-                {
-                    if (V16)
-                    {
-                        DoPrctlV16(p, cause);
-                    }
-                    else
-                    {
-                        DoPrctl(p, cause);
-                    }
-                });
+                Run(Activity.Kernel, CpuState.Kernel, timings.PrctlNs, new Next(Then.DoPrctl, cause, Op: p));
                 return;
             case SetAffinity a:
                 DoSetAffinity(a, cause);
@@ -180,11 +173,11 @@ internal sealed partial class CpuActor
             case Mmap:
                 DirtyVmstat(cause);
                 MarkLru();
-                Run(Activity.Kernel, CpuState.Kernel, timings.MmapNs, () => SyscallReturn(0x7f00_0000_0000, cause));
+                Run(Activity.Kernel, CpuState.Kernel, timings.MmapNs, new Next(Then.SyscallReturn, cause, 0x7f00_0000_0000));
                 return;
-            case Munmap m:
+            case Munmap:
                 DirtyVmstat(cause);
-                Run(Activity.Kernel, CpuState.Kernel, timings.TlbFlushNs, () => TlbShootdown(m, cause));
+                Run(Activity.Kernel, CpuState.Kernel, timings.TlbFlushNs, new Next(Then.TlbShootdown, cause));
                 return;
             case Mlock:
                 DirtyVmstat(cause);
@@ -194,36 +187,42 @@ internal sealed partial class CpuActor
                 DoArmPosixTimer(pt, cause);
                 return;
             case Sleep sl:
-                Run(Activity.Kernel, CpuState.Kernel, timings.NanosleepNs, () =>
-                {
-                    var t = _rq.Curr!;
-                    _rq.Sleeping[t.Pid] = new Sleeper(t with { Resume = ResumeKind.Result, PendingResult = 0 }, false);
-                    SendAfter(sl.Ns, Self, new Irq(cause, TimerExpiry.Nanosleep, -1, new WakeTimerPayload(t.Pid)));
-                    Deschedule(cause);
-                });
+                Run(Activity.Kernel, CpuState.Kernel, timings.NanosleepNs, new Next(Then.Nanosleep, cause, sl.Ns));
                 return;
             case Kill k:
-                Run(Activity.Kernel, CpuState.Kernel, timings.KillNs, () => DoKill(k, cause));
+                Run(Activity.Kernel, CpuState.Kernel, timings.KillNs, new Next(Then.DoKill, cause, Op: k));
                 return;
             case Sigaction sa:
-                Run(Activity.Kernel, CpuState.Kernel, timings.RtSigactionNs, () =>
-                {
-                    _rq.Curr = _rq.Curr! with { CaughtSignals = _rq.Curr.CaughtSignals.Add(sa.Signal) };
-                    SyscallReturn(0, cause);
-                });
+                Run(Activity.Kernel, CpuState.Kernel, timings.RtSigactionNs, new Next(Then.DoSigaction, cause, sa.Signal));
                 return;
             case Spawn sp:
-                Run(Activity.Kernel, CpuState.Kernel, timings.CopyProcessNs, () => DoSpawn(sp, cause));
+                Run(Activity.Kernel, CpuState.Kernel, timings.CopyProcessNs, new Next(Then.DoSpawn, cause, Op: sp));
                 return;
             case WaitChild:
-                Run(Activity.Kernel, CpuState.Kernel, timings.Wait4Ns, () => DoWait(cause));
+                Run(Activity.Kernel, CpuState.Kernel, timings.Wait4Ns, new Next(Then.DoWait, cause));
                 return;
             case Sigreturn:
-                Run(Activity.Kernel, CpuState.Kernel, timings.RtSigreturnNs, () => DoSigreturn(cause));
+                Run(Activity.Kernel, CpuState.Kernel, timings.RtSigreturnNs, new Next(Then.DoSigreturn, cause));
                 return;
             default:
                 throw new InvalidOperationException($"cpu {_cpu}: no syscall for {op}");
         }
+    }
+
+    /// <summary><c>hrtimer_nanosleep()</c>: the task sleeps on this CPU until its timer's interrupt wakes it.</summary>
+    private void Nanosleep(long ns, long cause)
+    {
+        var t = _rq.Curr!;
+        _rq.Sleeping[t.Pid] = new Sleeper(t with { Resume = ResumeKind.Result, PendingResult = 0 }, false);
+        SendAfter(ns, Self, new Irq(cause, TimerExpiry.Nanosleep, -1, new WakeTimerPayload(t.Pid)));
+        Deschedule(cause);
+    }
+
+    /// <summary><c>rt_sigaction()</c>: the task now catches <paramref name="signal"/>.</summary>
+    private void DoSigaction(int signal, long cause)
+    {
+        _rq.Curr = _rq.Curr! with { CaughtSignals = _rq.Curr.CaughtSignals.Add(signal) };
+        SyscallReturn(0, cause);
     }
 
     private void DoPrctl(Prctl p, long cause)
@@ -264,12 +263,17 @@ internal sealed partial class CpuActor
 
         DirtyVmstat(cause);
         MarkLru();
-        Run(Activity.Kernel, CpuState.Kernel, _m.Timings.PageFaultNs, () =>
-        {
-            // The faulting instruction is retried and succeeds: no result to report, the program goes on.
-            _rq.Curr = _rq.Curr! with { Resume = ResumeKind.Result, PendingResult = 0 };
-            BeginReturnToUser(cause);
-        });
+        Run(Activity.Kernel, CpuState.Kernel, _m.Timings.PageFaultNs, new Next(Then.FaultFixedUp, cause));
+    }
+
+    /// <summary>
+    /// The exception is handled: the faulting instruction is retried (or the access was done for it) and succeeds, so
+    /// there is no result to report and the program goes on.
+    /// </summary>
+    private void FaultFixedUp(long cause)
+    {
+        _rq.Curr = _rq.Curr! with { Resume = ResumeKind.Result, PendingResult = 0 };
+        BeginReturnToUser(cause);
     }
 
     /// <summary>
@@ -282,11 +286,7 @@ internal sealed partial class CpuActor
         SetState(CpuState.Kernel);
         _shared.Quiesced = false;
         ApplyResponse(t, V16 ? ExceptionV16(t, UnalignedReasonV16(u.Pc)) : TaskIsolationRules.UnalignedFixup(t, _m.Arch, u.Pc).Response, cause);
-        Run(Activity.Kernel, CpuState.Kernel, _m.Timings.UnalignedFixupNs, () =>
-        {
-            _rq.Curr = _rq.Curr! with { Resume = ResumeKind.Result, PendingResult = 0 };
-            BeginReturnToUser(cause);
-        });
+        Run(Activity.Kernel, CpuState.Kernel, _m.Timings.UnalignedFixupNs, new Next(Then.FaultFixedUp, cause));
     }
 
     private void DoSetAffinity(SetAffinity a, long cause)
@@ -295,48 +295,54 @@ internal sealed partial class CpuActor
         var targetPid = a.Target is null ? t.Pid : _m.Memory.PidOf(a.Target);
         if (targetPid < 0)
         {
-            Run(Activity.Kernel, CpuState.Kernel, _m.Timings.SchedSetaffinityNoTaskNs, () => SyscallReturn(-Errno.ESRCH, cause));
+            Run(Activity.Kernel, CpuState.Kernel, _m.Timings.SchedSetaffinityNoTaskNs, new Next(Then.SyscallReturn, cause, -Errno.ESRCH));
             return;
         }
 
         if (Affinity.Check(a.Mask, _m.NrCpus) is var errno and not 0)
         {
-            Run(Activity.Kernel, CpuState.Kernel, _m.Timings.SchedSetaffinityBadMaskNs, () => SyscallReturn(-errno, cause));
+            Run(Activity.Kernel, CpuState.Kernel, _m.Timings.SchedSetaffinityBadMaskNs, new Next(Then.SyscallReturn, cause, -errno));
             return;
         }
 
         if (targetPid != t.Pid)
         {
-            Run(Activity.Kernel, CpuState.Kernel, _m.Timings.SchedSetaffinityOtherNs, () =>
-            {
-                var where = _m.Memory.TaskCpu(targetPid);
-                if (where == _cpu)
-                {
-                    AffinityChanged(new AffinityPayload(targetPid, a.Mask), cause);
-                }
-                else if (where >= 0)
-                {
-                    var irq = new Irq(cause, new RescheduleIpi(RescheduleReason.Migration), _cpu, new AffinityPayload(targetPid, a.Mask));
-                    SendRemote(where, irq, cause);
-                }
-
-                SyscallReturn(0, cause);
-            });
+            Run(Activity.Kernel, CpuState.Kernel, _m.Timings.SchedSetaffinityOtherNs, new Next(Then.SetAffinityOther, cause, targetPid, a));
             return;
         }
 
-        Run(Activity.Kernel, CpuState.Kernel, _m.Timings.SchedSetaffinityNs, () =>
-        {
-            _rq.Curr = _rq.Curr! with { Affinity = a.Mask };
-            if (a.Mask.Test(_cpu))
-            {
-                SyscallReturn(0, cause);
-                return;
-            }
+        Run(Activity.Kernel, CpuState.Kernel, _m.Timings.SchedSetaffinityNs, new Next(Then.SetAffinitySelf, cause, Op: a));
+    }
 
-            _rq.Curr = _rq.Curr with { Resume = ResumeKind.Result, PendingResult = 0 };
-            MigrateCurrent(Affinity.MigrationTarget(a.Mask), cause);
-        });
+    /// <summary>Another task's new mask: where it runs now, the migration stopper is asked to act on it.</summary>
+    private void SetAffinityOther(SetAffinity a, int targetPid, long cause)
+    {
+        var where = _m.Memory.TaskCpu(targetPid);
+        if (where == _cpu)
+        {
+            AffinityChanged(new AffinityPayload(targetPid, a.Mask), cause);
+        }
+        else if (where >= 0)
+        {
+            var irq = new Irq(cause, new RescheduleIpi(RescheduleReason.Migration), _cpu, new AffinityPayload(targetPid, a.Mask));
+            SendRemote(where, irq, cause);
+        }
+
+        SyscallReturn(0, cause);
+    }
+
+    /// <summary>The caller's own new mask: if it excludes this CPU, the task moves now and returns from the syscall there.</summary>
+    private void SetAffinitySelf(SetAffinity a, long cause)
+    {
+        _rq.Curr = _rq.Curr! with { Affinity = a.Mask };
+        if (a.Mask.Test(_cpu))
+        {
+            SyscallReturn(0, cause);
+            return;
+        }
+
+        _rq.Curr = _rq.Curr with { Resume = ResumeKind.Result, PendingResult = 0 };
+        MigrateCurrent(Affinity.MigrationTarget(a.Mask), cause);
     }
 
     /// <summary>Moves the current task to <paramref name="target"/>, where it carries on from its resume point.</summary>
@@ -401,7 +407,7 @@ internal sealed partial class CpuActor
             }
         }
 
-        Run(Activity.Kernel, CpuState.Kernel, _m.Timings.TimerSettimeNs, () => SyscallReturn(0, cause));
+        Run(Activity.Kernel, CpuState.Kernel, _m.Timings.TimerSettimeNs, new Next(Then.SyscallReturn, cause, 0));
     }
 
     private void DoKill(Kill k, long cause)
@@ -560,7 +566,7 @@ internal sealed partial class CpuActor
     /// <c>flush_tlb_mm_range()</c>: flush locally, then a call-function IPI to every other CPU of the mm's cpumask
     /// (x86, tile), waiting for all of them; arm64 broadcasts a TLBI instead and interrupts nobody.
     /// </summary>
-    private void TlbShootdown(Munmap m, long cause)
+    private void TlbShootdown(long cause)
     {
         var t = _rq.Curr!;
         var request = ++_waits.LastRequestId;
@@ -570,7 +576,7 @@ internal sealed partial class CpuActor
             SendRemote(cpu, new Irq(cause, global::TaskIsolation.Machine.Events.TlbShootdown.Instance, _cpu, new TlbFlushPayload(t.Mm, _cpu, request)), cause);
         }
 
-        WaitFor(request, targets.Count, () => SyscallReturn(0, cause));
+        WaitFor(request, targets.Count, new Next(Then.SyscallReturn, cause, 0));
     }
 
     /// <summary>
@@ -597,7 +603,7 @@ internal sealed partial class CpuActor
 
         // The local item runs when this task schedules; wait for the remote ones and then let it.
         var remote = targets.Count(c => c != _cpu);
-        WaitFor(request, remote, () => Run(Activity.Kernel, CpuState.Kernel, _m.Timings.MlockNs, () => SyscallReturn(0, cause)));
+        WaitFor(request, remote, new Next(Then.LruDrained, cause));
     }
 
     /// <summary>Sends an interrupt to another CPU: the sender's isolation check, the event, the IPI.</summary>

@@ -67,7 +67,7 @@ internal sealed partial class CpuActor
         var request = ++_waits.LastRequestId;
         _deferred.VmstatIdle = false;
         Send(_deferred.Vmstat, new QuietVmstat(cause, request));
-        WaitFor(request, 1, () => SyscallReturn(0, cause));
+        WaitFor(request, 1, new Next(Then.SyscallReturn, cause, 0));
     }
 
     /// <summary>
@@ -109,7 +109,7 @@ internal sealed partial class CpuActor
             Publish(new PrctlReturned(Sim.NewEventId(), Now, _cpu, cause, t.Ref, p.Option, p.Arg, result));
         }
 
-        Run(Activity.Kernel, CpuState.ReturnReady, _m.Timings.ReturnToUserNs, () => EnterUser(cause));
+        Run(Activity.Kernel, CpuState.ReturnReady, _m.Timings.ReturnToUserNs, new Next(Then.EnterUser, cause));
     }
 
     /// <summary>

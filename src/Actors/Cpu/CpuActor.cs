@@ -6,7 +6,9 @@ using TaskIsolation.Machine.Abi;
 using TaskIsolation.Machine.Abi.Tick;
 using TaskIsolation.Machine.Events;
 using TaskIsolation.Machine.Kernel;
+using TaskIsolation.Machine.Programs;
 using TaskIsolation.Machine.Sched;
+using Kill = TaskIsolation.Machine.Programs.Kill;
 using SimCore = TaskIsolation.Simulation;
 
 namespace TaskIsolation.Actors.Cpu;
@@ -29,8 +31,7 @@ internal sealed partial class CpuActor : SimCore.SimActor
     private readonly MachineTopology _m;
     private readonly PerCpuShared _shared;
     private readonly bool _nohzFull;
-    private readonly Action _userComputeDone;
-    private readonly Action _irqExit;
+    private readonly TaskRef _kworker;
 
     private readonly RunQueue _rq = new();
     private readonly Execution _exec = new();
@@ -46,11 +47,7 @@ internal sealed partial class CpuActor : SimCore.SimActor
         _m = machine;
         _shared = machine.Memory.Cpu(cpu);
         _nohzFull = machine.NohzFull.Test(cpu);
-
-        // Continuations the hot paths pass to Run() every time, made once: a lambda per interrupt and per resumed user
-        // compute was a closure and a delegate allocated on every tick.
-        _userComputeDone = () => OpCompleted(0);
-        _irqExit = HandlerDone;
+        _kworker = new TaskRef(0, $"kworker/{cpu}:1");
     }
 
     public static Props Props(SimCore.Simulation sim, MachineTopology machine, int cpu) =>
@@ -71,13 +68,12 @@ internal sealed partial class CpuActor : SimCore.SimActor
                 if (d.Generation == _exec.Generation)
                 {
                     _exec.Timer = default;
-                }
-
-                if (d.Generation == _exec.Generation && _exec.Then is not null)
-                {
                     var then = _exec.Then;
-                    _exec.Then = null;
-                    then();
+                    _exec.Then = default;
+                    if (then.What != Then.Nothing)
+                    {
+                        Proceed(then);
+                    }
                 }
 
                 break;
@@ -117,10 +113,10 @@ internal sealed partial class CpuActor : SimCore.SimActor
     // ---------------------------------------------------------------- activities
 
     /// <summary>
-    /// Starts a timed activity that runs <paramref name="then"/> when it has had <paramref name="ns"/> of CPU
+    /// Starts a timed activity that goes on to <paramref name="then"/> when it has had <paramref name="ns"/> of CPU
     /// (<see cref="TaskIsolation.Machine.Programs.Compute.Forever"/>: never, a user loop of pure compute that only interrupts break into).
     /// </summary>
-    private void Run(Activity act, CpuState state, long ns, Action then)
+    private void Run(Activity act, CpuState state, long ns, Next then)
     {
         _exec.Act = act;
         SetState(state);
@@ -147,32 +143,140 @@ internal sealed partial class CpuActor : SimCore.SimActor
         _exec.Generation++;
     }
 
-    /// <summary>Spins in the kernel (interrupts on) until request <paramref name="requestId"/> is acknowledged.</summary>
-    private void WaitFor(long requestId, int acks, Action then)
+    /// <summary>
+    /// The running activity has had its time: carry on along the kernel path it belongs to. Every point a path can
+    /// stop at and resume from is a case here, so this switch is the map of where the CPU's timed steps lead.
+    /// </summary>
+    private void Proceed(Next next)
     {
+        var cause = next.Cause;
+        switch (next.What)
+        {
+            // Interrupts.
+            case Then.IrqExit:
+                HandlerDone();
+                break;
+            case Then.NmiExit:
+                NmiExit();
+                break;
+
+            // User mode.
+            case Then.UserComputeDone:
+                OpCompleted(0);
+                break;
+
+            // The exit-to-user loop.
+            case Then.BeginReturnToUser:
+                BeginReturnToUser(cause);
+                break;
+            case Then.ExitLoopWork:
+                ExitLoopWork(cause);
+                break;
+            case Then.VmstatQuieted:
+                VmstatQuieted(cause);
+                break;
+            case Then.ExitLoopCheck:
+                ExitLoopCheck(cause);
+                break;
+            case Then.EnterUser:
+                EnterUser(cause);
+                break;
+
+            // The scheduler.
+            case Then.GoIdle:
+                GoIdle(cause);
+                break;
+            case Then.KworkerDone:
+                KworkerDone(cause);
+                break;
+            case Then.KworkerSwitchedBack:
+                KworkerSwitchedBack(cause);
+                break;
+
+            // System calls and exceptions.
+            case Then.DoSyscall:
+                DoSyscall(next.Op!, cause);
+                break;
+            case Then.SyscallReturn:
+                SyscallReturn(next.Value, cause);
+                break;
+            case Then.SyscallRestart:
+                SyscallRestart(cause);
+                break;
+            case Then.FaultFixedUp:
+                FaultFixedUp(cause);
+                break;
+            case Then.DoExit:
+                ExitTask((int)next.Value, 0, cause);
+                break;
+            case Then.DoPrctl when V16:
+                DoPrctlV16((Prctl)next.Op!, cause);
+                break;
+            case Then.DoPrctl:
+                DoPrctl((Prctl)next.Op!, cause);
+                break;
+            case Then.SetAffinityOther:
+                SetAffinityOther((SetAffinity)next.Op!, (int)next.Value, cause);
+                break;
+            case Then.SetAffinitySelf:
+                SetAffinitySelf((SetAffinity)next.Op!, cause);
+                break;
+            case Then.TlbShootdown:
+                TlbShootdown(cause);
+                break;
+            case Then.LruDrained:
+                Run(Activity.Kernel, CpuState.Kernel, _m.Timings.MlockNs, new Next(Then.SyscallReturn, cause));
+                break;
+            case Then.Nanosleep:
+                Nanosleep(next.Value, cause);
+                break;
+            case Then.DoKill:
+                DoKill((Kill)next.Op!, cause);
+                break;
+            case Then.DoSigaction:
+                DoSigaction((int)next.Value, cause);
+                break;
+            case Then.DoSpawn:
+                DoSpawn((Spawn)next.Op!, cause);
+                break;
+            case Then.DoWait:
+                DoWait(cause);
+                break;
+            case Then.DoSigreturn:
+                DoSigreturn(cause);
+                break;
+            default:
+                throw new InvalidOperationException($"cpu {_cpu}: an activity ended with nowhere to go ({next.What})");
+        }
+    }
+
+    /// <summary>Spins in the kernel (interrupts on) until request <paramref name="requestId"/> is acknowledged <paramref name="acks"/> times.</summary>
+    private void WaitFor(long requestId, int acks, Next then)
+    {
+        // Only the running path starts a wait, and a handler never does: while one is pending the CPU is in it.
+        System.Diagnostics.Debug.Assert(_waits.Pending is null, $"cpu {_cpu}: a wait started while another is pending");
         _exec.Act = Activity.KernelWait;
         SetState(CpuState.Kernel);
         NextGeneration();
         _exec.End = long.MaxValue;
-        _exec.Then = null;
-        _waits.Id = requestId;
-        _waits.ByRequest[requestId] = new PendingWait(acks, then);
+        _exec.Then = default;
+        _waits.Pending = new PendingWait(requestId, acks, then);
         if (acks == 0)
         {
-            CompleteWait(requestId);
+            CompleteWait();
         }
     }
 
     private void OnAck(Ack ack)
     {
-        if (!_waits.ByRequest.TryGetValue(ack.RequestId, out var w))
+        if (_waits.Pending is not { } w || w.RequestId != ack.RequestId)
         {
-            return;
+            return; // a request no longer waited for (the local LRU drain acks its own, already finished, wait)
         }
 
         // The requester notices the completion only while it is the one running: under an interrupt handler the ack
         // waits until the handler returns to the spin loop.
-        if (_exec.Act != Activity.KernelWait || _waits.Id != ack.RequestId)
+        if (_exec.Act != Activity.KernelWait)
         {
             _waits.Late.Enqueue(ack);
             return;
@@ -180,19 +284,19 @@ internal sealed partial class CpuActor : SimCore.SimActor
 
         _exec.LastCause = ack.Cause;
         w = w with { Remaining = w.Remaining - 1 };
-        _waits.ByRequest[ack.RequestId] = w;
+        _waits.Pending = w;
         if (w.Remaining <= 0)
         {
-            CompleteWait(ack.RequestId);
+            CompleteWait();
         }
     }
 
-    private void CompleteWait(long requestId)
+    private void CompleteWait()
     {
-        var w = _waits.ByRequest[requestId];
-        _waits.ByRequest.Remove(requestId);
+        var w = _waits.Pending!.Value;
+        _waits.Pending = null;
         _exec.Act = Activity.Kernel;
-        w.Then();
+        Proceed(w.Then);
     }
 
     private void SetState(CpuState state)
@@ -255,10 +359,10 @@ internal sealed partial class CpuActor : SimCore.SimActor
         // what was interrupted is already saved.
         if (_exec.Act != Activity.Irq)
         {
-            _exec.Interrupted.Push(new Saved(_exec.Act, _exec.State, _exec.End == long.MaxValue ? long.MaxValue : Math.Max(0, _exec.End - Now), _exec.Then, _waits.Id));
+            _exec.Interrupted.Push(SaveActivity());
         }
 
-        _exec.Then = null;
+        _exec.Then = default;
         _irqs.On = false;
         SetState(CpuState.Kernel);
         if (_rq.Curr is not null && _exec.Interrupted.Peek().State is CpuState.User or CpuState.UserIsolated)
@@ -268,10 +372,14 @@ internal sealed partial class CpuActor : SimCore.SimActor
 
         _irqs.Handling = irq;
         _irqs.HandlingCause = taken.Id;
-        Run(Activity.Irq, CpuState.Kernel, _m.Timings.HandlerNs(irq.Kind), _irqExit);
+        Run(Activity.Irq, CpuState.Kernel, _m.Timings.HandlerNs(irq.Kind), new Next(Then.IrqExit));
     }
 
-    /// <summary>The end of the running handler (<see cref="TakeIrq"/>'s continuation).</summary>
+    /// <summary>What the running activity is, and what it has left: the frame an interrupt saves to resume it.</summary>
+    private Saved SaveActivity() =>
+        new(_exec.Act, _exec.State, _exec.End == long.MaxValue ? long.MaxValue : Math.Max(0, _exec.End - Now), _exec.Then);
+
+    /// <summary>The end of the running handler.</summary>
     private void HandlerDone()
     {
         var irq = _irqs.Handling ?? throw new InvalidOperationException($"cpu {_cpu}: a handler ended with no interrupt being handled");
@@ -295,22 +403,26 @@ internal sealed partial class CpuActor : SimCore.SimActor
         }
 
         AccountCurrent();
-        var frame = new Saved(_exec.Act, _exec.State, _exec.End == long.MaxValue ? long.MaxValue : Math.Max(0, _exec.End - Now), _exec.Then, _waits.Id);
-        var irqsWereOn = _irqs.On;
-        var lastCause = _exec.LastCause;
+        _irqs.NmiInterrupted = SaveActivity();
+        _irqs.NmiIrqsWereOn = _irqs.On;
+        _irqs.NmiLastCause = _exec.LastCause;
         _irqs.InNmi = true;
         _irqs.On = false;
-        _exec.Then = null;
         _exec.Act = Activity.Irq;
         _exec.State = CpuState.Kernel; // only locally: the shared context-tracking state keeps what it had
         _exec.Generation++;
         _exec.End = Now + _m.Timings.HandlerNs(InterruptKind.Nmi);
-        _exec.Then = () => NmiExit(frame, irqsWereOn, lastCause);
+        _exec.Then = new Next(Then.NmiExit);
         SendAfter(_m.Timings.HandlerNs(InterruptKind.Nmi), Self, new StepDone(taken.Id, _exec.Generation));
     }
 
-    private void NmiExit(Saved s, bool irqsWereOn, long lastCause)
+    /// <summary>The NMI's iret: straight back to what it interrupted, interrupts as they were, no exit work.</summary>
+    private void NmiExit()
     {
+        var s = _irqs.NmiInterrupted;
+        var irqsWereOn = _irqs.NmiIrqsWereOn;
+        var lastCause = _irqs.NmiLastCause;
+        _irqs.NmiInterrupted = default;
         _irqs.InNmi = false;
         _irqs.On = irqsWereOn;
         _exec.LastCause = lastCause;
@@ -342,7 +454,6 @@ internal sealed partial class CpuActor : SimCore.SimActor
             case Activity.KernelWait:
                 _exec.Act = Activity.KernelWait;
                 SetState(s.State);
-                _waits.Id = s.WaitId;
                 _exec.Generation++;
                 while (_waits.Late.Count > 0)
                 {
@@ -351,7 +462,7 @@ internal sealed partial class CpuActor : SimCore.SimActor
 
                 break;
             default:
-                Run(s.Act, s.State, s.Remaining, s.Then ?? throw new InvalidOperationException($"cpu {_cpu}: NMI interrupted a {s.Act} activity with no continuation"));
+                Run(s.Act, s.State, s.Remaining, s.Then.What != Then.Nothing ? s.Then : throw new InvalidOperationException($"cpu {_cpu}: NMI interrupted a {s.Act} activity with nowhere to go"));
                 if (s.Act == Activity.User)
                 {
                     PublishBackInUser(lastCause);
@@ -432,7 +543,7 @@ internal sealed partial class CpuActor : SimCore.SimActor
                 }
                 else if (s.Act == Activity.User)
                 {
-                    Run(Activity.User, UserState(), s.Remaining, _userComputeDone);
+                    Run(Activity.User, UserState(), s.Remaining, new Next(Then.UserComputeDone));
                     PublishBackInUser(cause);
                 }
                 else
@@ -457,7 +568,6 @@ internal sealed partial class CpuActor : SimCore.SimActor
             case Activity.KernelWait:
                 _exec.Act = Activity.KernelWait;
                 SetState(s.State);
-                _waits.Id = s.WaitId;
                 NextGeneration();
                 while (_waits.Late.Count > 0)
                 {
@@ -467,9 +577,9 @@ internal sealed partial class CpuActor : SimCore.SimActor
                 break;
             default:
                 // A kernel step (syscall work, the exit loop's enter) carries on for what it had left.
-                if (s.Then is null)
+                if (s.Then.What == Then.Nothing)
                 {
-                    throw new InvalidOperationException($"cpu {_cpu}: resumed a {s.Act} activity with no continuation");
+                    throw new InvalidOperationException($"cpu {_cpu}: resumed a {s.Act} activity with nowhere to go");
                 }
 
                 Run(s.Act, s.State, s.Remaining, s.Then);
