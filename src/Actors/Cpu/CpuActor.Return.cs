@@ -23,10 +23,10 @@ internal sealed partial class CpuActor
     /// </summary>
     private void BeginReturnToUser(long cause)
     {
-        var t = _curr!;
+        var t = _rq.Curr!;
         if (t.ReturnSince == 0)
         {
-            _curr = t with { ReturnSince = Now, KernelCause = cause };
+            _rq.Curr = t with { ReturnSince = Now, KernelCause = cause };
             if (t.Isolated)
             {
                 Publish(new ReturnToUserBegan(Sim.NewEventId(), Now, _cpu, cause, t.Ref));
@@ -38,23 +38,23 @@ internal sealed partial class CpuActor
 
     private void ExitLoopWork(long cause)
     {
-        _irqsOn = true;
+        _irqs.On = true;
         SetState(CpuState.Kernel);
-        if (_pendingMigration >= 0 && !_curr!.Affinity.Test(_cpu))
+        if (_rq.PendingMigration >= 0 && !_rq.Curr!.Affinity.Test(_cpu))
         {
-            var target = _pendingMigration;
-            _pendingMigration = -1;
+            var target = _rq.PendingMigration;
+            _rq.PendingMigration = -1;
             MigrateCurrent(target, cause);
             return;
         }
 
-        if (_needResched || _work.Count > 0)
+        if (_rq.NeedResched || _deferred.Queue.Count > 0)
         {
-            Schedule(cause, () => ExitLoopWork(cause));
+            Schedule(cause, new Next(Then.ExitLoopWork, cause));
             return;
         }
 
-        if (!_curr!.PendingSignals.IsEmpty)
+        if (!_rq.Curr!.PendingSignals.IsEmpty)
         {
             if (!DeliverSignal(cause))
             {
@@ -62,7 +62,7 @@ internal sealed partial class CpuActor
             }
         }
 
-        if (_curr.Isolated && !V16)
+        if (_rq.Curr.Isolated && !V16)
         {
             // task_isolation_enter(): drain this CPU's LRU pagevecs, quiet vmstat synchronously (a request to this
             // CPU's vmstat worker, waited for with interrupts on), ask to reschedule while the tick still runs.
@@ -73,48 +73,54 @@ internal sealed partial class CpuActor
                 _shared.RefuseNewWork();
             }
 
-            _lru = false;
+            _deferred.LruNonEmpty = false;
             _shared.LruNonEmpty = false;
-            var request = ++_requestIds;
-            _vmstatIdle = false;
-            Send(_vmstat, new QuietVmstat(cause, request));
+            var request = ++_waits.LastRequestId;
+            _deferred.VmstatIdle = false;
+            Send(_deferred.Vmstat, new QuietVmstat(cause, request));
             WaitForVmstat(request, cause);
             return;
         }
 
-        Run(Activity.Kernel, CpuState.Kernel, _m.Timings.ReturnReadyNs, () => ExitLoopCheck(cause));
+        Run(Activity.Kernel, CpuState.Kernel, _m.Timings.ReturnReadyNs, new Next(Then.ExitLoopCheck, cause));
     }
 
     private void WaitForVmstat(long request, long cause)
     {
-        WaitFor(request, 1, () =>
-        {
-            if (ReturnToUserV13.Enter(_tickStopped).SetNeedResched)
-            {
-                _needResched = true;
-            }
-
-            Run(Activity.Kernel, CpuState.ReturnEnter, _m.Timings.ReturnEnterNs, () => ExitLoopCheck(cause));
-        });
+        WaitFor(request, 1, new Next(Then.VmstatQuieted, cause));
         SetState(CpuState.ReturnEnter);
+    }
+
+    /// <summary>
+    /// <c>quiet_vmstat_sync()</c> returned: the rest of <c>task_isolation_enter()</c> (ask to reschedule while the tick
+    /// still runs), then the loop's check.
+    /// </summary>
+    private void VmstatQuieted(long cause)
+    {
+        if (ReturnToUserV13.Enter(_tick.Stopped).SetNeedResched)
+        {
+            _rq.NeedResched = true;
+        }
+
+        Run(Activity.Kernel, CpuState.ReturnEnter, _m.Timings.ReturnEnterNs, new Next(Then.ExitLoopCheck, cause));
     }
 
     /// <summary>Interrupts off: re-read the flags and, for an isolated task, <c>task_isolation_ready()</c>.</summary>
     private void ExitLoopCheck(long cause)
     {
-        _irqsOn = false;
-        var t = _curr!;
+        _irqs.On = false;
+        var t = _rq.Curr!;
         var ready = !t.Isolated || V16 || TaskIsolation.Machine.Mm.DeferredWork.Ready(
-            TaskIsolationRules.Ready(lruEmpty: !_lru, vmstatIdle: _vmstatIdle, tickStopped: _tickStopped), _shared.QueuedWork, _m.Switches.NoNewDeferredWork);
-        if (!ready && _work.Count == 0 && t.PendingSignals.IsEmpty && ReturnToUserV13.WaitExpired(Now - t.ReturnSince, _m.Switches.BoundedWaitNs))
+            TaskIsolationRules.Ready(lruEmpty: !_deferred.LruNonEmpty, vmstatIdle: _deferred.VmstatIdle, tickStopped: _tick.Stopped), _shared.QueuedWork, _m.Switches.NoNewDeferredWork);
+        if (!ready && _deferred.Queue.Count == 0 && t.PendingSignals.IsEmpty && ReturnToUserV13.WaitExpired(Now - t.ReturnSince, _m.Switches.BoundedWaitNs))
         {
             GiveUpWaiting(cause);
             return;
         }
 
-        if (_needResched || _work.Count > 0 || !t.PendingSignals.IsEmpty || !ready)
+        if (_rq.NeedResched || _deferred.Queue.Count > 0 || !t.PendingSignals.IsEmpty || !ready)
         {
-            Run(Activity.Kernel, CpuState.ReturnReady, _m.Timings.ReturnReadyNs, () => ExitLoopWork(cause));
+            Run(Activity.Kernel, CpuState.ReturnReady, _m.Timings.ReturnReadyNs, new Next(Then.ExitLoopWork, cause));
             return;
         }
 
@@ -127,11 +133,11 @@ internal sealed partial class CpuActor
         if (!V16 && t.PrctlInFlight is { } p)
         {
             // Bounded wait: the enabling prctl got its ready return, so it succeeds.
-            _curr = t with { PrctlInFlight = null };
+            _rq.Curr = t with { PrctlInFlight = null };
             Publish(new PrctlReturned(Sim.NewEventId(), Now, _cpu, cause, t.Ref, p.Option, p.Arg, 0));
         }
 
-        Run(Activity.Kernel, CpuState.ReturnReady, _m.Timings.ReturnToUserNs, () => EnterUser(cause));
+        Run(Activity.Kernel, CpuState.ReturnReady, _m.Timings.ReturnToUserNs, new Next(Then.EnterUser, cause));
     }
 
     /// <summary>
@@ -142,7 +148,7 @@ internal sealed partial class CpuActor
     /// </summary>
     private void GiveUpWaiting(long cause)
     {
-        var t = _curr!;
+        var t = _rq.Curr!;
         if (t.PrctlInFlight is { } p)
         {
             t = t with { PrctlInFlight = null, IsolationFlags = 0, PendingResult = -Errno.EAGAIN };
@@ -151,54 +157,54 @@ internal sealed partial class CpuActor
         }
         else
         {
-            var blockers = ReturnToUserV13.Blockers(new ReadinessSnapshot(!_lru, !_vmstatIdle, false, _tickStopped));
+            var blockers = ReturnToUserV13.Blockers(new ReadinessSnapshot(!_deferred.LruNonEmpty, !_deferred.VmstatIdle, false, _tick.Stopped));
             ApplyResponse(t, ReturnToUserV13.GiveUp(TaskIsolationRules.Identity(t), new IsolationFlags(t.IsolationFlags), blockers), cause);
         }
 
-        Run(Activity.Kernel, CpuState.ReturnReady, _m.Timings.ReturnReadyNs, () => ExitLoopWork(cause));
+        Run(Activity.Kernel, CpuState.ReturnReady, _m.Timings.ReturnReadyNs, new Next(Then.ExitLoopWork, cause));
     }
 
     /// <summary>The iret: user mode, interrupts on; anything held since the ready check is taken now.</summary>
     private void EnterUser(long cause)
     {
-        var t = _curr!;
+        var t = _rq.Curr!;
         var waited = Now - t.ReturnSince;
-        _curr = t = t with { ReturnSince = 0 };
-        _irqsOn = true;
+        _rq.Curr = t = t with { ReturnSince = 0 };
+        _irqs.On = true;
         SetState(UserState());
         _shared.Quiesced = t.Isolated;
         Publish(new ReturnedToUser(Sim.NewEventId(), Now, _cpu, cause, t.Ref, t.Isolated, waited));
 
         StartUserWork(cause);
-        if (_held.Count > 0)
+        if (_irqs.Held.Count > 0)
         {
-            TakeIrq(_held.Dequeue(), held: true);
+            TakeIrq(_irqs.Held.Dequeue(), held: true);
         }
     }
 
     private void StartUserWork(long cause)
     {
-        var t = _curr!;
+        var t = _rq.Curr!;
         switch (t.Resume)
         {
             case ResumeKind.Compute:
-                Run(Activity.User, UserState(), t.UserRemainingNs, _userComputeDone);
+                Run(Activity.User, UserState(), t.UserRemainingNs, new Next(Then.UserComputeDone));
                 break;
             case ResumeKind.Handler:
                 AwaitOp(new EnterHandler(cause, t.Pid, t.Seq + 1, t.HandlerSignal));
                 break;
             case ResumeKind.AwaitingOp:
-                _act = Activity.UserAwaitingOp;
+                _exec.Act = Activity.UserAwaitingOp;
                 NextGeneration();
                 if (t.StashedOp is { } stashed)
                 {
-                    _curr = t with { StashedOp = null };
+                    _rq.Curr = t with { StashedOp = null };
                     OnUserOp(new UserOp(stashed.Cause, t.Pid, stashed.Seq, stashed.Op));
                 }
 
                 break;
             case ResumeKind.Restart when t.RestartOp is not null:
-                _curr = t with { Seq = t.Seq + 1, RestartOp = null, Resume = ResumeKind.AwaitingOp };
+                _rq.Curr = t with { Seq = t.Seq + 1, RestartOp = null, Resume = ResumeKind.AwaitingOp };
                 OnUserOp(new UserOp(cause, t.Pid, t.Seq + 1, t.RestartOp));
                 break;
             default:
@@ -209,9 +215,9 @@ internal sealed partial class CpuActor
 
     private void AwaitOp(ITaskProtocol ask)
     {
-        var t = _curr!;
-        _curr = t with { Seq = t.Seq + 1, Resume = ResumeKind.AwaitingOp };
-        _act = Activity.UserAwaitingOp;
+        var t = _rq.Curr!;
+        _rq.Curr = t with { Seq = t.Seq + 1, Resume = ResumeKind.AwaitingOp };
+        _exec.Act = Activity.UserAwaitingOp;
         NextGeneration();
         Send(_m.TaskActors[t.Pid], ask);
     }
@@ -219,15 +225,15 @@ internal sealed partial class CpuActor
     /// <summary>A step finished in the kernel: return to user with <paramref name="result"/>.</summary>
     private void SyscallReturn(long result, long cause)
     {
-        _curr = _curr! with { Resume = ResumeKind.Result, PendingResult = result };
+        _rq.Curr = _rq.Curr! with { Resume = ResumeKind.Result, PendingResult = result };
         BeginReturnToUser(cause);
     }
 
     /// <summary>User compute finished: ask the program for its next step, in user mode.</summary>
     private void OpCompleted(long result)
     {
-        _curr = _curr! with { Resume = ResumeKind.Result, PendingResult = result };
-        StartUserWork(_lastCause);
+        _rq.Curr = _rq.Curr! with { Resume = ResumeKind.Result, PendingResult = result };
+        StartUserWork(_exec.LastCause);
     }
 
     // ---------------------------------------------------------------- signals
@@ -238,14 +244,14 @@ internal sealed partial class CpuActor
     /// </summary>
     private bool DeliverSignal(long cause)
     {
-        var (t, p) = SignalDelivery.Dequeue(_curr!);
-        _curr = t;
+        var (t, p) = SignalDelivery.Dequeue(_rq.Curr!);
+        _rq.Curr = t;
         _shared.SetCurrent(t.Pid, t.Comm, t.IsolationFlags);
         var disposition = SignalDelivery.Disposition(t, p.Signal);
         if (disposition == SignalDisposition.Handler)
         {
             Publish(new SignalDelivered(Sim.NewEventId(), Now, _cpu, p.Cause, t.Ref, p.Signal, SignalAction.Handler));
-            _curr = SignalDelivery.EnterHandler(t, p.Signal);
+            _rq.Curr = SignalDelivery.EnterHandler(t, p.Signal);
             return true;
         }
 
@@ -275,13 +281,13 @@ internal sealed partial class CpuActor
 
     private string CommOf(int pid)
     {
-        if (_curr?.Pid == pid)
+        if (_rq.Curr?.Pid == pid)
         {
-            return _curr.Comm;
+            return _rq.Curr.Comm;
         }
 
-        var q = _rq.Find(t => t.Pid == pid);
-        return q?.Comm ?? (_sleeping.TryGetValue(pid, out var s) ? s.Task.Comm : "?");
+        var q = _rq.Runnable.Find(t => t.Pid == pid);
+        return q?.Comm ?? (_rq.Sleeping.TryGetValue(pid, out var s) ? s.Task.Comm : "?");
     }
 
     /// <summary><c>signal_wake_up()</c> on this CPU: mark the signal pending on the task, waking it if it sleeps.</summary>
@@ -294,22 +300,22 @@ internal sealed partial class CpuActor
             return;
         }
 
-        if (_curr?.Pid == s.Pid)
+        if (_rq.Curr?.Pid == s.Pid)
         {
-            _curr = _curr with { PendingSignals = _curr.PendingSignals.Add(pending) };
+            _rq.Curr = _rq.Curr with { PendingSignals = _rq.Curr.PendingSignals.Add(pending) };
             return;
         }
 
-        var i = _rq.FindIndex(t => t.Pid == s.Pid);
+        var i = _rq.Runnable.FindIndex(t => t.Pid == s.Pid);
         if (i >= 0)
         {
-            _rq[i] = _rq[i] with { PendingSignals = _rq[i].PendingSignals.Add(pending) };
+            _rq.Runnable[i] = _rq.Runnable[i] with { PendingSignals = _rq.Runnable[i].PendingSignals.Add(pending) };
             return;
         }
 
-        if (_sleeping.TryGetValue(s.Pid, out var sl))
+        if (_rq.Sleeping.TryGetValue(s.Pid, out var sl))
         {
-            _sleeping.Remove(s.Pid);
+            _rq.Sleeping.Remove(s.Pid);
             Enqueue(sl.Task with { PendingSignals = sl.Task.PendingSignals.Add(pending), Resume = ResumeKind.Result, PendingResult = -Errno.EINTR }, cause);
             return;
         }
@@ -328,9 +334,9 @@ internal sealed partial class CpuActor
         if (where == _cpu)
         {
             // The task is on its way here (its migration message is still in flight): hand it over on arrival.
-            if (!_signalsForArrivals.TryGetValue(s.Pid, out var list))
+            if (!_rq.SignalsForArrivals.TryGetValue(s.Pid, out var list))
             {
-                _signalsForArrivals[s.Pid] = list = [];
+                _rq.SignalsForArrivals[s.Pid] = list = [];
             }
 
             list.Add(s);
@@ -346,7 +352,7 @@ internal sealed partial class CpuActor
     /// </summary>
     private void IsolationBreakArrived(SignalPayload s, long cause)
     {
-        TaskStruct? t = _curr?.Pid == s.Pid ? _curr : _rq.Find(x => x.Pid == s.Pid);
+        TaskStruct? t = _rq.Curr?.Pid == s.Pid ? _rq.Curr : _rq.Runnable.Find(x => x.Pid == s.Pid);
         if (t is null)
         {
             ForwardSignal(s, cause);
@@ -382,7 +388,7 @@ internal sealed partial class CpuActor
                     break;
                 case IsolationAction.SendSignal send when send.Signal != Signal.None:
                     QueueSignal(t.Pid, send.Signal, SignalReason.TaskIsolation, cause);
-                    t = _curr?.Pid == t.Pid ? _curr : _rq.Find(x => x.Pid == t.Pid) ?? t;
+                    t = _rq.Curr?.Pid == t.Pid ? _rq.Curr : _rq.Runnable.Find(x => x.Pid == t.Pid) ?? t;
                     break;
                 default:
                     break;
@@ -393,24 +399,24 @@ internal sealed partial class CpuActor
     /// <summary><c>dump_stack()</c> on this CPU: its header line names this CPU and the task current here.</summary>
     private long DumpStack(long cause)
     {
-        var who = _curr is { } c ? TaskIsolationRules.Identity(c) : new TaskIdentity("swapper/" + _cpu, 0);
+        var who = _rq.Curr is { } c ? TaskIsolationRules.Identity(c) : new TaskIdentity("swapper/" + _cpu, 0);
         return Log(KernelLogLine.Warn(IsolationAction.DumpStack.Header(_cpu, who)), cause);
     }
 
     /// <summary>Replaces a task's struct wherever this CPU holds it.</summary>
     private void Replace(TaskStruct t)
     {
-        if (_curr?.Pid == t.Pid)
+        if (_rq.Curr?.Pid == t.Pid)
         {
-            _curr = t;
+            _rq.Curr = t;
             _shared.SetCurrent(t.Pid, t.Comm, t.IsolationFlags);
             return;
         }
 
-        var i = _rq.FindIndex(x => x.Pid == t.Pid);
+        var i = _rq.Runnable.FindIndex(x => x.Pid == t.Pid);
         if (i >= 0)
         {
-            _rq[i] = t;
+            _rq.Runnable[i] = t;
         }
     }
 
@@ -423,7 +429,7 @@ internal sealed partial class CpuActor
             return;
         }
 
-        var t = _curr!;
+        var t = _rq.Curr!;
         var d = TaskIsolationRules.Async(irq, _cpu, _cpu, _m.TaskIsolation.Test(_cpu), TaskIsolationRules.Identity(t), t.IsolationFlags, true, _m.TaskIsolationDebug);
         if (!d.IsViolation)
         {
@@ -485,7 +491,7 @@ internal sealed partial class CpuActor
     private void Enqueue(TaskStruct t, long cause)
     {
         _m.Memory.SetTaskCpu(t.Pid, _cpu);
-        if (_signalsForArrivals.Remove(t.Pid, out var signals))
+        if (_rq.SignalsForArrivals.Remove(t.Pid, out var signals))
         {
             foreach (var s in signals)
             {
@@ -493,39 +499,40 @@ internal sealed partial class CpuActor
             }
         }
 
-        _rq.Add(t);
-        if (_curr is null || _curr.IsKernelThread)
+        _rq.Runnable.Add(t);
+        if (_rq.Curr is null || _rq.Curr.IsKernelThread)
         {
-            _needResched = true;
+            _rq.NeedResched = true;
         }
     }
 
     private void LeaveIdle(long cause)
     {
-        if (_tickStopped)
+        if (_tick.Stopped)
         {
             // tick_nohz_idle_exit(): the tick restarts; a nohz_full CPU stops it again at the next irq exit.
             RestartTick(cause, TickDep.None);
         }
 
-        Schedule(cause, () => GoIdle(cause));
+        Schedule(cause, new Next(Then.GoIdle, cause));
     }
 
     /// <summary>
     /// <c>schedule()</c>: run pending kworker items first, then round-robin among runnable tasks. When the current
-    /// task keeps the CPU, <paramref name="continueCurrent"/> runs; a task switched in resumes its own exit path.
+    /// task keeps the CPU, it goes on to <paramref name="continueCurrent"/> (the exit loop, or idle); a task switched
+    /// in resumes its own exit path.
     /// </summary>
-    private void Schedule(long cause, Action continueCurrent)
+    private void Schedule(long cause, Next continueCurrent)
     {
-        _needResched = false;
-        if (_work.Count > 0)
+        _rq.NeedResched = false;
+        if (_deferred.Queue.Count > 0)
         {
             RunKworker(cause, continueCurrent);
             return;
         }
 
-        var prev = _curr;
-        if (_rq.Count == 0)
+        var prev = _rq.Curr;
+        if (_rq.Runnable.Count == 0)
         {
             if (prev is null)
             {
@@ -533,18 +540,18 @@ internal sealed partial class CpuActor
             }
             else
             {
-                continueCurrent();
+                Proceed(continueCurrent);
             }
 
             return;
         }
 
-        var next = _rq[0];
-        _rq.RemoveAt(0);
+        var next = _rq.Runnable[0];
+        _rq.Runnable.RemoveAt(0);
         AccountCurrent();
         if (prev is not null)
         {
-            _rq.Add(prev);
+            _rq.Runnable.Add(prev);
         }
 
         SwitchTo(prev, next, cause);
@@ -554,86 +561,104 @@ internal sealed partial class CpuActor
     {
         var e = new ContextSwitched(Sim.NewEventId(), Now, _cpu, cause, prev?.Ref ?? TakeOutgoing(), next.Ref);
         Publish(e);
-        var prevMm = prev?.Mm ?? _outgoingMm;
-        _outgoingMm = 0;
+        var prevMm = prev?.Mm ?? _rq.OutgoingMm;
+        _rq.OutgoingMm = 0;
         TlbFlush.SwitchMm(_m.Memory, _cpu, prevMm, next.Mm);
 
-        _curr = next;
-        _currSince = Now;
-        _sliceStart = Now;
+        _rq.Curr = next;
+        _rq.CurrSince = Now;
+        _rq.SliceStart = Now;
         _shared.SetCurrent(next.Pid, next.Comm, next.IsolationFlags);
-        Run(Activity.Kernel, CpuState.Kernel, _m.Timings.ContextSwitchNs, () => BeginReturnToUser(e.Id));
+        Run(Activity.Kernel, CpuState.Kernel, _m.Timings.ContextSwitchNs, new Next(Then.BeginReturnToUser, e.Id));
     }
 
     /// <summary>A kworker runs queued work on this CPU: a context switch away and back (<c>process_one_work()</c>).</summary>
-    private void RunKworker(long cause, Action continueCurrent)
+    private void RunKworker(long cause, Next continueCurrent)
     {
-        var w = _work.Dequeue();
-        var prev = _curr;
-        var kworker = new TaskRef(0, $"kworker/{_cpu}:1");
-        var sw = new ContextSwitched(Sim.NewEventId(), Now, _cpu, cause, prev?.Ref ?? TakeOutgoing(), kworker);
+        var w = _deferred.Queue.Dequeue();
+        var prev = _rq.Curr;
+        var sw = new ContextSwitched(Sim.NewEventId(), Now, _cpu, cause, prev?.Ref ?? TakeOutgoing(), _kworker);
         Publish(sw);
         AccountCurrent();
-        _shared.SetCurrent(0, kworker.Comm, 0);
-        Run(Activity.Kernel, CpuState.Kernel, _m.Timings.ContextSwitchNs + w.WorkNs, () =>
+        _shared.SetCurrent(0, _kworker.Comm, 0);
+        _deferred.Running = w;
+        _deferred.Preempted = prev;
+        _deferred.ContinuePreempted = continueCurrent;
+        Run(Activity.Kernel, CpuState.Kernel, _m.Timings.ContextSwitchNs + w.WorkNs, new Next(Then.KworkerDone, sw.Id));
+    }
+
+    /// <summary>The kworker's item is done: its completion, then the switch back to the task it preempted.</summary>
+    private void KworkerDone(long cause)
+    {
+        var w = _deferred.Running ?? throw new InvalidOperationException($"cpu {_cpu}: a kworker finished with no work item");
+        var prev = _deferred.Preempted;
+        _deferred.Running = null;
+        _deferred.Preempted = null;
+        var done = new WorkExecuted(Sim.NewEventId(), Now, _cpu, cause, w.Function);
+        Publish(done);
+        if (w.Function == WorkFunction.VmstatUpdate)
         {
-            var done = new WorkExecuted(Sim.NewEventId(), Now, _cpu, sw.Id, w.Function);
-            Publish(done);
-            if (w.Function == WorkFunction.VmstatUpdate)
+            Send(_deferred.Vmstat, new VmstatUpdateRan(done.Id));
+        }
+        else if (w.Function == WorkFunction.LruAddDrainPerCpu)
+        {
+            _deferred.LruNonEmpty = false;
+            _shared.LruNonEmpty = false;
+            if (w.AckToCpu != _cpu)
             {
-                Send(_vmstat, new VmstatUpdateRan(done.Id));
+                _shared.WorkDone();
             }
-            else if (w.Function == WorkFunction.LruAddDrainPerCpu)
-            {
-                _lru = false;
-                _shared.LruNonEmpty = false;
-                if (w.AckToCpu != _cpu)
-                {
-                    _shared.WorkDone();
-                }
-            }
+        }
 
-            if (w.AckToCpu >= 0)
-            {
-                SendIpiReply(w.AckToCpu, new Ack(done.Id, w.RequestId));
-            }
+        if (w.AckToCpu >= 0)
+        {
+            SendIpiReply(w.AckToCpu, new Ack(done.Id, w.RequestId));
+        }
 
-            Publish(new ContextSwitched(Sim.NewEventId(), Now, _cpu, done.Id, kworker, prev?.Ref));
-            if (prev is not null)
-            {
-                _shared.SetCurrent(prev.Pid, prev.Comm, prev.IsolationFlags);
-                _currSince = Now;
-            }
+        // The task is switched back as it was when the kworker preempted it: the switch names that task struct.
+        Publish(new ContextSwitched(Sim.NewEventId(), Now, _cpu, done.Id, _kworker, prev?.Ref));
+        if (prev is not null)
+        {
+            _shared.SetCurrent(prev.Pid, prev.Comm, prev.IsolationFlags);
+            _rq.CurrSince = Now;
+        }
 
-            Run(Activity.Kernel, CpuState.Kernel, _m.Timings.ContextSwitchNs, () => Schedule(done.Id, continueCurrent));
-        });
+        Run(Activity.Kernel, CpuState.Kernel, _m.Timings.ContextSwitchNs, new Next(Then.KworkerSwitchedBack, done.Id));
+    }
+
+    /// <summary>Back from the kworker: <c>schedule()</c> again, for more work or another task, or to carry on.</summary>
+    private void KworkerSwitchedBack(long cause)
+    {
+        var continuePreempted = _deferred.ContinuePreempted;
+        _deferred.ContinuePreempted = default;
+        Schedule(cause, continuePreempted);
     }
 
     private void GoIdle(long cause)
     {
-        _act = Activity.Idle;
+        _exec.Act = Activity.Idle;
         NextGeneration();
         SetState(CpuState.Idle);
         _shared.SetCurrent(0, "swapper", 0);
         _shared.Quiesced = false;
-        if (_outgoing is not null)
+        if (_rq.Outgoing is not null)
         {
-            Publish(new ContextSwitched(Sim.NewEventId(), Now, _cpu, cause, _outgoing, null));
-            _outgoing = null;
+            Publish(new ContextSwitched(Sim.NewEventId(), Now, _cpu, cause, _rq.Outgoing, null));
+            _rq.Outgoing = null;
         }
 
-        if (_rq.Count > 0 || _work.Count > 0)
+        if (_rq.Runnable.Count > 0 || _deferred.Queue.Count > 0)
         {
-            Schedule(cause, () => GoIdle(cause));
+            Schedule(cause, new Next(Then.GoIdle, cause));
             return;
         }
 
-        if (!_tickStopped)
+        if (!_tick.Stopped)
         {
             // tick_nohz_idle_enter(): an idle CPU needs no tick, nohz_full or not.
-            _tickStopped = true;
-            _tickGen++;
-            Send(_tick, new ShutdownTick(cause, _tickGen));
+            _tick.Stopped = true;
+            _tick.Generation++;
+            Send(_tick.Source, new ShutdownTick(cause, _tick.Generation));
         }
     }
 
@@ -641,24 +666,24 @@ internal sealed partial class CpuActor
     private void Deschedule(long cause)
     {
         AccountCurrent();
-        var prev = _curr!;
-        _curr = null;
-        _outgoingMm = prev.Mm;
-        _outgoing = prev.Ref;
+        var prev = _rq.Curr!;
+        _rq.Curr = null;
+        _rq.OutgoingMm = prev.Mm;
+        _rq.Outgoing = prev.Ref;
         _shared.SetCurrent(0, "swapper", 0);
-        Schedule(cause, () => GoIdle(cause));
+        Schedule(cause, new Next(Then.GoIdle, cause));
     }
 
     private TaskRef? TakeOutgoing()
     {
-        var o = _outgoing;
-        _outgoing = null;
+        var o = _rq.Outgoing;
+        _rq.Outgoing = null;
         return o;
     }
 
     private void Wake(int pid, long result, long cause)
     {
-        if (_sleeping.Remove(pid, out var s))
+        if (_rq.Sleeping.Remove(pid, out var s))
         {
             Enqueue(s.Task with { Resume = ResumeKind.Result, PendingResult = result }, cause);
         }

@@ -16,39 +16,39 @@ internal sealed partial class CpuActor
 {
     private void OnUserOp(UserOp op)
     {
-        if (_curr is null || _curr.Pid != op.Pid)
+        if (_rq.Curr is null || _rq.Curr.Pid != op.Pid)
         {
             ForwardOp(op);
             return;
         }
 
-        if (op.Seq != _curr.Seq)
+        if (op.Seq != _rq.Curr.Seq)
         {
             return; // an answer to a question that was superseded (the task was interrupted and asked again)
         }
 
-        if (_act != Activity.UserAwaitingOp)
+        if (_exec.Act != Activity.UserAwaitingOp)
         {
             // The answer came while the task is in the kernel (an interrupt's exit loop): keep it for user mode.
-            _curr = _curr with { StashedOp = new StashedStep(op.Cause, op.Seq, op.Op) };
+            _rq.Curr = _rq.Curr with { StashedOp = new StashedStep(op.Cause, op.Seq, op.Op) };
             return;
         }
 
-        var started = new OperationStarted(Sim.NewEventId(), Now, _cpu, 0, _curr.Ref, op.Op.Step, op.Op.Describe());
+        var started = new OperationStarted(Sim.NewEventId(), Now, _cpu, 0, _rq.Curr.Ref, op.Op.Step, op.Op.Describe());
         Publish(started);
-        _lastCause = started.Id;
+        _exec.LastCause = started.Id;
         Execute(op.Op, started.Id);
     }
 
     /// <summary>The task moved (or is moving): its program's answer follows it.</summary>
     private void ForwardOp(UserOp op)
     {
-        var i = _rq.FindIndex(t => t.Pid == op.Pid);
+        var i = _rq.Runnable.FindIndex(t => t.Pid == op.Pid);
         if (i >= 0)
         {
-            if (_rq[i].Seq == op.Seq)
+            if (_rq.Runnable[i].Seq == op.Seq)
             {
-                _rq[i] = _rq[i] with { StashedOp = new StashedStep(op.Cause, op.Seq, op.Op) };
+                _rq.Runnable[i] = _rq.Runnable[i] with { StashedOp = new StashedStep(op.Cause, op.Seq, op.Op) };
             }
 
             return;
@@ -63,24 +63,23 @@ internal sealed partial class CpuActor
 
     private void Execute(Operation op, long cause)
     {
-        var t = _curr!;
         switch (op)
         {
             case Compute c:
-                Run(Activity.User, UserState(), c.Ns, _userComputeDone);
+                Run(Activity.User, UserState(), c.Ns, new Next(Then.UserComputeDone));
                 return;
             case TouchPage p:
                 PageFault(p.Address, cause);
                 return;
             case UnalignedAccess when _m.Arch.UnalignedFixupName is null:
                 // The hardware completes a misaligned access: no trap, nothing the kernel sees.
-                Run(Activity.User, UserState(), _m.Timings.UnalignedHardwareNs, _userComputeDone);
+                Run(Activity.User, UserState(), _m.Timings.UnalignedHardwareNs, new Next(Then.UserComputeDone));
                 return;
             case UnalignedAccess u:
                 UnalignedFixup(u, cause);
                 return;
             case Exit e:
-                EnterSyscall(_m.Arch.ExitGroupNr, "exit_group", op, cause, () => ExitTask(e.Code, 0, cause));
+                EnterSyscall(_m.Arch.ExitGroupNr, "exit_group", op, cause, new Next(Then.DoExit, cause, e.Code));
                 return;
         }
 
@@ -88,11 +87,11 @@ internal sealed partial class CpuActor
         if (nr < 0)
         {
             // A number the arch does not have: the kernel answers ENOSYS.
-            Run(Activity.Kernel, CpuState.Kernel, _m.Timings.SyscallEntryNs, () => SyscallReturn(-Errno.ENOSYS, cause));
+            Run(Activity.Kernel, CpuState.Kernel, _m.Timings.SyscallEntryNs, new Next(Then.SyscallReturn, cause, -Errno.ENOSYS));
             return;
         }
 
-        EnterSyscall(nr, name, op, cause, () => DoSyscall(op, t, cause));
+        EnterSyscall(nr, name, op, cause, new Next(Then.DoSyscall, cause, Op: op));
     }
 
     private (int Nr, string Name) SyscallOf(Operation op)
@@ -122,32 +121,36 @@ internal sealed partial class CpuActor
     }
 
     /// <summary>Syscall entry: the isolation check runs first (just before seccomp), then the syscall's work.</summary>
-    private void EnterSyscall(int nr, string name, Operation op, long cause, Action work)
+    private void EnterSyscall(int nr, string name, Operation op, long cause, Next work)
     {
-        var t = _curr!;
+        var t = _rq.Curr!;
         SetState(CpuState.Kernel);
         _shared.Quiesced = false;
         var e = new SyscallEntered(Sim.NewEventId(), Now, _cpu, cause, t.Ref, nr, name);
         Publish(e);
-        _lastCause = e.Id;
+        _exec.LastCause = e.Id;
         var check = V16 ? SyscallV16(t, nr, op) : TaskIsolationRules.Syscall(t, nr, _m.Arch);
         ApplyResponse(t, check.Response, e.Id);
         if (!check.RunsSyscall)
         {
             // The syscall is skipped and returns -ERESTARTNOINTR: with a caught signal it restarts after the handler.
-            _curr = _curr! with { RestartOp = op };
-            Run(Activity.Kernel, CpuState.Kernel, _m.Timings.SyscallEntryNs, () =>
-            {
-                _curr = _curr! with { Resume = ResumeKind.Restart };
-                BeginReturnToUser(e.Id);
-            });
+            _rq.Curr = _rq.Curr! with { RestartOp = op };
+            Run(Activity.Kernel, CpuState.Kernel, _m.Timings.SyscallEntryNs, new Next(Then.SyscallRestart, e.Id));
             return;
         }
 
         Run(Activity.Kernel, CpuState.Kernel, _m.Timings.SyscallEntryNs, work);
     }
 
-    private void DoSyscall(Operation op, TaskStruct caller, long cause)
+    /// <summary>A syscall refused at entry returns <c>-ERESTARTNOINTR</c>: the task redoes it when it is back in user mode.</summary>
+    private void SyscallRestart(long cause)
+    {
+        _rq.Curr = _rq.Curr! with { Resume = ResumeKind.Restart };
+        BeginReturnToUser(cause);
+    }
+
+    /// <summary>The syscall's own work, once its entry (and the isolation check) is done.</summary>
+    private void DoSyscall(Operation op, long cause)
     {
         var timings = _m.Timings;
         switch (op)
@@ -159,20 +162,10 @@ internal sealed partial class CpuActor
                     MarkLru();
                 }
 
-                Run(Activity.Kernel, CpuState.Kernel, s.WorkNs, () => SyscallReturn(s.Name == "getpid" ? caller.Tgid : 0, cause));
+                Run(Activity.Kernel, CpuState.Kernel, s.WorkNs, new Next(Then.SyscallReturn, cause, s.Name == "getpid" ? _rq.Curr!.Tgid : 0));
                 return;
             case Prctl p:
-                Run(Activity.Kernel, CpuState.Kernel, timings.PrctlNs, () =>
-                {
-                    if (V16)
-                    {
-                        DoPrctlV16(p, cause);
-                    }
-                    else
-                    {
-                        DoPrctl(p, cause);
-                    }
-                });
+                Run(Activity.Kernel, CpuState.Kernel, timings.PrctlNs, new Next(Then.DoPrctl, cause, Op: p));
                 return;
             case SetAffinity a:
                 DoSetAffinity(a, cause);
@@ -180,11 +173,11 @@ internal sealed partial class CpuActor
             case Mmap:
                 DirtyVmstat(cause);
                 MarkLru();
-                Run(Activity.Kernel, CpuState.Kernel, timings.MmapNs, () => SyscallReturn(0x7f00_0000_0000, cause));
+                Run(Activity.Kernel, CpuState.Kernel, timings.MmapNs, new Next(Then.SyscallReturn, cause, 0x7f00_0000_0000));
                 return;
-            case Munmap m:
+            case Munmap:
                 DirtyVmstat(cause);
-                Run(Activity.Kernel, CpuState.Kernel, timings.TlbFlushNs, () => TlbShootdown(m, cause));
+                Run(Activity.Kernel, CpuState.Kernel, timings.TlbFlushNs, new Next(Then.TlbShootdown, cause));
                 return;
             case Mlock:
                 DirtyVmstat(cause);
@@ -194,41 +187,47 @@ internal sealed partial class CpuActor
                 DoArmPosixTimer(pt, cause);
                 return;
             case Sleep sl:
-                Run(Activity.Kernel, CpuState.Kernel, timings.NanosleepNs, () =>
-                {
-                    var t = _curr!;
-                    _sleeping[t.Pid] = new Sleeper(t with { Resume = ResumeKind.Result, PendingResult = 0 }, false);
-                    SendAfter(sl.Ns, Self, new Irq(cause, TimerExpiry.Nanosleep, -1, new WakeTimerPayload(t.Pid)));
-                    Deschedule(cause);
-                });
+                Run(Activity.Kernel, CpuState.Kernel, timings.NanosleepNs, new Next(Then.Nanosleep, cause, sl.Ns));
                 return;
             case Kill k:
-                Run(Activity.Kernel, CpuState.Kernel, timings.KillNs, () => DoKill(k, cause));
+                Run(Activity.Kernel, CpuState.Kernel, timings.KillNs, new Next(Then.DoKill, cause, Op: k));
                 return;
             case Sigaction sa:
-                Run(Activity.Kernel, CpuState.Kernel, timings.RtSigactionNs, () =>
-                {
-                    _curr = _curr! with { CaughtSignals = _curr.CaughtSignals.Add(sa.Signal) };
-                    SyscallReturn(0, cause);
-                });
+                Run(Activity.Kernel, CpuState.Kernel, timings.RtSigactionNs, new Next(Then.DoSigaction, cause, sa.Signal));
                 return;
             case Spawn sp:
-                Run(Activity.Kernel, CpuState.Kernel, timings.CopyProcessNs, () => DoSpawn(sp, cause));
+                Run(Activity.Kernel, CpuState.Kernel, timings.CopyProcessNs, new Next(Then.DoSpawn, cause, Op: sp));
                 return;
             case WaitChild:
-                Run(Activity.Kernel, CpuState.Kernel, timings.Wait4Ns, () => DoWait(cause));
+                Run(Activity.Kernel, CpuState.Kernel, timings.Wait4Ns, new Next(Then.DoWait, cause));
                 return;
             case Sigreturn:
-                Run(Activity.Kernel, CpuState.Kernel, timings.RtSigreturnNs, () => DoSigreturn(cause));
+                Run(Activity.Kernel, CpuState.Kernel, timings.RtSigreturnNs, new Next(Then.DoSigreturn, cause));
                 return;
             default:
                 throw new InvalidOperationException($"cpu {_cpu}: no syscall for {op}");
         }
     }
 
+    /// <summary><c>hrtimer_nanosleep()</c>: the task sleeps on this CPU until its timer's interrupt wakes it.</summary>
+    private void Nanosleep(long ns, long cause)
+    {
+        var t = _rq.Curr!;
+        _rq.Sleeping[t.Pid] = new Sleeper(t with { Resume = ResumeKind.Result, PendingResult = 0 }, false);
+        SendAfter(ns, Self, new Irq(cause, TimerExpiry.Nanosleep, -1, new WakeTimerPayload(t.Pid)));
+        Deschedule(cause);
+    }
+
+    /// <summary><c>rt_sigaction()</c>: the task now catches <paramref name="signal"/>.</summary>
+    private void DoSigaction(int signal, long cause)
+    {
+        _rq.Curr = _rq.Curr! with { CaughtSignals = _rq.Curr.CaughtSignals.Add(signal) };
+        SyscallReturn(0, cause);
+    }
+
     private void DoPrctl(Prctl p, long cause)
     {
-        var t = _curr!;
+        var t = _rq.Curr!;
         var outcome = TaskIsolationRules.Prctl(p.Option, p.Arg, t, _cpu, _m, TickCheck().CanStop);
         foreach (var line in outcome.Log)
         {
@@ -237,7 +236,7 @@ internal sealed partial class CpuActor
 
         if (outcome.Flags.Word != t.IsolationFlags)
         {
-            _curr = t with { IsolationFlags = outcome.Flags.Word };
+            _rq.Curr = t with { IsolationFlags = outcome.Flags.Word };
             _shared.SetCurrent(t.Pid, t.Comm, outcome.Flags.Word);
         }
 
@@ -245,7 +244,7 @@ internal sealed partial class CpuActor
         {
             // With the bounded wait (R1's mitigation) the prctl's result is known only once its return to user space
             // is ready or gives up (-EAGAIN): ExitLoopCheck publishes it.
-            _curr = _curr! with { PrctlInFlight = p };
+            _rq.Curr = _rq.Curr! with { PrctlInFlight = p };
             SyscallReturn(0, cause);
             return;
         }
@@ -256,7 +255,7 @@ internal sealed partial class CpuActor
 
     private void PageFault(ulong address, long cause)
     {
-        var t = _curr!;
+        var t = _rq.Curr!;
         SetState(CpuState.Kernel);
         _shared.Quiesced = false;
         // A fault that would raise no signal by itself: task_isolation_quiet_exception().
@@ -264,12 +263,17 @@ internal sealed partial class CpuActor
 
         DirtyVmstat(cause);
         MarkLru();
-        Run(Activity.Kernel, CpuState.Kernel, _m.Timings.PageFaultNs, () =>
-        {
-            // The faulting instruction is retried and succeeds: no result to report, the program goes on.
-            _curr = _curr! with { Resume = ResumeKind.Result, PendingResult = 0 };
-            BeginReturnToUser(cause);
-        });
+        Run(Activity.Kernel, CpuState.Kernel, _m.Timings.PageFaultNs, new Next(Then.FaultFixedUp, cause));
+    }
+
+    /// <summary>
+    /// The exception is handled: the faulting instruction is retried (or the access was done for it) and succeeds, so
+    /// there is no result to report and the program goes on.
+    /// </summary>
+    private void FaultFixedUp(long cause)
+    {
+        _rq.Curr = _rq.Curr! with { Resume = ResumeKind.Result, PendingResult = 0 };
+        BeginReturnToUser(cause);
     }
 
     /// <summary>
@@ -278,75 +282,77 @@ internal sealed partial class CpuActor
     /// </summary>
     private void UnalignedFixup(UnalignedAccess u, long cause)
     {
-        var t = _curr!;
+        var t = _rq.Curr!;
         SetState(CpuState.Kernel);
         _shared.Quiesced = false;
         ApplyResponse(t, V16 ? ExceptionV16(t, UnalignedReasonV16(u.Pc)) : TaskIsolationRules.UnalignedFixup(t, _m.Arch, u.Pc).Response, cause);
-        Run(Activity.Kernel, CpuState.Kernel, _m.Timings.UnalignedFixupNs, () =>
-        {
-            _curr = _curr! with { Resume = ResumeKind.Result, PendingResult = 0 };
-            BeginReturnToUser(cause);
-        });
+        Run(Activity.Kernel, CpuState.Kernel, _m.Timings.UnalignedFixupNs, new Next(Then.FaultFixedUp, cause));
     }
 
     private void DoSetAffinity(SetAffinity a, long cause)
     {
-        var t = _curr!;
+        var t = _rq.Curr!;
         var targetPid = a.Target is null ? t.Pid : _m.Memory.PidOf(a.Target);
         if (targetPid < 0)
         {
-            Run(Activity.Kernel, CpuState.Kernel, _m.Timings.SchedSetaffinityNoTaskNs, () => SyscallReturn(-Errno.ESRCH, cause));
+            Run(Activity.Kernel, CpuState.Kernel, _m.Timings.SchedSetaffinityNoTaskNs, new Next(Then.SyscallReturn, cause, -Errno.ESRCH));
             return;
         }
 
         if (Affinity.Check(a.Mask, _m.NrCpus) is var errno and not 0)
         {
-            Run(Activity.Kernel, CpuState.Kernel, _m.Timings.SchedSetaffinityBadMaskNs, () => SyscallReturn(-errno, cause));
+            Run(Activity.Kernel, CpuState.Kernel, _m.Timings.SchedSetaffinityBadMaskNs, new Next(Then.SyscallReturn, cause, -errno));
             return;
         }
 
         if (targetPid != t.Pid)
         {
-            Run(Activity.Kernel, CpuState.Kernel, _m.Timings.SchedSetaffinityOtherNs, () =>
-            {
-                var where = _m.Memory.TaskCpu(targetPid);
-                if (where == _cpu)
-                {
-                    AffinityChanged(new AffinityPayload(targetPid, a.Mask), cause);
-                }
-                else if (where >= 0)
-                {
-                    var irq = new Irq(cause, new RescheduleIpi(RescheduleReason.Migration), _cpu, new AffinityPayload(targetPid, a.Mask));
-                    SendRemote(where, irq, cause);
-                }
-
-                SyscallReturn(0, cause);
-            });
+            Run(Activity.Kernel, CpuState.Kernel, _m.Timings.SchedSetaffinityOtherNs, new Next(Then.SetAffinityOther, cause, targetPid, a));
             return;
         }
 
-        Run(Activity.Kernel, CpuState.Kernel, _m.Timings.SchedSetaffinityNs, () =>
-        {
-            _curr = _curr! with { Affinity = a.Mask };
-            if (a.Mask.Test(_cpu))
-            {
-                SyscallReturn(0, cause);
-                return;
-            }
+        Run(Activity.Kernel, CpuState.Kernel, _m.Timings.SchedSetaffinityNs, new Next(Then.SetAffinitySelf, cause, Op: a));
+    }
 
-            _curr = _curr with { Resume = ResumeKind.Result, PendingResult = 0 };
-            MigrateCurrent(Affinity.MigrationTarget(a.Mask), cause);
-        });
+    /// <summary>Another task's new mask: where it runs now, the migration stopper is asked to act on it.</summary>
+    private void SetAffinityOther(SetAffinity a, int targetPid, long cause)
+    {
+        var where = _m.Memory.TaskCpu(targetPid);
+        if (where == _cpu)
+        {
+            AffinityChanged(new AffinityPayload(targetPid, a.Mask), cause);
+        }
+        else if (where >= 0)
+        {
+            var irq = new Irq(cause, new RescheduleIpi(RescheduleReason.Migration), _cpu, new AffinityPayload(targetPid, a.Mask));
+            SendRemote(where, irq, cause);
+        }
+
+        SyscallReturn(0, cause);
+    }
+
+    /// <summary>The caller's own new mask: if it excludes this CPU, the task moves now and returns from the syscall there.</summary>
+    private void SetAffinitySelf(SetAffinity a, long cause)
+    {
+        _rq.Curr = _rq.Curr! with { Affinity = a.Mask };
+        if (a.Mask.Test(_cpu))
+        {
+            SyscallReturn(0, cause);
+            return;
+        }
+
+        _rq.Curr = _rq.Curr with { Resume = ResumeKind.Result, PendingResult = 0 };
+        MigrateCurrent(Affinity.MigrationTarget(a.Mask), cause);
     }
 
     /// <summary>Moves the current task to <paramref name="target"/>, where it carries on from its resume point.</summary>
     private void MigrateCurrent(int target, long cause)
     {
-        var t = _curr! with { ReturnSince = 0 };
+        var t = _rq.Curr! with { ReturnSince = 0 };
         var e = new TaskMigrated(Sim.NewEventId(), Now, _cpu, cause, t.Ref, target);
         Publish(e);
         _m.Memory.SetTaskCpu(t.Pid, target);
-        _curr = t;
+        _rq.Curr = t;
         Deschedule(e.Id);
         SendRemote(target, new Irq(e.Id, new RescheduleIpi(RescheduleReason.Migration), _cpu, new EnqueueTaskPayload(t)), e.Id);
     }
@@ -354,30 +360,30 @@ internal sealed partial class CpuActor
     /// <summary>Another task's affinity changed here: a task no longer allowed on this CPU is pushed away.</summary>
     private void AffinityChanged(AffinityPayload a, long cause)
     {
-        if (_curr?.Pid == a.Pid)
+        if (_rq.Curr?.Pid == a.Pid)
         {
-            _curr = _curr with { Affinity = a.Mask };
+            _rq.Curr = _rq.Curr with { Affinity = a.Mask };
             if (!a.Mask.Test(_cpu))
             {
                 // The migration stopper preempts the task wherever it is and moves it (v13 re-checks nothing: R13).
-                _pendingMigration = Affinity.MigrationTarget(a.Mask);
-                _needResched = true;
+                _rq.PendingMigration = Affinity.MigrationTarget(a.Mask);
+                _rq.NeedResched = true;
             }
 
             return;
         }
 
-        var i = _rq.FindIndex(t => t.Pid == a.Pid);
+        var i = _rq.Runnable.FindIndex(t => t.Pid == a.Pid);
         if (i >= 0)
         {
-            var t = _rq[i] with { Affinity = a.Mask };
+            var t = _rq.Runnable[i] with { Affinity = a.Mask };
             if (a.Mask.Test(_cpu))
             {
-                _rq[i] = t;
+                _rq.Runnable[i] = t;
                 return;
             }
 
-            _rq.RemoveAt(i);
+            _rq.Runnable.RemoveAt(i);
             var target = Affinity.MigrationTarget(a.Mask);
             _m.Memory.SetTaskCpu(t.Pid, target);
             SendRemote(target, new Irq(cause, new RescheduleIpi(RescheduleReason.Migration), _cpu, new EnqueueTaskPayload(t)), cause);
@@ -386,8 +392,8 @@ internal sealed partial class CpuActor
 
     private void DoArmPosixTimer(ArmPosixTimer pt, long cause)
     {
-        var t = _curr!;
-        _curr = PosixCpuTimers.Arm(t, pt.Ns, pt.Signal, pt.PerProcess);
+        var t = _rq.Curr!;
+        _rq.Curr = PosixCpuTimers.Arm(t, pt.Ns, pt.Signal, pt.PerProcess);
         var newly = pt.PerProcess
             ? _m.Memory.SetProcessTickDeps(t.Tgid, (int)TickDep.PosixTimer) != 0
             : PosixCpuTimers.SetsTaskDependency(t);
@@ -401,7 +407,7 @@ internal sealed partial class CpuActor
             }
         }
 
-        Run(Activity.Kernel, CpuState.Kernel, _m.Timings.TimerSettimeNs, () => SyscallReturn(0, cause));
+        Run(Activity.Kernel, CpuState.Kernel, _m.Timings.TimerSettimeNs, new Next(Then.SyscallReturn, cause, 0));
     }
 
     private void DoKill(Kill k, long cause)
@@ -413,7 +419,7 @@ internal sealed partial class CpuActor
             return;
         }
 
-        var e = new SignalSent(Sim.NewEventId(), Now, _cpu, cause, new TaskRef(pid, k.Target), k.Signal, SignalReason.KillFrom(_curr!.Ref));
+        var e = new SignalSent(Sim.NewEventId(), Now, _cpu, cause, new TaskRef(pid, k.Target), k.Signal, SignalReason.KillFrom(_rq.Curr!.Ref));
         Publish(e);
         var where = _m.Memory.TaskCpu(pid);
         if (k.Signal != 0 && where >= 0)
@@ -436,7 +442,7 @@ internal sealed partial class CpuActor
 
     private void DoSpawn(Spawn sp, long cause)
     {
-        var parent = _curr!;
+        var parent = _rq.Curr!;
         var pid = _m.Memory.AllocPid();
         var child = Fork.CopyProcess(parent, pid, sp.Comm, sp.Thread);
         var actor = Context.ActorOf(TaskActor.Props(Sim, pid, sp.Program), $"task-{pid}");
@@ -466,42 +472,42 @@ internal sealed partial class CpuActor
 
     private void DoWait(long cause)
     {
-        var t = _curr!;
+        var t = _rq.Curr!;
         if (!t.ExitedChildren.IsEmpty)
         {
-            _curr = t with { ExitedChildren = t.ExitedChildren.Dequeue(out var child) };
+            _rq.Curr = t with { ExitedChildren = t.ExitedChildren.Dequeue(out var child) };
             SyscallReturn(child, cause);
             return;
         }
 
-        _sleeping[t.Pid] = new Sleeper(t with { Resume = ResumeKind.Result }, true);
+        _rq.Sleeping[t.Pid] = new Sleeper(t with { Resume = ResumeKind.Result }, true);
         Deschedule(cause);
     }
 
     private void ChildExited(ChildExitPayload c, long cause)
     {
-        if (_sleeping.TryGetValue(c.ParentPid, out var s) && s.WaitingForChild)
+        if (_rq.Sleeping.TryGetValue(c.ParentPid, out var s) && s.WaitingForChild)
         {
             Wake(c.ParentPid, c.ChildPid, cause);
             return;
         }
 
-        if (_curr?.Pid == c.ParentPid)
+        if (_rq.Curr?.Pid == c.ParentPid)
         {
-            _curr = _curr with { ExitedChildren = _curr.ExitedChildren.Enqueue(c.ChildPid) };
+            _rq.Curr = _rq.Curr with { ExitedChildren = _rq.Curr.ExitedChildren.Enqueue(c.ChildPid) };
             return;
         }
 
-        var i = _rq.FindIndex(t => t.Pid == c.ParentPid);
+        var i = _rq.Runnable.FindIndex(t => t.Pid == c.ParentPid);
         if (i >= 0)
         {
-            _rq[i] = _rq[i] with { ExitedChildren = _rq[i].ExitedChildren.Enqueue(c.ChildPid) };
+            _rq.Runnable[i] = _rq.Runnable[i] with { ExitedChildren = _rq.Runnable[i].ExitedChildren.Enqueue(c.ChildPid) };
         }
     }
 
     private void DoSigreturn(long cause)
     {
-        var t = _curr!;
+        var t = _rq.Curr!;
         if (SignalDelivery.Sigreturn(t) is not { } restored)
         {
             // rt_sigreturn with no frame: the kernel kills the task with SIGSEGV.
@@ -510,14 +516,14 @@ internal sealed partial class CpuActor
             return;
         }
 
-        _curr = restored;
+        _rq.Curr = restored;
         BeginReturnToUser(cause);
     }
 
     /// <summary><c>do_exit()</c>: the task is gone; its parent hears of it; the CPU schedules something else.</summary>
     private void ExitTask(int code, int signal, long cause)
     {
-        var t = _curr!;
+        var t = _rq.Curr!;
         var e = new TaskExited(Sim.NewEventId(), Now, _cpu, cause, t.Ref, code, signal);
         Publish(e);
         _m.Memory.RemoveTask(t.Pid, t.Comm);
@@ -548,11 +554,11 @@ internal sealed partial class CpuActor
 
     // ---------------------------------------------------------------- memory management
 
-    private void DirtyVmstat(long cause) => Send(_vmstat, new VmstatDirtied(cause));
+    private void DirtyVmstat(long cause) => Send(_deferred.Vmstat, new VmstatDirtied(cause));
 
     private void MarkLru()
     {
-        _lru = true;
+        _deferred.LruNonEmpty = true;
         _shared.LruNonEmpty = true;
     }
 
@@ -560,17 +566,17 @@ internal sealed partial class CpuActor
     /// <c>flush_tlb_mm_range()</c>: flush locally, then a call-function IPI to every other CPU of the mm's cpumask
     /// (x86, tile), waiting for all of them; arm64 broadcasts a TLBI instead and interrupts nobody.
     /// </summary>
-    private void TlbShootdown(Munmap m, long cause)
+    private void TlbShootdown(long cause)
     {
-        var t = _curr!;
-        var request = ++_requestIds;
+        var t = _rq.Curr!;
+        var request = ++_waits.LastRequestId;
         var targets = TlbFlush.Targets(_m.Arch.TlbFlushUsesIpi, _m.Memory, t.Mm, _cpu, _m.Switches.DeferredTlbFlush);
         foreach (var cpu in targets)
         {
             SendRemote(cpu, new Irq(cause, global::TaskIsolation.Machine.Events.TlbShootdown.Instance, _cpu, new TlbFlushPayload(t.Mm, _cpu, request)), cause);
         }
 
-        WaitFor(request, targets.Count, () => SyscallReturn(0, cause));
+        WaitFor(request, targets.Count, new Next(Then.SyscallReturn, cause, 0));
     }
 
     /// <summary>
@@ -579,15 +585,15 @@ internal sealed partial class CpuActor
     /// </summary>
     private void LruAddDrainAll(long cause)
     {
-        var request = ++_requestIds;
+        var request = ++_waits.LastRequestId;
         var targets = LruDrain.AddDrainAllTargets(_m.Memory, _cpu, _m.Switches.NoNewDeferredWork);
         foreach (var cpu in targets)
         {
             var work = new WorkPayload(WorkFunction.LruAddDrainPerCpu, _m.Timings.LruDrainWorkNs, _cpu, request);
             if (cpu == _cpu)
             {
-                _work.Enqueue(work);
-                _needResched = true;
+                _deferred.Queue.Enqueue(work);
+                _rq.NeedResched = true;
             }
             else
             {
@@ -597,7 +603,7 @@ internal sealed partial class CpuActor
 
         // The local item runs when this task schedules; wait for the remote ones and then let it.
         var remote = targets.Count(c => c != _cpu);
-        WaitFor(request, remote, () => Run(Activity.Kernel, CpuState.Kernel, _m.Timings.MlockNs, () => SyscallReturn(0, cause)));
+        WaitFor(request, remote, new Next(Then.LruDrained, cause));
     }
 
     /// <summary>Sends an interrupt to another CPU: the sender's isolation check, the event, the IPI.</summary>

@@ -39,7 +39,7 @@ internal sealed partial class CpuActor
     /// </summary>
     private void DoPrctlV16(Prctl p, long cause)
     {
-        var t = _curr!;
+        var t = _rq.Curr!;
         var r = TaskIsolationV16.Prctl(new PrctlCall(p.Option, p.Arg, p.Arg3, p.Arg4, p.Arg5), V16Of(t));
         if (r.ReturnValue != 0)
         {
@@ -57,17 +57,17 @@ internal sealed partial class CpuActor
             return;
         }
 
-        _curr = _curr! with { PrctlInFlight = p };
+        _rq.Curr = _rq.Curr! with { PrctlInFlight = p };
         if (!r.QuietVmstatSync)
         {
             SyscallReturn(0, cause);
             return;
         }
 
-        var request = ++_requestIds;
-        _vmstatIdle = false;
-        Send(_vmstat, new QuietVmstat(cause, request));
-        WaitFor(request, 1, () => SyscallReturn(0, cause));
+        var request = ++_waits.LastRequestId;
+        _deferred.VmstatIdle = false;
+        Send(_deferred.Vmstat, new QuietVmstat(cause, request));
+        WaitFor(request, 1, new Next(Then.SyscallReturn, cause, 0));
     }
 
     /// <summary>
@@ -78,10 +78,10 @@ internal sealed partial class CpuActor
     /// </summary>
     private void TaskIsolationStartV16(long cause)
     {
-        var t = _curr!;
+        var t = _rq.Curr!;
         var unstable = (_m.Memory.GlobalTickDeps & (int)TickDep.ClockUnstable) != 0;
         var r = TaskIsolationV16.Start(new V16StartContext(
-            V16Of(t), t.Affinity, _cpu, _m.TaskIsolation, _vmstatIdle, unstable, TickCheck().CanStop));
+            V16Of(t), t.Affinity, _cpu, _m.TaskIsolation, _deferred.VmstatIdle, unstable, TickCheck().CanStop));
         SetV16(t, r.Isolation);
         if (r.StopsTick)
         {
@@ -92,7 +92,7 @@ internal sealed partial class CpuActor
         if (r.DrainsLru)
         {
             // lru_add_drain(): this CPU's pagevecs, so no lru_add_drain_all() need queue work here later.
-            _lru = false;
+            _deferred.LruNonEmpty = false;
             _shared.LruNonEmpty = false;
         }
 
@@ -102,14 +102,14 @@ internal sealed partial class CpuActor
             Log(KernelLogLine.Warn($"WARNING: CPU: {_cpu} PID: {t.Pid} at kernel/isolation.c task_isolation_start"), cause);
         }
 
-        if (_curr!.PrctlInFlight is { } p)
+        if (_rq.Curr!.PrctlInFlight is { } p)
         {
-            var result = r.ReturnValueOverride ?? _curr.PendingResult;
-            _curr = _curr with { PrctlInFlight = null, PendingResult = result };
+            var result = r.ReturnValueOverride ?? _rq.Curr.PendingResult;
+            _rq.Curr = _rq.Curr with { PrctlInFlight = null, PendingResult = result };
             Publish(new PrctlReturned(Sim.NewEventId(), Now, _cpu, cause, t.Ref, p.Option, p.Arg, result));
         }
 
-        Run(Activity.Kernel, CpuState.ReturnReady, _m.Timings.ReturnToUserNs, () => EnterUser(cause));
+        Run(Activity.Kernel, CpuState.ReturnReady, _m.Timings.ReturnToUserNs, new Next(Then.EnterUser, cause));
     }
 
     /// <summary>
@@ -134,12 +134,12 @@ internal sealed partial class CpuActor
     /// </summary>
     private void BreakIsolationV16(Irq irq, long cause)
     {
-        var t = _curr!;
+        var t = _rq.Curr!;
         var iso = V16Of(t);
         var id = TaskIsolationRules.Identity(t);
         var response = irq.Payload is SignalPayload { IsolationBreak: false }
             ? TaskIsolationV16.OnSignal(iso, id, _cpu, _m.TaskIsolationDebug)
-            : TaskIsolationV16.OnInterrupt(iso, id, _cpu, TaskIsolationRules.Interruption(irq).Reason, _inNmi || irq.Kind == InterruptKind.Nmi, _m.TaskIsolationDebug);
+            : TaskIsolationV16.OnInterrupt(iso, id, _cpu, TaskIsolationRules.Interruption(irq).Reason, _irqs.InNmi || irq.Kind == InterruptKind.Nmi, _m.TaskIsolationDebug);
         ApplyV16Response(t, response, cause);
     }
 
@@ -154,7 +154,7 @@ internal sealed partial class CpuActor
         var pid = remote.CurrentPid;
         var flags = new IsolationFlags(remote.CurrentFlags);
         var state = flags.Enable ? _m.Memory.V16State(pid) : V16State.Normal;
-        var sender = _curr is { } c ? TaskIsolationRules.Identity(c) : new TaskIdentity($"swapper/{_cpu}", 0);
+        var sender = _rq.Curr is { } c ? TaskIsolationRules.Identity(c) : new TaskIdentity($"swapper/{_cpu}", 0);
         var d = TaskIsolationV16.OnRemote(
             _m.TaskIsolation.Test(target),
             target,
@@ -188,11 +188,11 @@ internal sealed partial class CpuActor
                 case IsolationAction.ClearFlags when t is not null:
                     // stop_isolation(): flags 0, TIF_TASK_ISOLATION clear, state NORMAL.
                     SetV16(t, V16Isolation.Stopped);
-                    t = _curr?.Pid == t.Pid ? _curr : t with { IsolationFlags = 0 };
+                    t = _rq.Curr?.Pid == t.Pid ? _rq.Curr : t with { IsolationFlags = 0 };
                     break;
                 case IsolationAction.SendSignal send when t is not null:
                     QueueSignal(t.Pid, send.Signal, SignalReason.TaskIsolation, cause);
-                    t = _curr?.Pid == t.Pid ? _curr : _rq.Find(x => x.Pid == t.Pid) ?? t;
+                    t = _rq.Curr?.Pid == t.Pid ? _rq.Curr : _rq.Runnable.Find(x => x.Pid == t.Pid) ?? t;
                     break;
                 default:
                     break;

@@ -6,7 +6,9 @@ using TaskIsolation.Machine.Abi;
 using TaskIsolation.Machine.Abi.Tick;
 using TaskIsolation.Machine.Events;
 using TaskIsolation.Machine.Kernel;
+using TaskIsolation.Machine.Programs;
 using TaskIsolation.Machine.Sched;
+using Kill = TaskIsolation.Machine.Programs.Kill;
 using SimCore = TaskIsolation.Simulation;
 
 namespace TaskIsolation.Actors.Cpu;
@@ -29,52 +31,14 @@ internal sealed partial class CpuActor : SimCore.SimActor
     private readonly MachineTopology _m;
     private readonly PerCpuShared _shared;
     private readonly bool _nohzFull;
-    private readonly bool _housekeeping;
-    private readonly List<TaskStruct> _rq = [];
-    private readonly Stack<Saved> _saved = new();
-    private readonly Queue<Irq> _held = new();
-    private readonly Queue<Irq> _heldNmis = new();
-    private readonly Queue<WorkPayload> _work = new();
-    private readonly Dictionary<long, PendingWait> _waits = [];
-    private readonly Queue<Ack> _lateAcks = new();
-    private readonly Dictionary<int, Sleeper> _sleeping = [];
-    private readonly Dictionary<int, List<SignalPayload>> _signalsForArrivals = [];
-    private readonly Action _userComputeDone;
-    private readonly Action _irqExit;
-    private IActorRef _tick = ActorRefs.Nobody;
-    private IActorRef _vmstat = ActorRefs.Nobody;
+    private readonly TaskRef _kworker;
 
-    private TaskStruct? _curr;
-    private long _currSince;
-    private long _sliceStart;
-    private bool _needResched;
-    private bool _irqsOn = true;
-    private bool _inNmi;
-    private CpuState _state = CpuState.Idle;
-
-    private Activity _act = Activity.Idle;
-    private long _actEnd = long.MaxValue;
-    private long _gen;
-    private SimCore.TimerHandle _step;
-    private Action? _then;
-    private long _waitId;
-    private long _requestIds;
-
-    // The interrupt whose handler runs now and its InterruptTaken event, for _irqExit. Interrupts are off while a
-    // handler runs, so there is only ever one (an NMI on top saves and restores the handler's continuation, not these).
-    private Irq? _handling;
-    private long _handlingCause;
-
-    private bool _tickStopped = true;
-    private long _tickGen;
-    private bool _tickFailureReported;
-    private bool _vmstatIdle = true;
-    private long _vmstatDue = long.MaxValue;
-    private bool _lru;
-    private long _lastCause;
-    private TaskRef? _outgoing;
-    private int _pendingMigration = -1;
-    private int _outgoingMm;
+    private readonly RunQueue _rq = new();
+    private readonly Execution _exec = new();
+    private readonly Interrupts _irqs = new();
+    private readonly TickState _tick = new();
+    private readonly DeferredWork _deferred = new();
+    private readonly Waits _waits = new();
 
     public CpuActor(SimCore.Simulation sim, MachineTopology machine, int cpu)
         : base(sim)
@@ -83,22 +47,7 @@ internal sealed partial class CpuActor : SimCore.SimActor
         _m = machine;
         _shared = machine.Memory.Cpu(cpu);
         _nohzFull = machine.NohzFull.Test(cpu);
-        _housekeeping = machine.Housekeeping.Test(cpu);
-
-        // Continuations the hot paths pass to Run() every time, made once: a lambda per interrupt and per resumed user
-        // compute was a closure and a delegate allocated on every tick.
-        _userComputeDone = () => OpCompleted(0);
-        _irqExit = HandlerDone;
-    }
-
-    private enum Activity
-    {
-        Idle,
-        User,
-        UserAwaitingOp,
-        Kernel,
-        KernelWait,
-        Irq,
+        _kworker = new TaskRef(0, $"kworker/{cpu}:1");
     }
 
     public static Props Props(SimCore.Simulation sim, MachineTopology machine, int cpu) =>
@@ -106,9 +55,9 @@ internal sealed partial class CpuActor : SimCore.SimActor
 
     protected override void PreStart()
     {
-        _tick = Context.ActorOf(TickSourceActor.Props(Sim, _m, Self), "tick");
-        _vmstat = Context.ActorOf(VmstatWorkerActor.Props(Sim, _m, _cpu, Self), "vmstat");
-        _m.VmstatWorkers[_cpu] = _vmstat;
+        _tick.Source = Context.ActorOf(TickSourceActor.Props(Sim, _m, Self), "tick");
+        _deferred.Vmstat = Context.ActorOf(VmstatWorkerActor.Props(Sim, _m, _cpu, Self), "vmstat");
+        _m.VmstatWorkers[_cpu] = _deferred.Vmstat;
     }
 
     protected override void OnReceive(object message)
@@ -116,16 +65,15 @@ internal sealed partial class CpuActor : SimCore.SimActor
         switch (message)
         {
             case StepDone d:
-                if (d.Generation == _gen)
+                if (d.Generation == _exec.Generation)
                 {
-                    _step = default;
-                }
-
-                if (d.Generation == _gen && _then is not null)
-                {
-                    var then = _then;
-                    _then = null;
-                    then();
+                    _exec.Timer = default;
+                    var then = _exec.Then;
+                    _exec.Then = default;
+                    if (then.What != Then.Nothing)
+                    {
+                        Proceed(then);
+                    }
                 }
 
                 break;
@@ -141,7 +89,7 @@ internal sealed partial class CpuActor : SimCore.SimActor
             case VmstatState v:
                 OnVmstatState(v);
                 break;
-            case BootTask b when _tickStopped && _curr is not null:
+            case BootTask b when _tick.Stopped && _rq.Curr is not null:
                 // A task started on a busy CPU whose tick is stopped (a nohz_full CPU): wake_up_new_task() on the
                 // housekeeping CPU queues it here with a reschedule IPI (ttwu_queue), and add_nr_running() →
                 // sched_update_tick_dependency() sets SCHED, so this irq's exit restarts the tick. Enqueued without
@@ -150,7 +98,7 @@ internal sealed partial class CpuActor : SimCore.SimActor
                 break;
             case BootTask b:
                 Enqueue(b.Task, b.Cause);
-                if (_curr is null && _act == Activity.Idle)
+                if (_rq.Curr is null && _exec.Act == Activity.Idle)
                 {
                     LeaveIdle(b.Cause);
                 }
@@ -165,23 +113,23 @@ internal sealed partial class CpuActor : SimCore.SimActor
     // ---------------------------------------------------------------- activities
 
     /// <summary>
-    /// Starts a timed activity that runs <paramref name="then"/> when it has had <paramref name="ns"/> of CPU
+    /// Starts a timed activity that goes on to <paramref name="then"/> when it has had <paramref name="ns"/> of CPU
     /// (<see cref="TaskIsolation.Machine.Programs.Compute.Forever"/>: never, a user loop of pure compute that only interrupts break into).
     /// </summary>
-    private void Run(Activity act, CpuState state, long ns, Action then)
+    private void Run(Activity act, CpuState state, long ns, Next then)
     {
-        _act = act;
+        _exec.Act = act;
         SetState(state);
-        _then = then;
+        _exec.Then = then;
         NextGeneration();
         if (ns == TaskIsolation.Machine.Programs.Compute.Forever)
         {
-            _actEnd = long.MaxValue;
+            _exec.End = long.MaxValue;
             return;
         }
 
-        _actEnd = Now + ns;
-        _step = SendAfter(ns, Self, new StepDone(_lastCause, _gen));
+        _exec.End = Now + ns;
+        _exec.Timer = SendAfter(ns, Self, new StepDone(_exec.LastCause, _exec.Generation));
     }
 
     /// <summary>
@@ -190,62 +138,170 @@ internal sealed partial class CpuActor : SimCore.SimActor
     /// </summary>
     private void NextGeneration()
     {
-        Sim.Cancel(_step);
-        _step = default;
-        _gen++;
+        Sim.Cancel(_exec.Timer);
+        _exec.Timer = default;
+        _exec.Generation++;
     }
 
-    /// <summary>Spins in the kernel (interrupts on) until request <paramref name="requestId"/> is acknowledged.</summary>
-    private void WaitFor(long requestId, int acks, Action then)
+    /// <summary>
+    /// The running activity has had its time: carry on along the kernel path it belongs to. Every point a path can
+    /// stop at and resume from is a case here, so this switch is the map of where the CPU's timed steps lead.
+    /// </summary>
+    private void Proceed(Next next)
     {
-        _act = Activity.KernelWait;
+        var cause = next.Cause;
+        switch (next.What)
+        {
+            // Interrupts.
+            case Then.IrqExit:
+                HandlerDone();
+                break;
+            case Then.NmiExit:
+                NmiExit();
+                break;
+
+            // User mode.
+            case Then.UserComputeDone:
+                OpCompleted(0);
+                break;
+
+            // The exit-to-user loop.
+            case Then.BeginReturnToUser:
+                BeginReturnToUser(cause);
+                break;
+            case Then.ExitLoopWork:
+                ExitLoopWork(cause);
+                break;
+            case Then.VmstatQuieted:
+                VmstatQuieted(cause);
+                break;
+            case Then.ExitLoopCheck:
+                ExitLoopCheck(cause);
+                break;
+            case Then.EnterUser:
+                EnterUser(cause);
+                break;
+
+            // The scheduler.
+            case Then.GoIdle:
+                GoIdle(cause);
+                break;
+            case Then.KworkerDone:
+                KworkerDone(cause);
+                break;
+            case Then.KworkerSwitchedBack:
+                KworkerSwitchedBack(cause);
+                break;
+
+            // System calls and exceptions.
+            case Then.DoSyscall:
+                DoSyscall(next.Op!, cause);
+                break;
+            case Then.SyscallReturn:
+                SyscallReturn(next.Value, cause);
+                break;
+            case Then.SyscallRestart:
+                SyscallRestart(cause);
+                break;
+            case Then.FaultFixedUp:
+                FaultFixedUp(cause);
+                break;
+            case Then.DoExit:
+                ExitTask((int)next.Value, 0, cause);
+                break;
+            case Then.DoPrctl when V16:
+                DoPrctlV16((Prctl)next.Op!, cause);
+                break;
+            case Then.DoPrctl:
+                DoPrctl((Prctl)next.Op!, cause);
+                break;
+            case Then.SetAffinityOther:
+                SetAffinityOther((SetAffinity)next.Op!, (int)next.Value, cause);
+                break;
+            case Then.SetAffinitySelf:
+                SetAffinitySelf((SetAffinity)next.Op!, cause);
+                break;
+            case Then.TlbShootdown:
+                TlbShootdown(cause);
+                break;
+            case Then.LruDrained:
+                Run(Activity.Kernel, CpuState.Kernel, _m.Timings.MlockNs, new Next(Then.SyscallReturn, cause));
+                break;
+            case Then.Nanosleep:
+                Nanosleep(next.Value, cause);
+                break;
+            case Then.DoKill:
+                DoKill((Kill)next.Op!, cause);
+                break;
+            case Then.DoSigaction:
+                DoSigaction((int)next.Value, cause);
+                break;
+            case Then.DoSpawn:
+                DoSpawn((Spawn)next.Op!, cause);
+                break;
+            case Then.DoWait:
+                DoWait(cause);
+                break;
+            case Then.DoSigreturn:
+                DoSigreturn(cause);
+                break;
+            default:
+                throw new InvalidOperationException($"cpu {_cpu}: an activity ended with nowhere to go ({next.What})");
+        }
+    }
+
+    /// <summary>Spins in the kernel (interrupts on) until request <paramref name="requestId"/> is acknowledged <paramref name="acks"/> times.</summary>
+    private void WaitFor(long requestId, int acks, Next then)
+    {
+        // Only the running path starts a wait, and a handler never does: while one is pending the CPU is in it.
+        System.Diagnostics.Debug.Assert(_waits.Pending is null, $"cpu {_cpu}: a wait started while another is pending");
+        _exec.Act = Activity.KernelWait;
         SetState(CpuState.Kernel);
         NextGeneration();
-        _actEnd = long.MaxValue;
-        _then = null;
-        _waitId = requestId;
-        _waits[requestId] = new PendingWait(acks, then);
+        _exec.End = long.MaxValue;
+        _exec.Then = default;
+        _waits.Pending = new PendingWait(requestId, acks, then);
         if (acks == 0)
         {
-            CompleteWait(requestId);
+            CompleteWait();
         }
     }
 
     private void OnAck(Ack ack)
     {
-        if (!_waits.TryGetValue(ack.RequestId, out var w))
+        if (_waits.Pending is not { } w || w.RequestId != ack.RequestId)
         {
-            return;
+            return; // a request no longer waited for (the local LRU drain acks its own, already finished, wait)
         }
 
         // The requester notices the completion only while it is the one running: under an interrupt handler the ack
         // waits until the handler returns to the spin loop.
-        if (_act != Activity.KernelWait || _waitId != ack.RequestId)
+        if (_exec.Act != Activity.KernelWait)
         {
-            _lateAcks.Enqueue(ack);
+            _waits.Late.Enqueue(ack);
             return;
         }
 
-        _lastCause = ack.Cause;
+        _exec.LastCause = ack.Cause;
         w = w with { Remaining = w.Remaining - 1 };
-        _waits[ack.RequestId] = w;
+        _waits.Pending = w;
         if (w.Remaining <= 0)
         {
-            CompleteWait(ack.RequestId);
+            CompleteWait();
         }
     }
 
-    private void CompleteWait(long requestId)
+    private void CompleteWait()
     {
-        var w = _waits[requestId];
-        _waits.Remove(requestId);
-        _act = Activity.Kernel;
-        w.Then();
+        var w = _waits.Pending!.Value;
+        _waits.Pending = null;
+        _exec.Act = Activity.Kernel;
+        Proceed(w.Then);
     }
 
     private void SetState(CpuState state)
     {
-        _state = state;
+        _exec.State = state;
         _shared.State = state;
     }
 
@@ -253,7 +309,7 @@ internal sealed partial class CpuActor : SimCore.SimActor
 
     private void OnIrq(Irq irq)
     {
-        if (irq.Payload is TickPayload tp && tp.Generation != _tickGen)
+        if (irq.Payload is TickPayload tp && tp.Generation != _tick.Generation)
         {
             // A tick programmed before the tick source was reprogrammed: the hardware never raised it.
             return;
@@ -263,9 +319,9 @@ internal sealed partial class CpuActor : SimCore.SimActor
         {
             // Non-maskable: taken whether interrupts are enabled or not, except inside another NMI (the CPU blocks
             // NMIs until the iret that ends the first).
-            if (_inNmi)
+            if (_irqs.InNmi)
             {
-                _heldNmis.Enqueue(irq);
+                _irqs.HeldNmis.Enqueue(irq);
                 Publish(new InterruptHeld(Sim.NewEventId(), Now, _cpu, irq.Cause, irq.Source));
                 return;
             }
@@ -274,9 +330,9 @@ internal sealed partial class CpuActor : SimCore.SimActor
             return;
         }
 
-        if (!_irqsOn)
+        if (!_irqs.On)
         {
-            _held.Enqueue(irq);
+            _irqs.Held.Enqueue(irq);
             Publish(new InterruptHeld(Sim.NewEventId(), Now, _cpu, irq.Cause, irq.Source));
             return;
         }
@@ -286,13 +342,13 @@ internal sealed partial class CpuActor : SimCore.SimActor
 
     private void TakeIrq(Irq irq, bool held)
     {
-        var taken = new InterruptTaken(Sim.NewEventId(), Now, _cpu, irq.Cause, irq.Source, _state, _curr?.Ref, held);
+        var taken = new InterruptTaken(Sim.NewEventId(), Now, _cpu, irq.Cause, irq.Source, _exec.State, _rq.Curr?.Ref, held);
         Publish(taken);
-        _lastCause = taken.Id;
+        _exec.LastCause = taken.Id;
 
         // The local interrupt path reports what reaches an isolated task in user mode (patch 05's irq-entry hook);
         // IPIs were already reported by their sender, racily, before they were sent.
-        if (_state == CpuState.UserIsolated && _curr is not null && (V16 || Interruption.ReportedByReceiver(irq.Kind)))
+        if (_exec.State == CpuState.UserIsolated && _rq.Curr is not null && (V16 || Interruption.ReportedByReceiver(irq.Kind)))
         {
             BreakIsolationLocally(irq, taken.Id);
         }
@@ -301,30 +357,34 @@ internal sealed partial class CpuActor : SimCore.SimActor
 
         // Chained from the end of another handler (a held interrupt taken as interrupts come back on): the frame of
         // what was interrupted is already saved.
-        if (_act != Activity.Irq)
+        if (_exec.Act != Activity.Irq)
         {
-            _saved.Push(new Saved(_act, _state, _actEnd == long.MaxValue ? long.MaxValue : Math.Max(0, _actEnd - Now), _then, _waitId));
+            _exec.Interrupted.Push(SaveActivity());
         }
 
-        _then = null;
-        _irqsOn = false;
+        _exec.Then = default;
+        _irqs.On = false;
         SetState(CpuState.Kernel);
-        if (_curr is not null && _saved.Peek().State is CpuState.User or CpuState.UserIsolated)
+        if (_rq.Curr is not null && _exec.Interrupted.Peek().State is CpuState.User or CpuState.UserIsolated)
         {
             _shared.Quiesced = false;
         }
 
-        _handling = irq;
-        _handlingCause = taken.Id;
-        Run(Activity.Irq, CpuState.Kernel, _m.Timings.HandlerNs(irq.Kind), _irqExit);
+        _irqs.Handling = irq;
+        _irqs.HandlingCause = taken.Id;
+        Run(Activity.Irq, CpuState.Kernel, _m.Timings.HandlerNs(irq.Kind), new Next(Then.IrqExit));
     }
 
-    /// <summary>The end of the running handler (<see cref="TakeIrq"/>'s continuation).</summary>
+    /// <summary>What the running activity is, and what it has left: the frame an interrupt saves to resume it.</summary>
+    private Saved SaveActivity() =>
+        new(_exec.Act, _exec.State, _exec.End == long.MaxValue ? long.MaxValue : Math.Max(0, _exec.End - Now), _exec.Then);
+
+    /// <summary>The end of the running handler.</summary>
     private void HandlerDone()
     {
-        var irq = _handling ?? throw new InvalidOperationException($"cpu {_cpu}: a handler ended with no interrupt being handled");
-        _handling = null;
-        IrqExit(irq, _handlingCause);
+        var irq = _irqs.Handling ?? throw new InvalidOperationException($"cpu {_cpu}: a handler ended with no interrupt being handled");
+        _irqs.Handling = null;
+        IrqExit(irq, _irqs.HandlingCause);
     }
 
     /// <summary>
@@ -335,71 +395,74 @@ internal sealed partial class CpuActor : SimCore.SimActor
     /// </summary>
     private void TakeNmi(Irq irq)
     {
-        var taken = new InterruptTaken(Sim.NewEventId(), Now, _cpu, irq.Cause, irq.Source, _state, _curr?.Ref, false);
+        var taken = new InterruptTaken(Sim.NewEventId(), Now, _cpu, irq.Cause, irq.Source, _exec.State, _rq.Curr?.Ref, false);
         Publish(taken);
-        if (_state == CpuState.UserIsolated && _curr is not null)
+        if (_exec.State == CpuState.UserIsolated && _rq.Curr is not null)
         {
             BreakIsolationLocally(irq, taken.Id);
         }
 
         AccountCurrent();
-        var frame = new Saved(_act, _state, _actEnd == long.MaxValue ? long.MaxValue : Math.Max(0, _actEnd - Now), _then, _waitId);
-        var irqsWereOn = _irqsOn;
-        var lastCause = _lastCause;
-        _inNmi = true;
-        _irqsOn = false;
-        _then = null;
-        _act = Activity.Irq;
-        _state = CpuState.Kernel; // only locally: the shared context-tracking state keeps what it had
-        _gen++;
-        _actEnd = Now + _m.Timings.HandlerNs(InterruptKind.Nmi);
-        _then = () => NmiExit(frame, irqsWereOn, lastCause);
-        SendAfter(_m.Timings.HandlerNs(InterruptKind.Nmi), Self, new StepDone(taken.Id, _gen));
+        _irqs.NmiInterrupted = SaveActivity();
+        _irqs.NmiIrqsWereOn = _irqs.On;
+        _irqs.NmiLastCause = _exec.LastCause;
+        _irqs.InNmi = true;
+        _irqs.On = false;
+        _exec.Act = Activity.Irq;
+        _exec.State = CpuState.Kernel; // only locally: the shared context-tracking state keeps what it had
+        _exec.Generation++;
+        _exec.End = Now + _m.Timings.HandlerNs(InterruptKind.Nmi);
+        _exec.Then = new Next(Then.NmiExit);
+        SendAfter(_m.Timings.HandlerNs(InterruptKind.Nmi), Self, new StepDone(taken.Id, _exec.Generation));
     }
 
-    private void NmiExit(Saved s, bool irqsWereOn, long lastCause)
+    /// <summary>The NMI's iret: straight back to what it interrupted, interrupts as they were, no exit work.</summary>
+    private void NmiExit()
     {
-        _inNmi = false;
-        _irqsOn = irqsWereOn;
-        _lastCause = lastCause;
+        var s = _irqs.NmiInterrupted;
+        var irqsWereOn = _irqs.NmiIrqsWereOn;
+        var lastCause = _irqs.NmiLastCause;
+        _irqs.NmiInterrupted = default;
+        _irqs.InNmi = false;
+        _irqs.On = irqsWereOn;
+        _exec.LastCause = lastCause;
         switch (s.Act)
         {
             case Activity.Idle:
-                _act = Activity.Idle;
+                _exec.Act = Activity.Idle;
                 SetState(s.State);
-                _gen++;
-                if (_irqsOn && (_needResched || _rq.Count > 0 || _work.Count > 0))
+                _exec.Generation++;
+                if (_irqs.On && (_rq.NeedResched || _rq.Runnable.Count > 0 || _deferred.Queue.Count > 0))
                 {
                     LeaveIdle(lastCause);
                 }
 
                 break;
             case Activity.UserAwaitingOp:
-                _act = Activity.UserAwaitingOp;
+                _exec.Act = Activity.UserAwaitingOp;
                 SetState(s.State);
-                _gen++;
+                _exec.Generation++;
                 PublishBackInUser(lastCause);
-                if (_curr?.StashedOp is { } stashed)
+                if (_rq.Curr?.StashedOp is { } stashed)
                 {
                     // The program's next step arrived during the NMI.
-                    _curr = _curr with { StashedOp = null };
-                    OnUserOp(new Task.UserOp(stashed.Cause, _curr.Pid, stashed.Seq, stashed.Op));
+                    _rq.Curr = _rq.Curr with { StashedOp = null };
+                    OnUserOp(new Task.UserOp(stashed.Cause, _rq.Curr.Pid, stashed.Seq, stashed.Op));
                 }
 
                 break;
             case Activity.KernelWait:
-                _act = Activity.KernelWait;
+                _exec.Act = Activity.KernelWait;
                 SetState(s.State);
-                _waitId = s.WaitId;
-                _gen++;
-                while (_lateAcks.Count > 0)
+                _exec.Generation++;
+                while (_waits.Late.Count > 0)
                 {
-                    OnAck(_lateAcks.Dequeue());
+                    OnAck(_waits.Late.Dequeue());
                 }
 
                 break;
             default:
-                Run(s.Act, s.State, s.Remaining, s.Then ?? throw new InvalidOperationException($"cpu {_cpu}: NMI interrupted a {s.Act} activity with no continuation"));
+                Run(s.Act, s.State, s.Remaining, s.Then.What != Then.Nothing ? s.Then : throw new InvalidOperationException($"cpu {_cpu}: NMI interrupted a {s.Act} activity with nowhere to go"));
                 if (s.Act == Activity.User)
                 {
                     PublishBackInUser(lastCause);
@@ -408,20 +471,20 @@ internal sealed partial class CpuActor : SimCore.SimActor
                 break;
         }
 
-        if (_heldNmis.Count > 0)
+        if (_irqs.HeldNmis.Count > 0)
         {
-            TakeNmi(_heldNmis.Dequeue());
+            TakeNmi(_irqs.HeldNmis.Dequeue());
         }
-        else if (_irqsOn && _held.Count > 0 && _act != Activity.Irq)
+        else if (_irqs.On && _irqs.Held.Count > 0 && _exec.Act != Activity.Irq)
         {
-            TakeIrq(_held.Dequeue(), held: true);
+            TakeIrq(_irqs.Held.Dequeue(), held: true);
         }
     }
 
     /// <summary>The handler's effect, then <c>irq_exit()</c>: nohz tick decisions, then back to what was interrupted.</summary>
     private void IrqExit(Irq irq, long cause)
     {
-        _lastCause = cause;
+        _exec.LastCause = cause;
         switch (irq.Payload)
         {
             case TickPayload tick:
@@ -434,8 +497,8 @@ internal sealed partial class CpuActor : SimCore.SimActor
                 SignalArrived(s, cause);
                 break;
             case WorkPayload w:
-                _work.Enqueue(w);
-                _needResched = true;
+                _deferred.Queue.Enqueue(w);
+                _rq.NeedResched = true;
                 break;
             case TlbFlushPayload f:
                 SendIpiReply(f.RequesterCpu, new Ack(cause, f.RequestId));
@@ -454,70 +517,69 @@ internal sealed partial class CpuActor : SimCore.SimActor
         }
 
         TickNohzIrqExit(cause);
-        _irqsOn = true;
-        if (_held.Count > 0)
+        _irqs.On = true;
+        if (_irqs.Held.Count > 0)
         {
-            TakeIrq(_held.Dequeue(), held: true);
+            TakeIrq(_irqs.Held.Dequeue(), held: true);
             return;
         }
 
-        ResumeSaved(_saved.Pop(), cause);
+        ResumeSaved(_exec.Interrupted.Pop(), cause);
     }
 
     private void ResumeSaved(Saved s, long cause)
     {
         switch (s.Act)
         {
-            case Activity.User or Activity.UserAwaitingOp when _curr is not null:
+            case Activity.User or Activity.UserAwaitingOp when _rq.Curr is not null:
                 // Return from interrupt to user mode: prepare_exit_to_usermode() runs the loop if any work is flagged,
                 // and with TIF_TASK_ISOLATION set it always is.
-                if (ExitToUser.HasWork(_needResched, _work.Count > 0, !_curr.PendingSignals.IsEmpty, _curr.Isolated))
+                if (ExitToUser.HasWork(_rq.NeedResched, _deferred.Queue.Count > 0, !_rq.Curr.PendingSignals.IsEmpty, _rq.Curr.Isolated))
                 {
-                    _curr = s.Act == Activity.User
-                        ? _curr with { Resume = ResumeKind.Compute, UserRemainingNs = s.Remaining }
-                        : _curr with { Resume = ResumeKind.AwaitingOp };
+                    _rq.Curr = s.Act == Activity.User
+                        ? _rq.Curr with { Resume = ResumeKind.Compute, UserRemainingNs = s.Remaining }
+                        : _rq.Curr with { Resume = ResumeKind.AwaitingOp };
                     BeginReturnToUser(cause);
                 }
                 else if (s.Act == Activity.User)
                 {
-                    Run(Activity.User, UserState(), s.Remaining, _userComputeDone);
+                    Run(Activity.User, UserState(), s.Remaining, new Next(Then.UserComputeDone));
                     PublishBackInUser(cause);
                 }
                 else
                 {
-                    _act = Activity.UserAwaitingOp;
+                    _exec.Act = Activity.UserAwaitingOp;
                     SetState(UserState());
-                    _shared.Quiesced = _curr.Isolated;
+                    _shared.Quiesced = _rq.Curr.Isolated;
                     NextGeneration();
                     PublishBackInUser(cause);
                 }
 
                 break;
             case Activity.Idle:
-                _act = Activity.Idle;
+                _exec.Act = Activity.Idle;
                 SetState(CpuState.Idle);
-                if (_needResched || _rq.Count > 0 || _work.Count > 0)
+                if (_rq.NeedResched || _rq.Runnable.Count > 0 || _deferred.Queue.Count > 0)
                 {
                     LeaveIdle(cause);
                 }
 
                 break;
             case Activity.KernelWait:
-                _act = Activity.KernelWait;
+                _exec.Act = Activity.KernelWait;
                 SetState(s.State);
-                _waitId = s.WaitId;
                 NextGeneration();
-                while (_lateAcks.Count > 0)
+                while (_waits.Late.Count > 0)
                 {
-                    OnAck(_lateAcks.Dequeue());
+                    OnAck(_waits.Late.Dequeue());
                 }
 
                 break;
             default:
                 // A kernel step (syscall work, the exit loop's enter) carries on for what it had left.
-                if (s.Then is null)
+                if (s.Then.What == Then.Nothing)
                 {
-                    throw new InvalidOperationException($"cpu {_cpu}: resumed a {s.Act} activity with no continuation");
+                    throw new InvalidOperationException($"cpu {_cpu}: resumed a {s.Act} activity with nowhere to go");
                 }
 
                 Run(s.Act, s.State, s.Remaining, s.Then);
@@ -531,52 +593,52 @@ internal sealed partial class CpuActor : SimCore.SimActor
     /// </summary>
     private void PublishBackInUser(long cause)
     {
-        if (_curr is { } t)
+        if (_rq.Curr is { } t)
         {
             Publish(new ReturnedToUser(Sim.NewEventId(), Now, _cpu, cause, t.Ref, t.Isolated, 0));
         }
     }
 
-    private CpuState UserState() => _curr is { Isolated: true } ? CpuState.UserIsolated : CpuState.User;
+    private CpuState UserState() => _rq.Curr is { Isolated: true } ? CpuState.UserIsolated : CpuState.User;
 
     // ---------------------------------------------------------------- tick
 
     private void SchedulerTick(long cause, TickPayload tick)
     {
-        if (_curr is not null)
+        if (_rq.Curr is not null)
         {
             // CFS: a task that has had its slice while others wait is preempted at the next opportunity.
-            if (Cfs.SliceExpired(_rq.Count, Now - _sliceStart, _m.Timings.TimeSliceNs))
+            if (Cfs.SliceExpired(_rq.Runnable.Count, Now - _rq.SliceStart, _m.Timings.TimeSliceNs))
             {
-                _needResched = true;
+                _rq.NeedResched = true;
             }
 
             // run_posix_cpu_timers(): an expired CPU-time timer signals its task.
-            if (PosixCpuTimers.Expired(_curr))
+            if (PosixCpuTimers.Expired(_rq.Curr))
             {
-                var sig = _curr.PosixTimerSignal;
-                (_curr, var clearsProcessDep) = PosixCpuTimers.Disarm(_curr);
+                var sig = _rq.Curr.PosixTimerSignal;
+                (_rq.Curr, var clearsProcessDep) = PosixCpuTimers.Disarm(_rq.Curr);
                 if (clearsProcessDep)
                 {
-                    _m.Memory.ClearProcessTickDeps(_curr.Tgid, (int)TickDep.PosixTimer);
+                    _m.Memory.ClearProcessTickDeps(_rq.Curr.Tgid, (int)TickDep.PosixTimer);
                 }
 
-                QueueSignal(_curr.Pid, sig, SignalReason.PosixTimerExpired, cause);
+                QueueSignal(_rq.Curr.Pid, sig, SignalReason.PosixTimerExpired, cause);
             }
         }
 
         // The vmstat work is a deferrable timer: it fires only at a tick the CPU takes anyway.
-        if (Now >= _vmstatDue)
+        if (Now >= _deferred.VmstatDue)
         {
-            _vmstatDue = long.MaxValue;
-            _work.Enqueue(new WorkPayload(WorkFunction.VmstatUpdate, _m.Timings.VmstatWorkNs, -1, 0));
-            _needResched = true;
+            _deferred.VmstatDue = long.MaxValue;
+            _deferred.Queue.Enqueue(new WorkPayload(WorkFunction.VmstatUpdate, _m.Timings.VmstatWorkNs, -1, 0));
+            _rq.NeedResched = true;
         }
 
         if (tick.Residual)
         {
             // The residual tick's only job is the bookkeeping above; the nohz decision below re-arms it.
-            _tickStopped = true;
+            _tick.Stopped = true;
         }
     }
 
@@ -586,7 +648,7 @@ internal sealed partial class CpuActor : SimCore.SimActor
     /// </summary>
     private void TickNohzIrqExit(long cause)
     {
-        if (!_nohzFull || _act == Activity.Idle && _curr is null && _saved.Count > 0 && _saved.Peek().Act == Activity.Idle)
+        if (!_nohzFull || _exec.Act == Activity.Idle && _rq.Curr is null && _exec.Interrupted.Count > 0 && _exec.Interrupted.Peek().Act == Activity.Idle)
         {
             return;
         }
@@ -598,13 +660,13 @@ internal sealed partial class CpuActor : SimCore.SimActor
         }
         else
         {
-            if (!_tickFailureReported)
+            if (!_tick.FailureReported)
             {
                 Publish(new TickStopAttempted(Sim.NewEventId(), Now, _cpu, cause, false, check.Dependency, 0));
-                _tickFailureReported = true;
+                _tick.FailureReported = true;
             }
 
-            if (_tickStopped)
+            if (_tick.Stopped)
             {
                 RestartTick(cause, check.Dependency);
             }
@@ -613,28 +675,28 @@ internal sealed partial class CpuActor : SimCore.SimActor
 
     private void StopTick(long cause)
     {
-        var next = SchedTick.NextTickAfterStop(_curr is not null, _m.Switches.ResidualTick == ResidualTick.OneHz, Now, _m.Timings.ResidualTickMaxDefermentNs);
+        var next = SchedTick.NextTickAfterStop(_rq.Curr is not null, _m.Switches.ResidualTick == ResidualTick.OneHz, Now, _m.Timings.ResidualTickMaxDefermentNs);
         var residual = next != long.MaxValue;
-        if (_tickStopped && !residual)
+        if (_tick.Stopped && !residual)
         {
             return;
         }
 
-        _tickStopped = true;
-        _tickFailureReported = false;
-        _tickGen++;
+        _tick.Stopped = true;
+        _tick.FailureReported = false;
+        _tick.Generation++;
         Publish(new TickStopAttempted(Sim.NewEventId(), Now, _cpu, cause, true, TickDep.None, next));
-        Send(_tick, residual
-            ? new ProgramOneshot(cause, _tickGen, next)
-            : new ShutdownTick(cause, _tickGen));
+        Send(_tick.Source, residual
+            ? new ProgramOneshot(cause, _tick.Generation, next)
+            : new ShutdownTick(cause, _tick.Generation));
     }
 
     private void RestartTick(long cause, TickDep dependency)
     {
-        _tickStopped = false;
-        _tickGen++;
+        _tick.Stopped = false;
+        _tick.Generation++;
         Publish(new TickRestarted(Sim.NewEventId(), Now, _cpu, cause, dependency));
-        Send(_tick, new StartPeriodic(cause, _tickGen));
+        Send(_tick.Source, new StartPeriodic(cause, _tick.Generation));
     }
 
     /// <summary>Whether the tick can stop here now, and if not the first dependency that keeps it.</summary>
@@ -642,25 +704,25 @@ internal sealed partial class CpuActor : SimCore.SimActor
     {
         // One pass, no LINQ: this runs at every irq exit of a nohz_full CPU.
         int normal = 0, fifo = 0, rr = 0, dl = 0;
-        for (var i = -1; i < _rq.Count; i++)
+        for (var i = -1; i < _rq.Runnable.Count; i++)
         {
-            var policy = i < 0 ? _curr?.Policy : _rq[i].Policy;
+            var policy = i < 0 ? _rq.Curr?.Policy : _rq.Runnable[i].Policy;
             normal += policy == SchedPolicy.Normal ? 1 : 0;
             fifo += policy == SchedPolicy.Fifo ? 1 : 0;
             rr += policy == SchedPolicy.RoundRobin ? 1 : 0;
             dl += policy == SchedPolicy.Deadline ? 1 : 0;
         }
 
-        var process = _curr is null ? 0 : _m.Memory.ProcessTickDeps(_curr.Tgid);
-        return TaskIsolationRules.CanStopTick(_m.Memory.GlobalTickDeps, new RunqueueCounts(normal, fifo, rr, dl), _curr, process);
+        var process = _rq.Curr is null ? 0 : _m.Memory.ProcessTickDeps(_rq.Curr.Tgid);
+        return TaskIsolationRules.CanStopTick(_m.Memory.GlobalTickDeps, new RunqueueCounts(normal, fifo, rr, dl), _rq.Curr, process);
     }
 
     private void OnVmstatState(VmstatState v)
     {
-        _vmstatIdle = v.Idle;
+        _deferred.VmstatIdle = v.Idle;
         if (v.DeferrableDueNs != 0)
         {
-            _vmstatDue = v.DeferrableDueNs;
+            _deferred.VmstatDue = v.DeferrableDueNs;
         }
     }
 
@@ -712,17 +774,11 @@ internal sealed partial class CpuActor : SimCore.SimActor
 
     private void AccountCurrent()
     {
-        if (_curr is not null && Now > _currSince)
+        if (_rq.Curr is not null && Now > _rq.CurrSince)
         {
-            _curr = _curr with { CpuTimeNs = _curr.CpuTimeNs + (Now - _currSince) };
+            _rq.Curr = _rq.Curr with { CpuTimeNs = _rq.Curr.CpuTimeNs + (Now - _rq.CurrSince) };
         }
 
-        _currSince = Now;
+        _rq.CurrSince = Now;
     }
-
-    private readonly record struct Saved(Activity Act, CpuState State, long Remaining, Action? Then, long WaitId);
-
-    private readonly record struct PendingWait(int Remaining, Action Then);
-
-    private readonly record struct Sleeper(TaskStruct Task, bool WaitingForChild);
 }
