@@ -29,7 +29,7 @@ public static class RegressionTestGenerator
         {
             "Akka.TestKit.Xunit2",
             "TaskIsolation.Exploration",
-            "TaskIsolation.Actors.Monitors",
+            "TaskIsolation.Machine.Events",
             "TaskIsolation.Simulation",
             "Xunit",
         };
