@@ -203,9 +203,13 @@ internal sealed partial class CpuActor
                 }
 
                 break;
-            case ResumeKind.Restart when t.RestartOp is not null:
+            case ResumeKind.Restart when t.RestartOp is { } again:
+                // The restart moved the user pc back onto the syscall instruction: the task issues the same step again,
+                // as if its program had just answered (an interrupt held since the ready check is taken first).
                 _rq.Curr = t with { Seq = t.Seq + 1, RestartOp = null, Resume = ResumeKind.AwaitingOp };
-                OnUserOp(new UserOp(cause, t.Pid, t.Seq + 1, t.RestartOp));
+                _exec.Act = Activity.UserAwaitingOp;
+                NextGeneration();
+                Send(Self, new UserOp(cause, t.Pid, t.Seq + 1, again));
                 break;
             default:
                 AwaitOp(new ResumeUser(cause, t.Pid, t.Seq + 1, t.Resume == ResumeKind.Start ? 0 : t.PendingResult));
@@ -215,7 +219,7 @@ internal sealed partial class CpuActor
 
     private void AwaitOp(ITaskProtocol ask)
     {
-        var t = _rq.Curr!;
+        var t = SignalDelivery.BackInUser(_rq.Curr!);
         _rq.Curr = t with { Seq = t.Seq + 1, Resume = ResumeKind.AwaitingOp };
         _exec.Act = Activity.UserAwaitingOp;
         NextGeneration();
@@ -257,6 +261,7 @@ internal sealed partial class CpuActor
 
         if (disposition == SignalDisposition.Ignore)
         {
+            // The kernel discards a default-ignored signal when it is sent, so no restart follows from it.
             Publish(new SignalDelivered(Sim.NewEventId(), Now, _cpu, p.Cause, t.Ref, p.Signal, SignalAction.Ignored));
             return true;
         }
@@ -269,6 +274,12 @@ internal sealed partial class CpuActor
     /// <summary>A signal generated for <paramref name="pid"/> on this CPU (or forwarded to where the task now runs).</summary>
     private void QueueSignal(int pid, int sig, SignalReason reason, long cause)
     {
+        if (sig != Signal.None && !SignalDelivery.Generates(sig))
+        {
+            // send_sig_info() refuses a number above 64 (a SET_SIG(65..127) nobody validated): nothing is generated.
+            return;
+        }
+
         var e = new SignalSent(Sim.NewEventId(), Now, _cpu, cause, new TaskRef(pid, CommOf(pid)), sig, reason);
         Publish(e);
         if (sig == Signal.None)

@@ -133,8 +133,8 @@ internal sealed partial class CpuActor
         ApplyResponse(t, check.Response, e.Id);
         if (!check.RunsSyscall)
         {
-            // The syscall is skipped and returns -ERESTARTNOINTR: with a caught signal it restarts after the handler.
-            _rq.Curr = _rq.Curr! with { RestartOp = op };
+            // The syscall is skipped and returns -ERESTARTNOINTR: signal delivery on the way out may restart it.
+            _rq.Curr = SignalDelivery.SkipSyscall(_rq.Curr!, op);
             Run(Activity.Kernel, CpuState.Kernel, _m.Timings.SyscallEntryNs, new Next(Then.SyscallRestart, e.Id));
             return;
         }
@@ -142,12 +142,11 @@ internal sealed partial class CpuActor
         Run(Activity.Kernel, CpuState.Kernel, _m.Timings.SyscallEntryNs, work);
     }
 
-    /// <summary>A syscall refused at entry returns <c>-ERESTARTNOINTR</c>: the task redoes it when it is back in user mode.</summary>
-    private void SyscallRestart(long cause)
-    {
-        _rq.Curr = _rq.Curr! with { Resume = ResumeKind.Restart };
-        BeginReturnToUser(cause);
-    }
+    /// <summary>
+    /// A syscall refused at entry returns <c>-ERESTARTNOINTR</c> (<see cref="SignalDelivery.SkipSyscall"/>): whether
+    /// it runs again is decided by the signal delivery on the way out.
+    /// </summary>
+    private void SyscallRestart(long cause) => BeginReturnToUser(cause);
 
     /// <summary>The syscall's own work, once its entry (and the isolation check) is done.</summary>
     private void DoSyscall(Operation op, long cause)

@@ -40,7 +40,7 @@ internal sealed partial class CpuActor
     private void DoPrctlV16(Prctl p, long cause)
     {
         var t = _rq.Curr!;
-        var r = TaskIsolationV16.Prctl(new PrctlCall(p.Option, p.Arg, p.Arg3, p.Arg4, p.Arg5), V16Of(t));
+        var r = TaskIsolationV16.Prctl(new PrctlCall(p.Option, p.Arg, p.Arg3, p.Arg4, p.Arg5), V16Of(t), _m.TaskIsolationConfigured);
         if (r.ReturnValue != 0)
         {
             Publish(new PrctlReturned(Sim.NewEventId(), Now, _cpu, cause, t.Ref, p.Option, p.Arg, r.ReturnValue));

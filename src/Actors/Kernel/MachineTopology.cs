@@ -32,6 +32,9 @@ internal sealed class MachineTopology
     /// <summary>Housekeeping CPUs (not nohz_full).</summary>
     public required CpuMask Housekeeping { get; init; }
 
+    /// <summary><c>CONFIG_TASK_ISOLATION</c>: without it the prctl's task-isolation cases are compiled out.</summary>
+    public bool TaskIsolationConfigured { get; init; } = true;
+
     /// <summary>The <c>task_isolation_debug</c> boot flag.</summary>
     public required bool TaskIsolationDebug { get; init; }
 

@@ -62,7 +62,7 @@ internal static class TaskIsolationRules
     public static PrctlResult Prctl(int option, ulong arg, TaskStruct t, int cpu, MachineTopology m, bool canStopTickNow) =>
         PrctlV13.Prctl(
             new PrctlCall(option, arg),
-            new PrctlContext(Identity(t), new IsolationFlags(t.IsolationFlags), t.Affinity, cpu, m.TaskIsolation, canStopTickNow));
+            new PrctlContext(Identity(t), new IsolationFlags(t.IsolationFlags), t.Affinity, cpu, m.TaskIsolation, canStopTickNow, m.TaskIsolationConfigured));
 
     /// <summary><c>can_stop_full_tick()</c> (<see cref="TickDependencies.CanStopFullTick(TickDep, RunqueueCounts, bool, TickDep)"/>).</summary>
     public static TickStopCheck CanStopTick(int globalDeps, RunqueueCounts rq, TaskStruct? curr, int processDeps) =>

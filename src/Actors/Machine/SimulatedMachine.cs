@@ -98,6 +98,7 @@ public sealed class SimulatedMachine
             Hz = booted.Config.Hz,
             NohzFull = booted.NohzFull,
             TaskIsolation = TaskIsolationMap(booted, options.Variant),
+            TaskIsolationConfigured = booted.Config.TaskIsolation,
             Housekeeping = booted.HousekeepingMask,
             TaskIsolationDebug = booted.TaskIsolationDebug,
             StatIntervalNs = booted.Sysctl.VmStatIntervalSeconds * 1_000_000_000L,

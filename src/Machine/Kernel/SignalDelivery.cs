@@ -1,5 +1,6 @@
 using TaskIsolation.Machine.Abi;
 using TaskIsolation.Machine.Abi.V13;
+using TaskIsolation.Machine.Programs;
 
 namespace TaskIsolation.Machine.Kernel;
 
@@ -58,18 +59,55 @@ public static class SignalDelivery
     }
 
     /// <summary>
-    /// <c>handle_signal()</c> → <c>setup_rt_frame()</c>: save what the handler interrupts (where the task was going to
-    /// resume, and the step to restart after a -ERESTARTNOINTR), and resume in the handler.
+    /// <c>send_sig_info()</c>: whether sending <paramref name="signal"/> generates anything. It returns <c>-EINVAL</c>
+    /// for a number that is not <c>valid_signal()</c> (above 64) before anything is queued or traced, so nothing
+    /// arrives; the task-isolation series never validates <c>SET_SIG(n)</c>, so <c>n</c> in 65–127 gets here
+    /// (docs/model.md §6). 0 generates nothing either.
+    /// </summary>
+    public static bool Generates(int signal) => signal != Signal.None && Signal.IsValid(signal);
+
+    /// <summary>
+    /// A syscall that the isolation check skipped (<c>task_isolation_syscall()</c> →
+    /// <c>syscall_set_return_value(current, regs, -ERESTARTNOINTR, -1)</c>): its result is <c>-ERESTARTNOINTR</c>, and
+    /// <paramref name="op"/> is kept for the restart that a handler's delivery sets up (<see cref="EnterHandler"/>).
+    /// If no signal is pending on the way out, <c>do_signal()</c> does not run and the program sees the error itself
+    /// (<see cref="BackInUser"/>); a default-ignored signal counts as none, since <c>send_signal()</c> discards it
+    /// (<c>sig_ignored()</c>) before it is ever pending.
+    /// </summary>
+    public static TaskStruct SkipSyscall(TaskStruct task, Operation op)
+    {
+        ArgumentNullException.ThrowIfNull(task);
+        ArgumentNullException.ThrowIfNull(op);
+        return task with { Resume = ResumeKind.Result, PendingResult = -Errno.ERESTARTNOINTR, RestartOp = op };
+    }
+
+    /// <summary>
+    /// <c>handle_signal()</c> → <c>setup_rt_frame()</c>: save what the handler interrupts, and resume in the handler.
+    /// A syscall that returned <c>-ERESTARTNOINTR</c> (<see cref="SkipSyscall"/>) is set up to restart first
+    /// (<c>regs-&gt;ax = regs-&gt;orig_ax; regs-&gt;ip -= 2</c>, on every arch the same in effect), so the saved frame
+    /// resumes at the syscall instruction: after <c>rt_sigreturn</c> the syscall runs again.
     /// </summary>
     public static TaskStruct EnterHandler(TaskStruct task, int signal)
     {
         ArgumentNullException.ThrowIfNull(task);
+        var resume = task.RestartOp is not null ? ResumeKind.Restart : task.Resume;
         return task with
         {
-            Frames = task.Frames.Push(new SignalFrame(task.Resume, task.UserRemainingNs, task.PendingResult, task.RestartOp)),
+            Frames = task.Frames.Push(new SignalFrame(resume, task.UserRemainingNs, task.PendingResult, task.RestartOp)),
             Resume = ResumeKind.Handler,
             HandlerSignal = signal,
+            RestartOp = null,
         };
+    }
+
+    /// <summary>
+    /// The task takes its next step in user mode: a restart not set up by then (no signal was pending, so
+    /// <c>do_signal()</c> never ran) is gone, and the program has seen <c>-ERESTARTNOINTR</c>.
+    /// </summary>
+    public static TaskStruct BackInUser(TaskStruct task)
+    {
+        ArgumentNullException.ThrowIfNull(task);
+        return task.RestartOp is null ? task : task with { RestartOp = null };
     }
 
     /// <summary>

@@ -39,7 +39,10 @@ public enum ResumeKind
     /// <summary>The program was asked for its next step and has not answered yet (or its answer is stashed).</summary>
     AwaitingOp,
 
-    /// <summary>Re-issue <see cref="TaskStruct.RestartOp"/> (a syscall that returned -ERESTARTNOINTR restarts after a handler).</summary>
+    /// <summary>
+    /// Re-issue <see cref="TaskStruct.RestartOp"/>: a syscall that returned -ERESTARTNOINTR, restarted when the handler
+    /// that interrupted it returns (<see cref="SignalDelivery.EnterHandler"/>).
+    /// </summary>
     Restart,
 }
 
@@ -133,7 +136,10 @@ public sealed record TaskStruct
     /// <summary>A step the program sent while the task was not in user mode, kept until it is.</summary>
     public StashedStep? StashedOp { get; init; }
 
-    /// <summary>The step to re-issue after a handler (restart semantics of -ERESTARTNOINTR).</summary>
+    /// <summary>
+    /// A syscall skipped with -ERESTARTNOINTR (<see cref="SignalDelivery.SkipSyscall"/>), until signal delivery restarts
+    /// it or the task goes back to user mode with the error.
+    /// </summary>
     public Operation? RestartOp { get; init; }
 
     /// <summary>Children that exited and were not yet reaped by <c>wait4</c>.</summary>

@@ -147,9 +147,28 @@ public class KernelEntryV13Tests
         Assert.Equal(IsolationFlags.None, KernelEntryV13.ForkChildFlags);
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(128)] // GET_SIG() keeps 7 bits: no flags word gives this
+    public void Delivering_a_signal_no_flags_word_can_name_is_a_model_error(int signal) =>
+        Assert.Throws<ArgumentOutOfRangeException>(() => KernelEntryV13.DeliverSignal(Spin, "x", signal));
+
     [Fact]
-    public void Delivering_signal_zero_is_a_model_error() =>
-        Assert.Throws<ArgumentOutOfRangeException>(() => KernelEntryV13.DeliverSignal(Spin, "x", 0));
+    public void A_break_with_an_unvalidated_signal_above_64_still_logs_clears_and_sends_it()
+    {
+        // task_isolation_set() never checked SET_SIG(100); the send itself is what fails (SignalDelivery.Generates).
+        var d = KernelEntryV13.OnSyscall(ArchInfo.X86_64, IsolationFlags.EnabledWithSignal(100), Spin, 1);
+
+        Assert.Equal(KernelEntryOutcome.IsolationLost, d.Outcome);
+        Assert.False(d.RunsSyscall);
+        Assert.Equal(
+            new IsolationResponse([
+                new IsolationAction.Log(KernelLogLine.Lost(KernelEntryV13.LostMessage(Spin, "syscall 1"), Spin, "syscall 1")),
+                IsolationAction.ClearFlags.Instance,
+                new IsolationAction.SendSignal(100),
+            ]),
+            d.Response);
+    }
 
     [Fact]
     public void Long_command_names_are_cut_to_15_characters_as_the_kernel_keeps_them()

@@ -171,6 +171,21 @@ public class PrctlV13Tests
         Assert.Equal(IsolationFlags.Enabled, r.Flags);
     }
 
+    [Theory]
+    [InlineData(PrctlOptions.SetTaskIsolation, IsolationFlags.EnableBit | IsolationFlags.NoSigBits)] // NOSIG: no warning either
+    [InlineData(PrctlOptions.SetTaskIsolation, IsolationFlags.EnableBit)]
+    [InlineData(PrctlOptions.SetTaskIsolation, 0UL)]
+    [InlineData(PrctlOptions.GetTaskIsolation, 0UL)]
+    public void Without_CONFIG_TASK_ISOLATION_both_options_fall_to_default_and_fail_with_EINVAL(int option, ulong arg)
+    {
+        var r = PrctlV13.Prctl(new PrctlCall(option, arg), PinnedTo(3) with { Configured = false });
+
+        Assert.Equal(PrctlOutcome.UnknownOption, r.Outcome);
+        Assert.Equal(-Errno.EINVAL, r.ReturnValue);
+        Assert.Equal(IsolationFlags.None, r.Flags);
+        Assert.Empty(r.Log);
+    }
+
     [Fact]
     public void Failed_set_keeps_the_previous_flags()
     {

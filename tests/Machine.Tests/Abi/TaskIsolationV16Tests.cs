@@ -58,6 +58,18 @@ public class TaskIsolationV16Tests
         Assert.False(r.QuietVmstatSync);
     }
 
+    [Theory]
+    [InlineData(1UL)]
+    [InlineData(0UL)]
+    public void Without_CONFIG_TASK_ISOLATION_PR_TASK_ISOLATION_is_EINVAL_and_nothing_is_stored(ulong flags)
+    {
+        var r = TaskIsolationV16.Prctl(new PrctlCall(48, flags), Requested, configured: false);
+
+        Assert.Equal(-Errno.EINVAL, r.ReturnValue);
+        Assert.Equal(Requested, r.Isolation);
+        Assert.False(r.QuietVmstatSync);
+    }
+
     [Fact]
     public void V16_has_no_get_option()
     {

@@ -55,8 +55,7 @@ public sealed class SignalDeliveryTests
     [Fact]
     public void A_handler_saves_what_it_interrupts_and_rt_sigreturn_restores_it()
     {
-        var restart = new Syscall("read");
-        var t = Isolated with { Resume = ResumeKind.Compute, UserRemainingNs = 5_000, PendingResult = 3, RestartOp = restart };
+        var t = Isolated with { Resume = ResumeKind.Compute, UserRemainingNs = 5_000, PendingResult = 3 };
 
         var inHandler = SignalDelivery.EnterHandler(t, Signal.SIGUSR1);
         Assert.Equal(ResumeKind.Handler, inHandler.Resume);
@@ -67,9 +66,61 @@ public sealed class SignalDeliveryTests
         Assert.Equal(ResumeKind.Compute, back.Resume);
         Assert.Equal(5_000, back.UserRemainingNs);
         Assert.Equal(3, back.PendingResult);
-        Assert.Same(restart, back.RestartOp);
+        Assert.Null(back.RestartOp);
         Assert.True(back.Frames.IsEmpty);
     }
+
+    [Fact]
+    public void A_skipped_syscall_returns_ERESTARTNOINTR_and_keeps_its_step_for_a_restart()
+    {
+        var write = new Syscall("write");
+
+        var skipped = SignalDelivery.SkipSyscall(Isolated with { Resume = ResumeKind.AwaitingOp }, write);
+
+        Assert.Equal(ResumeKind.Result, skipped.Resume);
+        Assert.Equal(-Errno.ERESTARTNOINTR, skipped.PendingResult);
+        Assert.Same(write, skipped.RestartOp);
+    }
+
+    [Fact]
+    public void A_handler_delivered_over_a_skipped_syscall_restarts_it_when_rt_sigreturn_restores_the_frame()
+    {
+        // handle_signal(): -ERESTARTNOINTR → the pc goes back onto the syscall before the frame is saved.
+        var write = new Syscall("write");
+        var skipped = SignalDelivery.SkipSyscall(Isolated, write);
+
+        var inHandler = SignalDelivery.EnterHandler(skipped, Signal.SIGUSR1);
+        Assert.Equal(ResumeKind.Handler, inHandler.Resume);
+        Assert.Null(inHandler.RestartOp); // the handler's own steps restart nothing
+
+        var back = SignalDelivery.Sigreturn(inHandler with { Resume = ResumeKind.Result, PendingResult = 0 })!;
+        Assert.Equal(ResumeKind.Restart, back.Resume);
+        Assert.Same(write, back.RestartOp);
+    }
+
+    [Fact]
+    public void Back_in_user_mode_without_a_signal_the_program_sees_ERESTARTNOINTR_and_nothing_restarts()
+    {
+        // No signal pending: do_signal() does not run, so nothing rewinds the pc.
+        var skipped = SignalDelivery.SkipSyscall(Isolated with { PendingSignals = [] }, new Syscall("write"));
+
+        var back = SignalDelivery.BackInUser(skipped);
+
+        Assert.Null(back.RestartOp);
+        Assert.Equal((ResumeKind.Result, -Errno.ERESTARTNOINTR), (back.Resume, back.PendingResult));
+        Assert.Same(Isolated, SignalDelivery.BackInUser(Isolated)); // nothing to forget: the same task
+    }
+
+    [Theory]
+    [InlineData(Signal.SIGKILL, true)]
+    [InlineData(Signal.SIGUSR1, true)]
+    [InlineData(64, true)]
+    [InlineData(65, false)] // SET_SIG(65..127) is stored unchecked; send_sig_info() refuses it (valid_signal())
+    [InlineData(100, false)]
+    [InlineData(127, false)]
+    [InlineData(0, false)]
+    public void Send_sig_info_generates_only_a_valid_signal(int signal, bool generated) =>
+        Assert.Equal(generated, SignalDelivery.Generates(signal));
 
     [Theory]
     [InlineData(ResumeKind.AwaitingOp)]

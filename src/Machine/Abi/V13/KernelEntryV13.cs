@@ -20,14 +20,19 @@ public static class KernelEntryV13
 
     /// <summary>
     /// <c>task_isolation_deliver_signal(task, reason, sig)</c>: log, then clear the flags (so nothing reports the
-    /// task again, and a handler may re-enable isolation), then send the signal — in that order.
+    /// task again, and a handler may re-enable isolation), then send the signal — in that order. The signal is
+    /// whatever <c>task_isolation_sig()</c> gave, never validated (<c>task_isolation_set()</c> stores any
+    /// <c>SET_SIG(n)</c>): for 65–127 <c>send_sig_info()</c> fails and nothing arrives
+    /// (<see cref="Kernel.SignalDelivery.Generates"/>), but the log and the clearing have happened.
     /// </summary>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="signal"/> is not 1–64.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">
+    /// <paramref name="signal"/> is not 1–127, the numbers <c>PR_TASK_ISOLATION_GET_SIG()</c> (or SIGKILL) can give.
+    /// </exception>
     public static IsolationResponse DeliverSignal(TaskIdentity task, string reason, int signal)
     {
-        if (signal is < 1 or > Signal.Max)
+        if (signal is < 1 or > 0x7f)
         {
-            throw new ArgumentOutOfRangeException(nameof(signal), signal, "a delivered signal is 1-64");
+            throw new ArgumentOutOfRangeException(nameof(signal), signal, "a notification signal is 1-127 (GET_SIG of the flags)");
         }
 
         return new IsolationResponse(

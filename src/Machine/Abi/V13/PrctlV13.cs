@@ -23,7 +23,10 @@ public enum PrctlOutcome
     /// <summary><c>-EAGAIN</c>: a tick dependency means the tick could not stop right now.</summary>
     TickNotStoppable,
 
-    /// <summary><c>-EINVAL</c>: an option this model's prctl does not know.</summary>
+    /// <summary>
+    /// <c>-EINVAL</c>: an option this kernel's prctl does not know (the <c>default:</c> case), which includes 48 and 49
+    /// when <c>CONFIG_TASK_ISOLATION</c> is off.
+    /// </summary>
     UnknownOption,
 }
 
@@ -38,13 +41,18 @@ public enum PrctlOutcome
 /// <param name="Cpu">The CPU the caller runs on (<c>raw_smp_processor_id()</c>).</param>
 /// <param name="IsolationMap">The task-isolation CPUs (<c>task_isolation_map</c>).</param>
 /// <param name="CanStopTickNow">Whether no tick dependency holds on this CPU for this task right now.</param>
+/// <param name="Configured">
+/// <c>CONFIG_TASK_ISOLATION=y</c>: the prctl's two cases are compiled in. Without it they are not, and both options
+/// fall to <c>default:</c>.
+/// </param>
 public sealed record PrctlContext(
     TaskIdentity Task,
     IsolationFlags Flags,
     CpuMask Affinity,
     int Cpu,
     CpuMask IsolationMap,
-    bool CanStopTickNow);
+    bool CanStopTickNow,
+    bool Configured = true);
 
 /// <summary>The result of one prctl call.</summary>
 /// <param name="Outcome">What happened.</param>
@@ -83,10 +91,17 @@ public static class PrctlV13
     /// One prctl call. <c>PR_SET_TASK_ISOLATION</c> → <see cref="Set"/> with <c>arg2</c> as the flags (the kernel
     /// passes it to an <c>unsigned int</c> parameter, so only its low 32 bits count); <c>PR_GET_TASK_ISOLATION</c>
     /// returns the flags word; any other option → <c>-EINVAL</c> (the <c>default:</c> case). v13 ignores arg3–arg5.
+    /// Without <c>CONFIG_TASK_ISOLATION</c> the two cases are inside <c>#ifdef CONFIG_TASK_ISOLATION</c> in
+    /// <c>SYSCALL_DEFINE5(prctl)</c>, so 48 and 49 are <c>-EINVAL</c> as well, whatever the flags (NOSIG included).
     /// </summary>
     public static PrctlResult Prctl(PrctlCall call, PrctlContext context)
     {
         ArgumentNullException.ThrowIfNull(context);
+        if (!context.Configured)
+        {
+            return new(PrctlOutcome.UnknownOption, -Errno.EINVAL, context.Flags, []);
+        }
+
         return call.Option switch
         {
             PrctlOptions.SetTaskIsolation => Set(new IsolationFlags((uint)call.Arg2), context),

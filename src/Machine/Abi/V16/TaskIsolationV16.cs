@@ -140,11 +140,13 @@ public static class TaskIsolationV16
     /// One prctl call. <c>PR_TASK_ISOLATION</c> with any of arg3–arg5 non-zero → <c>-EINVAL</c>; otherwise
     /// <c>task_isolation_request(arg2)</c>: store the flags (v16 keeps 16 bits), and if <c>ENABLE</c> is set, set
     /// <c>TIF_TASK_ISOLATION</c> and quiet vmstat now; return 0 — <see cref="Start"/> may change that on the way
-    /// out. Any other option (there is no get in v16) → <c>-EINVAL</c>.
+    /// out. Any other option (there is no get in v16) → <c>-EINVAL</c>; so is <c>PR_TASK_ISOLATION</c> itself without
+    /// <c>CONFIG_TASK_ISOLATION</c> (<paramref name="configured"/> false), whose case is compiled out of
+    /// <c>SYSCALL_DEFINE5(prctl)</c>.
     /// </summary>
-    public static V16PrctlResult Prctl(PrctlCall call, V16Isolation current)
+    public static V16PrctlResult Prctl(PrctlCall call, V16Isolation current, bool configured = true)
     {
-        if (call.Option != PrctlOptions.TaskIsolation || call.Arg3 != 0 || call.Arg4 != 0 || call.Arg5 != 0)
+        if (!configured || call.Option != PrctlOptions.TaskIsolation || call.Arg3 != 0 || call.Arg4 != 0 || call.Arg5 != 0)
         {
             return new(-Errno.EINVAL, current, QuietVmstatSync: false);
         }
