@@ -34,6 +34,8 @@ public interface IClusterMessage
 /// <param name="BatchSize">Schedules per batch.</param>
 /// <param name="PctSteps">PCT's <c>k</c> from the calibration schedule.</param>
 /// <param name="Receivers">PCT's <c>n</c> from the calibration schedule.</param>
+/// <param name="DataOptions">The most options of one data choice of the calibration schedule (PCT's bound).</param>
+/// <param name="CalibrationCut">Whether the calibration schedule hit the step bound (no PCT bound then).</param>
 public sealed record CampaignSpec(
     string CampaignId,
     string ModelVersion,
@@ -49,7 +51,9 @@ public sealed record CampaignSpec(
     string Until,
     int BatchSize,
     int PctSteps,
-    int Receivers)
+    int Receivers,
+    int DataOptions = 1,
+    bool CalibrationCut = false)
 {
     /// <summary>Number of batches: batch <c>b</c> holds schedules [b·size, min(iterations, (b+1)·size)).</summary>
     public long Batches => (Iterations + BatchSize - 1) / BatchSize;
@@ -75,7 +79,9 @@ public sealed record CampaignSpec(
             o.Until == UntilMode.First ? "first" : "all",
             o.BatchSize,
             plan.PctSteps,
-            plan.Receivers);
+            plan.Receivers,
+            plan.DataOptions,
+            plan.CalibrationCut);
         return spec with { CampaignId = spec.ComputeId() };
     }
 
@@ -96,7 +102,7 @@ public sealed record CampaignSpec(
             "first" => UntilMode.First,
             _ => throw new FormatException($"campaign {CampaignId}: unknown until mode '{Until}'"),
         };
-        if (Iterations < 0 || BatchSize < 1 || MaxSteps < 1 || Depth < 1 || PctSteps < 1 || Receivers < 1)
+        if (Iterations < 0 || BatchSize < 1 || MaxSteps < 1 || Depth < 1 || PctSteps < 1 || Receivers < 1 || DataOptions < 1)
         {
             throw new FormatException($"campaign {CampaignId}: iterations, batch size, max steps, depth or PCT plan out of range");
         }
@@ -112,13 +118,13 @@ public sealed record CampaignSpec(
             BatchSize = BatchSize,
             Workers = 1,
         };
-        return new CampaignPlan(options, PctSteps, Receivers);
+        return new CampaignPlan(options, PctSteps, Receivers, DataOptions, CalibrationCut);
     }
 
     /// <summary>The id this spec's fields give: a changed field is another campaign.</summary>
     public string ComputeId() => Exploration.TargetHash.Of(string.Join('\n', new object[]
     {
-        ModelVersion, TargetKind, TargetHash, Strategy, Iterations, MaxSteps, Depth, Seed, Until, BatchSize, PctSteps, Receivers,
+        ModelVersion, TargetKind, TargetHash, Strategy, Iterations, MaxSteps, Depth, Seed, Until, BatchSize, PctSteps, Receivers, DataOptions, CalibrationCut,
     }.Select(o => Convert.ToString(o, CultureInfo.InvariantCulture))))[..("sha256:".Length + 16)];
 }
 

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Globalization;
 using Akka.Actor;
 using TaskIsolation.Simulation;
 
@@ -34,17 +35,27 @@ public sealed record CampaignOptions
 }
 
 /// <summary>
-/// What every worker needs to run any schedule of a campaign: the options and the PCT step estimate. The estimate
-/// comes from one calibration schedule whose seed, like every other, follows from the campaign seed, so every node
-/// computes the same plan.
+/// What every worker needs to run any schedule of a campaign: the options and the PCT plan. The plan comes from one
+/// calibration schedules, each run to its end, whose seeds, like every other, follow from the campaign seed, so every
+/// node computes the same plan.
 /// </summary>
 /// <param name="Options">Campaign options.</param>
-/// <param name="PctSteps">PCT's <c>k</c>: scheduling decisions of the calibration schedule.</param>
-/// <param name="Receivers">PCT's <c>n</c>: distinct receivers the calibration schedule scheduled.</param>
-public sealed record CampaignPlan(CampaignOptions Options, int PctSteps, int Receivers)
+/// <param name="PctSteps">
+/// PCT's <c>k</c>: the most choice points of a calibration schedule, scheduling decisions and data choices (IPI jitter,
+/// the order of same-instant timers) alike: a data choice is as much an open point of the schedule as a receiver choice.
+/// </param>
+/// <param name="Receivers">PCT's <c>n</c>: the most distinct receivers a calibration schedule scheduled.</param>
+/// <param name="DataOptions">
+/// <c>m</c>: the most options one data choice of a calibration schedule had (1 when they took none).
+/// </param>
+/// <param name="CalibrationCut">Whether a calibration schedule hit the step bound, so that <c>k</c> is not its length.</param>
+public sealed record CampaignPlan(CampaignOptions Options, int PctSteps, int Receivers, int DataOptions = 1, bool CalibrationCut = false)
 {
-    /// <summary>PCT's per-schedule lower bound on hitting a bug of the plan's depth: 1/(n·k^(d−1)).</summary>
-    public double PctBound => PctStrategy.Bound(Receivers, PctSteps, Options.Depth);
+    /// <summary>
+    /// The per-schedule lower bound on finding a bug of the plan's depth (<see cref="PctStrategy.Bound(int, int, int, int)"/>),
+    /// or null when none holds: a calibration schedule was cut by the step bound, so <c>k</c> is unknown.
+    /// </summary>
+    public double? PctBound => CalibrationCut ? null : PctStrategy.Bound(Receivers, PctSteps, Options.Depth, DataOptions);
 }
 
 /// <summary>Progress of a running campaign.</summary>
@@ -64,23 +75,49 @@ public sealed record CampaignReport(CampaignPlan Plan, CampaignResult Result, Ti
     /// <summary>Schedules per second of wall time.</summary>
     public double SchedulesPerSecond => Elapsed.TotalSeconds <= 0 ? 0 : Result.Schedules / Elapsed.TotalSeconds;
 
+    /// <summary>PCT schedules run: all of a PCT campaign, the odd-numbered half of a portfolio's.</summary>
+    public long PctSchedules => Plan.Options.Strategy switch
+    {
+        StrategyKind.Pct => Result.Schedules,
+        StrategyKind.Portfolio => Result.Schedules / 2,
+        _ => 0,
+    };
+
     /// <summary>
-    /// For the PCT schedules run, the probability that a bug of the plan's depth would still have been missed:
-    /// (1 − bound)^m, m the number of PCT schedules.
+    /// The per-schedule PCT bound when it holds for this campaign, else null with <see cref="PctNoBoundReason"/>: the
+    /// bound assumes every schedule has at most <c>k</c> choice points (past the <c>k</c>-th, no change point can fall),
+    /// so it is withdrawn when the calibration was cut or the campaign's schedules took more decisions on average than
+    /// <c>k</c>.
     /// </summary>
-    public double PctMissProbability
+    public double? PctBound => PctNoBoundReason is null ? Plan.PctBound : null;
+
+    /// <summary>Why no PCT bound holds, in one line; null when it does (or when no PCT schedule ran).</summary>
+    public string? PctNoBoundReason
     {
         get
         {
-            var pct = Plan.Options.Strategy switch
+            if (PctSchedules == 0)
             {
-                StrategyKind.Pct => Result.Schedules,
-                StrategyKind.Portfolio => Result.Schedules / 2,
-                _ => 0,
-            };
-            return Math.Pow(1 - Plan.PctBound, pct);
+                return null;
+            }
+
+            if (Plan.CalibrationCut)
+            {
+                return string.Create(CultureInfo.InvariantCulture, $"a calibration schedule hit --max-steps, so k (the choice points of a schedule) is unknown");
+            }
+
+            var mean = Result.Schedules == 0 ? 0 : (double)Result.Decisions / Result.Schedules;
+            return mean > Plan.PctSteps
+                ? string.Create(CultureInfo.InvariantCulture, $"the schedules took {mean:0.#} choice points on average, more than the k = {Plan.PctSteps} PCT drew its change points from")
+                : null;
         }
     }
+
+    /// <summary>
+    /// For the PCT schedules run, the probability that a bug of the plan's depth would still have been missed:
+    /// (1 − bound)^m, m the number of PCT schedules; null when no bound holds.
+    /// </summary>
+    public double? PctMissProbability => PctBound is { } bound ? Math.Pow(1 - bound, PctSchedules) : null;
 }
 
 /// <summary>
@@ -90,16 +127,35 @@ public sealed record CampaignReport(CampaignPlan Plan, CampaignResult Result, Ti
 /// </summary>
 public static class Explorer
 {
-    /// <summary>The calibration schedule's index: not one of the campaign's.</summary>
+    /// <summary>The first calibration schedule's index (the others count down from it): not one of the campaign's.</summary>
     public const long CalibrationIndex = -1;
 
-    /// <summary>Runs the calibration schedule and returns the plan.</summary>
+    /// <summary>Calibration schedules: PCT's <c>n</c>, <c>k</c> and <c>m</c> are the most any of them showed.</summary>
+    public const int CalibrationSchedules = 8;
+
+    /// <summary>
+    /// Runs the calibration schedules (random, each to its end) and returns the plan: the most choice points, receivers
+    /// and data options any of them had, since the bound needs <c>k</c> to cover a whole schedule and one schedule can
+    /// be much shorter than the next.
+    /// </summary>
     public static CampaignPlan Plan(ActorSystem system, IExplorationTarget target, CampaignOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var counting = new CountingStrategy(new RandomStrategy(ScheduleSeeds.For(options.Seed, CalibrationIndex)));
-        ScheduleRunner.Run(system, target, counting, options.MaxSteps);
-        return new CampaignPlan(options, Math.Max(1, counting.Steps), Math.Max(1, counting.Receivers));
+        int steps = 1, receivers = 1, dataOptions = 1;
+        var cut = false;
+        for (var c = 0; c < CalibrationSchedules; c++)
+        {
+            var counting = new CountingStrategy(new RandomStrategy(ScheduleSeeds.For(options.Seed, CalibrationIndex - c)));
+
+            // Run to the end, past any finding: k must count the choice points of a whole schedule, not of its prefix.
+            var run = ScheduleRunner.Run(system, target, counting, options.MaxSteps, findingsBefore: int.MaxValue);
+            steps = Math.Max(steps, counting.Steps + counting.Choices);
+            receivers = Math.Max(receivers, counting.Receivers);
+            dataOptions = Math.Max(dataOptions, counting.MostOptions);
+            cut |= run.Outcome == RunOutcome.StepLimit;
+        }
+
+        return new CampaignPlan(options, steps, receivers, dataOptions, cut);
     }
 
     /// <summary>
@@ -250,12 +306,19 @@ public static class Explorer
     private static void Report(Action<CampaignProgress>? progress, long done, long total, int findings, TimeSpan elapsed) =>
         progress?.Invoke(new CampaignProgress(Interlocked.Read(ref done), total, elapsed.TotalSeconds > 0 ? done / elapsed.TotalSeconds : 0, findings, elapsed));
 
-    /// <summary>Random choices, counting the scheduling steps and distinct receivers for PCT's k and n.</summary>
+    /// <summary>
+    /// Random choices, counting what PCT's bound needs: scheduling steps and distinct receivers, data choices and the
+    /// most options one had.
+    /// </summary>
     private sealed class CountingStrategy(ISchedulingStrategy inner) : ISchedulingStrategy
     {
         private readonly HashSet<string> _receivers = new(StringComparer.Ordinal);
 
         public int Steps { get; private set; }
+
+        public int Choices { get; private set; }
+
+        public int MostOptions { get; private set; }
 
         public int Receivers => _receivers.Count;
 
@@ -268,6 +331,11 @@ public static class Explorer
             return inner.NextReceiver(runnable);
         }
 
-        public int NextChoice(int options) => inner.NextChoice(options);
+        public int NextChoice(int options)
+        {
+            Choices++;
+            MostOptions = Math.Max(MostOptions, options);
+            return inner.NextChoice(options);
+        }
     }
 }

@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using System.Text.Json.Serialization;
 using TaskIsolation.Actors.Machine;
 using TaskIsolation.Machine.Abi.Tick;
+using TaskIsolation.Machine.Cpus;
 using TaskIsolation.Machine.Events;
 
 namespace TaskIsolation.Exploration;
@@ -11,7 +12,7 @@ namespace TaskIsolation.Exploration;
 /// <see cref="Signature"/> groups findings that are the same bug.
 /// </summary>
 /// <param name="Kind"><c>violation</c> or <c>liveness</c>.</param>
-/// <param name="Signature">Kind and the shape of the causal chain (see <see cref="FindingSignature"/>).</param>
+/// <param name="Signature">The root cause: kind of the chain's root, interrupt kind, CPU role (see <see cref="FindingSignature"/>).</param>
 /// <param name="Cpu">CPU of the failure.</param>
 /// <param name="Interrupt">The interrupt kind of a violation (its <c>InterruptKind</c> name); null for liveness.</param>
 /// <param name="Task">The task hit, as <c>comm/pid</c>.</param>
@@ -51,10 +52,10 @@ public sealed record FindingInfo(string Kind, string Signature, int Cpu, string?
         switch (findings[before])
         {
             case ViolationDetected v:
-                return new FindingInfo("violation", FindingSignature.Of(v, machine.Recorder), v.Cpu, v.Kind.ToString(), v.Task.ToString(), v.Time, [.. v.Chain.Select(l => l.What)]);
+                return new FindingInfo("violation", FindingSignature.Of(v, machine), v.Cpu, v.Kind.ToString(), v.Task.ToString(), v.Time, [.. v.Chain.Select(l => l.What)]);
             case LivenessViolated l:
                 var chain = machine.Recorder.Find(l.Cause) is { } began ? machine.Recorder.ChainOf(began) : [];
-                return new FindingInfo("liveness", FindingSignature.Of(l, machine.Recorder), l.Cpu, null, l.Task.ToString(), l.Time, [.. chain.Select(c => c.What), l.What]);
+                return new FindingInfo("liveness", FindingSignature.Of(l, machine), l.Cpu, null, l.Task.ToString(), l.Time, [.. chain.Select(c => c.What), l.What]);
             default:
                 return null;
         }
@@ -69,10 +70,10 @@ public sealed record FindingInfo(string Kind, string Signature, int Cpu, string?
             switch (e)
             {
                 case ViolationDetected v:
-                    return new FindingInfo("violation", FindingSignature.Of(v, machine.Recorder), v.Cpu, v.Kind.ToString(), v.Task.ToString(), v.Time, [.. v.Chain.Select(l => l.What)]);
+                    return new FindingInfo("violation", FindingSignature.Of(v, machine), v.Cpu, v.Kind.ToString(), v.Task.ToString(), v.Time, [.. v.Chain.Select(l => l.What)]);
                 case LivenessViolated l:
                     var chain = machine.Recorder.Find(l.Cause) is { } began ? machine.Recorder.ChainOf(began) : [];
-                    return new FindingInfo("liveness", FindingSignature.Of(l, machine.Recorder), l.Cpu, null, l.Task.ToString(), l.Time, [.. chain.Select(c => c.What), l.What]);
+                    return new FindingInfo("liveness", FindingSignature.Of(l, machine), l.Cpu, null, l.Task.ToString(), l.Time, [.. chain.Select(c => c.What), l.What]);
             }
         }
 
@@ -81,49 +82,124 @@ public sealed record FindingInfo(string Kind, string Signature, int Cpu, string?
 }
 
 /// <summary>
-/// A finding's signature: the failure kind and the shape of its causal chain — each link's event type with its
-/// interrupt kind, CPU state, task name or step name, but no times, event ids, pids or CPU numbers — so the same bug
-/// reached by different schedules at different instants counts once.
+/// A finding's signature: its root cause, so one bug counts once however many schedules (or soak hours) reach it and by
+/// whatever path. It is made of three typed parts and nothing else:
+/// <list type="bullet">
+/// <item>the kind of the causal chain's root (<see cref="Root"/>): the program step of a task (<c>task step munmap</c>),
+/// a device irq by name, an NMI, a timer by kind, a task's creation, a kworker's work…;</item>
+/// <item>for a violation, the kind of the interrupt that reached the CPU (its <see cref="TaskIsolation.Machine.Abi.InterruptKind"/>);</item>
+/// <item>the receiving CPU's role on the booted machine (<see cref="CpuRole(SimulatedMachine, int)"/>): the boot sets it is in
+/// (<c>nohz_full</c>, <c>isolcpus</c>, <c>task_isolation</c>) or <c>housekeeping</c> when none.</item>
+/// </list>
+/// No times, event ids, pids, task names or CPU numbers, and none of the intermediate links: a residual tick re-armed
+/// ten times is one finding, not ten, and so is a TLB shootdown whose IPI was held once on its way.
 /// </summary>
 public static class FindingSignature
 {
-    /// <summary>The signature of a violation.</summary>
-    public static string Of(ViolationDetected v, EventRecorder history)
+    /// <summary>The signature of a violation on <paramref name="machine"/>.</summary>
+    public static string Of(ViolationDetected v, SimulatedMachine machine)
     {
         ArgumentNullException.ThrowIfNull(v);
-        ArgumentNullException.ThrowIfNull(history);
-        return $"violation {v.Kind}: {Shape(history.Find(v.Cause), history)}";
+        ArgumentNullException.ThrowIfNull(machine);
+        return Of(v, machine.Recorder.RootOf(v), CpuRole(machine, v.Cpu));
     }
 
-    /// <summary>The signature of a liveness failure.</summary>
-    public static string Of(LivenessViolated l, EventRecorder history)
+    /// <summary>The signature of a liveness failure on <paramref name="machine"/>.</summary>
+    public static string Of(LivenessViolated l, SimulatedMachine machine)
     {
         ArgumentNullException.ThrowIfNull(l);
-        ArgumentNullException.ThrowIfNull(history);
-        return $"liveness {l.Task.Comm}: {Shape(history.Find(l.Cause), history)}";
+        ArgumentNullException.ThrowIfNull(machine);
+        return Of(l, machine.Recorder.RootOf(l), CpuRole(machine, l.Cpu));
     }
 
-    private static string Shape(MachineEvent? last, EventRecorder history)
+    /// <summary>The signature of a violation whose chain starts at <paramref name="root"/>, on a CPU of <paramref name="role"/>.</summary>
+    public static string Of(ViolationDetected v, MachineEvent root, string role)
     {
-        var links = new List<string>();
-        for (var cur = last; cur is not null && links.Count <= 64; cur = cur.Cause == 0 ? null : history.Find(cur.Cause))
+        ArgumentNullException.ThrowIfNull(v);
+        ArgumentNullException.ThrowIfNull(root);
+        ArgumentNullException.ThrowIfNull(role);
+        return $"violation {v.Kind} on a {role} cpu; root: {Root(root)}";
+    }
+
+    /// <summary>The signature of a liveness failure whose chain starts at <paramref name="root"/>, on a CPU of <paramref name="role"/>.</summary>
+    public static string Of(LivenessViolated l, MachineEvent root, string role)
+    {
+        ArgumentNullException.ThrowIfNull(l);
+        ArgumentNullException.ThrowIfNull(root);
+        ArgumentNullException.ThrowIfNull(role);
+        return $"liveness on a {role} cpu; root: {Root(root)}";
+    }
+
+    /// <summary>
+    /// The role of <paramref name="cpu"/> on <paramref name="machine"/>'s boot: the sets it is in, among
+    /// <c>nohz_full</c>, <c>isolcpus</c> and <c>task_isolation</c> (the map a task may isolate on, for the machine's
+    /// kernel variant), joined by <c>+</c>; <c>housekeeping</c> when it is in none.
+    /// </summary>
+    public static string CpuRole(SimulatedMachine machine, int cpu)
+    {
+        ArgumentNullException.ThrowIfNull(machine);
+        var booted = machine.Booted;
+        return CpuRole(cpu, booted.NohzFull, booted.Isolated, SimulatedMachine.TaskIsolationMap(booted, machine.Options.Variant));
+    }
+
+    /// <summary>The role of <paramref name="cpu"/> given the boot's <c>nohz_full</c>, <c>isolcpus</c> and task isolation sets.</summary>
+    public static string CpuRole(int cpu, CpuMask nohzFull, CpuMask isolated, CpuMask taskIsolation)
+    {
+        ArgumentNullException.ThrowIfNull(nohzFull);
+        ArgumentNullException.ThrowIfNull(isolated);
+        ArgumentNullException.ThrowIfNull(taskIsolation);
+        var sets = new List<string>(3);
+        if (Has(nohzFull, cpu))
         {
-            links.Add(cur switch
-            {
-                OperationStarted o => $"{o.Task.Comm}: {o.Step.Name}",
-                InterruptSent s => $"send {s.Kind}",
-                InterruptHeld h => $"held {h.Kind}",
-                InterruptTaken t => $"take {t.Kind} in {t.State}",
-                SyscallEntered s => $"{s.Task.Comm}: syscall {s.Name}",
-                ReturnToUserBegan r => $"{r.Task.Comm}: return to user",
-                WorkExecuted w => $"kworker: {WorkFunctions.Name(w.Function)}",
-                TickStopAttempted t => t.Success ? "tick stop" : $"tick stop failed {TickDependencies.TraceName(t.Dependency)}",
-                TickRestarted t => $"tick restart {t.Reason}",
-                _ => cur.GetType().Name,
-            });
+            sets.Add("nohz_full");
         }
 
-        links.Reverse();
-        return string.Join(" → ", links);
+        if (Has(isolated, cpu))
+        {
+            sets.Add("isolcpus");
+        }
+
+        if (Has(taskIsolation, cpu))
+        {
+            sets.Add("task_isolation");
+        }
+
+        return sets.Count == 0 ? "housekeeping" : string.Join('+', sets);
     }
+
+    /// <summary>
+    /// The kind of a chain's root, from its typed fields: a task's program step, a task's creation, an interrupt by its
+    /// source (a timer by kind, a device irq by name, an NMI), a system call by name, a kworker's work function, a tick
+    /// state change, a signal; otherwise the event's type.
+    /// </summary>
+    public static string Root(MachineEvent root)
+    {
+        ArgumentNullException.ThrowIfNull(root);
+        return root switch
+        {
+            OperationStarted o => $"task step {o.Step.Name}",
+            TaskCreated t => t.Thread ? "thread created" : "task created",
+            DeviceIrqRaised d => $"device irq {d.Name}",
+            NmiRaised => "nmi",
+            InterruptSent s => Source(s.Source),
+            InterruptHeld h => Source(h.Source),
+            InterruptTaken t => Source(t.Source),
+            SyscallEntered s => $"syscall {s.Name}",
+            WorkExecuted w => $"kworker {WorkFunctions.Name(w.Function)}",
+            TickStopAttempted t => t.Success ? "tick stop" : $"tick stop failed {TickDependencies.TraceName(t.Dependency)}",
+            TickRestarted t => $"tick restart {t.Reason}",
+            SignalSent s => $"signal {s.Signal} sent",
+            _ => root.GetType().Name,
+        };
+    }
+
+    private static string Source(InterruptSource source) => source switch
+    {
+        TimerExpiry t => $"timer {t.Timer}",
+        DeviceInterrupt d => $"device irq {d.Name}",
+        NonMaskableInterrupt => "nmi",
+        _ => $"interrupt {source.Kind}",
+    };
+
+    private static bool Has(CpuMask mask, int cpu) => cpu >= 0 && cpu < mask.NBits && mask.Test(cpu);
 }

@@ -121,6 +121,13 @@ public static class SoakFormats
         b.Append(C, $"events {s.Capture.Events} ({st.EventsPerSecond:F0}/s), deliveries {s.Deliveries}, decisions {s.Decisions}\n");
         b.Append(C, $"violations {s.Capture.ViolationCount}, liveness failures {s.Capture.LivenessCount}");
         b.Append(!s.Final ? "\n" : Found(s) ? " (found: exit 1)\n" : " (nothing found: exit 0)\n");
+        var distinct = s.Distinct ?? (s.First is { } first ? [first] : []);
+        for (var i = 0; i < distinct.Count; i++)
+        {
+            var f = distinct[i];
+            b.Append(C, $"finding {i + 1} ({f.Count} time{(f.Count == 1 ? string.Empty : "s")}, first at {f.Info.TimeNs} ns on cpu {f.Info.Cpu}): {f.Info.Signature}\n");
+        }
+
         foreach (var c in s.Capture.Cpus)
         {
             b.Append(C, $"cpu {c.Cpu}: runtime {c.RuntimeNs} ns, noise {c.NoiseNs} ns ({c.CpuAvailablePercent:F5}% CPU available), max single {c.MaxSingleNs} ns, {c.Noises} noises\n");

@@ -27,7 +27,8 @@ public sealed record KeptFinding(MachineEvent Finding, ImmutableArray<ChainLink>
 /// Findings of the run before it (0 for the first). The ledger keeps one of these per distinct finding signature, the
 /// first of each; a replay runs past that many findings and stops at this one (<see cref="ReproducerRun.FindingsBefore"/>).
 /// </param>
-public sealed record FirstFinding(FindingInfo Info, int Decisions, long Deliveries, int FindingsBefore = 0);
+/// <param name="Count">Findings of the run so far under its signature, this one included: the repeats of one root cause.</param>
+public sealed record FirstFinding(FindingInfo Info, int Decisions, long Deliveries, int FindingsBefore = 0, long Count = 1);
 
 /// <summary>
 /// Everything a soak remembers about a run, bounded: counters per event type, the streaming noise accounting of
@@ -49,7 +50,7 @@ public sealed class SoakLedger
     private NoiseAccountant? _noise;
     private SimulatedMachine? _machine;
     private RunInfo _info = new("soak", 0, "controlled", 0, 0);
-    private readonly HashSet<string> _signatures = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, long> _signatures = new(StringComparer.Ordinal);
     private readonly List<FirstFinding> _distinct = [];
     private readonly List<FirstFinding> _unsettledDistinct = [];
     private bool _unsettled;
@@ -109,14 +110,15 @@ public sealed class SoakLedger
         {
             lock (_lock)
             {
-                return _distinct.Count > 0 ? _distinct[0] : null;
+                return _distinct.Count > 0 ? Counted(_distinct[0]) : null;
             }
         }
     }
 
     /// <summary>
-    /// The first finding of each distinct signature (<see cref="FindingSignature"/>), in the order found, each once
-    /// the delivery that found it has ended; at most <see cref="SoakSettings.ReproducersKept"/>.
+    /// The first finding of each distinct signature (<see cref="FindingSignature"/>: one root cause), in the order
+    /// found, each once the delivery that found it has ended, with how many findings of the run so far share its
+    /// signature; at most <see cref="SoakSettings.ReproducersKept"/>.
     /// </summary>
     public IReadOnlyList<FirstFinding> Distinct
     {
@@ -124,7 +126,7 @@ public sealed class SoakLedger
         {
             lock (_lock)
             {
-                return [.. _distinct];
+                return [.. _distinct.Select(Counted)];
             }
         }
     }
@@ -239,7 +241,7 @@ public sealed class SoakLedger
                     }
 
                     // The signature is taken now, while the chain's events are still in the recorder's ring.
-                    if (WantsDistinct && FindingSignature.Of(v, _machine!.Recorder) is var signature && _signatures.Add(signature))
+                    if (Counted(_machine is null ? null : FindingSignature.Of(v, _machine)) is { } signature)
                     {
                         _unsettled = true;
                         _unsettledDistinct.Add(new FirstFinding(new FindingInfo("violation", signature, v.Cpu, v.Kind.ToString(), v.Task.ToString(), v.Time, [.. v.Chain.Select(l => l.What)]), -1, 0, (int)before));
@@ -255,10 +257,10 @@ public sealed class SoakLedger
                         _liveness.Add(Keep(l, _machine?.Recorder.ChainOf(l) ?? []));
                     }
 
-                    if (WantsDistinct && FindingSignature.Of(l, _machine!.Recorder) is var sig && _signatures.Add(sig))
+                    if (Counted(_machine is null ? null : FindingSignature.Of(l, _machine)) is { } sig)
                     {
                         _unsettled = true;
-                        var chain = _machine.Recorder.Find(l.Cause) is { } began ? _machine.Recorder.ChainOf(began) : [];
+                        var chain = _machine!.Recorder.Find(l.Cause) is { } began ? _machine.Recorder.ChainOf(began) : [];
                         _unsettledDistinct.Add(new FirstFinding(new FindingInfo("liveness", sig, l.Cpu, null, l.Task.ToString(), l.Time, [.. chain.Select(c => c.What), l.What]), -1, 0, (int)earlier));
                     }
 
@@ -270,8 +272,24 @@ public sealed class SoakLedger
     /// <summary>Findings so far (a replay's count of findings before the next one).</summary>
     private long Found => _violationCount + _livenessCount;
 
-    /// <summary>Whether a new finding's signature is still worth computing: a machine to read chains from, room left.</summary>
-    private bool WantsDistinct => _machine is not null && _distinct.Count + _unsettledDistinct.Count < _settings.ReproducersKept && Found <= int.MaxValue;
+    /// <summary><paramref name="first"/> with the count of findings under its signature so far.</summary>
+    private FirstFinding Counted(FirstFinding first) => first with { Count = _signatures.GetValueOrDefault(first.Info.Signature, 1) };
+
+    /// <summary>
+    /// Counts a finding under <paramref name="signature"/> (none without a machine to read its root from) and returns
+    /// the signature when the finding is its first and there is room for another reproducer; null otherwise.
+    /// </summary>
+    private string? Counted(string? signature)
+    {
+        if (signature is null)
+        {
+            return null;
+        }
+
+        ref var count = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_signatures, signature, out var seen);
+        count++;
+        return !seen && _distinct.Count + _unsettledDistinct.Count < _settings.ReproducersKept && Found <= int.MaxValue ? signature : null;
+    }
 
     private static void Fill(List<KeptFinding> kept, int decisions)
     {

@@ -205,6 +205,42 @@ public sealed class EventRecorder : IEventSink, IEventHistory
     /// <inheritdoc />
     public long NewId() => _newId();
 
+    /// <summary>
+    /// The root of <paramref name="e"/>'s causal chain: the first event of the chain, the one with no cause. Each event's
+    /// root is resolved when the event is recorded and kept with it, so it survives a ring dropping the chain's middle
+    /// links (a residual tick names only the previous tick, never the event that started the series). When the chain
+    /// was cut before <paramref name="e"/> was recorded, it is the earliest event still findable.
+    /// </summary>
+    public MachineEvent RootOf(MachineEvent e)
+    {
+        ArgumentNullException.ThrowIfNull(e);
+        lock (_lock)
+        {
+            if (_byId.TryGetValue(e.Id, out var indexed) && indexed.Root is { } root)
+            {
+                return root;
+            }
+
+            if (e.Cause == 0)
+            {
+                return e;
+            }
+
+            if (_byId.TryGetValue(e.Cause, out var cause) && cause.Root is { } causeRoot)
+            {
+                return causeRoot;
+            }
+
+            var earliest = e;
+            for (var hops = 0; hops < 64 && earliest.Cause != 0 && _byId.TryGetValue(earliest.Cause, out var c); hops++)
+            {
+                earliest = c.Event;
+            }
+
+            return earliest;
+        }
+    }
+
     /// <inheritdoc />
     public ImmutableArray<ChainLink> ChainOf(MachineEvent e)
     {
@@ -263,7 +299,7 @@ public sealed class EventRecorder : IEventSink, IEventHistory
         _total++;
         ref var count = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_counts, e.GetType(), out _);
         count++;
-        _byId[e.Id] = new Cause(e, e.Time);
+        _byId[e.Id] = new Cause(e, e.Time, RootOfCause(e));
         if (_keepLast == 0)
         {
             _events.Add(e);
@@ -314,5 +350,20 @@ public sealed class EventRecorder : IEventSink, IEventHistory
         _nextSweep = now + (CauseWindowNs / 2);
     }
 
-    private readonly record struct Cause(MachineEvent Event, long Touched);
+    /// <summary>
+    /// The root of <paramref name="e"/>'s causal chain as it is being recorded: itself when it has no cause, its cause's
+    /// root when that is still findable, else null (a ring dropped the cause before <paramref name="e"/> came).
+    /// </summary>
+    private MachineEvent? RootOfCause(MachineEvent e)
+    {
+        if (e.Cause == 0)
+        {
+            return e;
+        }
+
+        return _byId.TryGetValue(e.Cause, out var cause) ? cause.Root : null;
+    }
+
+    /// <summary>An indexed event, when it was last named as a cause, and the root of its chain (null when cut).</summary>
+    private readonly record struct Cause(MachineEvent Event, long Touched, MachineEvent? Root);
 }

@@ -155,8 +155,16 @@ internal static class ExploreCommand
         var plan = report.Plan;
         if (plan.Options.Strategy != StrategyKind.Random)
         {
-            w.WriteLine(string.Create(CultureInfo.InvariantCulture, $"PCT: n = {plan.Receivers} receivers, k = {plan.PctSteps} steps, d = {plan.Options.Depth}: each PCT schedule finds a depth-{plan.Options.Depth} bug with probability ≥ 1/(n·k^(d−1)) = {plan.PctBound:G3}; missed by all of them with probability ≤ {report.PctMissProbability:G3}"));
-            w.WriteLine("  (n and k are measured on one calibration schedule; the bound speaks of delivery order only: data choices such as IPI jitter are drawn uniformly)");
+            var d = plan.Options.Depth;
+            if (report.PctBound is { } bound)
+            {
+                w.WriteLine(string.Create(CultureInfo.InvariantCulture, $"PCT: n = {plan.Receivers} receivers, k = {plan.PctSteps} choice points, m = {plan.DataOptions} options, d = {d}: each PCT schedule finds a bug of up to {d} constraints (orderings or data values) with probability ≥ min(1/(n·k^(d−1)·m^(d−1)), m^−d) = {bound:G3}; missed by all {report.PctSchedules} with probability ≤ {report.PctMissProbability:G3}"));
+                w.WriteLine("  (n, k and m are the most of 8 calibration schedules; k counts scheduling decisions and data choices such as IPI jitter and timer order alike)");
+            }
+            else
+            {
+                w.WriteLine($"PCT: no bound: {report.PctNoBoundReason}");
+            }
         }
 
         w.WriteLine("coverage (interrupts taken, by CPU state):");

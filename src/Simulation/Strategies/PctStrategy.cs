@@ -4,7 +4,8 @@ namespace TaskIsolation.Simulation;
 /// PCT: every receiver gets a random priority when first seen, the highest-priority runnable receiver always runs,
 /// and at <c>d−1</c> random steps among the first <c>k</c> the running receiver drops below every initial priority.
 /// A bug of depth <c>d</c> (needing <c>d</c> ordering constraints) among <c>n</c> receivers is found by one schedule
-/// with probability at least <c>1/(n·k^(d−1))</c>. Data choices are uniform: PCT speaks only of scheduling.
+/// with probability at least <c>1/(n·k^(d−1))</c>. Data choices are drawn uniformly; <see cref="Bound(int, int, int, int)"/>
+/// counts them in (see there).
 /// </summary>
 public sealed class PctStrategy : ISchedulingStrategy
 {
@@ -52,6 +53,21 @@ public sealed class PctStrategy : ISchedulingStrategy
     /// <summary>The lower bound on finding a bug of depth <paramref name="depth"/> in one schedule: 1/(n·k^(d−1)).</summary>
     public static double Bound(int receivers, int steps, int depth) =>
         1.0 / (Math.Max(1, receivers) * Math.Pow(Math.Max(1, steps), depth - 1));
+
+    /// <summary>
+    /// The lower bound on finding, in one schedule, a bug that needs at most <paramref name="depth"/> constraints in all,
+    /// each either an ordering of two events or the value of a data choice of up to <paramref name="dataOptions"/>
+    /// options, over <paramref name="steps"/> choice points of both kinds and <paramref name="receivers"/> receivers.
+    /// With <c>o ≥ 1</c> ordering constraints PCT meets them with probability at least <c>1/(n·k^(d−1))</c> and the
+    /// uniform draws meet the <c>d−o ≤ d−1</c> data constraints with probability at least <c>m^−(d−1)</c>; with none, the
+    /// draws alone meet all <c>d</c> with probability at least <c>m^−d</c>. The bound is the smaller:
+    /// <c>min(1/(n·k^(d−1)·m^(d−1)), m^−d)</c>, which is 1/(n·k^(d−1)) when there are no data choices (<c>m = 1</c>).
+    /// </summary>
+    public static double Bound(int receivers, int steps, int depth, int dataOptions)
+    {
+        var m = Math.Max(1, dataOptions);
+        return Math.Min(Bound(receivers, steps, depth) / Math.Pow(m, depth - 1), Math.Pow(m, -depth));
+    }
 
     /// <inheritdoc />
     public int NextReceiver(IReadOnlyList<string> runnable)

@@ -11,7 +11,7 @@ namespace TaskIsolation.Actors.Tests.Exploration;
 /// <summary>Exploration end to end on §9 R9 (a sibling munmap racing the isolated task's user-mode windows).</summary>
 public sealed class ExplorationTests : TestKit
 {
-    private const string TlbSignature = "violation CallFunctionIpi: sibling: munmap → send CallFunctionIpi → take CallFunctionIpi in UserIsolated";
+    private const string TlbSignature = "violation CallFunctionIpi on a nohz_full+isolcpus+task_isolation cpu; root: task step munmap";
 
     public ExplorationTests()
         : base(SimulationConfig.Hocon)

@@ -1,5 +1,6 @@
 using TaskIsolation.Actors.Machine;
 using TaskIsolation.Exploration;
+using TaskIsolation.Machine.Cpus;
 using TaskIsolation.Machine.Events;
 using TaskIsolation.Simulation;
 
@@ -75,19 +76,82 @@ public sealed class ExplorationUnitTests
         Assert.StartsWith("not a reproducer", Assert.Throws<FormatException>(() => Reproducer.Parse("{}")).Message, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public void Signature_names_each_link_by_its_typed_fields_without_pids_or_cpus()
-    {
-        long ids = 10;
-        var r = new EventRecorder([], null, () => ++ids);
-        r.Publish(new OperationStarted(1, 0, 0, 0, new TaskRef(102, "sibling"), TaskStep.Of(OperationKind.Munmap), "munmap"));
-        r.Publish(new InterruptSent(2, 90, 0, 1, TlbShootdown.Instance, 3));
-        var taken = new InterruptTaken(3, 301, 3, 2, TlbShootdown.Instance, CpuState.UserIsolated, new TaskRef(103, "iso"), false);
-        r.Publish(taken);
-        var v = new ViolationDetected(4, 301, 3, 3, taken.Current!, taken.Source, r.ChainOf(taken));
+    private const string IsolatedRole = "nohz_full+isolcpus+task_isolation";
 
-        Assert.Equal(
-            "violation CallFunctionIpi: sibling: munmap → send CallFunctionIpi → take CallFunctionIpi in UserIsolated",
-            FindingSignature.Of(v, r));
+    /// <summary>A root step on CPU 0, then <paramref name="held"/> holds of the IPI before CPU 3 takes it in isolated user mode.</summary>
+    private static (EventRecorder Recorder, ViolationDetected Violation) Chain(OperationKind root, int held, int pid = 102, int cpu = 3)
+    {
+        long ids = 100;
+        var r = new EventRecorder([], null, () => ++ids);
+        r.Publish(new OperationStarted(1, 0, 0, 0, new TaskRef(pid, "sibling"), TaskStep.Of(root), "op"));
+        r.Publish(new InterruptSent(2, 90, 0, 1, TlbShootdown.Instance, cpu));
+        var last = 2L;
+        for (var h = 0; h < held; h++)
+        {
+            r.Publish(new InterruptHeld(10 + h, 100 + h, cpu, last, TlbShootdown.Instance));
+            last = 10 + h;
+        }
+
+        var taken = new InterruptTaken(50, 301, cpu, last, TlbShootdown.Instance, CpuState.UserIsolated, new TaskRef(pid + 1, "iso"), false);
+        r.Publish(taken);
+        return (r, new ViolationDetected(51, 301, cpu, 50, taken.Current!, taken.Source, r.ChainOf(taken)));
+    }
+
+    [Fact]
+    public void One_root_cause_reached_through_different_chains_has_one_signature_without_pids_or_cpus()
+    {
+        var (direct, v1) = Chain(OperationKind.Munmap, held: 0);
+        var (held, v2) = Chain(OperationKind.Munmap, held: 2, pid: 300, cpu: 2);
+
+        Assert.NotEqual(v1.ChainText, v2.ChainText);
+        var s1 = FindingSignature.Of(v1, direct.RootOf(v1), IsolatedRole);
+        Assert.Equal("violation CallFunctionIpi on a nohz_full+isolcpus+task_isolation cpu; root: task step munmap", s1);
+        Assert.Equal(s1, FindingSignature.Of(v2, held.RootOf(v2), IsolatedRole));
+    }
+
+    [Fact]
+    public void Different_roots_interrupt_kinds_or_cpu_roles_are_different_signatures()
+    {
+        var (munmap, v1) = Chain(OperationKind.Munmap, held: 0);
+        var (mprotect, v2) = Chain(OperationKind.Mmap, held: 0);
+
+        var s1 = FindingSignature.Of(v1, munmap.RootOf(v1), IsolatedRole);
+        Assert.NotEqual(s1, FindingSignature.Of(v2, mprotect.RootOf(v2), IsolatedRole));
+        Assert.NotEqual(s1, FindingSignature.Of(v1, munmap.RootOf(v1), "nohz_full"));
+        var nmi = new NmiRaised(7, 0, 3, 0);
+        Assert.Equal("violation Nmi on a housekeeping cpu; root: nmi", FindingSignature.Of(v1 with { Source = NonMaskableInterrupt.Instance }, nmi, "housekeeping"));
+    }
+
+    [Fact]
+    public void Cpu_role_names_the_boot_sets_a_cpu_is_in()
+    {
+        var nohz = CpuMask.Range(4, 1, 3);
+        var iso = CpuMask.Range(4, 2, 3);
+        var ti = CpuMask.Of(4, 3);
+
+        Assert.Equal("housekeeping", FindingSignature.CpuRole(0, nohz, iso, ti));
+        Assert.Equal("nohz_full", FindingSignature.CpuRole(1, nohz, iso, ti));
+        Assert.Equal("nohz_full+isolcpus", FindingSignature.CpuRole(2, nohz, iso, ti));
+        Assert.Equal(IsolatedRole, FindingSignature.CpuRole(3, nohz, iso, ti));
+    }
+
+    [Fact]
+    public void A_chain_root_survives_a_ring_that_dropped_the_links_between()
+    {
+        long ids = 1_000;
+        var r = new EventRecorder([], null, () => ++ids, keepLast: 4, causeWindowNs: 1_000);
+        var created = new TaskCreated(1, 0, 3, 0, new TaskRef(101, "nosig"), 1, false);
+        r.Publish(created);
+        MachineEvent last = created;
+        for (var i = 0; i < 20; i++)
+        {
+            var tick = new InterruptTaken(10 + i, (i + 1) * 1_000L, 3, last.Id, TimerExpiry.ResidualTick, CpuState.UserIsolated, created.Task, false);
+            r.Publish(tick);
+            last = tick;
+        }
+
+        Assert.Null(r.Find(created.Id));
+        Assert.Same(created, r.RootOf(last));
+        Assert.Equal("task created", FindingSignature.Root(r.RootOf(last)));
     }
 }

@@ -74,7 +74,8 @@ public sealed class SoakReproducerTests : TestKit
             Assert.True(result.Last.Capture.ViolationCount > distinct.Count);
             Assert.Equal(2, distinct.Count);
             Assert.Equal(distinct.Count, distinct.Select(d => d.Info.Signature).Distinct().Count());
-            Assert.Same(result.Last.First, distinct[0]);
+            Assert.Equal(result.Last.First, distinct[0]);
+            Assert.Equal(result.Last.Capture.ViolationCount, distinct.Sum(d => d.Count));
             Assert.Equal(0, distinct[0].FindingsBefore);
             Assert.True(distinct[1].FindingsBefore > 0);
             Assert.Equal(["reproducer-2.json", "reproducer.json"], Directory.GetFiles(dir, "reproducer*").Select(Path.GetFileName).Order(StringComparer.Ordinal));
@@ -97,6 +98,30 @@ public sealed class SoakReproducerTests : TestKit
 
             // The first reproducer stays in exploration's format as it was: no findingsBefore field.
             Assert.DoesNotContain("findingsBefore", File.ReadAllText(Path.Combine(dir, SoakReproducer.FileName)), StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void A_residual_tick_soak_reports_one_root_cause_once_with_its_repeats_and_one_reproducer()
+    {
+        // The residual 1 Hz tick re-arms itself: each violation's chain is one link longer than the last, and some
+        // lose their root to the ring. One root cause, so one finding counted eleven times, and one reproducer.
+        var dir = Directory.CreateTempSubdirectory("soak-repro-").FullName;
+        try
+        {
+            var scenario = BuiltInScenarios.Load("residual-tick");
+            var (_, result) = Soak(scenario, 1, new SoakSettings { ForNs = 20_000_000_000, SnapshotEveryNs = 10_000_000_000 }, dir);
+
+            Assert.True(result.Last.Capture.ViolationCount >= 10);
+            var only = Assert.Single(result.Last.Distinct!);
+            Assert.Equal(result.Last.Capture.ViolationCount, only.Count);
+            Assert.Equal("violation ResidualTick on a nohz_full+isolcpus+task_isolation cpu; root: task created", only.Info.Signature);
+            Assert.Equal(["reproducer.json"], Directory.GetFiles(dir, "reproducer*").Select(Path.GetFileName));
+            Assert.Contains($"finding 1 ({only.Count} times, ", SoakFormats.Summary(result.Last), StringComparison.Ordinal);
         }
         finally
         {

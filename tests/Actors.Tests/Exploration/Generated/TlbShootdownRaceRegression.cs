@@ -13,7 +13,7 @@ using Xunit;
 namespace TaskIsolation.Actors.Tests.Exploration.Generated;
 
 /// <summary>
-/// violation CallFunctionIpi: sibling: munmap → send CallFunctionIpi → take CallFunctionIpi in UserIsolated.
+/// violation CallFunctionIpi on a nohz_full+isolcpus+task_isolation cpu; root: task step munmap.
 /// Target tlb-race (x86_64), sha256:66069e4eb11b291fd11fa04425ecf5b15172aebd3930006bcdebea1464afc88f.
 /// </summary>
 public sealed class TlbShootdownRaceRegression : TestKit
@@ -41,7 +41,7 @@ public sealed class TlbShootdownRaceRegression : TestKit
           "decisions": "c0/4 s0/2 c2/4 c3/4",
           "finding": {
             "kind": "violation",
-            "signature": "violation CallFunctionIpi: sibling: munmap → send CallFunctionIpi → take CallFunctionIpi in UserIsolated",
+            "signature": "violation CallFunctionIpi on a nohz_full+isolcpus+task_isolation cpu; root: task step munmap",
             "cpu": 3,
             "interrupt": "CallFunctionIpi",
             "task": "iso/101",
@@ -78,6 +78,6 @@ public sealed class TlbShootdownRaceRegression : TestKit
         Assert.Equal("iso/101", finding.Task.ToString());
         Assert.Equal("task sibling/102 on cpu 0: munmap", finding.Chain[0].What);
         Assert.Equal("task sibling/102 on cpu 0: munmap", run.Finding?.Root);
-        Assert.Equal("violation CallFunctionIpi: sibling: munmap → send CallFunctionIpi → take CallFunctionIpi in UserIsolated", run.Finding?.Signature);
+        Assert.Equal("violation CallFunctionIpi on a nohz_full+isolcpus+task_isolation cpu; root: task step munmap", run.Finding?.Signature);
     }
 }
