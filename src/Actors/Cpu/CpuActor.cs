@@ -462,7 +462,7 @@ internal sealed partial class CpuActor : SimCore.SimActor
 
                 break;
             default:
-                Run(s.Act, s.State, s.Remaining, s.Then.What != Then.Nothing ? s.Then : throw new InvalidOperationException($"cpu {_cpu}: NMI interrupted a {s.Act} activity with nowhere to go"));
+                ReturnToActivity(s);
                 if (s.Act == Activity.User)
                 {
                     PublishBackInUser(lastCause);
@@ -577,14 +577,29 @@ internal sealed partial class CpuActor : SimCore.SimActor
                 break;
             default:
                 // A kernel step (syscall work, the exit loop's enter) carries on for what it had left.
-                if (s.Then.What == Then.Nothing)
-                {
-                    throw new InvalidOperationException($"cpu {_cpu}: resumed a {s.Act} activity with nowhere to go");
-                }
-
-                Run(s.Act, s.State, s.Remaining, s.Then);
+                ReturnToActivity(s);
                 break;
         }
+    }
+
+    /// <summary>
+    /// Back to an interrupted activity as it was, as the <c>iret</c> at the end of <c>do_nmi()</c> or of an interrupt
+    /// returning to the kernel does: a timed activity runs for what it had left and goes on where it was going; one with
+    /// no timed end (a path between two steps, waiting for a message rather than a timer) is restored with nothing to
+    /// re-arm. An interrupt or NMI can come in any activity and always returns to it (docs/model.md §5).
+    /// </summary>
+    private void ReturnToActivity(Saved s)
+    {
+        if (s.Then.What != Then.Nothing)
+        {
+            Run(s.Act, s.State, s.Remaining, s.Then);
+            return;
+        }
+
+        _exec.Act = s.Act;
+        SetState(s.State);
+        NextGeneration();
+        _exec.End = long.MaxValue;
     }
 
     /// <summary>
