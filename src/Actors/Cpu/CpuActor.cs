@@ -443,13 +443,7 @@ internal sealed partial class CpuActor : SimCore.SimActor
                 SetState(s.State);
                 _exec.Generation++;
                 PublishBackInUser(lastCause);
-                if (_rq.Curr?.StashedOp is { } stashed)
-                {
-                    // The program's next step arrived during the NMI.
-                    _rq.Curr = _rq.Curr with { StashedOp = null };
-                    OnUserOp(new Task.UserOp(stashed.Cause, _rq.Curr.Pid, stashed.Seq, stashed.Op));
-                }
-
+                RunStashedOp();
                 break;
             case Activity.KernelWait:
                 _exec.Act = Activity.KernelWait;
@@ -553,6 +547,11 @@ internal sealed partial class CpuActor : SimCore.SimActor
                     _shared.Quiesced = _rq.Curr.Isolated;
                     NextGeneration();
                     PublishBackInUser(cause);
+
+                    // The iret of retint_user with no exit work: the program's next step, asked for before the
+                    // interrupt and answered while its handler ran, was kept for user mode (OnUserOp) and runs now;
+                    // dropped here, the task would wait for it for ever.
+                    RunStashedOp();
                 }
 
                 break;
@@ -600,6 +599,19 @@ internal sealed partial class CpuActor : SimCore.SimActor
         SetState(s.State);
         NextGeneration();
         _exec.End = long.MaxValue;
+    }
+
+    /// <summary>
+    /// The task is back waiting for its program's next step in user mode: a step that arrived while it was not (an
+    /// interrupt's or NMI's handler ran) was kept (<see cref="TaskStruct.StashedOp"/>) and runs now.
+    /// </summary>
+    private void RunStashedOp()
+    {
+        if (_rq.Curr?.StashedOp is { } stashed)
+        {
+            _rq.Curr = _rq.Curr with { StashedOp = null };
+            OnUserOp(new Task.UserOp(stashed.Cause, _rq.Curr.Pid, stashed.Seq, stashed.Op));
+        }
     }
 
     /// <summary>
