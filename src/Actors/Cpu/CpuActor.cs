@@ -340,6 +340,29 @@ internal sealed partial class CpuActor : SimCore.SimActor
         TakeIrq(irq, held: false);
     }
 
+    /// <summary>
+    /// <c>local_irq_enable()</c> in a kernel path: interrupts on, and the first one held while they were off is taken at
+    /// once, in the context running now (as the hardware does the moment the flag is set); the path goes on at
+    /// <paramref name="resume"/> when the handler returns, and any other held one is taken at that handler's exit
+    /// (docs/model.md §5).
+    /// </summary>
+    /// <returns>Whether a held interrupt was taken: the caller stops, <paramref name="resume"/> carries on.</returns>
+    private bool EnableInterrupts(Next resume)
+    {
+        _irqs.On = true;
+        if (_irqs.Held.Count == 0)
+        {
+            return false;
+        }
+
+        // The path is at a point with nothing left to run: the handler interrupts it there, and it resumes from there.
+        _exec.Act = Activity.Kernel;
+        _exec.End = Now;
+        _exec.Then = resume;
+        TakeIrq(_irqs.Held.Dequeue(), held: true);
+        return true;
+    }
+
     private void TakeIrq(Irq irq, bool held)
     {
         var taken = new InterruptTaken(Sim.NewEventId(), Now, _cpu, irq.Cause, irq.Source, _exec.State, _rq.Curr?.Ref, held);

@@ -28,6 +28,35 @@ public sealed class InterruptReturnTests : TestKit
 
     [Theory]
     [MemberData(nameof(Modes))]
+    public void An_interrupt_held_during_a_failed_check_is_taken_in_the_kernel_when_the_next_pass_enables_interrupts(ExecutionMode mode)
+    {
+        // iso enables isolation while its CPU's tick runs: exit_to_usermode_loop() goes round until the tick at 1 ms
+        // stops it. That tick is taken during a pass's task_isolation_enter(), which had asked to reschedule while the
+        // tick ran, so the pass's check (interrupts off) still fails; the device interrupt at 1.00295 ms comes in that
+        // check's interrupts-off part and is held. The next pass starts with local_irq_enable(): the interrupt is taken
+        // there, in the kernel, not after the iret in user mode (where it used to be a violation).
+        var m = Boot(Sys, Opts(mode));
+        m.AddDeviceIrq(new DeviceIrqSpec(24, "eth0", OnCpu(3), PeriodNs: 1_000_000_000, FirstAtNs: 1_002_950));
+        m.Start(new TaskSpec("iso", OnCpu(3), Program(new Prctl(48, NoSig), new Compute(2_000_000), new Exit(0))));
+        m.RunFor(4_000_000);
+
+        var held = Assert.Single(m.Recorder.Events.OfType<InterruptHeld>(), h => h.Kind == InterruptKind.DeviceIrq);
+        Assert.Equal((3, 1_002_950L), (held.Cpu, held.Time));
+        var taken = Assert.Single(m.Recorder.Events.OfType<InterruptTaken>(), i => i.Kind == InterruptKind.DeviceIrq);
+        Assert.True(taken.Held);
+        Assert.Equal(CpuState.Kernel, taken.State);
+        Assert.InRange(taken.Time - held.Time, 0, new ModelTimings().ReturnReadyNs);
+
+        // The prctl returns to user space after that handler, isolated, and nothing reached the task there.
+        var back = m.Recorder.Events.OfType<ReturnedToUser>().First(r => r.Time > taken.Time);
+        Assert.True(back.Isolated);
+        Assert.Empty(m.Violations);
+        Assert.DoesNotContain(m.Recorder.Events.OfType<KernelLogged>(), l => l.Text.Contains("task_isolation mode lost", StringComparison.Ordinal));
+        Assert.Equal(0, m.Recorder.Events.OfType<TaskExited>().Single().Signal);
+    }
+
+    [Theory]
+    [MemberData(nameof(Modes))]
     public void An_NMI_on_a_task_that_lost_isolation_and_handled_its_signal_is_taken_and_returns(ExecutionMode mode)
     {
         // iso asked for SIGUSR1 on a break and catches it; its getpid breaks isolation (the syscall is skipped with
