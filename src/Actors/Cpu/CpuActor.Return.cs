@@ -36,10 +36,19 @@ internal sealed partial class CpuActor
         ExitLoopWork(cause);
     }
 
+    /// <summary>
+    /// A pass of <c>exit_to_usermode_loop()</c>: <c>local_irq_enable()</c> first, so an interrupt held since the last
+    /// check (one that came while it had interrupts off) is taken here, in the kernel, and the pass starts again when
+    /// its handler returns; then the loop's work.
+    /// </summary>
     private void ExitLoopWork(long cause)
     {
-        _irqs.On = true;
         SetState(CpuState.Kernel);
+        if (EnableInterrupts(new Next(Then.ExitLoopWork, cause)))
+        {
+            return;
+        }
+
         if (_rq.PendingMigration >= 0 && !_rq.Curr!.Affinity.Test(_cpu))
         {
             var target = _rq.PendingMigration;

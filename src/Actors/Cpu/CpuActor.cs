@@ -340,6 +340,29 @@ internal sealed partial class CpuActor : SimCore.SimActor
         TakeIrq(irq, held: false);
     }
 
+    /// <summary>
+    /// <c>local_irq_enable()</c> in a kernel path: interrupts on, and the first one held while they were off is taken at
+    /// once, in the context running now (as the hardware does the moment the flag is set); the path goes on at
+    /// <paramref name="resume"/> when the handler returns, and any other held one is taken at that handler's exit
+    /// (docs/model.md §5).
+    /// </summary>
+    /// <returns>Whether a held interrupt was taken: the caller stops, <paramref name="resume"/> carries on.</returns>
+    private bool EnableInterrupts(Next resume)
+    {
+        _irqs.On = true;
+        if (_irqs.Held.Count == 0)
+        {
+            return false;
+        }
+
+        // The path is at a point with nothing left to run: the handler interrupts it there, and it resumes from there.
+        _exec.Act = Activity.Kernel;
+        _exec.End = Now;
+        _exec.Then = resume;
+        TakeIrq(_irqs.Held.Dequeue(), held: true);
+        return true;
+    }
+
     private void TakeIrq(Irq irq, bool held)
     {
         var taken = new InterruptTaken(Sim.NewEventId(), Now, _cpu, irq.Cause, irq.Source, _exec.State, _rq.Curr?.Ref, held);
@@ -443,13 +466,7 @@ internal sealed partial class CpuActor : SimCore.SimActor
                 SetState(s.State);
                 _exec.Generation++;
                 PublishBackInUser(lastCause);
-                if (_rq.Curr?.StashedOp is { } stashed)
-                {
-                    // The program's next step arrived during the NMI.
-                    _rq.Curr = _rq.Curr with { StashedOp = null };
-                    OnUserOp(new Task.UserOp(stashed.Cause, _rq.Curr.Pid, stashed.Seq, stashed.Op));
-                }
-
+                RunStashedOp();
                 break;
             case Activity.KernelWait:
                 _exec.Act = Activity.KernelWait;
@@ -462,7 +479,7 @@ internal sealed partial class CpuActor : SimCore.SimActor
 
                 break;
             default:
-                Run(s.Act, s.State, s.Remaining, s.Then.What != Then.Nothing ? s.Then : throw new InvalidOperationException($"cpu {_cpu}: NMI interrupted a {s.Act} activity with nowhere to go"));
+                ReturnToActivity(s);
                 if (s.Act == Activity.User)
                 {
                     PublishBackInUser(lastCause);
@@ -553,6 +570,11 @@ internal sealed partial class CpuActor : SimCore.SimActor
                     _shared.Quiesced = _rq.Curr.Isolated;
                     NextGeneration();
                     PublishBackInUser(cause);
+
+                    // The iret of retint_user with no exit work: the program's next step, asked for before the
+                    // interrupt and answered while its handler ran, was kept for user mode (OnUserOp) and runs now;
+                    // dropped here, the task would wait for it for ever.
+                    RunStashedOp();
                 }
 
                 break;
@@ -577,13 +599,41 @@ internal sealed partial class CpuActor : SimCore.SimActor
                 break;
             default:
                 // A kernel step (syscall work, the exit loop's enter) carries on for what it had left.
-                if (s.Then.What == Then.Nothing)
-                {
-                    throw new InvalidOperationException($"cpu {_cpu}: resumed a {s.Act} activity with nowhere to go");
-                }
-
-                Run(s.Act, s.State, s.Remaining, s.Then);
+                ReturnToActivity(s);
                 break;
+        }
+    }
+
+    /// <summary>
+    /// Back to an interrupted activity as it was, as the <c>iret</c> at the end of <c>do_nmi()</c> or of an interrupt
+    /// returning to the kernel does: a timed activity runs for what it had left and goes on where it was going; one with
+    /// no timed end (a path between two steps, waiting for a message rather than a timer) is restored with nothing to
+    /// re-arm. An interrupt or NMI can come in any activity and always returns to it (docs/model.md §5).
+    /// </summary>
+    private void ReturnToActivity(Saved s)
+    {
+        if (s.Then.What != Then.Nothing)
+        {
+            Run(s.Act, s.State, s.Remaining, s.Then);
+            return;
+        }
+
+        _exec.Act = s.Act;
+        SetState(s.State);
+        NextGeneration();
+        _exec.End = long.MaxValue;
+    }
+
+    /// <summary>
+    /// The task is back waiting for its program's next step in user mode: a step that arrived while it was not (an
+    /// interrupt's or NMI's handler ran) was kept (<see cref="TaskStruct.StashedOp"/>) and runs now.
+    /// </summary>
+    private void RunStashedOp()
+    {
+        if (_rq.Curr?.StashedOp is { } stashed)
+        {
+            _rq.Curr = _rq.Curr with { StashedOp = null };
+            OnUserOp(new Task.UserOp(stashed.Cause, _rq.Curr.Pid, stashed.Seq, stashed.Op));
         }
     }
 
