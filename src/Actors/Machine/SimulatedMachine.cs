@@ -184,6 +184,7 @@ public sealed class SimulatedMachine
         _m.TaskActors[pid] = actor;
         var cpu = spec.Affinity.First();
         Memory.RegisterComm(spec.Comm, pid);
+        Memory.SetThreadGroup(pid, pid);
         Memory.SetTaskCpu(pid, cpu);
         var created = new TaskCreated(Simulation.NewEventId(), Now, cpu, 0, t.Ref, 0, false);
         Recorder.Publish(created);
