@@ -107,7 +107,7 @@ public sealed class ChromeTraceWriter : IRunObserver, IDisposable
                 Instant(v.Cpu, v.Time, $"VIOLATION: {v.Detail} reached {v.Task}", "violation", v.Chain);
                 break;
             case LivenessViolated l:
-                Instant(l.Cpu, l.Time, $"LIVENESS: {l.Task} returning to user since {l.SinceNs} ns", "violation", null);
+                Instant(l.Cpu, l.Time, $"LIVENESS: {l.Task} {l.Doing} since {l.SinceNs} ns", "violation", null);
                 break;
             case SyscallEntered or PrctlReturned or SignalSent or SignalDelivered or KernelLogged or TaskExited or TaskCreated or TaskMigrated:
                 Instant(e.Cpu, e.Time, e.What, e.GetType().Name, null);

@@ -20,6 +20,7 @@ public sealed class ClefLogWriter : IRunObserver
     private static readonly MessageTemplate LineTemplate = Parser.Parse("{Line}");
     private static readonly MessageTemplate Violation = Parser.Parse("Isolation violation on cpu {Cpu}: {Detail} reached {Task} in user mode; chain: {Chain}");
     private static readonly MessageTemplate Liveness = Parser.Parse("Liveness: {Task} on cpu {Cpu} has been returning to user since {SinceNs} ns (bound {BoundNs} ns)");
+    private static readonly MessageTemplate Stuck = Parser.Parse("Liveness: {Task} on cpu {Cpu} has been {Doing} since {SinceNs} ns (bound {BoundNs} ns)");
     private static readonly MessageTemplate SignalSentT = Parser.Parse("Signal {Signal} to {Task}: {Reason}");
     private static readonly MessageTemplate ExitT = Parser.Parse("{Task} exited with {Code} (signal {Signal})");
     private static readonly MessageTemplate PrctlT = Parser.Parse("{Task}: prctl({Option}, {Arg}) = {Result}");
@@ -66,7 +67,15 @@ public sealed class ClefLogWriter : IRunObserver
                 ]);
                 break;
             case LivenessViolated l:
-                Write(l, LogEventLevel.Error, Liveness, [Prop("Task", l.Task.ToString()), Prop("SinceNs", l.SinceNs), Prop("BoundNs", l.BoundNs)]);
+                if (l.Waiting == LivenessWait.ReturningToUser)
+                {
+                    Write(l, LogEventLevel.Error, Liveness, [Prop("Task", l.Task.ToString()), Prop("SinceNs", l.SinceNs), Prop("BoundNs", l.BoundNs)]);
+                }
+                else
+                {
+                    Write(l, LogEventLevel.Error, Stuck, [Prop("Task", l.Task.ToString()), Prop("Doing", l.Doing), Prop("SinceNs", l.SinceNs), Prop("BoundNs", l.BoundNs)]);
+                }
+
                 break;
             case SignalSent s:
                 Write(s, LogEventLevel.Information, SignalSentT, [Prop("Signal", s.Signal), Prop("Task", s.Task.ToString()), Prop("Reason", s.Reason.Text)]);

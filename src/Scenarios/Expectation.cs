@@ -256,7 +256,7 @@ public sealed record SignalCount(string Task, int? Signal, CountRange Count) : E
     }
 }
 
-/// <summary>No liveness failure (§9 R1): every task that began returning to user space got there in time.</summary>
+/// <summary>No liveness failure (docs/model.md §7): no task stayed out of user mode past the bound.</summary>
 public sealed record NoLivenessFailures : Expectation
 {
     /// <inheritdoc />
@@ -270,7 +270,7 @@ public sealed record NoLivenessFailures : Expectation
     }
 }
 
-/// <summary>A liveness failure of <see cref="Task"/> (of any task when null): it got stuck returning to user.</summary>
+/// <summary>A liveness failure of <see cref="Task"/> (of any task when null): it got stuck (docs/model.md §7).</summary>
 public sealed record LivenessFailure(string? Task) : Expectation
 {
     /// <inheritdoc />

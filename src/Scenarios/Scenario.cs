@@ -143,7 +143,7 @@ public sealed record ScenarioModel
     /// <summary>Simulated costs of kernel paths.</summary>
     public ModelTimings Timings { get; init; } = new();
 
-    /// <summary>Bound of the liveness monitor: a task returning to user space must get there within it.</summary>
+    /// <summary>Bound of the liveness monitor: a task out of user mode must get back within it (docs/model.md §7).</summary>
     public long LivenessBoundNs { get; init; } = 100_000_000;
 }
 

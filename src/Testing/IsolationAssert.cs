@@ -34,7 +34,7 @@ public static class IsolationAssert
         return result.Violations.First(v => (cpu is null || v.Cpu == cpu) && (kind is null || v.Kind == kind) && (task is null || v.Task.Comm == task));
     }
 
-    /// <summary>No liveness failure: every task that began returning to user space got there within the bound.</summary>
+    /// <summary>No liveness failure: no task stayed out of user mode past the bound (docs/model.md §7).</summary>
     public static void NoLivenessFailure(IsolationResult result)
     {
         ArgumentNullException.ThrowIfNull(result);

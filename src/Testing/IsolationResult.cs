@@ -49,7 +49,7 @@ public sealed class IsolationResult
     /// <summary>Isolation violations (docs/model.md §7): an asynchronous interrupt reached an isolated task in user mode.</summary>
     public IReadOnlyList<ViolationDetected> Violations => Run.Machine.Violations;
 
-    /// <summary>Tasks that began returning to user space and did not get there within the liveness bound.</summary>
+    /// <summary>Tasks stuck out of user mode past the liveness bound (docs/model.md §7).</summary>
     public IReadOnlyList<LivenessViolated> LivenessFailures => Run.Machine.LivenessFailures;
 
     /// <summary>Every signal sent to a task, with its typed reason.</summary>

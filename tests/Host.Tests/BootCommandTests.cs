@@ -172,4 +172,37 @@ public class BootCommandTests
         Assert.Equal(0, r.Exit);
         Assert.Contains("[    0.000000] NO_HZ: Incorrect nohz_full cpumask\n", r.Out, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Nohz_full_of_only_the_boot_cpu_announces_full_dynticks_with_an_empty_set()
+    {
+        var r = Taskisol.Run("boot", "--cpus", "4", "--cmdline", "nohz_full=0");
+
+        Assert.Equal(0, r.Exit);
+        Assert.Equal(
+            """
+            [    0.000000] Kernel command line: nohz_full=0
+            [    0.000000] NO_HZ: Clearing 0 from nohz_full range for timekeeping
+            [    0.000000] NO_HZ: Full dynticks CPUs: .
+            /sys/devices/system/cpu/possible: 0-3
+            /sys/devices/system/cpu/present: 0-3
+            /sys/devices/system/cpu/online: 0-3
+            /sys/devices/system/cpu/isolated:
+            /sys/devices/system/cpu/nohz_full:
+            /sys/devices/system/cpu/task_isolation:
+
+            """.ReplaceLineEndings("\n"),
+            r.Out);
+    }
+
+    [Fact]
+    public void A_bad_nohz_full_list_keeps_the_cpus_parsed_before_the_error()
+    {
+        var r = Taskisol.Run("boot", "--cpus", "8", "--cmdline", "nohz_full=1-3,x task_isolation=6");
+
+        Assert.Equal(0, r.Exit);
+        Assert.Contains("[    0.000000] NO_HZ: Incorrect nohz_full cpumask\n", r.Out, StringComparison.Ordinal);
+        Assert.Contains("[    0.000000] NO_HZ: Full dynticks CPUs: 1-3,6.\n", r.Out, StringComparison.Ordinal);
+        Assert.Contains("/sys/devices/system/cpu/nohz_full: 1-3,6\n", r.Out, StringComparison.Ordinal);
+    }
 }

@@ -336,6 +336,7 @@ internal sealed partial class CpuActor
         if (_rq.Sleeping.TryGetValue(s.Pid, out var sl))
         {
             _rq.Sleeping.Remove(s.Pid);
+            _m.Memory.SetTaskAsleep(s.Pid, false);
             Enqueue(sl.Task with { PendingSignals = sl.Task.PendingSignals.Add(pending), Resume = ResumeKind.Result, PendingResult = -Errno.EINTR }, cause);
             return;
         }
@@ -705,6 +706,7 @@ internal sealed partial class CpuActor
     {
         if (_rq.Sleeping.Remove(pid, out var s))
         {
+            _m.Memory.SetTaskAsleep(pid, false);
             Enqueue(s.Task with { Resume = ResumeKind.Result, PendingResult = result }, cause);
         }
     }

@@ -213,6 +213,7 @@ internal sealed partial class CpuActor
     {
         var t = _rq.Curr!;
         _rq.Sleeping[t.Pid] = new Sleeper(t with { Resume = ResumeKind.Result, PendingResult = 0 }, false);
+        _m.Memory.SetTaskAsleep(t.Pid, true);
         SendAfter(ns, Self, new Irq(cause, TimerExpiry.Nanosleep, -1, new WakeTimerPayload(t.Pid)));
         Deschedule(cause);
     }
@@ -399,8 +400,9 @@ internal sealed partial class CpuActor
         if (newly)
         {
             // tick_dep_set_task()/tick_dep_set_signal(): in 4.7 a per-task or per-process bit kicks every nohz_full
-            // CPU with irq_work, not only the ones running the task (§9 R3).
-            foreach (var cpu in TaskIsolationRules.KickTargets(_m, _cpu, pt.PerProcess ? TickDepScope.Process : TickDepScope.Task))
+            // CPU with irq_work, not only the ones running the task (§9 R3); with targeted_tick_dep_kick, the task's
+            // CPU, or the CPU of every queued thread of the process (tick_nohz_dep_set_signal()).
+            foreach (var cpu in TaskIsolationRules.KickTargets(_m, _cpu, t, pt.PerProcess ? TickDepScope.Process : TickDepScope.Task))
             {
                 SendRemote(cpu, new Irq(cause, new TickDependencyKick(TickDep.PosixTimer, Remote: true), _cpu), cause);
             }
@@ -447,6 +449,7 @@ internal sealed partial class CpuActor
         var actor = Context.ActorOf(TaskActor.Props(Sim, pid, sp.Program), $"task-{pid}");
         _m.TaskActors[pid] = actor;
         _m.Memory.RegisterComm(sp.Comm, pid);
+        _m.Memory.SetThreadGroup(pid, child.Tgid);
         var e = new TaskCreated(Sim.NewEventId(), Now, _cpu, cause, child.Ref, parent.Pid, sp.Thread);
         Publish(e);
 
@@ -480,6 +483,7 @@ internal sealed partial class CpuActor
         }
 
         _rq.Sleeping[t.Pid] = new Sleeper(t with { Resume = ResumeKind.Result }, true);
+        _m.Memory.SetTaskAsleep(t.Pid, true);
         Deschedule(cause);
     }
 

@@ -68,7 +68,16 @@ internal static class TaskIsolationRules
     public static TickStopCheck CanStopTick(int globalDeps, RunqueueCounts rq, TaskStruct? curr, int processDeps) =>
         TickDependencies.CanStopFullTick((TickDep)globalDeps, rq, curr is { PosixTimerAtCpuNs: > 0 }, (TickDep)processDeps);
 
-    /// <summary>The CPUs a newly set per-task or per-process bit kicks (<see cref="TickDependencies.KickTargets"/>).</summary>
-    public static IEnumerable<int> KickTargets(MachineTopology m, int settingCpu, TickDepScope scope) =>
-        TickDependencies.KickTargets(scope, settingCpu, m.NohzFull, TaskIsolation.Machine.Cpus.CpuMask.Full(m.NrCpus), m.Switches.TargetedTickDepKick);
+    /// <summary>
+    /// The CPUs a newly set bit of task <paramref name="t"/> (current on <paramref name="settingCpu"/>) or of its
+    /// process kicks (<see cref="TickDependencies.KickTargets"/>): the process's threads as shared memory shows them.
+    /// </summary>
+    public static IEnumerable<int> KickTargets(MachineTopology m, int settingCpu, TaskStruct t, TickDepScope scope)
+    {
+        IEnumerable<ThreadPlacement> threads = scope == TickDepScope.Process
+            ? m.Memory.ThreadsOf(t.Tgid)
+            : [new ThreadPlacement(settingCpu, OnRunqueue: true)];
+        return TickDependencies.KickTargets(
+            scope, settingCpu, threads, m.NohzFull, TaskIsolation.Machine.Cpus.CpuMask.Full(m.NrCpus), m.Switches.TargetedTickDepKick);
+    }
 }

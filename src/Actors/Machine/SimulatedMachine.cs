@@ -39,7 +39,7 @@ public sealed record MachineOptions
     /// <summary>Kernel variant.</summary>
     public KernelVariant Variant { get; init; } = KernelVariant.V13;
 
-    /// <summary>Liveness bound for a task returning to user space.</summary>
+    /// <summary>Liveness bound: how long a task may stay out of user mode (docs/model.md §7).</summary>
     public long LivenessBoundNs { get; init; } = 100_000_000;
 
     /// <summary>
@@ -185,6 +185,7 @@ public sealed class SimulatedMachine
         _m.TaskActors[pid] = actor;
         var cpu = spec.Affinity.First();
         Memory.RegisterComm(spec.Comm, pid);
+        Memory.SetThreadGroup(pid, pid);
         Memory.SetTaskCpu(pid, cpu);
         var created = new TaskCreated(Simulation.NewEventId(), Now, cpu, 0, t.Ref, 0, false);
         Recorder.Publish(created);

@@ -48,12 +48,18 @@ public sealed class ViolationMonitor : IMachineMonitor
 }
 
 /// <summary>
-/// Liveness: an isolated task that began returning to user space gets there within <see cref="BoundNs"/>. The hot
-/// state is "returning"; it cools on <see cref="ReturnedToUser"/> or exit.
+/// Liveness (docs/model.md §7): nothing may stop a task silently. A task owes a return to user space from the moment it
+/// enters the kernel — a syscall or exception (its program step other than <c>compute</c>), an interrupt or a switch
+/// away while it ran in user mode, or its creation — until it is back (<see cref="ReturnedToUser"/>, or its next program
+/// step, which it asks for in user mode) or exits. Time spent asleep while the wake-up is still to come does not count:
+/// a <c>nanosleep</c> until its hrtimer fires, a <c>wait4</c> while no child has exited since it began to wait; from the
+/// wake-up on, the clock runs again. Past <see cref="BoundNs"/> the task is stuck, whatever it is doing: looping in the
+/// kernel, runnable and never scheduled, or woken and never run. An isolated task's return-to-user loop (§9 R1) counts
+/// from <see cref="ReturnToUserBegan"/>. Only tasks seen created are watched (not the idle task, not kworkers).
 /// </summary>
 public sealed class LivenessMonitor(long boundNs = 100_000_000) : IMachineMonitor
 {
-    private readonly Dictionary<int, (ReturnToUserBegan Began, bool Reported)> _hot = [];
+    private readonly Dictionary<int, TaskProgress> _tasks = [];
 
     /// <summary>The bound, in nanoseconds of virtual time.</summary>
     public long BoundNs { get; } = boundNs;
@@ -63,14 +69,108 @@ public sealed class LivenessMonitor(long boundNs = 100_000_000) : IMachineMonito
     {
         switch (e)
         {
-            case ReturnToUserBegan b:
-                _hot[b.Task.Pid] = (b, false);
-                break;
-            case ReturnedToUser r:
-                _hot.Remove(r.Task.Pid);
+            case TaskCreated c:
+                _tasks[c.Task.Pid] = new TaskProgress(c.Task, c.ParentPid, c.Cpu) { Owed = true, Since = c.Time, SinceCause = c.Id };
+                if (_tasks.TryGetValue(c.ParentPid, out var parent))
+                {
+                    parent.LiveChildren++;
+                }
+
                 break;
             case TaskExited x:
-                _hot.Remove(x.Task.Pid);
+                if (_tasks.Remove(x.Task.Pid, out var gone) && _tasks.TryGetValue(gone.ParentPid, out var waiter))
+                {
+                    waiter.LiveChildren--;
+                    if (waiter.Asleep && waiter.Step == OperationKind.Wait)
+                    {
+                        // The child's exit wakes the parent's wait4: from here it must run and return.
+                        waiter.Wake(x.Time, x.Id);
+                    }
+                }
+
+                break;
+            case OperationStarted o when _tasks.TryGetValue(o.Task.Pid, out var t):
+                // A program step starts in user mode: the task is back, and a step other than compute enters the kernel.
+                t.Cpu = o.Cpu;
+                t.Step = o.Step.Kind;
+                t.OpIds.Clear();
+                t.OpIds.Add(o.Id);
+                t.Slept = false;
+                t.Asleep = false;
+                t.Clear();
+                if (o.Step.Kind != OperationKind.Compute)
+                {
+                    t.Owe(o.Time, o.Id);
+                }
+
+                break;
+            case SyscallEntered sc when _tasks.TryGetValue(sc.Task.Pid, out var t):
+                t.OpIds.Add(sc.Id);
+                break;
+            case InterruptTaken it:
+                if (it.Source is TimerExpiry { Timer: TimerKind.Nanosleep })
+                {
+                    foreach (var sleeper in _tasks.Values)
+                    {
+                        if (sleeper.Asleep && sleeper.Step == OperationKind.Sleep && sleeper.OpIds.Contains(it.Cause))
+                        {
+                            sleeper.Wake(it.Time, it.Id);
+                        }
+                    }
+                }
+
+                if (it.Current is { } current && _tasks.TryGetValue(current.Pid, out var interrupted) && !interrupted.Owed)
+                {
+                    interrupted.Owe(it.Time, it.Id);
+                }
+
+                break;
+            case ContextSwitched sw:
+                if (sw.Prev is { } prev && _tasks.TryGetValue(prev.Pid, out var outgoing))
+                {
+                    outgoing.Running = false;
+                    if (outgoing.Owed && !outgoing.Slept && outgoing.Step is OperationKind.Sleep or OperationKind.Wait)
+                    {
+                        // The first switch away in a nanosleep or wait4 is the sleep; a later one is a preemption.
+                        outgoing.Slept = true;
+                        outgoing.Asleep = !(outgoing.Step == OperationKind.Wait && outgoing.LiveChildren <= 0);
+                    }
+                    else if (!outgoing.Owed)
+                    {
+                        outgoing.Owe(sw.Time, sw.Id);
+                    }
+                }
+
+                if (sw.Next is { } next && _tasks.TryGetValue(next.Pid, out var incoming))
+                {
+                    incoming.Running = true;
+                    incoming.Cpu = sw.Cpu;
+                    if (incoming.Asleep)
+                    {
+                        // Woken by something the monitor does not follow (a signal): the clock starts now.
+                        incoming.Wake(sw.Time, sw.Id);
+                    }
+                }
+
+                break;
+            case TaskMigrated m when _tasks.TryGetValue(m.Task.Pid, out var t):
+                t.Cpu = m.ToCpu;
+                break;
+            case ReturnToUserBegan b when _tasks.TryGetValue(b.Task.Pid, out var t):
+                // as before: an isolated task's return loop counts from its start (§9 R1).
+                if (!t.Returning)
+                {
+                    t.Owed = true;
+                    t.Returning = true;
+                    t.Since = b.Time;
+                    t.SinceCause = b.Id;
+                    t.Reported = false;
+                }
+
+                break;
+            case ReturnedToUser r when _tasks.TryGetValue(r.Task.Pid, out var t):
+                t.Cpu = r.Cpu;
+                t.Clear();
                 break;
         }
 
@@ -80,31 +180,79 @@ public sealed class LivenessMonitor(long boundNs = 100_000_000) : IMachineMonito
     /// <inheritdoc />
     public IEnumerable<MachineEvent> Finish(long nowNs, IEventHistory history) => Check(nowNs, history);
 
-    private IEnumerable<MachineEvent> Check(long now, IEventHistory history)
+    private List<MachineEvent> Check(long now, IEventHistory history)
     {
-        // Called for every event: allocate only when something is overdue (the common case is nothing hot at all).
-        List<int>? overdue = null;
-        foreach (var (pid, (began, reported)) in _hot)
+        // Called for every event: allocate only when something is overdue (the common case is nothing at all).
+        List<MachineEvent>? found = null;
+        foreach (var t in _tasks.Values)
         {
-            if (!reported && now - began.Time > BoundNs)
+            if (t.Owed && !t.Asleep && !t.Reported && now - t.Since > BoundNs)
             {
-                (overdue ??= []).Add(pid);
+                t.Reported = true;
+                var waiting = t.Returning ? LivenessWait.ReturningToUser : t.Running ? LivenessWait.InKernel : LivenessWait.Runnable;
+                (found ??= []).Add(new LivenessViolated(history.NewId(), now, t.Cpu, t.SinceCause, t.Task, t.Since, BoundNs) { Waiting = waiting });
             }
         }
 
-        if (overdue is null)
+        return found ?? [];
+    }
+
+    /// <summary>One task as the monitor follows it.</summary>
+    private sealed class TaskProgress(TaskRef task, int parentPid, int cpu)
+    {
+        public TaskRef Task { get; } = task;
+
+        public int ParentPid { get; } = parentPid;
+
+        public int Cpu { get; set; } = cpu;
+
+        /// <summary>Children created and not yet exited (what a <c>wait4</c> can wait for).</summary>
+        public int LiveChildren { get; set; }
+
+        /// <summary>The program step under way, and the ids of its events (its wake timer is caused by one).</summary>
+        public OperationKind Step { get; set; } = OperationKind.Compute;
+
+        public HashSet<long> OpIds { get; } = [];
+
+        /// <summary>Current on a CPU.</summary>
+        public bool Running { get; set; }
+
+        /// <summary>Owes a return to user space since <see cref="Since"/> (caused by <see cref="SinceCause"/>).</summary>
+        public bool Owed { get; set; }
+
+        public long Since { get; set; }
+
+        public long SinceCause { get; set; }
+
+        /// <summary>In an isolated return-to-user loop.</summary>
+        public bool Returning { get; set; }
+
+        /// <summary>Went to sleep in this step; <see cref="Asleep"/> while its wake-up is still to come.</summary>
+        public bool Slept { get; set; }
+
+        public bool Asleep { get; set; }
+
+        public bool Reported { get; set; }
+
+        public void Owe(long time, long cause)
         {
-            return [];
+            Owed = true;
+            Since = time;
+            SinceCause = cause;
+            Reported = false;
         }
 
-        var found = new List<MachineEvent>(overdue.Count);
-        foreach (var pid in overdue)
+        public void Wake(long time, long cause)
         {
-            var began = _hot[pid].Began;
-            _hot[pid] = (began, true);
-            found.Add(new LivenessViolated(history.NewId(), now, began.Cpu, began.Id, began.Task, began.Time, BoundNs));
+            Asleep = false;
+            Owe(time, cause);
         }
 
-        return found;
+        public void Clear()
+        {
+            Owed = false;
+            Returning = false;
+            Reported = false;
+        }
     }
 }

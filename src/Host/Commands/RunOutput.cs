@@ -98,7 +98,7 @@ internal sealed class RunOutput(ScenarioRun run, RunReport? report = null)
 
         foreach (var l in liveness)
         {
-            w.WriteLine(string.Create(Inv, $"{Seconds(l.Time)} cpu {l.Cpu}: {l.Task} stuck returning to user since {Seconds(l.SinceNs)} (liveness bound {Durations.Format(l.BoundNs)})"));
+            w.WriteLine(string.Create(Inv, $"{Seconds(l.Time)} cpu {l.Cpu}: {l.Task} stuck {l.Doing} since {Seconds(l.SinceNs)} (liveness bound {Durations.Format(l.BoundNs)})"));
         }
     }
 

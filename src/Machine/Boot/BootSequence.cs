@@ -33,6 +33,7 @@ internal sealed class BootSequence
     private bool _sawTaskIsolationArg;
     private CpuMask? _taskIsolationArg;
     private CpuMask? _nohzFullArg;
+    private bool _nohzFullRunning;
     private IsolcpusFlags _isolcpusFlags;
     private CpuMask? _isolcpusArg;
     private CpuMask? _rcuNocbsArg;
@@ -67,7 +68,7 @@ internal sealed class BootSequence
 
         // as sched_init(): cpu_isolated_map is isolcpus= (its domain form) or empty.
         var isolated = (boot.IsolcpusHas(IsolcpusFlags.Domain) ? boot._isolcpusArg : null) ?? empty;
-        var (nohzFull, taskIsolation, isolatedAfterTick) = boot.TickNohzInit(possible, isolated);
+        var (nohzFull, nohzFullMask, taskIsolation, isolatedAfterTick) = boot.TickNohzInit(possible, isolated);
 
         // as rcu_init_nohz(): callbacks are offloaded from rcu_nocbs= and from every full-dynticks CPU.
         var rcuNocbs = (boot._rcuNocbsArg ?? empty).Or(nohzFull);
@@ -80,6 +81,7 @@ internal sealed class BootSequence
             commandLine,
             isolated: isolatedAfterTick,
             nohzFull: nohzFull,
+            nohzFullMask: nohzFullMask,
             taskIsolation: taskIsolation,
             irqAffinity: boot._irqAffinityArg ?? possible,
             rcuNocbs: rcuNocbs,
@@ -156,21 +158,24 @@ internal sealed class BootSequence
     }
 
     /// <summary>
-    /// As 4.7's <c>tick_nohz_full_setup()</c>: a bad list is reported and the mask freed, so nohz_full stays off
-    /// (an OFFSTACK=n kernel keeps the partial bits in the static mask but never uses them unless task_isolation=
-    /// also adds CPUs; the model follows the evident intent and drops them).
+    /// As 4.7's <c>tick_nohz_full_setup()</c>: <c>cpulist_parse()</c> fills the static <c>tick_nohz_full_mask</c>
+    /// region by region (after zeroing it), so a bad list keeps the regions parsed before the error; the error is
+    /// reported and <c>free_bootmem_cpumask_var()</c>, a no-op for a static mask, frees nothing, but
+    /// <c>tick_nohz_full_running</c> is not set. Full dynticks then runs only if something else starts it
+    /// (<c>task_isolation_init()</c>, <c>isolcpus=nohz</c>), and uses those kept bits when it does (docs/model.md §2).
+    /// A good list given earlier leaves <c>tick_nohz_full_running</c> set: nothing clears it.
     /// </summary>
     private bool TickNohzFullSetup(string str)
     {
         var result = CpuList.Parse(str, _nrCpus);
+        _nohzFullArg = result.Mask;
         if (result.IsSuccess)
         {
-            _nohzFullArg = result.Mask;
+            _nohzFullRunning = true;
         }
         else
         {
             Print(KernelLogLevel.Warning, "NO_HZ: Incorrect nohz_full cpumask");
-            _nohzFullArg = null;
         }
 
         return true;
@@ -211,18 +216,16 @@ internal sealed class BootSequence
     /// nohz_full and to the isolated set; then, if full dynticks runs at all, the boot CPU is taken out of it for
     /// timekeeping and the result is printed.
     /// </summary>
-    private (CpuMask NohzFull, CpuMask TaskIsolation, CpuMask Isolated) TickNohzInit(CpuMask possible, CpuMask isolated)
+    private (CpuMask NohzFull, CpuMask NohzFullMask, CpuMask TaskIsolation, CpuMask Isolated) TickNohzInit(CpuMask possible, CpuMask isolated)
     {
         var empty = CpuMask.Empty(_nrCpus);
         var nohzFull = empty;
         var running = false;
         if (_config.NoHzFull)
         {
-            if (_nohzFullArg is { } arg)
-            {
-                nohzFull = arg;
-                running = true;
-            }
+            // The static tick_nohz_full_mask holds what nohz_full= parsed, even before an error.
+            nohzFull = _nohzFullArg ?? empty;
+            running = _nohzFullRunning;
 
             // isolcpus=nohz,… sets nohz_full up as housekeeping_setup() → tick_nohz_full_setup() does in 4.15+.
             // The model ORs it with nohz_full= where that kernel insists the two match.
@@ -264,7 +267,10 @@ internal sealed class BootSequence
 
         if (!running)
         {
-            return (empty, taskIsolation, isolated);
+            // as tick_nohz_init() when !tick_nohz_full_running: it returns at once. No CPU is full dynticks
+            // (tick_nohz_full_cpu() tests tick_nohz_full_running), but the static mask keeps what a bad nohz_full=
+            // parsed, and print_cpus_nohz_full() shows it.
+            return (empty, nohzFull, taskIsolation, isolated);
         }
 
         // Only tick_nohz_full_mask loses the boot CPU: task_isolation_map and cpu_isolated_map keep it, so with
@@ -276,14 +282,11 @@ internal sealed class BootSequence
             nohzFull = nohzFull.Without(BootedMachine.BootCpu);
         }
 
-        // 4.7 prints this whenever full dynticks runs, even as "CPUs: ." after the boot CPU was the only one; the
-        // model prints it only for a non-empty set (a known difference, docs/model.md §2).
-        if (!nohzFull.IsEmpty)
-        {
-            Print(KernelLogLevel.Info, $"NO_HZ: Full dynticks CPUs: {nohzFull.ToList()}.");
-        }
+        // as tick_nohz_init(): pr_info("NO_HZ: Full dynticks CPUs: %*pbl.\n", ...) whenever full dynticks runs, even
+        // for an empty set ("CPUs: ." after the boot CPU was the only one, e.g. nohz_full=0).
+        Print(KernelLogLevel.Info, $"NO_HZ: Full dynticks CPUs: {nohzFull.ToList()}.");
 
-        return (nohzFull, taskIsolation, isolated);
+        return (nohzFull, nohzFull, taskIsolation, isolated);
     }
 
     private bool IsolcpusHas(IsolcpusFlags flag) => (_isolcpusFlags & flag) != 0;

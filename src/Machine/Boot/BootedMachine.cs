@@ -13,6 +13,12 @@ public sealed class BootedMachine
     /// <summary>The boot CPU. The model, like the kernel on all three architectures, boots on CPU 0.</summary>
     public const int BootCpu = 0;
 
+    /// <summary>
+    /// The static <c>tick_nohz_full_mask</c> as sysfs shows it: <see cref="NohzFull"/> when full dynticks runs, else
+    /// the regions a bad <c>nohz_full=</c> parsed before its error (docs/model.md §2).
+    /// </summary>
+    private readonly CpuMask _nohzFullMask;
+
     internal BootedMachine(
         int nrCpus,
         MachineArch arch,
@@ -21,6 +27,7 @@ public sealed class BootedMachine
         KernelCommandLine commandLine,
         CpuMask isolated,
         CpuMask nohzFull,
+        CpuMask nohzFullMask,
         CpuMask taskIsolation,
         CpuMask irqAffinity,
         CpuMask rcuNocbs,
@@ -37,6 +44,7 @@ public sealed class BootedMachine
         Possible = CpuMask.Full(nrCpus);
         Isolated = isolated;
         NohzFull = nohzFull;
+        _nohzFullMask = nohzFullMask;
         TaskIsolation = taskIsolation;
         IrqAffinity = irqAffinity;
         RcuNocbs = rcuNocbs;
@@ -76,7 +84,8 @@ public sealed class BootedMachine
     /// <summary><c>cpu_isolated_map</c>: <c>isolcpus=</c> (domain) plus the task-isolation CPUs.</summary>
     public CpuMask Isolated { get; }
 
-    /// <summary><c>tick_nohz_full_mask</c>: the full-dynticks CPUs, never the boot CPU.</summary>
+    /// <summary><c>tick_nohz_full_mask</c> while <c>tick_nohz_full_running</c>: the full-dynticks CPUs, never the boot
+    /// CPU; empty when full dynticks does not run.</summary>
     public CpuMask NohzFull { get; }
 
     /// <summary><c>task_isolation_map</c>: where a task may enable isolation (it may include the boot CPU).</summary>
@@ -153,7 +162,7 @@ public sealed class BootedMachine
         if (Config.NoHzFull)
         {
             // as print_cpus_nohz_full(), which exists only under CONFIG_NO_HZ_FULL.
-            files.Add(File("nohz_full", NohzFull));
+            files.Add(File("nohz_full", _nohzFullMask));
         }
 
         if (Config.TaskIsolation)

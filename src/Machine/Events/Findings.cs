@@ -26,10 +26,38 @@ public sealed record ViolationDetected(long Id, long Time, int Cpu, long Cause, 
     public override string What => $"VIOLATION on cpu {Cpu}: {Detail} reached {Task} in user mode; chain: {ChainText}";
 }
 
-/// <summary>A task asked to return to user space and had not got there within the bound (§9 R1).</summary>
+/// <summary>
+/// A task stuck past the liveness bound (docs/model.md §7): it entered the kernel (or was created) and has not got back
+/// to user space, outside the time it slept with its wake-up still scheduled. <see cref="Waiting"/> says what it was
+/// doing when the bound passed.
+/// </summary>
 public sealed record LivenessViolated(long Id, long Time, int Cpu, long Cause, TaskRef Task, long SinceNs, long BoundNs)
     : MachineEvent(Id, Time, Cpu, Cause)
 {
+    /// <summary>What the task was doing when the bound passed; the return-to-user loop (§9 R1) unless set.</summary>
+    public LivenessWait Waiting { get; init; } = LivenessWait.ReturningToUser;
+
+    /// <summary>What the task has been doing since <see cref="SinceNs"/>, as the outputs say it.</summary>
+    public string Doing => Waiting switch
+    {
+        LivenessWait.InKernel => "in the kernel",
+        LivenessWait.Runnable => "runnable and not scheduled",
+        _ => "returning to user",
+    };
+
     /// <inheritdoc />
-    public override string What => $"LIVENESS on cpu {Cpu}: {Task} has been returning to user since {SinceNs} ns (bound {BoundNs} ns)";
+    public override string What => $"LIVENESS on cpu {Cpu}: {Task} has been {Doing} since {SinceNs} ns (bound {BoundNs} ns)";
+}
+
+/// <summary>What a task stuck past the liveness bound was doing (docs/model.md §7).</summary>
+public enum LivenessWait
+{
+    /// <summary>An isolated task in the return-to-user loop (<c>ReturnToUserBegan</c>, §9 R1).</summary>
+    ReturningToUser,
+
+    /// <summary>Running in the kernel: a syscall, an exception or an interrupt's exit path that does not end.</summary>
+    InKernel,
+
+    /// <summary>Runnable but not current on any CPU: created, woken or preempted and never scheduled again.</summary>
+    Runnable,
 }

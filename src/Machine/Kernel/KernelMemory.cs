@@ -14,6 +14,8 @@ public sealed class KernelMemory
 {
     private readonly PerCpuShared[] _cpus;
     private readonly ConcurrentDictionary<int, int> _taskCpu = new();
+    private readonly ConcurrentDictionary<int, int> _tgidOf = new();
+    private readonly ConcurrentDictionary<int, bool> _asleep = new();
     private readonly ConcurrentDictionary<string, int> _pidByComm = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<int, MmCpumask> _mms = new();
     private readonly ConcurrentDictionary<int, int> _processDeps = new();
@@ -75,10 +77,33 @@ public sealed class KernelMemory
     /// <summary>Where a task runs (<c>task_cpu()</c>), or -1 when it has exited.</summary>
     public int TaskCpu(int pid) => _taskCpu.TryGetValue(pid, out var c) ? c : -1;
 
+    /// <summary>Records that task <paramref name="pid"/> belongs to thread group <paramref name="tgid"/> (<c>copy_process()</c>).</summary>
+    public void SetThreadGroup(int pid, int tgid) => _tgidOf[pid] = tgid;
+
+    /// <summary>
+    /// Records that task <paramref name="pid"/> went to sleep or woke (<c>deactivate_task()</c>/<c>activate_task()</c>),
+    /// written by the CPU it sleeps on.
+    /// </summary>
+    public void SetTaskAsleep(int pid, bool asleep) => _asleep[pid] = asleep;
+
+    /// <summary>
+    /// The live threads of thread group <paramref name="tgid"/>, ascending by pid, each with <c>task_cpu()</c> and
+    /// whether it is on a runqueue (<c>__for_each_thread()</c>, read without the runqueue locks, as the kernel does).
+    /// </summary>
+    public IReadOnlyList<TaskIsolation.Machine.Abi.Tick.ThreadPlacement> ThreadsOf(int tgid) =>
+        [.. _tgidOf.Where(kv => kv.Value == tgid)
+            .Select(kv => kv.Key)
+            .Order()
+            .Select(pid => (Pid: pid, Cpu: TaskCpu(pid)))
+            .Where(t => t.Cpu >= 0)
+            .Select(t => new TaskIsolation.Machine.Abi.Tick.ThreadPlacement(t.Cpu, !_asleep.GetValueOrDefault(t.Pid)))];
+
     /// <summary>Forgets an exited task.</summary>
     public void RemoveTask(int pid, string comm)
     {
         _taskCpu.TryRemove(pid, out _);
+        _tgidOf.TryRemove(pid, out _);
+        _asleep.TryRemove(pid, out _);
         _pidByComm.TryRemove(new KeyValuePair<string, int>(comm, pid));
     }
 

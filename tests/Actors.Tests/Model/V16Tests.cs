@@ -201,12 +201,14 @@ public sealed class V16Tests : TestKit
         for (var at = 5_000L; at <= 12_000; at += 100)
         {
             var (v13, v16) = (Run(KernelVariant.V13, at), Run(KernelVariant.V16, at));
-            if (PrctlResult(v13) == 0 && v13.LivenessFailures.Any(f => f.Task.Comm == "iso"))
+            // The 2 ms bound is shorter than a CFS slice, so a task waiting its turn behind the other is runnable past
+            // it (docs/model.md §7); what this sweep is about is the return to user.
+            if (PrctlResult(v13) == 0 && v13.LivenessFailures.Any(f => f.Task.Comm == "iso" && f.Waiting == LivenessWait.ReturningToUser))
             {
                 v13Stuck++;
             }
 
-            Assert.Empty(v16.LivenessFailures);
+            Assert.DoesNotContain(v16.LivenessFailures, f => f.Waiting != LivenessWait.Runnable);
             var r = PrctlResult(v16);
             if (r == -Errno.EAGAIN)
             {

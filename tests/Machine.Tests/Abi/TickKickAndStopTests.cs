@@ -9,27 +9,45 @@ public sealed class TickKickAndStopTests
     private static readonly CpuMask NohzFull = CpuMask.Range(NCpus, 1, 3);
     private static readonly CpuMask Online = CpuMask.Full(NCpus);
 
+    private static readonly ThreadPlacement[] NoThreads = [];
+
     [Theory]
     [InlineData(TickDepScope.Task)]
     [InlineData(TickDepScope.Process)]
     public void In_4_7_a_task_or_process_bit_kicks_every_nohz_full_cpu(TickDepScope scope)
     {
-        Assert.Equal([1, 2, 3], TickDependencies.KickTargets(scope, settingCpu: 2, NohzFull, Online, targeted: false));
-        Assert.Equal([1, 2, 3], TickDependencies.KickTargets(scope, settingCpu: 0, NohzFull, Online, targeted: false));
+        Assert.Equal([1, 2, 3], TickDependencies.KickTargets(scope, settingCpu: 2, [new(2, true)], NohzFull, Online, targeted: false));
+        Assert.Equal([1, 2, 3], TickDependencies.KickTargets(scope, settingCpu: 0, NoThreads, NohzFull, Online, targeted: false));
     }
 
     [Theory]
     [InlineData(2, new[] { 2 })]
     [InlineData(0, new int[0])] // a housekeeping CPU needs no kick
-    public void The_targeted_kick_reaches_only_the_setting_cpu_if_it_is_nohz_full(int settingCpu, int[] expected)
+    public void The_targeted_kick_of_a_task_bit_reaches_only_the_tasks_cpu_if_it_is_nohz_full(int settingCpu, int[] expected)
     {
-        Assert.Equal(expected, TickDependencies.KickTargets(TickDepScope.Task, settingCpu, NohzFull, Online, targeted: true));
+        Assert.Equal(expected, TickDependencies.KickTargets(TickDepScope.Task, settingCpu, [new(settingCpu, true)], NohzFull, Online, targeted: true));
+    }
+
+    [Fact]
+    public void The_targeted_kick_of_a_process_bit_reaches_the_nohz_full_cpu_of_every_queued_thread()
+    {
+        // as tick_nohz_dep_set_signal(): the setter on housekeeping CPU 0, an isolated sibling on CPU 3, a thread asleep
+        // on CPU 2 (tick_nohz_kick_task() skips it) and one queued on CPU 1.
+        ThreadPlacement[] threads = [new(0, true), new(3, true), new(2, false), new(1, true)];
+
+        Assert.Equal([1, 3], TickDependencies.KickTargets(TickDepScope.Process, settingCpu: 0, threads, NohzFull, Online, targeted: true));
+    }
+
+    [Fact]
+    public void The_targeted_kick_skips_an_offline_cpu()
+    {
+        Assert.Equal([], TickDependencies.KickTargets(TickDepScope.Process, 0, [new(0, true), new(2, true)], NohzFull, Online.Without(2), targeted: true));
     }
 
     [Fact]
     public void An_offline_nohz_full_cpu_is_not_kicked()
     {
-        Assert.Equal([1, 3], TickDependencies.KickTargets(TickDepScope.Process, 1, NohzFull, Online.Without(2), targeted: false));
+        Assert.Equal([1, 3], TickDependencies.KickTargets(TickDepScope.Process, 1, NoThreads, NohzFull, Online.Without(2), targeted: false));
     }
 
     [Fact]

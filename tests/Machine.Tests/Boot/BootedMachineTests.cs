@@ -151,23 +151,76 @@ public class BootedMachineTests
     }
 
     [Fact]
-    public void Full_dynticks_is_not_announced_when_only_the_boot_cpu_was_asked_for()
+    public void Full_dynticks_is_announced_with_an_empty_set_when_only_the_boot_cpu_was_asked_for()
     {
+        // as tick_nohz_init(): the line is printed whenever full dynticks runs, "CPUs: ." for an empty set.
         var m = Boot(4, "nohz_full=0");
 
-        Assert.Equal(["Kernel command line: nohz_full=0", "NO_HZ: Clearing 0 from nohz_full range for timekeeping"], Messages(m));
+        Assert.Equal(
+            ["Kernel command line: nohz_full=0", "NO_HZ: Clearing 0 from nohz_full range for timekeeping", "NO_HZ: Full dynticks CPUs: ."],
+            Messages(m));
         Assert.True(m.NohzFull.IsEmpty);
         Assert.Equal("0-3", m.HousekeepingMask.ToList());
+        Assert.Equal("\n", m.ReadSysfs("nohz_full"));
     }
 
     [Fact]
-    public void A_bad_nohz_full_list_is_logged_and_ignored()
+    public void A_task_isolation_list_of_only_the_boot_cpu_runs_full_dynticks_with_an_empty_set()
     {
+        var m = Boot(4, "task_isolation=0");
+
+        Assert.Equal(
+            ["Kernel command line: task_isolation=0", "NO_HZ: Clearing 0 from nohz_full range for timekeeping", "NO_HZ: Full dynticks CPUs: ."],
+            Messages(m));
+        Assert.True(m.NohzFull.IsEmpty);
+        Assert.Equal("0", m.TaskIsolation.ToList());
+    }
+
+    [Fact]
+    public void A_bad_nohz_full_list_is_logged_and_alone_starts_no_full_dynticks_but_its_parsed_bits_stay_in_the_mask()
+    {
+        // as tick_nohz_full_setup() with a static tick_nohz_full_mask: cpulist_parse() set 1-3 before the error,
+        // tick_nohz_full_running stays false, and print_cpus_nohz_full() shows the mask as it is.
         var m = Boot(8, "nohz_full=1-3,x");
 
         Assert.Equal(["Kernel command line: nohz_full=1-3,x", "NO_HZ: Incorrect nohz_full cpumask"], Messages(m));
         Assert.True(m.NohzFull.IsEmpty);
-        Assert.Equal("\n", m.ReadSysfs("nohz_full"));
+        Assert.Equal("0-7", m.HousekeepingMask.ToList());
+        Assert.Equal("1-3\n", m.ReadSysfs("nohz_full"));
+    }
+
+    [Fact]
+    public void The_bits_a_bad_nohz_full_list_parsed_are_full_dynticks_once_task_isolation_starts_it()
+    {
+        var m = Boot(8, "nohz_full=0-3,x task_isolation=6");
+
+        Assert.Equal(
+            [
+                "Kernel command line: nohz_full=0-3,x task_isolation=6",
+                "NO_HZ: Incorrect nohz_full cpumask",
+                "NO_HZ: Clearing 0 from nohz_full range for timekeeping",
+                "NO_HZ: Full dynticks CPUs: 1-3,6.",
+            ],
+            Messages(m));
+        Assert.Equal("1-3,6", m.NohzFull.ToList());
+        Assert.Equal("1-3,6\n", m.ReadSysfs("nohz_full"));
+        Assert.Equal("6", m.TaskIsolation.ToList());
+    }
+
+    [Fact]
+    public void A_good_nohz_full_then_a_bad_one_keeps_full_dynticks_running_with_the_second_lists_bits()
+    {
+        // cpulist_parse() zeroes the mask before parsing; nothing clears tick_nohz_full_running once set.
+        var m = Boot(8, "nohz_full=1-7 nohz_full=2,x");
+
+        Assert.Equal(
+            [
+                "Kernel command line: nohz_full=1-7 nohz_full=2,x",
+                "NO_HZ: Incorrect nohz_full cpumask",
+                "NO_HZ: Full dynticks CPUs: 2.",
+            ],
+            Messages(m));
+        Assert.Equal("2", m.NohzFull.ToList());
     }
 
     [Fact]

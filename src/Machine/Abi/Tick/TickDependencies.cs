@@ -177,26 +177,56 @@ public static class TickDependencies
 
     /// <summary>
     /// The CPUs that setting a task's or a process's bit kicks (<c>tick_dep_set_task()</c>, <c>tick_dep_set_signal()</c>
-    /// with a mask that was empty): in 4.7 every online nohz_full CPU (<see cref="Set"/>, §9 R3), or, with the later
-    /// kernels' targeted kick, only the setting CPU if it is nohz_full (it runs the task).
+    /// with a mask that was empty). In 4.7 every online nohz_full CPU (<see cref="Set"/>, §9 R3). With the later
+    /// kernels' targeted kick (5.12+), <c>tick_nohz_dep_set_task()</c> calls <c>tick_nohz_kick_task()</c> on the task,
+    /// and <c>tick_nohz_dep_set_signal()</c> walks the process's threads (<c>__for_each_thread()</c>) calling it on
+    /// each: <c>tick_nohz_kick_task()</c> skips a thread that is not on a runqueue (<c>sched_task_on_rq()</c>: asleep,
+    /// it has no CPU time to account and re-reads the bits when it is switched in), and otherwise kicks
+    /// <c>task_cpu()</c> if that CPU is online and nohz_full (<c>tick_nohz_full_kick_cpu()</c>).
     /// </summary>
     /// <param name="scope"><see cref="TickDepScope.Task"/> or <see cref="TickDepScope.Process"/>.</param>
     /// <param name="settingCpu">The CPU running the task that sets it.</param>
+    /// <param name="threads">
+    /// For <see cref="TickDepScope.Process"/>, every live thread of the process (the setter included); for
+    /// <see cref="TickDepScope.Task"/>, the task whose bit is set. Used only with <paramref name="targeted"/>.
+    /// </param>
     /// <param name="nohzFull">The nohz_full CPUs.</param>
     /// <param name="online">The online CPUs.</param>
     /// <param name="targeted">The later kernels' targeted kick (a model switch).</param>
-    public static CpuMask KickTargets(TickDepScope scope, int settingCpu, CpuMask nohzFull, CpuMask online, bool targeted)
+    public static CpuMask KickTargets(
+        TickDepScope scope,
+        int settingCpu,
+        IEnumerable<ThreadPlacement> threads,
+        CpuMask nohzFull,
+        CpuMask online,
+        bool targeted)
     {
+        ArgumentNullException.ThrowIfNull(threads);
         ArgumentNullException.ThrowIfNull(nohzFull);
-        if (targeted)
+        ArgumentNullException.ThrowIfNull(online);
+        if (!targeted)
         {
-            var none = CpuMask.Empty(nohzFull.NBits);
-            return nohzFull.Test(settingCpu) ? none.With(settingCpu) : none;
+            return Set(scope, TickDep.None, TickDep.PosixTimer, settingCpu, settingCpu, nohzFull, online).Kicked;
         }
 
-        return Set(scope, TickDep.None, TickDep.PosixTimer, settingCpu, settingCpu, nohzFull, online).Kicked;
+        var kicked = CpuMask.Empty(nohzFull.NBits);
+        foreach (var thread in threads)
+        {
+            // as tick_nohz_kick_task() → tick_nohz_full_kick_cpu().
+            if (thread.OnRunqueue && online.Test(thread.Cpu) && nohzFull.Test(thread.Cpu))
+            {
+                kicked = kicked.With(thread.Cpu);
+            }
+        }
+
+        return kicked;
     }
 
     /// <summary>Clear <paramref name="bit"/> (<c>tick_nohz_dep_clear*()</c>): no kick; the tick stops at a later interrupt exit.</summary>
     public static TickDep Clear(TickDep previous, TickDep bit) => previous & ~bit;
 }
+
+/// <summary>Where one thread is, as <c>tick_nohz_kick_task()</c> reads it.</summary>
+/// <param name="Cpu"><c>task_cpu()</c>: the CPU it runs or is queued or asleep on.</param>
+/// <param name="OnRunqueue"><c>sched_task_on_rq()</c>: running or runnable, not asleep.</param>
+public readonly record struct ThreadPlacement(int Cpu, bool OnRunqueue);
