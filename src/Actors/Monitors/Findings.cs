@@ -59,7 +59,14 @@ public sealed class ViolationMonitor : IMachineMonitor
 /// </summary>
 public sealed class LivenessMonitor(long boundNs = 100_000_000) : IMachineMonitor
 {
+    private static readonly MachineEvent[] s_none = [];
     private readonly Dictionary<int, TaskProgress> _tasks = [];
+
+    // Every time a task starts to owe a return (its Since), the moment it would be overdue. Check runs for every event
+    // of the run, so it must not walk every task each time (a 10,000-task machine made that the whole cost of a run):
+    // it only looks at the tasks when one of these deadlines has passed and still stands. Stale entries (the task has
+    // since returned, slept, been reported or owes from a later time) are dropped as they come up.
+    private readonly PriorityQueue<(TaskProgress Task, long Since), long> _deadlines = new();
 
     /// <summary>The bound, in nanoseconds of virtual time.</summary>
     public long BoundNs { get; } = boundNs;
@@ -70,7 +77,9 @@ public sealed class LivenessMonitor(long boundNs = 100_000_000) : IMachineMonito
         switch (e)
         {
             case TaskCreated c:
-                _tasks[c.Task.Pid] = new TaskProgress(c.Task, c.ParentPid, c.Cpu) { Owed = true, Since = c.Time, SinceCause = c.Id };
+                var created = new TaskProgress(c.Task, c.ParentPid, c.Cpu);
+                _tasks[c.Task.Pid] = created;
+                Owe(created, c.Time, c.Id);
                 if (_tasks.TryGetValue(c.ParentPid, out var parent))
                 {
                     parent.LiveChildren++;
@@ -84,7 +93,7 @@ public sealed class LivenessMonitor(long boundNs = 100_000_000) : IMachineMonito
                     if (waiter.Asleep && waiter.Step == OperationKind.Wait)
                     {
                         // The child's exit wakes the parent's wait4: from here it must run and return.
-                        waiter.Wake(x.Time, x.Id);
+                        Wake(waiter, x.Time, x.Id);
                     }
                 }
 
@@ -100,7 +109,7 @@ public sealed class LivenessMonitor(long boundNs = 100_000_000) : IMachineMonito
                 t.Clear();
                 if (o.Step.Kind != OperationKind.Compute)
                 {
-                    t.Owe(o.Time, o.Id);
+                    Owe(t, o.Time, o.Id);
                 }
 
                 break;
@@ -114,14 +123,14 @@ public sealed class LivenessMonitor(long boundNs = 100_000_000) : IMachineMonito
                     {
                         if (sleeper.Asleep && sleeper.Step == OperationKind.Sleep && sleeper.OpIds.Contains(it.Cause))
                         {
-                            sleeper.Wake(it.Time, it.Id);
+                            Wake(sleeper, it.Time, it.Id);
                         }
                     }
                 }
 
                 if (it.Current is { } current && _tasks.TryGetValue(current.Pid, out var interrupted) && !interrupted.Owed)
                 {
-                    interrupted.Owe(it.Time, it.Id);
+                    Owe(interrupted, it.Time, it.Id);
                 }
 
                 break;
@@ -137,7 +146,7 @@ public sealed class LivenessMonitor(long boundNs = 100_000_000) : IMachineMonito
                     }
                     else if (!outgoing.Owed)
                     {
-                        outgoing.Owe(sw.Time, sw.Id);
+                        Owe(outgoing, sw.Time, sw.Id);
                     }
                 }
 
@@ -148,7 +157,7 @@ public sealed class LivenessMonitor(long boundNs = 100_000_000) : IMachineMonito
                     if (incoming.Asleep)
                     {
                         // Woken by something the monitor does not follow (a signal): the clock starts now.
-                        incoming.Wake(sw.Time, sw.Id);
+                        Wake(incoming, sw.Time, sw.Id);
                     }
                 }
 
@@ -160,11 +169,8 @@ public sealed class LivenessMonitor(long boundNs = 100_000_000) : IMachineMonito
                 // as before: an isolated task's return loop counts from its start (§9 R1).
                 if (!t.Returning)
                 {
-                    t.Owed = true;
+                    Owe(t, b.Time, b.Id);
                     t.Returning = true;
-                    t.Since = b.Time;
-                    t.SinceCause = b.Id;
-                    t.Reported = false;
                 }
 
                 break;
@@ -180,9 +186,42 @@ public sealed class LivenessMonitor(long boundNs = 100_000_000) : IMachineMonito
     /// <inheritdoc />
     public IEnumerable<MachineEvent> Finish(long nowNs, IEventHistory history) => Check(nowNs, history);
 
-    private List<MachineEvent> Check(long now, IEventHistory history)
+    private void Owe(TaskProgress t, long time, long cause)
     {
-        // Called for every event: allocate only when something is overdue (the common case is nothing at all).
+        t.Owe(time, cause);
+        _deadlines.Enqueue((t, time), time + BoundNs);
+    }
+
+    private void Wake(TaskProgress t, long time, long cause)
+    {
+        t.Asleep = false;
+        Owe(t, time, cause);
+    }
+
+    /// <summary>Whether a deadline has passed for a task that still owes its return from that time, awake and unreported.</summary>
+    private bool AnyOverdue(long now)
+    {
+        var due = false;
+        while (_deadlines.TryPeek(out var entry, out var deadline) && deadline < now)
+        {
+            _deadlines.Dequeue();
+            var t = entry.Task;
+            due |= t.Owed && !t.Asleep && !t.Reported && t.Since == entry.Since
+                && _tasks.TryGetValue(t.Task.Pid, out var current) && ReferenceEquals(current, t);
+        }
+
+        return due;
+    }
+
+    private IEnumerable<MachineEvent> Check(long now, IEventHistory history)
+    {
+        // Called for every event: nothing to do unless a deadline has passed (the common case), and then the same walk
+        // over the tasks as ever, so the findings and their order do not depend on the queue.
+        if (!AnyOverdue(now))
+        {
+            return s_none;
+        }
+
         List<MachineEvent>? found = null;
         foreach (var t in _tasks.Values)
         {
@@ -194,7 +233,7 @@ public sealed class LivenessMonitor(long boundNs = 100_000_000) : IMachineMonito
             }
         }
 
-        return found ?? [];
+        return found ?? (IEnumerable<MachineEvent>)s_none;
     }
 
     /// <summary>One task as the monitor follows it.</summary>
@@ -240,12 +279,6 @@ public sealed class LivenessMonitor(long boundNs = 100_000_000) : IMachineMonito
             Since = time;
             SinceCause = cause;
             Reported = false;
-        }
-
-        public void Wake(long time, long cause)
-        {
-            Asleep = false;
-            Owe(time, cause);
         }
 
         public void Clear()
