@@ -68,6 +68,10 @@ public sealed class LivenessMonitor(long boundNs = 100_000_000) : IMachineMonito
     // since returned, slept, been reported or owes from a later time) are dropped as they come up.
     private readonly PriorityQueue<(TaskProgress Task, long Since), long> _deadlines = new();
 
+    // The task whose current step an event id belongs to (the ids in each TaskProgress.OpIds), so that a nanosleep's
+    // timer finds its sleeper without walking every task: thousands of sleeping daemons each wake once a second.
+    private readonly Dictionary<long, TaskProgress> _byOpId = [];
+
     /// <summary>The bound, in nanoseconds of virtual time.</summary>
     public long BoundNs { get; } = boundNs;
 
@@ -87,6 +91,11 @@ public sealed class LivenessMonitor(long boundNs = 100_000_000) : IMachineMonito
 
                 break;
             case TaskExited x:
+                if (_tasks.TryGetValue(x.Task.Pid, out var exiting))
+                {
+                    ForgetOpIds(exiting);
+                }
+
                 if (_tasks.Remove(x.Task.Pid, out var gone) && _tasks.TryGetValue(gone.ParentPid, out var waiter))
                 {
                     waiter.LiveChildren--;
@@ -102,8 +111,9 @@ public sealed class LivenessMonitor(long boundNs = 100_000_000) : IMachineMonito
                 // A program step starts in user mode: the task is back, and a step other than compute enters the kernel.
                 t.Cpu = o.Cpu;
                 t.Step = o.Step.Kind;
-                t.OpIds.Clear();
+                ForgetOpIds(t);
                 t.OpIds.Add(o.Id);
+                _byOpId[o.Id] = t;
                 t.Slept = false;
                 t.Asleep = false;
                 t.Clear();
@@ -115,16 +125,14 @@ public sealed class LivenessMonitor(long boundNs = 100_000_000) : IMachineMonito
                 break;
             case SyscallEntered sc when _tasks.TryGetValue(sc.Task.Pid, out var t):
                 t.OpIds.Add(sc.Id);
+                _byOpId[sc.Id] = t;
                 break;
             case InterruptTaken it:
                 if (it.Source is TimerExpiry { Timer: TimerKind.Nanosleep })
                 {
-                    foreach (var sleeper in _tasks.Values)
+                    if (_byOpId.TryGetValue(it.Cause, out var sleeper) && sleeper.Asleep && sleeper.Step == OperationKind.Sleep)
                     {
-                        if (sleeper.Asleep && sleeper.Step == OperationKind.Sleep && sleeper.OpIds.Contains(it.Cause))
-                        {
-                            Wake(sleeper, it.Time, it.Id);
-                        }
+                        Wake(sleeper, it.Time, it.Id);
                     }
                 }
 
@@ -185,6 +193,16 @@ public sealed class LivenessMonitor(long boundNs = 100_000_000) : IMachineMonito
 
     /// <inheritdoc />
     public IEnumerable<MachineEvent> Finish(long nowNs, IEventHistory history) => Check(nowNs, history);
+
+    private void ForgetOpIds(TaskProgress t)
+    {
+        foreach (var id in t.OpIds)
+        {
+            _byOpId.Remove(id);
+        }
+
+        t.OpIds.Clear();
+    }
 
     private void Owe(TaskProgress t, long time, long cause)
     {
