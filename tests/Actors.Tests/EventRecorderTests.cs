@@ -91,7 +91,7 @@ public sealed class EventRecorderTests : TestKit
         {
             var m = Boot(sys, Controlled(3) with { KeepEvents = keep });
             m.Start(new TaskSpec("hk", OnCpu(0), Program(new Loop(-1, [new Compute(9_000_000), new Syscall("write"), new Mmap(4096)]))));
-            m.Start(new TaskSpec("dpdk", OnCpu(3), Program(new Prctl(48, NoSig), new Loop(-1, [new Compute(1_000_000_000)]))));
+            m.Start(new TaskSpec("dpdk", OnCpu(3), Program(new Prctl(PrctlOptions.SetTaskIsolation, NoSig), new Loop(-1, [new Compute(1_000_000_000)]))));
             m.RunFor(5_000_000_000);
             return m;
         }

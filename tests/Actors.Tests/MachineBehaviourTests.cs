@@ -31,7 +31,7 @@ public sealed class MachineBehaviourTests : TestKit
         var probe = CreateTestProbe();
         Sys.EventStream.Subscribe(probe, typeof(TaskExited));
         var m = Boot(Sys, Opts(mode));
-        m.Start(new TaskSpec("iso", OnCpu(3), Program(new Prctl(48, Enable), new Compute(1_000_000), new Syscall("write"))));
+        m.Start(new TaskSpec("iso", OnCpu(3), Program(new Prctl(PrctlOptions.SetTaskIsolation, Enable), new Compute(1_000_000), new Syscall("write"))));
         m.RunFor(50_000_000);
 
         var exit = probe.ExpectMsg<TaskExited>();
@@ -44,7 +44,7 @@ public sealed class MachineBehaviourTests : TestKit
     public void With_USERSIG_SIGUSR1_a_page_fault_kills_with_SIGUSR1(ExecutionMode mode)
     {
         var m = Boot(Sys, Opts(mode));
-        m.Start(new TaskSpec("iso", OnCpu(3), Program(new Prctl(48, EnableUsr1), new Compute(1_000_000), new TouchPage(0x7f0000001000))));
+        m.Start(new TaskSpec("iso", OnCpu(3), Program(new Prctl(PrctlOptions.SetTaskIsolation, EnableUsr1), new Compute(1_000_000), new TouchPage(0x7f0000001000))));
         m.RunFor(50_000_000);
 
         Assert.Equal(Signal.SIGUSR1, m.Recorder.Events.OfType<TaskExited>().Single().Signal);
@@ -56,8 +56,8 @@ public sealed class MachineBehaviourTests : TestKit
     public void Enabling_with_affinity_of_several_CPUs_or_on_cpu0_is_EINVAL(ExecutionMode mode)
     {
         var m = Boot(Sys, Opts(mode));
-        m.Start(new TaskSpec("wide", CpuMask.Of(4, 1, 2), Program(new Prctl(48, Enable))));
-        m.Start(new TaskSpec("boot", OnCpu(0), Program(new Prctl(48, Enable))));
+        m.Start(new TaskSpec("wide", CpuMask.Of(4, 1, 2), Program(new Prctl(PrctlOptions.SetTaskIsolation, Enable))));
+        m.Start(new TaskSpec("boot", OnCpu(0), Program(new Prctl(PrctlOptions.SetTaskIsolation, Enable))));
         m.RunFor(20_000_000);
 
         var results = m.Recorder.Events.OfType<PrctlReturned>().ToDictionary(p => p.Task.Comm, p => p.Result);
@@ -71,7 +71,7 @@ public sealed class MachineBehaviourTests : TestKit
     public void Enable_then_disable_then_write_exits_normally(ExecutionMode mode)
     {
         var m = Boot(Sys, Opts(mode));
-        m.Start(new TaskSpec("iso", OnCpu(3), Program(new Prctl(48, Enable), new Compute(500_000), new Prctl(48, 0), new Syscall("write"), new Exit(0))));
+        m.Start(new TaskSpec("iso", OnCpu(3), Program(new Prctl(PrctlOptions.SetTaskIsolation, Enable), new Compute(500_000), new Prctl(PrctlOptions.SetTaskIsolation, 0), new Syscall("write"), new Exit(0))));
         m.RunFor(20_000_000);
 
         var exit = m.Recorder.Events.OfType<TaskExited>().Single();
@@ -83,7 +83,7 @@ public sealed class MachineBehaviourTests : TestKit
     public void NOSIG_mode_allows_syscalls_without_a_signal(ExecutionMode mode)
     {
         var m = Boot(Sys, Opts(mode));
-        m.Start(new TaskSpec("iso", OnCpu(3), Program(new Prctl(48, NoSig), new Syscall("write"), new Syscall("write"), new Exit(0))));
+        m.Start(new TaskSpec("iso", OnCpu(3), Program(new Prctl(PrctlOptions.SetTaskIsolation, NoSig), new Syscall("write"), new Syscall("write"), new Exit(0))));
         m.RunFor(50_000_000);
 
         Assert.Equal(0, m.Recorder.Events.OfType<TaskExited>().Single().Signal);
@@ -98,7 +98,7 @@ public sealed class MachineBehaviourTests : TestKit
         m.Start(new TaskSpec("iso", OnCpu(3), Program(
             new Spawn("sibling", [new SetAffinity(CpuMask.Single(4, 0)), new Compute(500_000_000), new Munmap(0x1000), new Exit(0)], Thread: true),
             new Compute(20_000_000),
-            new Prctl(48, Enable),
+            new Prctl(PrctlOptions.SetTaskIsolation, Enable),
             new Compute(2_000_000_000))));
         m.RunFor(1_000_000_000);
 
@@ -118,7 +118,7 @@ public sealed class MachineBehaviourTests : TestKit
         m.Start(new TaskSpec("iso", OnCpu(3), Program(
             new Spawn("sibling", [new SetAffinity(CpuMask.Single(4, 0)), new Compute(500_000_000), new Munmap(0x1000), new Exit(0)], Thread: true),
             new Compute(20_000_000),
-            new Prctl(48, Enable),
+            new Prctl(PrctlOptions.SetTaskIsolation, Enable),
             new Compute(800_000_000))));
         m.RunFor(900_000_000, () => false);
 
@@ -131,7 +131,7 @@ public sealed class MachineBehaviourTests : TestKit
     public void Residual_tick_reaches_the_isolated_task_about_once_a_second_with_1hz(ExecutionMode mode)
     {
         var m = Boot(Sys, Opts(mode, new ModelSwitches { ResidualTick = ResidualTick.OneHz }));
-        m.Start(new TaskSpec("iso", OnCpu(3), Program(new Prctl(48, NoSig), new Compute(3_500_000_000))));
+        m.Start(new TaskSpec("iso", OnCpu(3), Program(new Prctl(PrctlOptions.SetTaskIsolation, NoSig), new Compute(3_500_000_000))));
         m.RunFor(3_400_000_000);
 
         var residual = m.Recorder.Events.OfType<InterruptTaken>().Where(i => i.Kind == InterruptKind.ResidualTick && i.State == CpuState.UserIsolated).ToList();
@@ -144,7 +144,7 @@ public sealed class MachineBehaviourTests : TestKit
     public void Offloaded_residual_tick_never_reaches_the_isolated_task(ExecutionMode mode)
     {
         var m = Boot(Sys, Opts(mode, new ModelSwitches { ResidualTick = ResidualTick.Offloaded }));
-        m.Start(new TaskSpec("iso", OnCpu(3), Program(new Prctl(48, NoSig), new Compute(3_500_000_000))));
+        m.Start(new TaskSpec("iso", OnCpu(3), Program(new Prctl(PrctlOptions.SetTaskIsolation, NoSig), new Compute(3_500_000_000))));
         m.RunFor(3_400_000_000);
 
         Assert.Empty(m.Violations);
@@ -212,7 +212,7 @@ public sealed class MachineBehaviourTests : TestKit
     {
         var m = Boot(Sys, Opts(mode));
         m.Start(new TaskSpec("busy", OnCpu(0), Program(new Loop(30, [new Syscall("write"), new Compute(100_000_000)]))));
-        m.Start(new TaskSpec("iso", OnCpu(3), Program(new Syscall("write"), new Prctl(48, NoSig), new Compute(2_500_000_000))));
+        m.Start(new TaskSpec("iso", OnCpu(3), Program(new Syscall("write"), new Prctl(PrctlOptions.SetTaskIsolation, NoSig), new Compute(2_500_000_000))));
         m.RunFor(2_600_000_000);
 
         Assert.Contains(m.Recorder.Events.OfType<WorkExecuted>(), w => w.Cpu == 0 && w.Function == WorkFunction.VmstatUpdate);
@@ -251,7 +251,7 @@ public sealed class MachineBehaviourTests : TestKit
             var m = Boot(Sys, new MachineOptions { Mode = ExecutionMode.Controlled, Seed = seed, Strategy = strategy });
             m.Start(new TaskSpec("iso", OnCpu(3), Program(
                 new Spawn("sibling", [new SetAffinity(CpuMask.Single(4, 0)), new Loop(20, [new Compute(30_000), new Munmap(0x1000)])], Thread: true),
-                new Prctl(48, NoSig),
+                new Prctl(PrctlOptions.SetTaskIsolation, NoSig),
                 new Loop(100, [new Syscall("getpid", WorkNs: 1_000), new Compute(5_000)]))));
             m.RunFor(20_000_000);
             decisions = m.Simulation.Decisions.ToList();
@@ -291,7 +291,7 @@ public sealed class MachineBehaviourTests : TestKit
     {
         var m = Boot(Sys, Controlled(3));
         m.Start(new TaskSpec("hk", OnCpu(0), Program(new Loop(-1, [new Compute(9_000_000), new Syscall("write"), new Mmap(4096)]))));
-        m.Start(new TaskSpec("dpdk", OnCpu(3), Program(new Prctl(48, NoSig), new Loop(-1, [new Compute(1_000_000_000)]))));
+        m.Start(new TaskSpec("dpdk", OnCpu(3), Program(new Prctl(PrctlOptions.SetTaskIsolation, NoSig), new Loop(-1, [new Compute(1_000_000_000)]))));
         m.RunFor(60_000_000_000);
 
         Assert.Equal(60_000_000_000, m.Now);

@@ -3,6 +3,7 @@ using System.Text;
 using Akka.Actor;
 using TaskIsolation.Actors.Machine;
 using TaskIsolation.Exploration;
+using TaskIsolation.Machine.Abi;
 using TaskIsolation.Machine.Boot;
 using TaskIsolation.Machine.Cpus;
 using TaskIsolation.Machine.Kernel;
@@ -103,7 +104,7 @@ internal sealed record TlbRaceTarget : IExplorationTarget
             new MachineOptions { Mode = ExecutionMode.Controlled, Strategy = strategy, Switches = new ModelSwitches { DeferredTlbFlush = DeferredTlbFlush, ResidualTick = ResidualTick.Offloaded } });
         m.Start(new TaskSpec("iso", CpuMask.Single(4, 3), [
             new Spawn("sibling", [new SetAffinity(CpuMask.Single(4, 0)), new Loop(Munmaps, [new Compute(SiblingComputeNs), new Munmap(0x1000)]), new Exit(0)], Thread: true),
-            new Prctl(48, 1 | 2),
+            new Prctl(PrctlOptions.SetTaskIsolation, 1 | 2),
             new Loop(Iterations, [new Syscall("getpid", WorkNs: SyscallNs), new Compute(UserNs)]),
             new Exit(0),
         ]));

@@ -63,7 +63,7 @@ public sealed class AbiRulesTests : TestKit
         var m = BootMachine(mode, variant);
         m.Start(new TaskSpec("iso", OnCpu(3), Program(
             new Sigaction(Signal.SIGUSR1, [new Compute(1_000)]),
-            new Prctl(48, EnableWith(variant, Signal.SIGUSR1)),
+            new Prctl(PrctlOptions.SetTaskIsolation, EnableWith(variant, Signal.SIGUSR1)),
             new Compute(1_000_000),
             new Syscall("write"),
             new Syscall("getpid"),
@@ -90,10 +90,10 @@ public sealed class AbiRulesTests : TestKit
     {
         var m = BootMachine(mode, variant, KernelConfig.Default with { TaskIsolation = false });
         m.Start(new TaskSpec("iso", OnCpu(3), Program(
-            new Prctl(48, NoSig),
-            new Prctl(49, 0),
-            new Prctl(48, Enable),
-            new Prctl(48, 0),
+            new Prctl(PrctlOptions.SetTaskIsolation, NoSig),
+            new Prctl(PrctlOptions.GetTaskIsolation, 0),
+            new Prctl(PrctlOptions.SetTaskIsolation, Enable),
+            new Prctl(PrctlOptions.SetTaskIsolation, 0),
             new Syscall("write"),
             new Exit(0))));
         m.RunFor(5_000_000);
@@ -110,7 +110,7 @@ public sealed class AbiRulesTests : TestKit
     {
         var m = BootMachine(mode, variant);
         m.Start(new TaskSpec("iso", OnCpu(3), Program(
-            new Prctl(48, EnableWith(variant, 100)),
+            new Prctl(PrctlOptions.SetTaskIsolation, EnableWith(variant, 100)),
             new Compute(1_000_000),
             new Syscall("write"),
             new Syscall("getpid"),
@@ -137,7 +137,7 @@ public sealed class AbiRulesTests : TestKit
         m.Start(new TaskSpec("iso", OnCpu(0), Program(
             new Spawn("sibling", [new Sleep(3_000_000), new Munmap(0x7f00_0000_1000)], Thread: true),
             new SetAffinity(OnCpu(3)),
-            new Prctl(48, EnableWith(variant, 100)),
+            new Prctl(PrctlOptions.SetTaskIsolation, EnableWith(variant, 100)),
             new Compute(5_000_000),
             new Syscall("getpid"),
             new Exit(7))));

@@ -37,7 +37,7 @@ public sealed class InterruptReturnTests : TestKit
         // there, in the kernel, not after the iret in user mode (where it used to be a violation).
         var m = Boot(Sys, Opts(mode));
         m.AddDeviceIrq(new DeviceIrqSpec(24, "eth0", OnCpu(3), PeriodNs: 1_000_000_000, FirstAtNs: 1_002_950));
-        m.Start(new TaskSpec("iso", OnCpu(3), Program(new Prctl(48, NoSig), new Compute(2_000_000), new Exit(0))));
+        m.Start(new TaskSpec("iso", OnCpu(3), Program(new Prctl(PrctlOptions.SetTaskIsolation, NoSig), new Compute(2_000_000), new Exit(0))));
         m.RunFor(4_000_000);
 
         var held = Assert.Single(m.Recorder.Events.OfType<InterruptHeld>(), h => h.Kind == InterruptKind.DeviceIrq);
@@ -65,13 +65,7 @@ public sealed class InterruptReturnTests : TestKit
         // its iret), whatever the CPU was doing.
         var m = Boot(Sys, Opts(mode));
         m.AddNmi(new NmiSpec(OnCpu(3), PeriodNs: 10_000, FirstAtNs: 5_000));
-        m.Start(new TaskSpec("iso", OnCpu(3), Program(
-            new Sigaction(Signal.SIGUSR1, [new Compute(20_000)]),
-            new Prctl(48, EnableUsr1),
-            new Compute(1_000_000),
-            new Syscall("getpid"),
-            new Compute(1_000_000),
-            new Exit(0))));
+        m.Start(new TaskSpec("iso", OnCpu(3), LosesIsolationAndHandlesItsSignal()));
         m.RunFor(4_000_000);
 
         var handled = Assert.Single(m.Recorder.Events.OfType<SignalDelivered>());
@@ -89,13 +83,7 @@ public sealed class InterruptReturnTests : TestKit
         // interrupted in the same way.
         var m = Boot(Sys, Opts(mode));
         m.AddDeviceIrq(new DeviceIrqSpec(24, "eth0", OnCpu(3), PeriodNs: 10_000, FirstAtNs: 2_505_000));
-        m.Start(new TaskSpec("iso", OnCpu(3), Program(
-            new Sigaction(Signal.SIGUSR1, [new Compute(20_000)]),
-            new Prctl(48, EnableUsr1),
-            new Compute(1_000_000),
-            new Syscall("getpid"),
-            new Compute(1_000_000),
-            new Exit(0))));
+        m.Start(new TaskSpec("iso", OnCpu(3), LosesIsolationAndHandlesItsSignal()));
         m.RunFor(4_000_000);
 
         Assert.Equal(Signal.SIGUSR1, Assert.Single(m.Recorder.Events.OfType<SignalDelivered>()).Signal);
@@ -149,4 +137,16 @@ public sealed class InterruptReturnTests : TestKit
 
         Assert.Equal(2, m.Recorder.Events.OfType<TaskExited>().Count(e => e.Code == 0 && e.Signal == 0));
     }
+
+    /// <summary>
+    /// A task in SIGUSR1 mode whose getpid breaks isolation: the syscall is skipped, the handler runs, and the task goes
+    /// on without isolation, so its CPU passes through every activity an interrupt can land in.
+    /// </summary>
+    private static System.Collections.Immutable.ImmutableArray<Operation> LosesIsolationAndHandlesItsSignal() => Program(
+            new Sigaction(Signal.SIGUSR1, [new Compute(20_000)]),
+            new Prctl(PrctlOptions.SetTaskIsolation, EnableUsr1),
+            new Compute(1_000_000),
+            new Syscall("getpid"),
+            new Compute(1_000_000),
+            new Exit(0));
 }

@@ -55,7 +55,7 @@ public sealed class NoiseTests : TestKit
         Sys.EventStream.Subscribe(probe, typeof(ViolationDetected));
         var m = Boot(Sys, Opts(mode));
         m.AddDeviceIrq(new DeviceIrqSpec(24, "eth0", OnCpu(3), PeriodNs: 100_000_000, FirstAtNs: 10_000_000));
-        m.Start(new TaskSpec("iso", OnCpu(3), Program(new Prctl(48, Enable), new Compute(50_000_000))));
+        m.Start(new TaskSpec("iso", OnCpu(3), Program(new Prctl(PrctlOptions.SetTaskIsolation, Enable), new Compute(50_000_000))));
         m.RunFor(60_000_000);
 
         var v = probe.ExpectMsg<ViolationDetected>();
@@ -72,7 +72,7 @@ public sealed class NoiseTests : TestKit
     {
         var m = Boot(Sys, Opts(mode));
         m.AddDeviceIrq(new DeviceIrqSpec(30, "nvme0q1", CpuMask.Of(4, 1, 3), PeriodNs: 2_000_000, FirstAtNs: 1_000_000));
-        m.Start(new TaskSpec("iso", OnCpu(3), Program(new Prctl(48, Enable), new Compute(20_000_000), new Exit(0))));
+        m.Start(new TaskSpec("iso", OnCpu(3), Program(new Prctl(PrctlOptions.SetTaskIsolation, Enable), new Compute(20_000_000), new Exit(0))));
         m.RunFor(30_000_000);
 
         var taken = m.Recorder.Events.OfType<InterruptTaken>().Where(i => i.Kind == InterruptKind.DeviceIrq).ToList();
@@ -88,7 +88,7 @@ public sealed class NoiseTests : TestKit
     {
         var m = Boot(Sys, Opts(mode));
         m.AddNmi(new NmiSpec(OnCpu(3), PeriodNs: 1_000_000_000, FirstAtNs: 10_000_000));
-        m.Start(new TaskSpec("iso", OnCpu(3), Program(new Prctl(48, Enable), new Compute(20_000_000), new Prctl(49, 0), new Exit(0))));
+        m.Start(new TaskSpec("iso", OnCpu(3), Program(new Prctl(PrctlOptions.SetTaskIsolation, Enable), new Compute(20_000_000), new Prctl(PrctlOptions.GetTaskIsolation, 0), new Exit(0))));
         m.RunFor(40_000_000);
 
         var v = Assert.Single(m.Violations);

@@ -28,7 +28,7 @@ public sealed class SelftestTests : TestKit
     public void Selftest7_an_unaligned_access_fixup_kills_the_isolated_task_on_tile(ExecutionMode mode)
     {
         var m = Boot(Sys, Opts(mode), arch: ArchKind.Tile);
-        m.Start(new TaskSpec("iso", OnCpu(3), Program(new Prctl(48, Enable), new Compute(1_000_000), new UnalignedAccess(0x7f0000000003, 0x10c48), new Exit(0))));
+        m.Start(new TaskSpec("iso", OnCpu(3), Program(new Prctl(PrctlOptions.SetTaskIsolation, Enable), new Compute(1_000_000), new UnalignedAccess(0x7f0000000003, 0x10c48), new Exit(0))));
         m.RunFor(20_000_000);
 
         Assert.Equal(Signal.SIGKILL, m.Recorder.Events.OfType<TaskExited>().Single().Signal);
@@ -41,7 +41,7 @@ public sealed class SelftestTests : TestKit
     public void An_unaligned_access_is_no_kernel_entry_where_the_hardware_does_it(ArchKind arch)
     {
         var m = Boot(Sys, Opts(ExecutionMode.Controlled), arch: arch);
-        m.Start(new TaskSpec("iso", OnCpu(3), Program(new Prctl(48, Enable), new Compute(1_000_000), new UnalignedAccess(0x7f0000000003, 0x10c48), new Exit(0))));
+        m.Start(new TaskSpec("iso", OnCpu(3), Program(new Prctl(PrctlOptions.SetTaskIsolation, Enable), new Compute(1_000_000), new UnalignedAccess(0x7f0000000003, 0x10c48), new Exit(0))));
         m.RunFor(20_000_000);
 
         Assert.Equal((0, 0), (m.Recorder.Events.OfType<TaskExited>().Single().Signal, m.Recorder.Events.OfType<TaskExited>().Single().Code));
@@ -56,7 +56,7 @@ public sealed class SelftestTests : TestKit
         // return to user space while the SCHED dependency keeps the tick running.
         var m = Boot(Sys, Opts(mode, ResidualTick.Offloaded));
         m.Start(new TaskSpec("parent", OnCpu(3), Program(
-            new Prctl(48, NoSig),
+            new Prctl(PrctlOptions.SetTaskIsolation, NoSig),
             new Compute(1_000_000),
             new Spawn("child", [new Compute(500_000_000), new Exit(0)]),
             new Compute(1_000_000),
@@ -81,7 +81,7 @@ public sealed class SelftestTests : TestKit
         const long spin = 3_000_000_000;
         var m = Boot(Sys, Opts(mode, ResidualTick.Offloaded));
         m.Start(new TaskSpec("noise", OnCpu(0), Program(new Loop(-1, [new Compute(5_000_000), new Syscall("write"), new Mmap(4096)]))));
-        m.Start(new TaskSpec("iso", OnCpu(3), Program(new Prctl(48, EnableUsr1), new Compute(spin), new Prctl(48, 0), new Exit(0))));
+        m.Start(new TaskSpec("iso", OnCpu(3), Program(new Prctl(PrctlOptions.SetTaskIsolation, EnableUsr1), new Compute(spin), new Prctl(PrctlOptions.SetTaskIsolation, 0), new Exit(0))));
         m.RunFor(3_200_000_000);
 
         var started = m.Recorder.Events.OfType<OperationStarted>().Where(o => o.Task.Comm == "iso").ToList();

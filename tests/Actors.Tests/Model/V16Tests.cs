@@ -43,7 +43,7 @@ public sealed class V16Tests : TestKit
     private SimulatedMachine SweepRun(KernelVariant variant, TaskSpec mover)
     {
         var m = variant == KernelVariant.V16 ? BootV16(liveness: 2_000_000) : BootV13(liveness: 2_000_000);
-        m.Start(new TaskSpec("iso", OnCpu(3), Program(new Compute(10_000), new Prctl(48, Enable), new Compute(5_000_000), new Exit(0))));
+        m.Start(new TaskSpec("iso", OnCpu(3), Program(new Compute(10_000), new Prctl(PrctlOptions.SetTaskIsolation, Enable), new Compute(5_000_000), new Exit(0))));
         m.Start(mover);
         m.RunFor(8_000_000);
         return m;
@@ -73,9 +73,9 @@ public sealed class V16Tests : TestKit
     {
         var m = BootV16(mode);
         m.Start(new TaskSpec("iso", OnCpu(3), Program(
-            new Prctl(48, Enable, Arg3: 1),
-            new Prctl(48, Enable, Arg5: 7),
-            new Prctl(49, 0),
+            new Prctl(PrctlOptions.SetTaskIsolation, Enable, Arg3: 1),
+            new Prctl(PrctlOptions.SetTaskIsolation, Enable, Arg5: 7),
+            new Prctl(PrctlOptions.GetTaskIsolation, 0),
             new Syscall("write"),
             new Exit(0))));
         m.RunFor(5_000_000);
@@ -91,8 +91,8 @@ public sealed class V16Tests : TestKit
     {
         // CPU 1 is nohz_full but not in isolcpus: not in the v16 map. A two-CPU affinity is EINVAL as well.
         var m = BootV16(mode, "nohz_full=1-3 isolcpus=2-3");
-        m.Start(new TaskSpec("iso", OnCpu(1), Program(new Prctl(48, Enable), new Syscall("write"), new Exit(0))));
-        m.Start(new TaskSpec("wide", CpuMask.Of(4, 2, 3), Program(new Prctl(48, Enable), new Syscall("write"), new Exit(0))));
+        m.Start(new TaskSpec("iso", OnCpu(1), Program(new Prctl(PrctlOptions.SetTaskIsolation, Enable), new Syscall("write"), new Exit(0))));
+        m.Start(new TaskSpec("wide", CpuMask.Of(4, 2, 3), Program(new Prctl(PrctlOptions.SetTaskIsolation, Enable), new Syscall("write"), new Exit(0))));
         m.RunFor(5_000_000);
 
         Assert.Equal(-Errno.EINVAL, PrctlResult(m, "iso"));
@@ -106,7 +106,7 @@ public sealed class V16Tests : TestKit
     public void Isolated_then_a_syscall_kills_with_the_v16_message(ExecutionMode mode)
     {
         var m = BootV16(mode);
-        m.Start(new TaskSpec("iso", OnCpu(3), Program(new Prctl(48, Enable), new Compute(1_000_000), new Syscall("write"), new Exit(0))));
+        m.Start(new TaskSpec("iso", OnCpu(3), Program(new Prctl(PrctlOptions.SetTaskIsolation, Enable), new Compute(1_000_000), new Syscall("write"), new Exit(0))));
         m.RunFor(10_000_000);
 
         Assert.Equal(0, PrctlResult(m));
@@ -122,7 +122,7 @@ public sealed class V16Tests : TestKit
     {
         // The same workload under both: a hog shares the isolated CPU, so the SCHED dependency keeps the tick. v13's
         // NOSIG request proceeds past the snapshot and loops until the hog is gone; v16 returns EAGAIN at once.
-        Operation[] iso = [new Prctl(48, NoSig), new Compute(1_000_000), new Exit(0)];
+        Operation[] iso = [new Prctl(PrctlOptions.SetTaskIsolation, NoSig), new Compute(1_000_000), new Exit(0)];
         Operation[] hog = [new Compute(400_000_000), new Exit(0)];
 
         var v13 = BootV13(mode);
@@ -235,7 +235,7 @@ public sealed class V16Tests : TestKit
         // The mover's sched_setaffinity keeps the task on CPU 3 but IPIs it: task_isolation_remote() warns, marks the
         // task WARNED, and the interrupt's own task_isolation_interrupt() stops isolation and signals without a second line.
         var m = BootV16(mode);
-        m.Start(new TaskSpec("iso", OnCpu(3), Program(new Prctl(48, Enable), new Compute(50_000_000), new Exit(0))));
+        m.Start(new TaskSpec("iso", OnCpu(3), Program(new Prctl(PrctlOptions.SetTaskIsolation, Enable), new Compute(50_000_000), new Exit(0))));
         m.Start(new TaskSpec("mover", OnCpu(0), Program(new Compute(5_000_000), new SetAffinity(CpuMask.Of(4, 2, 3), "iso"), new Exit(0))));
         m.RunFor(100_000_000);
 
@@ -255,7 +255,7 @@ public sealed class V16Tests : TestKit
         // send_signal() → task_isolation_signal(): isolation stops with "lost due to signal"; the wake-up IPI that
         // follows is not a second break, and no SIGKILL is added to the user's SIGUSR1.
         var m = BootV16(mode);
-        m.Start(new TaskSpec("iso", OnCpu(3), Program(new Prctl(48, Enable), new Compute(50_000_000), new Exit(0))));
+        m.Start(new TaskSpec("iso", OnCpu(3), Program(new Prctl(PrctlOptions.SetTaskIsolation, Enable), new Compute(50_000_000), new Exit(0))));
         m.Start(new TaskSpec("sender", OnCpu(0), Program(new Compute(5_000_000), new Kill("iso", Signal.SIGUSR1), new Exit(0))));
         m.RunFor(100_000_000);
 

@@ -41,7 +41,7 @@ public sealed class RaceModelTests : TestKit
         var m = Boot(Sys, Controlled(1) with { Switches = new() { ResidualTick = TaskIsolation.Machine.Kernel.ResidualTick.Offloaded } });
         var noise = new TaskIsolation.Reports.NoiseAccountant(4, m.Options.Timings);
         m.AddNmi(new TaskIsolation.Actors.Noise.NmiSpec(OnCpu(3), PeriodNs: 1_000_000_000, FirstAtNs: 10_000_000));
-        m.Start(new TaskSpec("iso", OnCpu(3), Program(new Prctl(48, 1), new Compute(20_000_000), new Exit(0))));
+        m.Start(new TaskSpec("iso", OnCpu(3), Program(new Prctl(PrctlOptions.SetTaskIsolation, 1), new Compute(20_000_000), new Exit(0))));
         m.RunFor(15_000_000);
         foreach (var e in m.Recorder.Events)
         {

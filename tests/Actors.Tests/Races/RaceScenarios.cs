@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using Akka.Actor;
 using TaskIsolation.Actors.Machine;
 using TaskIsolation.Actors.Noise;
+using TaskIsolation.Machine.Abi;
 using TaskIsolation.Machine.Boot;
 using TaskIsolation.Machine.Cpus;
 using TaskIsolation.Machine.Kernel;
@@ -73,7 +74,7 @@ internal static class RaceScenarios
         Offloaded,
         Offloaded with { TargetedTickDepKick = true },
         [
-            new TaskSpec("iso", Cpu(3), [new Prctl(48, Machines.Enable), new Compute(20_000_000)]),
+            new TaskSpec("iso", Cpu(3), [new Prctl(PrctlOptions.SetTaskIsolation, Machines.Enable), new Compute(20_000_000)]),
             new TaskSpec("hk", Cpu(0), [new Compute(3_000_000), new ArmPosixTimer(1_000_000_000, 14)]),
         ],
         6_000_000);
@@ -85,7 +86,7 @@ internal static class RaceScenarios
         Cmdline,
         new ModelSwitches { ResidualTick = ResidualTick.OneHz },
         Offloaded,
-        [new TaskSpec("iso", Cpu(3), [new Prctl(48, Machines.Enable), new Compute(2_000_000_000)])],
+        [new TaskSpec("iso", Cpu(3), [new Prctl(PrctlOptions.SetTaskIsolation, Machines.Enable), new Compute(2_000_000_000)])],
         1_100_000_000);
 
     /// <summary>R5: tile's clockevent has no oneshot-stopped state; the last programmed tick fires after the stop.</summary>
@@ -95,7 +96,7 @@ internal static class RaceScenarios
         Cmdline,
         Offloaded,
         Offloaded with { TileOneshotStoppedFix = true },
-        [new TaskSpec("iso", Cpu(3), [new Prctl(48, Machines.Enable), new Compute(20_000_000)])],
+        [new TaskSpec("iso", Cpu(3), [new Prctl(PrctlOptions.SetTaskIsolation, Machines.Enable), new Compute(20_000_000)])],
         10_000_000);
 
     /// <summary>R9: a sibling thread on a housekeeping CPU munmaps; the TLB shootdown IPI reaches the isolated thread.</summary>
@@ -109,7 +110,7 @@ internal static class RaceScenarios
             new TaskSpec("iso", Cpu(3), [
                 new Spawn("sibling", [new SetAffinity(Cpu(0)), new Compute(4_000_000), new Munmap(0x1000), new Exit(0)], Thread: true),
                 new Compute(6_000_000), // the sibling runs when this one's slice ends, and leaves
-                new Prctl(48, Machines.Enable),
+                new Prctl(PrctlOptions.SetTaskIsolation, Machines.Enable),
                 new Compute(20_000_000),
             ]),
         ],
@@ -130,7 +131,7 @@ internal static class RaceScenarios
                 new Spawn("s0", [new SetAffinity(Cpu(0)), new Compute(S0ComputeNs), new Munmap(0x1000), new Exit(0)], Thread: true),
                 new Spawn("s1", [new SetAffinity(Cpu(1)), new Compute(S1ComputeNs), new Munmap(0x2000), new Exit(0)], Thread: true),
                 new Compute(12_000_000), // both siblings run when this one's slices end, and leave
-                new Prctl(48, Machines.Enable),
+                new Prctl(PrctlOptions.SetTaskIsolation, Machines.Enable),
                 new Compute(20_000_000),
             ]),
         ],
@@ -143,7 +144,7 @@ internal static class RaceScenarios
         Cmdline,
         Offloaded,
         null,
-        [new TaskSpec("iso", Cpu(3), [new Prctl(48, Machines.Enable), new Compute(20_000_000)])],
+        [new TaskSpec("iso", Cpu(3), [new Prctl(PrctlOptions.SetTaskIsolation, Machines.Enable), new Compute(20_000_000)])],
         6_000_000,
         [new NmiSpec(Cpu(3), PeriodNs: 4_000_000, FirstAtNs: 3_000_000)]);
 
@@ -155,7 +156,7 @@ internal static class RaceScenarios
         Offloaded,
         null,
         [
-            new TaskSpec("iso", Cpu(3), [new Prctl(48, Machines.Enable), new Compute(20_000_000)]),
+            new TaskSpec("iso", Cpu(3), [new Prctl(PrctlOptions.SetTaskIsolation, Machines.Enable), new Compute(20_000_000)]),
             new TaskSpec("hk", Cpu(0), [new Compute(3_000_000), new TaskIsolation.Machine.Programs.Kill("iso", 10)]),
         ],
         6_000_000);
@@ -167,6 +168,6 @@ internal static class RaceScenarios
         Cmdline,
         Offloaded,
         null,
-        [new TaskSpec("iso", Cpu(3), [new Prctl(48, Machines.Enable), new Compute(2_000_000), new Prctl(49, 0), new Exit(0)])],
+        [new TaskSpec("iso", Cpu(3), [new Prctl(PrctlOptions.SetTaskIsolation, Machines.Enable), new Compute(2_000_000), new Prctl(PrctlOptions.GetTaskIsolation, 0), new Exit(0)])],
         6_000_000);
 }

@@ -1,5 +1,6 @@
 using Akka.Actor;
 using TaskIsolation.Actors.Machine;
+using TaskIsolation.Machine.Abi;
 using TaskIsolation.Machine.Cpus;
 using TaskIsolation.Machine.Kernel;
 using TaskIsolation.Machine.Programs;
@@ -22,11 +23,11 @@ internal static class ReportRuns
     {
         var m = Boot(sys, new MachineOptions { Mode = mode, Seed = seed, Switches = new ModelSwitches { ResidualTick = residual } });
         m.Start(new TaskSpec("hk", OnCpu(0), Program(new Loop(-1, [new Compute(9_000_000), new Syscall("write"), new Mmap(4096)]))));
-        m.Start(new TaskSpec("nosig", OnCpu(2), Program(new Prctl(48, NoSig), new Loop(-1, [new Compute(1_000_000_000)]))));
+        m.Start(new TaskSpec("nosig", OnCpu(2), Program(new Prctl(PrctlOptions.SetTaskIsolation, NoSig), new Loop(-1, [new Compute(1_000_000_000)]))));
         m.Start(new TaskSpec("iso", OnCpu(3), Program(
             new Spawn("sibling", [new SetAffinity(CpuMask.Single(4, 0)), new Compute(300_000_000), new Munmap(0x1000), new Exit(0)], Thread: true),
             new Compute(20_000_000),
-            new Prctl(48, Enable),
+            new Prctl(PrctlOptions.SetTaskIsolation, Enable),
             new Compute(3_000_000_000))));
         m.RunFor(2_500_000_000);
         return m;

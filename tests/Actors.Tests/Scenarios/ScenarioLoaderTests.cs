@@ -41,7 +41,7 @@ public sealed class ScenarioLoaderTests
         Assert.Equal(ResidualTick.OneHz, s.Model.Switches.ResidualTick);
         var t = Assert.Single(s.Tasks);
         Assert.Equal(CpuMask.Single(4, 3), t.Affinity);
-        Assert.Equal(new Prctl(48, 1), t.Program[0]);
+        Assert.Equal(new Prctl(PrctlOptions.SetTaskIsolation, 1), t.Program[0]);
         Assert.Equal(new Compute(1_000_000), t.Program[1]);
         Assert.Equal(new Syscall("write"), t.Program[2]);
         Assert.Equal(new Killed("iso", Signal.SIGKILL, "syscall 1"), Assert.Single(s.Expectations));

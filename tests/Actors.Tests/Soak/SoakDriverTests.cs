@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Akka.TestKit.Xunit2;
 using TaskIsolation.Actors.Machine;
+using TaskIsolation.Machine.Abi;
 using TaskIsolation.Machine.Events;
 using TaskIsolation.Machine.Programs;
 using TaskIsolation.Reports;
@@ -170,7 +171,7 @@ public sealed class SoakDriverTests : TestKit, IDisposable
         var m = Boot(Sys, keepEverything ? options with { KeepEvents = 0 } : options);
         ledger.Attach(m);
         m.Start(new TaskSpec("hk", OnCpu(0), Program(new Loop(-1, [new Compute(9_000_000), new Syscall("write"), new Mmap(4096)]))));
-        m.Start(new TaskSpec("dpdk", OnCpu(3), Program(new Prctl(48, NoSig), new Loop(-1, [new Compute(1_000_000_000)]))));
+        m.Start(new TaskSpec("dpdk", OnCpu(3), Program(new Prctl(PrctlOptions.SetTaskIsolation, NoSig), new Loop(-1, [new Compute(1_000_000_000)]))));
         return (m, ledger);
     }
 
