@@ -200,7 +200,12 @@ internal sealed class DocChecker(string repoRoot)
                 else if (TaskisolArgs(command, at) is { } args)
                 {
                     var printed = Run(args);
-                    if (OutputMasks.Difference(documented, printed) is { } difference)
+                    if (_lastExit == ExitCodes.InternalError)
+                    {
+                        // A bug of taskisol, not an output to write into a document.
+                        Problem(at, $"'{command}' failed with an internal error:\n{string.Join("\n", printed)}");
+                    }
+                    else if (OutputMasks.Difference(documented, printed) is { } difference)
                     {
                         Problem(at, $"'{command}': {difference}");
                         edits[at + 1] = (end - i - 1, OutputMasks.Merge(documented, printed));
