@@ -12,9 +12,12 @@ namespace TaskIsolation.Reports;
 /// The run as a 4.7 ftrace text trace (docs/model.md §11), one <see cref="FtraceFormatter"/> line per traced event, in
 /// time order. Streaming: each event is turned into its lines as it is observed; lines dated before the event that
 /// produced them (a work item's start, known at its end) wait in a small buffer until the stream has passed them.
-/// <para>Mapping (docs/reports.md has the table): an interrupt taken is its <c>*_entry</c> event (a TLB shootdown
-/// also <c>tlb_flush</c>), a TLB shootdown sent is the sender's <c>tlb_flush ... remote ipi send</c>, a tick-stop
-/// attempt is <c>tick_stop</c>, a context switch <c>sched_switch</c>, a work item <c>workqueue_execute_start</c>.</para>
+/// <para>Mapping (docs/reports.md has the table): an interrupt taken and its handler's return are the arch's entry and
+/// exit tracepoints (<see cref="InterruptTracepoints"/>: x86's vector events, arm64's <c>ipi_entry</c>/<c>ipi_exit</c>
+/// and <c>irq_handler_entry</c>/<c>irq_handler_exit</c>), an NMI's return is <c>nmi_handler</c>, a system call is
+/// <c>sys_enter</c>/<c>sys_exit</c>, a TLB shootdown sent is the sender's <c>tlb_flush ... remote ipi send</c> and
+/// taken the receiver's <c>tlb_flush ... remote shootdown</c>, a tick-stop attempt is <c>tick_stop</c>, a context switch
+/// <c>sched_switch</c>, a work item <c>workqueue_execute_start</c>.</para>
 /// </summary>
 public sealed class FtraceExporter : IRunObserver
 {
@@ -22,14 +25,22 @@ public sealed class FtraceExporter : IRunObserver
     public const int KworkerPidBase = 32768;
 
     private const int NormalPrio = 120;
+
+    /// <summary>How deep handlers nest on one CPU: an IRQ, an NMI inside it, and room to spare.</summary>
+    private const int MaxNesting = 8;
+
     private static readonly TraceFlags IrqsOffInKernel = new(true, false, IrqContext.None, 1);
     private static readonly TraceFlags InSchedule = new(true, false, IrqContext.None, 2);
     private static readonly TraceFlags KworkerContext = new(false, false, IrqContext.None, 0);
 
-    private readonly TraceVectors _vectors;
+    private readonly InterruptTracepoints _tracepoints;
     private readonly ModelTimings _timings;
     private readonly Action<string> _emit;
     private readonly (string Comm, int Pid)[] _current;
+    private readonly OpenHandler[] _open;
+    private readonly int[] _depth;
+    private readonly PendingExit[] _pendingExit;
+    private readonly List<int> _pendingCpus = [];
     private readonly HashSet<int> _exited = [];
     private readonly Dictionary<int, string> _lastSyscall = [];
     private readonly PriorityQueue<string, (long Time, long Seq)> _pending = new();
@@ -37,16 +48,22 @@ public sealed class FtraceExporter : IRunObserver
     private long _latest;
     private long _lastSendCause = -1;
 
-    /// <summary>Lines for a machine of <paramref name="nrCpus"/> CPUs go to <paramref name="emit"/>, without newlines.</summary>
-    public FtraceExporter(int nrCpus, ModelTimings timings, Action<string> emit, TraceVectors? vectors = null)
+    /// <summary>
+    /// Lines for a machine of <paramref name="nrCpus"/> CPUs of <paramref name="arch"/> (x86_64 when null) go to
+    /// <paramref name="emit"/>, without newlines.
+    /// </summary>
+    public FtraceExporter(int nrCpus, ModelTimings timings, Action<string> emit, ArchInfo? arch = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(nrCpus, 1);
         ArgumentNullException.ThrowIfNull(timings);
         ArgumentNullException.ThrowIfNull(emit);
         _timings = timings;
         _emit = emit;
-        _vectors = vectors ?? TraceVectors.X86;
+        _tracepoints = new InterruptTracepoints(arch ?? ArchInfo.X86_64);
         _current = new (string, int)[nrCpus];
+        _open = new OpenHandler[nrCpus * MaxNesting];
+        _depth = new int[nrCpus];
+        _pendingExit = new PendingExit[nrCpus];
         for (var i = 0; i < nrCpus; i++)
         {
             _current[i] = (SwapperComm(i), 0);
@@ -61,13 +78,14 @@ public sealed class FtraceExporter : IRunObserver
 
     /// <summary>
     /// A whole trace file: <see cref="FtraceFormatter.Header"/> (with the line count) then every line of
-    /// <paramref name="events"/>, each ending in a newline.
+    /// <paramref name="events"/>, each ending in a newline, with the tracepoints of <paramref name="arch"/> (x86_64 when
+    /// null).
     /// </summary>
-    public static void WriteTrace(TextWriter writer, IEnumerable<MachineEvent> events, long nowNs, int nrCpus, ModelTimings timings)
+    public static void WriteTrace(TextWriter writer, IEnumerable<MachineEvent> events, long nowNs, int nrCpus, ModelTimings timings, ArchInfo? arch = null)
     {
         ArgumentNullException.ThrowIfNull(writer);
         var lines = new List<string>();
-        RunObservers.Replay(events, nowNs, new FtraceExporter(nrCpus, timings, lines.Add));
+        RunObservers.Replay(events, nowNs, new FtraceExporter(nrCpus, timings, lines.Add, arch));
         writer.Write(FtraceFormatter.Header(lines.Count, lines.Count, nrCpus));
         foreach (var l in lines)
         {
@@ -86,11 +104,19 @@ public sealed class FtraceExporter : IRunObserver
         }
 
         _latest = Math.Max(_latest, e.Time);
+        if (_pendingCpus.Count > 0)
+        {
+            FlushPendingExits(e);
+        }
+
         var cpu = e.Cpu;
         switch (e)
         {
             case InterruptTaken t:
                 OnInterrupt(t);
+                break;
+            case HandlerReturned r:
+                OnHandlerReturned(r);
                 break;
             case InterruptSent { Source: TlbShootdown } s:
                 // native_flush_tlb_others() traces once per flush, whatever the number of targets.
@@ -114,6 +140,10 @@ public sealed class FtraceExporter : IRunObserver
                 break;
             case SyscallEntered s:
                 _lastSyscall[s.Task.Pid] = s.Name;
+                AddFor(s.Task, cpu, s.Time, TraceFlags.TaskContext, new TraceEvent.SysEnter(s.Nr, s.Args));
+                break;
+            case SyscallExited x:
+                AddFor(x.Task, cpu, x.Time, TraceFlags.TaskContext, new TraceEvent.SysExit(x.Nr, x.Ret));
                 break;
             case TaskExited x:
                 _exited.Add(x.Task.Pid);
@@ -124,7 +154,17 @@ public sealed class FtraceExporter : IRunObserver
     }
 
     /// <inheritdoc />
-    public void Finish(long nowNs) => Release(long.MaxValue);
+    public void Finish(long nowNs)
+    {
+        // A handler still running when the trace ends has no exit, as in a trace stopped then.
+        for (var i = _pendingCpus.Count - 1; i >= 0; i--)
+        {
+            WritePendingExit(_pendingCpus[i]);
+        }
+
+        _pendingCpus.Clear();
+        Release(long.MaxValue);
+    }
 
     /// <summary>The <c>struct work_struct</c> address a work item prints: the model's own, stable per CPU and function.</summary>
     public static ulong WorkStruct(int cpu, WorkFunction function)
@@ -144,20 +184,8 @@ public sealed class FtraceExporter : IRunObserver
 
     private void OnInterrupt(InterruptTaken t)
     {
-        var ctx = t.Kind == InterruptKind.Nmi ? IrqContext.Nmi : IrqContext.HardIrq;
-        var flags = new TraceFlags(true, false, ctx, 1);
-        TraceEvent? ev = t.Kind switch
-        {
-            // A timer-broadcast IPI runs the local timer handler on the receiver.
-            InterruptKind.Tick or InterruptKind.ResidualTick or InterruptKind.StaleTimer or InterruptKind.TimerIpi => new TraceEvent.LocalTimerEntry(_vectors.LocalTimer),
-            InterruptKind.RescheduleIpi or InterruptKind.VmstatWork or InterruptKind.LruDrainWork => new TraceEvent.RescheduleEntry(_vectors.Reschedule),
-            InterruptKind.CallFunctionIpi => new TraceEvent.CallFunctionEntry(_vectors.CallFunction),
-            InterruptKind.IrqWork => new TraceEvent.IrqWorkEntry(_vectors.IrqWork),
-            InterruptKind.DeviceIrq when t.Source is DeviceInterrupt d => new TraceEvent.IrqHandlerEntry(d.Irq, d.Name),
-            InterruptKind.Nmi => new TraceEvent.NmiHandler("perf_event_nmi_handler", _timings.HandlerNs(InterruptKind.Nmi), 1),
-            _ => null,
-        };
-        if (ev is null)
+        var trace = _tracepoints.For(t.Source);
+        if (trace is null && t.Kind != InterruptKind.Nmi)
         {
             return;
         }
@@ -167,10 +195,86 @@ public sealed class FtraceExporter : IRunObserver
             _current[t.Cpu] = (cur.Comm, cur.Pid == 0 ? KworkerPidBase + t.Cpu : cur.Pid);
         }
 
-        Add(t.Cpu, t.Time, flags, ev);
+        var depth = _depth[t.Cpu];
+        if (depth < MaxNesting)
+        {
+            _open[(t.Cpu * MaxNesting) + depth] = new OpenHandler(t.Id, t.Time, trace);
+            _depth[t.Cpu] = depth + 1;
+        }
+
+        // An NMI traces nothing on entry: nmi_handler comes when its handler returns.
+        if (trace is null)
+        {
+            return;
+        }
+
+        Add(t.Cpu, t.Time, trace.Flags, trace.Entry);
         if (t.Source is TlbShootdown)
         {
-            Add(t.Cpu, t.Time, flags, new TraceEvent.TlbFlush(-1, TlbFlushReason.RemoteShootdown));
+            Add(t.Cpu, t.Time, trace.Flags, new TraceEvent.TlbFlush(-1, TlbFlushReason.RemoteShootdown));
+        }
+    }
+
+    private void OnHandlerReturned(HandlerReturned r)
+    {
+        var cpu = r.Cpu;
+        var baseIndex = cpu * MaxNesting;
+        for (var i = _depth[cpu] - 1; i >= 0; i--)
+        {
+            var open = _open[baseIndex + i];
+            if (open.TakenId != r.Cause)
+            {
+                continue;
+            }
+
+            // Drop it (and, never expected, anything opened above it) from the CPU's stack.
+            _depth[cpu] = i;
+            if (open.Trace is null)
+            {
+                Add(cpu, r.Time, InterruptTracepoints.NmiContext, InterruptTracepoints.NmiHandler(r.Time - open.TakenTime));
+            }
+            else if (open.Trace.ExitAfterIrqExit)
+            {
+                // arm64's ipi_exit follows handle_IPI()'s irq_exit(): the tick_stop that irq_exit() traces comes first.
+                WritePendingExit(cpu);
+                _pendingExit[cpu] = new PendingExit(true, r.Cause, r.Time, open.Trace);
+                _pendingCpus.Add(cpu);
+            }
+            else
+            {
+                Add(cpu, r.Time, open.Trace.Flags, open.Trace.Exit);
+            }
+
+            return;
+        }
+    }
+
+    /// <summary>
+    /// Writes each deferred <c>ipi_exit</c> that <paramref name="e"/> shows to be over: irq_exit()'s tick events carry
+    /// the interrupt as their cause and come at once, on the same CPU at the same time; anything else ends it.
+    /// </summary>
+    private void FlushPendingExits(MachineEvent e)
+    {
+        for (var i = _pendingCpus.Count - 1; i >= 0; i--)
+        {
+            var cpu = _pendingCpus[i];
+            var p = _pendingExit[cpu];
+            var inIrqExit = e.Cpu == cpu && e.Time == p.Time && e.Cause == p.TakenId && e is TickStopAttempted or TickRestarted;
+            if (e.Time > p.Time || (e.Cpu == cpu && !inIrqExit))
+            {
+                WritePendingExit(cpu);
+            }
+        }
+    }
+
+    private void WritePendingExit(int cpu)
+    {
+        var p = _pendingExit[cpu];
+        if (p.Has)
+        {
+            _pendingExit[cpu] = default;
+            Add(cpu, p.Time, p.Trace!.Flags, p.Trace.Exit);
+            _pendingCpus.Remove(cpu);
         }
     }
 
@@ -214,6 +318,19 @@ public sealed class FtraceExporter : IRunObserver
         var line = FtraceFormatter.FormatLine(new TraceRecord(comm, pid, cpu, flags, time, ev));
         _pending.Enqueue(line, (time, _seq++));
     }
+
+    /// <summary>A line in the context of <paramref name="task"/> (a system call's, which only its own task traces).</summary>
+    private void AddFor(TaskRef task, int cpu, long time, TraceFlags flags, TraceEvent ev)
+    {
+        var line = FtraceFormatter.FormatLine(new TraceRecord(task.Comm, task.Pid, cpu, flags, time, ev));
+        _pending.Enqueue(line, (time, _seq++));
+    }
+
+    /// <summary>A handler running on a CPU: its interrupt, when it was taken, and the tracepoints it prints (null: an NMI).</summary>
+    private readonly record struct OpenHandler(long TakenId, long TakenTime, InterruptTrace? Trace);
+
+    /// <summary>An exit written once irq_exit() is over (arm64's <c>ipi_exit</c>).</summary>
+    private readonly record struct PendingExit(bool Has, long TakenId, long Time, InterruptTrace? Trace);
 
     private void Release(long upTo)
     {

@@ -64,6 +64,12 @@ public sealed class NoiseAccountant : IRunObserver
     /// <summary>Virtual time of the latest event seen.</summary>
     public long LastTimeNs { get; private set; }
 
+    /// <summary>
+    /// The noise of <paramref name="cpu"/> so far: the sum of its single noises that have ended (the table's
+    /// <c>noise_ns</c> without an open one); cheap, for a reader that follows it event by event.
+    /// </summary>
+    public long NoiseNs(int cpu) => _cpus[cpu].NoiseNs;
+
     /// <inheritdoc />
     public void Observe(MachineEvent e)
     {

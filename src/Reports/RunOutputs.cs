@@ -1,3 +1,4 @@
+using TaskIsolation.Machine.Arch;
 using TaskIsolation.Machine.Boot;
 using TaskIsolation.Machine.Events;
 using TaskIsolation.Machine.Kernel;
@@ -43,13 +44,15 @@ public sealed record OutputPaths(string? Report = null, string? Trace = null, st
 /// <param name="Timings">The model costs the run used.</param>
 /// <param name="BootLog">The boot log.</param>
 /// <param name="Expectations">Each expectation's text and verdict.</param>
+/// <param name="Arch">The machine's architecture: which tracepoints the ftrace text prints.</param>
 public sealed record FinishedRun(
     RunInfo Info,
     IReadOnlyList<MachineEvent> Events,
     int NrCpus,
     ModelTimings Timings,
     IReadOnlyList<BootLogLine> BootLog,
-    IReadOnlyList<(string Text, bool Held)> Expectations);
+    IReadOnlyList<(string Text, bool Held)> Expectations,
+    Arch Arch = Arch.X86_64);
 
 /// <summary>
 /// Everything <c>taskisol run</c> produces from a finished run: the report, the person's text, and the files, each
@@ -131,7 +134,7 @@ public static class RunOutputs
 
         if (paths.Ftrace is { } f)
         {
-            AtomicFile.WriteText(f, w => FtraceExporter.WriteTrace(w, run.Events, run.Info.SimulatedNs, run.NrCpus, run.Timings));
+            AtomicFile.WriteText(f, w => FtraceExporter.WriteTrace(w, run.Events, run.Info.SimulatedNs, run.NrCpus, run.Timings, ArchInfo.For(run.Arch)));
         }
 
         if (paths.Log is { } l)

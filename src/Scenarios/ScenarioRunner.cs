@@ -78,7 +78,8 @@ public sealed record ScenarioRun(
         Machine.Booted.NrCpus,
         Machine.Options.Timings,
         Machine.Booted.Log,
-        [.. Expectations.Select(e => (e.Text, e.Held))]);
+        [.. Expectations.Select(e => (e.Text, e.Held))],
+        Machine.Booted.Arch);
 }
 
 /// <summary>

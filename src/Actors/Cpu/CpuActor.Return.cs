@@ -24,6 +24,16 @@ internal sealed partial class CpuActor
     private void BeginReturnToUser(long cause)
     {
         var t = _rq.Curr!;
+        if (t.SyscallNr >= 0)
+        {
+            // syscall_return_slowpath() → trace_sys_exit(): the syscall's return, before the exit-to-user loop. A task
+            // that slept or migrated in the syscall returns from it here, where it runs again.
+            var nr = t.SyscallNr;
+            var ret = t.Resume == ResumeKind.Result ? t.PendingResult : 0;
+            _rq.Curr = t = t with { SyscallNr = -1 };
+            Publish(new SyscallExited(Sim.NewEventId(), Now, _cpu, cause, t.Ref, nr, ret));
+        }
+
         if (t.ReturnSince == 0)
         {
             _rq.Curr = t with { ReturnSince = Now, KernelCause = cause };
@@ -676,8 +686,11 @@ internal sealed partial class CpuActor
 
         if (!_tick.Stopped)
         {
-            // tick_nohz_idle_enter(): an idle CPU needs no tick, nohz_full or not.
+            // tick_nohz_idle_enter(): an idle CPU needs no tick, nohz_full or not. tick_nohz_stop_sched_tick() traces
+            // the stop (tick_stop: success=1) as it does for a busy nohz_full CPU.
             _tick.Stopped = true;
+            _tick.FailureReported = false;
+            Publish(new TickStopAttempted(Sim.NewEventId(), Now, _cpu, cause, true, TickDep.None, long.MaxValue));
             _tick.Generation++;
             Send(_tick.Source, new ShutdownTick(cause, _tick.Generation));
         }

@@ -132,6 +132,9 @@ internal sealed partial class CpuActor
 
         /// <summary>The interrupted path's cause, restored at the NMI's iret (the NMI is invisible to it).</summary>
         public long NmiLastCause;
+
+        /// <summary>The running NMI's <c>InterruptTaken</c> id, the cause of its return.</summary>
+        public long NmiTaken;
     }
 
     /// <summary>This CPU's tick (<c>tick_sched</c>): running or stopped, and the tick source that raises it.</summary>

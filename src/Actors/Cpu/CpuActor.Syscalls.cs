@@ -126,8 +126,15 @@ internal sealed partial class CpuActor
         var t = _rq.Curr!;
         SetState(CpuState.Kernel);
         _shared.Quiesced = false;
-        var e = new SyscallEntered(Sim.NewEventId(), Now, _cpu, cause, t.Ref, nr, name);
+        var target = op switch
+        {
+            Kill k => _m.Memory.PidOf(k.Target),
+            SetAffinity { Target: { } other } => _m.Memory.PidOf(other),
+            _ => 0,
+        };
+        var e = new SyscallEntered(Sim.NewEventId(), Now, _cpu, cause, t.Ref, nr, name, SyscallArgs.For(op, name, target));
         Publish(e);
+        _rq.Curr = t = t with { SyscallNr = nr };
         _exec.LastCause = e.Id;
         var check = V16 ? SyscallV16(t, nr, op) : TaskIsolationRules.Syscall(t, nr, _m.Arch);
         ApplyResponse(t, check.Response, e.Id);
@@ -401,10 +408,11 @@ internal sealed partial class CpuActor
         {
             // tick_dep_set_task()/tick_dep_set_signal(): in 4.7 a per-task or per-process bit kicks every nohz_full
             // CPU with irq_work, not only the ones running the task (§9 R3); with targeted_tick_dep_kick, the task's
-            // CPU, or the CPU of every queued thread of the process (tick_nohz_dep_set_signal()).
+            // CPU, or the CPU of every queued thread of the process (tick_nohz_dep_set_signal()). This CPU's own kick
+            // is a local irq_work (tick_nohz_full_kick()), the others' an IPI.
             foreach (var cpu in TaskIsolationRules.KickTargets(_m, _cpu, t, pt.PerProcess ? TickDepScope.Process : TickDepScope.Task))
             {
-                SendRemote(cpu, new Irq(cause, new TickDependencyKick(TickDep.PosixTimer, Remote: true), _cpu), cause);
+                SendRemote(cpu, new Irq(cause, new TickDependencyKick(TickDep.PosixTimer, Remote: cpu != _cpu), _cpu), cause);
             }
         }
 

@@ -407,6 +407,7 @@ internal sealed partial class CpuActor : SimCore.SimActor
     {
         var irq = _irqs.Handling ?? throw new InvalidOperationException($"cpu {_cpu}: a handler ended with no interrupt being handled");
         _irqs.Handling = null;
+        Publish(new HandlerReturned(Sim.NewEventId(), Now, _cpu, _irqs.HandlingCause, irq.Source));
         IrqExit(irq, _irqs.HandlingCause);
     }
 
@@ -429,6 +430,7 @@ internal sealed partial class CpuActor : SimCore.SimActor
         _irqs.NmiInterrupted = SaveActivity();
         _irqs.NmiIrqsWereOn = _irqs.On;
         _irqs.NmiLastCause = _exec.LastCause;
+        _irqs.NmiTaken = taken.Id;
         _irqs.InNmi = true;
         _irqs.On = false;
         _exec.Act = Activity.Irq;
@@ -442,6 +444,7 @@ internal sealed partial class CpuActor : SimCore.SimActor
     /// <summary>The NMI's iret: straight back to what it interrupted, interrupts as they were, no exit work.</summary>
     private void NmiExit()
     {
+        Publish(new HandlerReturned(Sim.NewEventId(), Now, _cpu, _irqs.NmiTaken, NonMaskableInterrupt.Instance));
         var s = _irqs.NmiInterrupted;
         var irqsWereOn = _irqs.NmiIrqsWereOn;
         var lastCause = _irqs.NmiLastCause;

@@ -48,7 +48,7 @@ internal static class ReplayCommand
 
                     if (parse.GetValue(ftrace) is { } ft)
                     {
-                        AtomicFile.WriteText(ft, w => FtraceExporter.WriteTrace(w, m.Recorder.Events, m.Now, m.Booted.NrCpus, m.Options.Timings));
+                        AtomicFile.WriteText(ft, w => FtraceExporter.WriteTrace(w, m.Recorder.Events, m.Now, m.Booted.NrCpus, m.Options.Timings, TaskIsolation.Machine.Arch.ArchInfo.For(m.Booted.Arch)));
                         output.WriteLine($"ftrace: {ft}");
                     }
                 }

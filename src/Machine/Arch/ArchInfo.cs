@@ -57,15 +57,31 @@ public sealed record ArchInfo
     /// </summary>
     public string? UnalignedFixupName { get; private init; }
 
-    /// <summary>The numbers printed as <c>vector=</c> by the ftrace interrupt events of §11.</summary>
+    /// <summary>The numbers printed as <c>vector=</c> by the x86-style ftrace interrupt events of §11.</summary>
     /// <remarks>
-    /// Only x86 has these IDT vectors and the <c>irq_vectors</c> tracepoints; arm64 traces IPIs as
-    /// <c>ipi_entry: (Rescheduling interrupts)</c> and its timer as an ordinary PPI, tile as hypervisor messages.
-    /// The model keeps the §11 event names and the x86 numbers on every architecture so that traces of one
-    /// workload compare line by line across architectures; this is the model's convention, not what those
-    /// kernels print.
+    /// Only x86 has these IDT vectors and the <c>irq_vectors</c> tracepoints. arm64 does not print them (see
+    /// <see cref="IrqTraceStyle"/>); tile, whose 4.7 kernel has no per-vector tracepoints (its IPIs are hypervisor
+    /// messages), prints them as a convention of the model, so that traces of one workload compare across arches.
     /// </remarks>
     public TraceVectors Vectors { get; private init; } = TraceVectors.X86;
+
+    /// <summary>
+    /// Which tracepoints the arch's interrupt entries and exits print in the ftrace text (docs/reports.md): x86's
+    /// <c>irq_vectors</c> events (x86, and tile by the model's convention), or arm64's <c>ipi_entry</c>/<c>ipi_exit</c>
+    /// and <c>irq_handler_entry</c>/<c>irq_handler_exit</c> for its timer.
+    /// </summary>
+    public IrqTraceStyle IrqTraceStyle { get; private init; } = IrqTraceStyle.X86Vectors;
+
+    /// <summary>
+    /// The Linux IRQ number of the per-CPU timer when it is an ordinary (per-CPU) interrupt, as
+    /// <c>irq_handler_entry</c> prints it: arm64's <c>arch_timer</c> PPI, IRQ 3 on a GICv2 device-tree board such as
+    /// QEMU's <c>virt</c> machine (<c>/proc/interrupts</c>: <c>3: ... GIC-0 27 Level arch_timer</c>); -1 where the timer
+    /// has a vector of its own (x86's local APIC timer) or the model uses the vector convention (tile).
+    /// </summary>
+    public int TimerIrq { get; private init; } = -1;
+
+    /// <summary>The timer interrupt's action name as <c>irq_handler_entry</c> prints it (<c>arch_timer</c> on arm64), or null.</summary>
+    public string? TimerIrqName { get; private init; }
 
     /// <summary>
     /// The reason an isolated task loses isolation on a page fault that the kernel resolves without a signal:
@@ -96,6 +112,9 @@ public sealed record ArchInfo
     /// <summary>arm64: asm-generic syscalls, broadcast TLB invalidation.</summary>
     public static ArchInfo Arm64 { get; } = new(Arch.Arm64, SyscallTable.AsmGeneric)
     {
+        IrqTraceStyle = IrqTraceStyle.Arm64Ipi,
+        TimerIrq = 3,
+        TimerIrqName = "arch_timer",
         TlbFlushUsesIpi = false,
         ClockeventHasOneshotStopped = true,
         HaveArchTaskIsolation = true,

@@ -93,12 +93,43 @@ public sealed record TickRestarted(long Id, long Time, int Cpu, long Cause, Tick
     public override string What => $"tick restarted: {Reason}";
 }
 
-/// <summary>A task entered the kernel by a system call.</summary>
-public sealed record SyscallEntered(long Id, long Time, int Cpu, long Cause, TaskRef Task, int Nr, string Name)
+/// <summary>
+/// A task entered the kernel by a system call (<c>sys_enter</c>): its number on the machine's arch, its name, and the six
+/// argument registers as far as the model knows them (<see cref="SyscallArgs"/>).
+/// </summary>
+public sealed record SyscallEntered(long Id, long Time, int Cpu, long Cause, TaskRef Task, int Nr, string Name, SyscallArgs Args = default)
     : MachineEvent(Id, Time, Cpu, Cause)
 {
     /// <inheritdoc />
     public override string What => $"{Task}: syscall {Nr} ({Name})";
+}
+
+/// <summary>
+/// A system call returned (<c>sys_exit</c>, traced by <c>syscall_trace_exit()</c> / <c>syscall_slow_exit_work()</c>
+/// before the exit-to-user loop): <see cref="Ret"/> is the value the task gets, e.g. <c>-513</c> (<c>-ERESTARTNOINTR</c>)
+/// for a syscall that task isolation skipped. <c>exit</c> and <c>exit_group</c> never return, so they have none.
+/// </summary>
+public sealed record SyscallExited(long Id, long Time, int Cpu, long Cause, TaskRef Task, int Nr, long Ret)
+    : MachineEvent(Id, Time, Cpu, Cause)
+{
+    /// <inheritdoc />
+    public override string What => string.Create(CultureInfo.InvariantCulture, $"{Task}: syscall {Nr} returned {Ret}");
+}
+
+/// <summary>
+/// An interrupt's handler returned (<see cref="MachineEvent.Cause"/> is its <see cref="InterruptTaken"/>): the point
+/// where x86 traces <c>*_exit</c> and the generic IRQ layer <c>irq_handler_exit</c>, before <c>irq_exit()</c> makes its
+/// nohz tick decisions. An NMI's is its return (<c>iret</c>). Its time minus the taken time is how long the handler ran,
+/// an NMI that interrupted it included.
+/// </summary>
+public sealed record HandlerReturned(long Id, long Time, int Cpu, long Cause, InterruptSource Source)
+    : MachineEvent(Id, Time, Cpu, Cause)
+{
+    /// <summary>The interrupt's kind, from its <see cref="Source"/>.</summary>
+    public InterruptKind Kind => Source.Kind;
+
+    /// <inheritdoc />
+    public override string What => $"{Source.Text} handler returned";
 }
 
 /// <summary>A <c>prctl()</c> returned.</summary>

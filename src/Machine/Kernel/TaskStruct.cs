@@ -124,6 +124,12 @@ public sealed record TaskStruct
     /// <summary>Event that started the current kernel path (for causal chains).</summary>
     public long KernelCause { get; init; }
 
+    /// <summary>
+    /// The number of the system call it is in, from its <c>sys_enter</c> until its <c>sys_exit</c> (the syscall's return,
+    /// before the exit-to-user loop, on whichever CPU it then runs); -1 when it is in none.
+    /// </summary>
+    public int SyscallNr { get; init; } = -1;
+
     /// <summary>Virtual time it asked to return to user space (0 when not returning).</summary>
     public long ReturnSince { get; init; }
 

@@ -66,6 +66,118 @@ public abstract record TraceEvent
         public override string FormatFields() => VectorField(Vector);
     }
 
+    /// <summary>x86 <c>local_timer_exit</c>: <c>vector=%d</c>, traced before <c>irq_exit()</c>.</summary>
+    /// <param name="Vector">The vector (239 on x86).</param>
+    public sealed record LocalTimerExit(int Vector = 239) : TraceEvent
+    {
+        /// <inheritdoc />
+        public override string EventName => "local_timer_exit";
+
+        /// <inheritdoc />
+        public override string FormatFields() => VectorField(Vector);
+    }
+
+    /// <summary>x86 <c>reschedule_exit</c>: <c>vector=%d</c>.</summary>
+    /// <param name="Vector">The vector (253 on x86).</param>
+    public sealed record RescheduleExit(int Vector = 253) : TraceEvent
+    {
+        /// <inheritdoc />
+        public override string EventName => "reschedule_exit";
+
+        /// <inheritdoc />
+        public override string FormatFields() => VectorField(Vector);
+    }
+
+    /// <summary>x86 <c>call_function_exit</c>: <c>vector=%d</c>.</summary>
+    /// <param name="Vector">The vector (252 on x86).</param>
+    public sealed record CallFunctionExit(int Vector = 252) : TraceEvent
+    {
+        /// <inheritdoc />
+        public override string EventName => "call_function_exit";
+
+        /// <inheritdoc />
+        public override string FormatFields() => VectorField(Vector);
+    }
+
+    /// <summary>x86 <c>irq_work_exit</c>: <c>vector=%d</c>.</summary>
+    /// <param name="Vector">The vector (246 on x86).</param>
+    public sealed record IrqWorkExit(int Vector = 246) : TraceEvent
+    {
+        /// <inheritdoc />
+        public override string EventName => "irq_work_exit";
+
+        /// <inheritdoc />
+        public override string FormatFields() => VectorField(Vector);
+    }
+
+    /// <summary>
+    /// <c>ipi_entry</c> (<c>include/trace/events/ipi.h</c>): <c>(%s)</c>, the IPI's reason string, which arm64's
+    /// <c>handle_IPI()</c> passes as <c>ipi_types[ipinr]</c> (see <see cref="Arm64IpiReasons"/>).
+    /// </summary>
+    /// <param name="Reason">The reason, e.g. <c>Rescheduling interrupts</c>.</param>
+    public sealed record IpiEntry(string Reason) : TraceEvent
+    {
+        /// <inheritdoc />
+        public override string EventName => "ipi_entry";
+
+        /// <inheritdoc />
+        public override string FormatFields() => $"({Reason})";
+    }
+
+    /// <summary><c>ipi_exit</c>: <c>(%s)</c>; on arm64 traced at the end of <c>handle_IPI()</c>, after <c>irq_exit()</c>.</summary>
+    /// <param name="Reason">The reason, as its <see cref="IpiEntry"/>.</param>
+    public sealed record IpiExit(string Reason) : TraceEvent
+    {
+        /// <inheritdoc />
+        public override string EventName => "ipi_exit";
+
+        /// <inheritdoc />
+        public override string FormatFields() => $"({Reason})";
+    }
+
+    /// <summary>
+    /// <c>irq_handler_exit</c>: <c>irq=%d ret=%s</c>, <c>handled</c> or <c>unhandled</c> (the action's
+    /// <c>irqreturn_t</c>).
+    /// </summary>
+    /// <param name="Irq">The IRQ number.</param>
+    /// <param name="Handled">Whether the action returned <c>IRQ_HANDLED</c>.</param>
+    public sealed record IrqHandlerExit(int Irq, bool Handled = true) : TraceEvent
+    {
+        /// <inheritdoc />
+        public override string EventName => "irq_handler_exit";
+
+        /// <inheritdoc />
+        public override string FormatFields() =>
+            string.Create(CultureInfo.InvariantCulture, $"irq={Irq} ret={(Handled ? "handled" : "unhandled")}");
+    }
+
+    /// <summary>
+    /// <c>sys_enter</c> (<c>include/trace/events/syscalls.h</c>, the <c>raw_syscalls</c> system):
+    /// <c>NR %ld (%lx, %lx, %lx, %lx, %lx, %lx)</c>.
+    /// </summary>
+    /// <param name="Nr">The syscall number on the machine's arch.</param>
+    /// <param name="Args">The six argument registers.</param>
+    public sealed record SysEnter(int Nr, Events.SyscallArgs Args) : TraceEvent
+    {
+        /// <inheritdoc />
+        public override string EventName => "sys_enter";
+
+        /// <inheritdoc />
+        public override string FormatFields() => string.Create(CultureInfo.InvariantCulture, $"NR {Nr} ({Args})");
+    }
+
+    /// <summary><c>sys_exit</c> (<c>raw_syscalls</c>): <c>NR %ld = %ld</c>.</summary>
+    /// <param name="Nr">The syscall number.</param>
+    /// <param name="Ret">Its return value (a negative errno on failure).</param>
+    public sealed record SysExit(int Nr, long Ret) : TraceEvent
+    {
+        /// <inheritdoc />
+        public override string EventName => "sys_exit";
+
+        /// <inheritdoc />
+        public override string FormatFields() => string.Create(CultureInfo.InvariantCulture, $"NR {Nr} = {Ret}");
+    }
+
     /// <summary><c>irq_handler_entry</c>: <c>irq=%d name=%s</c>.</summary>
     /// <param name="Irq">The IRQ number.</param>
     /// <param name="Name">The handler's name.</param>

@@ -26,15 +26,25 @@ public sealed partial class TraceExportTests() : TestKit(SimulationConfig.Hocon)
         Assert.All(keys, k => Assert.Contains(k, ChromeTraceWriter.TopLevelKeys));
         var events = doc.RootElement.GetProperty("traceEvents").EnumerateArray().ToList();
 
-        // One named track per CPU.
-        var names = events.Where(e => e.GetProperty("ph").GetString() == "M" && e.GetProperty("name").GetString() == "thread_name")
-            .Select(e => e.GetProperty("args").GetProperty("name").GetString()).ToList();
-        Assert.Equal(["cpu 0", "cpu 1", "cpu 2", "cpu 3"], names);
+        // One named track per CPU in process 1, one per task in process 2 (tid = pid), each named once.
+        var threadNames = events.Where(e => e.GetProperty("ph").GetString() == "M" && e.GetProperty("name").GetString() == "thread_name").ToList();
+        string[] Names(int pid) => [.. threadNames.Where(e => e.GetProperty("pid").GetInt32() == pid).Select(e => e.GetProperty("args").GetProperty("name").GetString()!)];
+        Assert.Equal(["cpu 0", "cpu 1", "cpu 2", "cpu 3"], Names(ChromeTraceWriter.MachinePid));
+        var tasks = Names(ChromeTraceWriter.TasksPid);
+        Assert.Equal(tasks.Distinct().Count(), tasks.Length);
+        Assert.Contains("hk/101", tasks);
+        Assert.Contains("nosig/102", tasks);
+        Assert.Contains("iso/103", tasks);
+        Assert.Contains("sibling/104", tasks);
+        Assert.Contains("kworker/0:1", tasks);
+        Assert.All(
+            threadNames.Where(e => e.GetProperty("pid").GetInt32() == ChromeTraceWriter.TasksPid && !e.GetProperty("args").GetProperty("name").GetString()!.StartsWith("kworker", StringComparison.Ordinal)),
+            e => Assert.EndsWith("/" + e.GetProperty("tid").GetInt32(), e.GetProperty("args").GetProperty("name").GetString()!, StringComparison.Ordinal));
 
         // Slices on each track nest: sorted by start (longer first on ties), each either inside the enclosing one or after it.
         var slices = events.Where(e => e.GetProperty("ph").GetString() == "X").ToList();
         Assert.NotEmpty(slices);
-        foreach (var track in slices.GroupBy(e => e.GetProperty("tid").GetInt32()))
+        foreach (var track in slices.GroupBy(e => (e.GetProperty("pid").GetInt32(), e.GetProperty("tid").GetInt32())))
         {
             var stack = new Stack<(double Start, double End, string Name)>();
             foreach (var s in track.Select(e => (Start: e.GetProperty("ts").GetDouble(), Dur: e.GetProperty("dur").GetDouble(), Name: e.GetProperty("name").GetString()!))
@@ -70,9 +80,37 @@ public sealed partial class TraceExportTests() : TestKit(SimulationConfig.Hocon)
         Assert.Contains(ends, f => f.Any(e => e.TryGetProperty("flow_out", out _) && e.GetProperty("tid").GetInt32() == 1)
                                    && f.Any(e => e.TryGetProperty("flow_in", out _) && e.GetProperty("tid").GetInt32() == 4 && e.GetProperty("name").GetString() == "TLB shootdown IPI"));
 
-        // The violation is an instant on CPU 3's track with its chain.
-        var v = Assert.Single(events, e => e.GetProperty("ph").GetString() == "i" && e.GetProperty("cat").GetString() == "violation");
+        // On the task tracks: the sibling's munmap is a syscall slice, and the TLB shootdown IPI that the isolated task took
+        // in user mode is a handler slice on its own track, inside no syscall.
+        List<JsonElement> OnTask(int pid) => [.. slices.Where(e => e.GetProperty("pid").GetInt32() == ChromeTraceWriter.TasksPid && e.GetProperty("tid").GetInt32() == pid)];
+        var munmap = Assert.Single(OnTask(104), e => e.GetProperty("name").GetString() == "munmap");
+        Assert.Equal("syscall", munmap.GetProperty("cat").GetString());
+        Assert.Equal(0, munmap.GetProperty("args").GetProperty("ret").GetInt64());
+        var tlb = Assert.Single(OnTask(103), e => e.GetProperty("name").GetString() == "TLB shootdown IPI");
+        Assert.Equal("UserIsolated", tlb.GetProperty("args").GetProperty("state").GetString());
+        Assert.DoesNotContain(OnTask(103), e => e.GetProperty("cat").GetString() == "syscall"
+            && e.GetProperty("ts").GetDouble() <= tlb.GetProperty("ts").GetDouble()
+            && e.GetProperty("ts").GetDouble() + e.GetProperty("dur").GetDouble() > tlb.GetProperty("ts").GetDouble());
+
+        // Counters: the tick of CPU 3 stops once the isolated task runs alone, and its noise only grows, ending at the
+        // noise table's figure.
+        var counters = events.Where(e => e.GetProperty("ph").GetString() == "C").ToList();
+        Assert.All(counters, e => Assert.Equal(ChromeTraceWriter.MachinePid, e.GetProperty("pid").GetInt32()));
+        var tick3 = counters.Where(e => e.GetProperty("name").GetString() == "tick cpu 3").Select(e => e.GetProperty("args").GetProperty("running").GetInt32()).ToList();
+        Assert.Equal(0, tick3[0]);
+        Assert.Contains(1, tick3);
+        Assert.Equal(0, tick3[^1]);
+        Assert.All(tick3.Zip(tick3.Skip(1)), p => Assert.NotEqual(p.First, p.Second));
+        var noise3 = counters.Where(e => e.GetProperty("name").GetString() == "noise cpu 3").Select(e => e.GetProperty("args").GetProperty("noise_ns").GetInt64()).ToList();
+        Assert.Equal(noise3.Order(), noise3);
+        var (noise, _) = ReportRuns.Account(m);
+        Assert.Equal(noise.Snapshot(m.Now)[3].NoiseNs, noise3[^1]);
+        Assert.True(noise3[^1] > 0);
+
+        // The violation is an instant on CPU 3's track with its chain, and on the isolated task's.
+        var v = Assert.Single(events, e => e.GetProperty("ph").GetString() == "i" && e.GetProperty("cat").GetString() == "violation" && e.GetProperty("pid").GetInt32() == ChromeTraceWriter.MachinePid);
         Assert.Equal(4, v.GetProperty("tid").GetInt32());
+        Assert.Single(events, e => e.GetProperty("ph").GetString() == "i" && e.GetProperty("cat").GetString() == "violation" && e.GetProperty("pid").GetInt32() == ChromeTraceWriter.TasksPid && e.GetProperty("tid").GetInt32() == 103);
         Assert.EndsWith("munmap", v.GetProperty("args").GetProperty("chain").GetString()!.Split(" → ")[0], StringComparison.Ordinal);
 
         // ts in microseconds: the last event is within the run's 2.5 s.
@@ -111,6 +149,14 @@ public sealed partial class TraceExportTests() : TestKit(SimulationConfig.Hocon)
         Assert.Contains(body, l => l.Contains("sched_switch: prev_comm=swapper/3 prev_pid=0 prev_prio=120 prev_state=R ==> next_comm=iso", StringComparison.Ordinal));
         Assert.Contains(body, l => l.Contains("irq_work_entry: vector=246", StringComparison.Ordinal));
         Assert.Contains(body, l => l.Contains("reschedule_entry: vector=253", StringComparison.Ordinal));
+
+        // Every entry has its exit but a handler still running on a CPU when the run ended (the full pairing check runs
+        // over the goldens of every built-in: FtracePairingTests), and the sibling's munmap shows as raw_syscalls on
+        // x86_64 (NR 11).
+        var entries = body.Count(l => l.Contains("_entry: ", StringComparison.Ordinal));
+        Assert.InRange(entries - body.Count(l => l.Contains("_exit: ", StringComparison.Ordinal) && !l.Contains("sys_exit: ", StringComparison.Ordinal)), 0, 4);
+        Assert.Contains(body, l => l.Contains("sibling-104", StringComparison.Ordinal) && l.EndsWith("sys_enter: NR 11 (1000, 0, 0, 0, 0, 0)", StringComparison.Ordinal));
+        Assert.Contains(body, l => l.Contains("sibling-104", StringComparison.Ordinal) && l.EndsWith("sys_exit: NR 11 = 0", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -118,12 +118,18 @@ public class ArchInfoTests
     }
 
     [Fact]
-    public void Trace_vectors_are_the_x86_ones_on_every_arch()
+    public void Trace_vectors_are_the_x86_ones_on_every_arch_that_prints_them()
     {
         foreach (var arch in Enum.GetValues<ArchId>())
         {
             var v = ArchInfo.For(arch).Vectors;
             Assert.Equal((239, 253, 252, 246), (v.LocalTimer, v.Reschedule, v.CallFunction, v.IrqWork));
         }
+
+        Assert.Equal(IrqTraceStyle.X86Vectors, ArchInfo.X86_64.IrqTraceStyle);
+        Assert.Equal(IrqTraceStyle.X86Vectors, ArchInfo.Tile.IrqTraceStyle);
+        Assert.Equal(IrqTraceStyle.Arm64Ipi, ArchInfo.Arm64.IrqTraceStyle);
+        Assert.Equal((3, "arch_timer"), (ArchInfo.Arm64.TimerIrq, ArchInfo.Arm64.TimerIrqName));
+        Assert.Equal(-1, ArchInfo.X86_64.TimerIrq);
     }
 }

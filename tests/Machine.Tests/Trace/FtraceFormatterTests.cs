@@ -1,6 +1,9 @@
 using TaskIsolation.Machine.Abi.Tick;
 using TaskIsolation.Machine.Arch;
+using TaskIsolation.Machine.Events;
+using TaskIsolation.Machine.Programs;
 using TaskIsolation.Machine.Trace;
+using ArchKind = TaskIsolation.Machine.Arch.Arch;
 
 namespace TaskIsolation.Machine.Tests.Trace;
 
@@ -69,6 +72,71 @@ public class FtraceFormatterTests
     [InlineData(false, false, IrqContext.None, 256, "....")]
     public void Flags_print_as_four_latency_characters(bool irqsOff, bool needResched, IrqContext ctx, int preempt, string expected) =>
         Assert.Equal(expected, new TraceFlags(irqsOff, needResched, ctx, preempt).ToString());
+
+    [Fact]
+    public void Exit_and_raw_syscall_events_print_as_their_tracepoints()
+    {
+        Assert.Equal("local_timer_exit: vector=239", new TraceEvent.LocalTimerExit(239).ToString());
+        Assert.Equal("reschedule_exit: vector=253", new TraceEvent.RescheduleExit(253).ToString());
+        Assert.Equal("call_function_exit: vector=252", new TraceEvent.CallFunctionExit(252).ToString());
+        Assert.Equal("irq_work_exit: vector=246", new TraceEvent.IrqWorkExit(246).ToString());
+        Assert.Equal("irq_handler_exit: irq=3 ret=handled", new TraceEvent.IrqHandlerExit(3).ToString());
+        Assert.Equal("irq_handler_exit: irq=24 ret=unhandled", new TraceEvent.IrqHandlerExit(24, false).ToString());
+        Assert.Equal("ipi_entry: (Rescheduling interrupts)", new TraceEvent.IpiEntry(Arm64IpiReasons.Reschedule).ToString());
+        Assert.Equal("ipi_exit: (Timer broadcast interrupts)", new TraceEvent.IpiExit(Arm64IpiReasons.Timer).ToString());
+        Assert.Equal(
+            "sys_enter: NR 157 (30, 1, 0, 0, 0, 0)",
+            new TraceEvent.SysEnter(157, SyscallArgs.For(new Prctl(48, 1), "prctl")).ToString());
+        Assert.Equal(
+            "sys_enter: NR 9 (0, 1000, 3, 22, ffffffffffffffff, 0)",
+            new TraceEvent.SysEnter(9, SyscallArgs.For(new Mmap(4096), "mmap")).ToString());
+        Assert.Equal("sys_exit: NR 1 = -513", new TraceEvent.SysExit(1, -513).ToString());
+        Assert.Equal("sys_exit: NR 39 = 101", new TraceEvent.SysExit(39, 101).ToString());
+    }
+
+    [Theory]
+    [InlineData(ArchKind.X86_64, "local_timer_entry: vector=239", "local_timer_exit: vector=239", "d.h1", false)]
+    [InlineData(ArchKind.Tile, "local_timer_entry: vector=239", "local_timer_exit: vector=239", "d.h1", false)]
+    [InlineData(ArchKind.Arm64, "irq_handler_entry: irq=3 name=arch_timer", "irq_handler_exit: irq=3 ret=handled", "d.h1", false)]
+    public void The_tick_is_each_archs_timer_interrupt(ArchKind arch, string entry, string exit, string flags, bool afterIrqExit)
+    {
+        var t = new InterruptTracepoints(ArchInfo.For(arch)).For(TimerExpiry.Tick)!;
+        Assert.Equal((entry, exit, flags, afterIrqExit), (t.Entry.ToString(), t.Exit.ToString(), t.Flags.ToString(), t.ExitAfterIrqExit));
+    }
+
+    [Fact]
+    public void Arm64_ipis_are_ipi_entry_with_the_ipi_types_reason_and_exit_after_irq_exit()
+    {
+        var tp = new InterruptTracepoints(ArchInfo.Arm64);
+        string Reason(InterruptSource s) => tp.For(s)!.Entry.ToString();
+        Assert.Equal("ipi_entry: (Rescheduling interrupts)", Reason(new RescheduleIpi(RescheduleReason.Migration)));
+        Assert.Equal("ipi_entry: (Rescheduling interrupts)", Reason(new SignalWakeup(10)));
+        Assert.Equal("ipi_entry: (Rescheduling interrupts)", Reason(new WorkWakeup(WorkFunction.VmstatUpdate)));
+        Assert.Equal("ipi_entry: (Function call interrupts)", Reason(TlbShootdown.Instance));
+        Assert.Equal("ipi_entry: (Function call interrupts)", Reason(new TickDependencyKick(TickDep.PosixTimer, Remote: true)));
+        Assert.Equal("ipi_entry: (IRQ work interrupts)", Reason(new TickDependencyKick(TickDep.Sched, Remote: false)));
+        Assert.Equal("irq_handler_entry: irq=24 name=eth0", Reason(new DeviceInterrupt(24, "eth0")));
+        var ipi = tp.For(new SignalWakeup(10))!;
+        Assert.True(ipi.ExitAfterIrqExit);
+        Assert.Equal("ipi_exit: (Rescheduling interrupts)", ipi.Exit.ToString());
+        Assert.Equal("d..1", ipi.Flags.ToString());
+        Assert.Null(tp.For(NonMaskableInterrupt.Instance));
+    }
+
+    [Fact]
+    public void X86_interrupts_are_its_vector_events_exited_before_irq_exit()
+    {
+        var tp = new InterruptTracepoints(ArchInfo.X86_64);
+        (string, string, bool) Pair(InterruptSource s) => (tp.For(s)!.Entry.ToString(), tp.For(s)!.Exit.ToString(), tp.For(s)!.ExitAfterIrqExit);
+        Assert.Equal(("reschedule_entry: vector=253", "reschedule_exit: vector=253", false), Pair(new SignalWakeup(10)));
+        Assert.Equal(("call_function_entry: vector=252", "call_function_exit: vector=252", false), Pair(TlbShootdown.Instance));
+        Assert.Equal(("call_function_entry: vector=252", "call_function_exit: vector=252", false), Pair(new TickDependencyKick(TickDep.PosixTimer, Remote: true)));
+        Assert.Equal(("irq_work_entry: vector=246", "irq_work_exit: vector=246", false), Pair(new TickDependencyKick(TickDep.Sched, Remote: false)));
+        Assert.Equal(("irq_handler_entry: irq=24 name=eth0", "irq_handler_exit: irq=24 ret=handled", false), Pair(new DeviceInterrupt(24, "eth0")));
+        Assert.Equal(
+            "nmi_handler: perf_event_nmi_handler() delta_ns: 1000 handled: 1",
+            InterruptTracepoints.NmiHandler(1000).ToString());
+    }
 
     [Fact]
     public void Event_fields_match_the_tracepoints()
