@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using TaskIsolation.Machine.Events;
 
 namespace TaskIsolation.Reports;
 
@@ -74,11 +75,14 @@ public static class ReportText
         return sb.Length == 0 ? "no isolation violation\n" : sb.ToString();
     }
 
-    /// <summary>A liveness failure on one line.</summary>
+    /// <summary>
+    /// A liveness failure on one line, saying what the task was doing from its typed
+    /// <see cref="LivenessReport.Waiting"/>: <c>LIVENESS [    0.250001] cpu 1: slow/101 in the kernel since [    0.000001] (bound 100000000 ns)</c>.
+    /// </summary>
     public static string Liveness(LivenessReport l)
     {
         ArgumentNullException.ThrowIfNull(l);
-        return string.Create(CultureInfo.InvariantCulture, $"LIVENESS {Stamp(l.TimeNs)} cpu {l.Cpu}: {l.Task} returning to user since {Stamp(l.SinceNs)} (bound {l.BoundNs} ns)\n");
+        return string.Create(CultureInfo.InvariantCulture, $"LIVENESS {Stamp(l.TimeNs)} cpu {l.Cpu}: {l.Task} {LivenessWaits.Text(l.Waiting)} since {Stamp(l.SinceNs)} (bound {l.BoundNs} ns)\n");
     }
 
     /// <summary>

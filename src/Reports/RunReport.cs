@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using TaskIsolation.Machine.Events;
 
 namespace TaskIsolation.Reports;
 
@@ -34,7 +35,7 @@ public sealed record RunReport
     /// <summary>Isolation violations, each with its causal chain.</summary>
     public required ImmutableArray<ViolationReport> Violations { get; init; }
 
-    /// <summary>Tasks that were returning to user space for longer than the liveness bound (§9 R1).</summary>
+    /// <summary>Tasks out of user mode for longer than the liveness bound (§7), each with what it was doing.</summary>
     public required ImmutableArray<LivenessReport> Liveness { get; init; }
 
     /// <summary>Signals generated.</summary>
@@ -87,8 +88,11 @@ public sealed record ChainLinkReport(long TimeNs, int Cpu, string What);
 /// <param name="Chain">From the root cause to the interrupt.</param>
 public sealed record ViolationReport(long TimeNs, int Cpu, string Task, string Kind, string Detail, ImmutableArray<ChainLinkReport> Chain);
 
-/// <summary>A liveness failure: a task stuck returning to user space.</summary>
-public sealed record LivenessReport(long TimeNs, int Cpu, string Task, long SinceNs, long BoundNs);
+/// <summary>
+/// A liveness failure (docs/model.md §7): a task out of user mode past the bound, with what it was doing then
+/// (<see cref="LivenessWait"/>, written snake_case: <c>returning_to_user</c>, <c>in_kernel</c>, <c>runnable</c>).
+/// </summary>
+public sealed record LivenessReport(long TimeNs, int Cpu, string Task, long SinceNs, long BoundNs, LivenessWait Waiting);
 
 /// <summary>A signal generated for a task.</summary>
 public sealed record SignalReport(long TimeNs, int Cpu, string Task, int Signal, string Reason);

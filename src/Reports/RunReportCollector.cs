@@ -64,6 +64,13 @@ public sealed class RunReportCollector(int maxEntries = int.MaxValue) : IRunObse
         return new(v.Time, v.Cpu, v.Task.ToString(), KindName(v.Kind), v.Detail, [.. v.Chain.Select(ToReport)]);
     }
 
+    /// <summary>A liveness failure as a report entry, with what the task was doing (its typed <see cref="LivenessViolated.Waiting"/>).</summary>
+    public static LivenessReport ToReport(LivenessViolated l)
+    {
+        ArgumentNullException.ThrowIfNull(l);
+        return new(l.Time, l.Cpu, l.Task.ToString(), l.SinceNs, l.BoundNs, l.Waiting);
+    }
+
     /// <inheritdoc />
     public void Observe(MachineEvent e)
     {
@@ -77,7 +84,7 @@ public sealed class RunReportCollector(int maxEntries = int.MaxValue) : IRunObse
                 break;
             case LivenessViolated l:
                 LivenessCount++;
-                Keep(_liveness, new LivenessReport(l.Time, l.Cpu, l.Task.ToString(), l.SinceNs, l.BoundNs));
+                Keep(_liveness, ToReport(l));
                 break;
             case SignalSent s:
                 Keep(_signals, new SignalReport(s.Time, s.Cpu, s.Task.ToString(), s.Signal, s.Reason.Text));

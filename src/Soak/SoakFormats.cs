@@ -85,7 +85,7 @@ public static class SoakFormats
         foreach (var k in cap.Liveness)
         {
             var l = (LivenessViolated)k.Finding;
-            b.Append(ReportText.Liveness(new LivenessReport(l.Time, l.Cpu, l.Task.ToString(), l.SinceNs, l.BoundNs)));
+            b.Append(ReportText.Liveness(RunReportCollector.ToReport(l)));
             foreach (var link in k.Chain)
             {
                 b.Append(C, $"    {ReportText.Stamp(link.TimeNs)} cpu {link.Cpu,-3} {link.What}\n");

@@ -226,4 +226,39 @@ public sealed class SoakCommandTests : IDisposable
         await process.WaitForExitAsync(guard.Token);
         return (process.ExitCode, rest, await stderr);
     }
+
+    [Fact]
+    public void A_liveness_failure_in_the_kernel_reads_in_the_kernel_in_every_soak_output()
+    {
+        // A syscall that stays in the kernel for 250 ms: the liveness failure's typed Waiting is InKernel, and the
+        // violations file, the HTML report and the run report of the soak say so (they used to say "returning to user").
+        var file = Path.Combine(_root, "long-syscall.yaml");
+        File.WriteAllText(file, """
+            name: long-syscall
+            cpus: 2
+            duration: 1s
+            tasks:
+              - name: slow
+                cpus: 1
+                program:
+                  - syscall: {name: getpid, work: 250ms}
+                  - exit: 0
+            """);
+        var dir = Path.Combine(_root, "out");
+        var r = Taskisol.Run("soak", file, "--for", "400ms", "--snapshot-every", "200ms", "--out", dir);
+
+        Assert.Equal(1, r.Exit);
+        Assert.Contains("violations 0, liveness failures 1 (found: exit 1)", r.Out, StringComparison.Ordinal);
+        var text = File.ReadAllText(Path.Combine(dir, "violations.txt"));
+        Assert.Contains(": slow/101 in the kernel since [", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("returning to user", text, StringComparison.Ordinal);
+        var html = File.ReadAllText(Path.Combine(dir, "report.html"));
+        Assert.Contains(": slow/101 in the kernel since [", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("returning to user", html, StringComparison.Ordinal);
+        using var report = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "noise.json")));
+        var liveness = Assert.Single(report.RootElement.GetProperty("liveness").EnumerateArray());
+        Assert.Equal("in_kernel", liveness.GetProperty("waiting").GetString());
+        using var snapshot = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "snapshot.json")));
+        Assert.Contains("has been in the kernel since", snapshot.RootElement.GetProperty("liveness").GetProperty("kept")[0].GetProperty("what").GetString(), StringComparison.Ordinal);
+    }
 }
