@@ -49,7 +49,11 @@ public sealed record FinishedRun(
     int NrCpus,
     ModelTimings Timings,
     IReadOnlyList<BootLogLine> BootLog,
-    IReadOnlyList<(string Text, bool Held)> Expectations);
+    IReadOnlyList<(string Text, bool Held)> Expectations)
+{
+    /// <summary>What the noise accounting measures: the CPUs, the period, the warm-up.</summary>
+    public OsnoiseSettings Osnoise { get; init; } = OsnoiseSettings.Default;
+}
 
 /// <summary>
 /// Everything <c>taskisol run</c> produces from a finished run: the report, the person's text, and the files, each
@@ -102,7 +106,7 @@ public static class RunOutputs
     public static RunReport Report(FinishedRun run)
     {
         ArgumentNullException.ThrowIfNull(run);
-        var noise = new NoiseAccountant(run.NrCpus, run.Timings);
+        var noise = new NoiseAccountant(run.NrCpus, run.Timings, run.Osnoise);
         var collector = new RunReportCollector();
         RunObservers.Replay(run.Events, run.Info.SimulatedNs, noise, collector);
         return collector.Build(run.Info, run.BootLog, noise, run.Expectations);

@@ -29,7 +29,10 @@ public sealed record RunReport
     /// <summary>Events the machine published (findings included).</summary>
     public required long Events { get; init; }
 
-    /// <summary>Noise per CPU (rtla osnoise top).</summary>
+    /// <summary>What the noise accounting measured.</summary>
+    public required OsnoiseReport Osnoise { get; init; }
+
+    /// <summary>Noise per CPU (rtla osnoise top), every CPU of the machine, measured or not.</summary>
     public required ImmutableArray<CpuNoiseReport> Cpus { get; init; }
 
     /// <summary>Isolation violations, each with its causal chain.</summary>
@@ -54,12 +57,33 @@ public sealed record RunReport
     public required ImmutableArray<ExpectationReport> Expectations { get; init; }
 }
 
-/// <summary>One CPU's line of the noise table.</summary>
+/// <summary>
+/// One CPU's line of the noise table (rtla osnoise top, docs/reports.md). A CPU that was not measured
+/// (<see cref="Measured"/> false: not selected, or nothing measured yet) has zeros and no
+/// <see cref="CpuAvailablePercent"/>.
+/// </summary>
+/// <param name="Cpu">The CPU.</param>
+/// <param name="Measured">Whether it was measured.</param>
+/// <param name="Periods">Measurement periods covered, the last one possibly partial.</param>
+/// <param name="RuntimeNs">The measured time.</param>
+/// <param name="NoiseNs">The part of it the measuring workload was kept from the CPU.</param>
+/// <param name="CpuAvailablePercent"><c>% CPU Aval</c> with five decimals, truncated (<see cref="NoiseShare"/>); null when not measured.</param>
+/// <param name="MaxNoiseNs">The most noise within one period.</param>
+/// <param name="MaxSingleNs">The longest single noise.</param>
+/// <param name="Hw">Hardware noise (always 0 in the model).</param>
+/// <param name="Nmi">NMIs taken.</param>
+/// <param name="Irq">Other interrupts taken.</param>
+/// <param name="Softirq">Softirqs (always 0 in the model).</param>
+/// <param name="Thread">Threads other than the workload switched in.</param>
+/// <param name="Noises">Single noises that have ended.</param>
 public sealed record CpuNoiseReport(
     int Cpu,
+    bool Measured,
+    long Periods,
     long RuntimeNs,
     long NoiseNs,
-    double CpuAvailablePercent,
+    decimal? CpuAvailablePercent,
+    long MaxNoiseNs,
     long MaxSingleNs,
     long Hw,
     long Nmi,
@@ -68,11 +92,29 @@ public sealed record CpuNoiseReport(
     long Thread,
     long Noises)
 {
+    /// <summary>The noise share by the one definition (<see cref="NoiseShare"/>).</summary>
+    [JsonIgnore]
+    public NoiseShare Share => new(RuntimeNs, NoiseNs);
+
     /// <summary>From the accounting's figures.</summary>
     public static CpuNoiseReport From(CpuNoise n)
     {
         ArgumentNullException.ThrowIfNull(n);
-        return new(n.Cpu, n.RuntimeNs, n.NoiseNs, Math.Round(n.CpuAvailablePercent, 5), n.MaxSingleNs, n.Hw, n.Nmi, n.Irq, n.Softirq, n.Thread, n.Noises);
+        return new(n.Cpu, n.Measured, n.Periods, n.RuntimeNs, n.NoiseNs, n.Share.AvailablePercent, n.MaxNoiseNs, n.MaxSingleNs, n.Hw, n.Nmi, n.Irq, n.Softirq, n.Thread, n.Noises);
+    }
+}
+
+/// <summary>What the noise accounting measured (<see cref="OsnoiseSettings"/>): the CPUs, the period, the warm-up.</summary>
+/// <param name="Cpus">The CPUs selected, in the kernel's list form (<c>0-3</c>).</param>
+/// <param name="PeriodNs">The measurement period.</param>
+/// <param name="WarmUpNs">Time from boot before anything was counted.</param>
+public sealed record OsnoiseReport(string Cpus, long PeriodNs, long WarmUpNs)
+{
+    /// <summary>The settings of a machine of <paramref name="nrCpus"/> CPUs as the report states them.</summary>
+    public static OsnoiseReport From(OsnoiseSettings settings, int nrCpus)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        return new(settings.CpuList(nrCpus), settings.PeriodNs, settings.WarmUpNs);
     }
 }
 

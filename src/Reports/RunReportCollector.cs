@@ -108,7 +108,8 @@ public sealed class RunReportCollector(int maxEntries = int.MaxValue) : IRunObse
 
     /// <summary>
     /// The report: <paramref name="info"/>, the boot log lines before the run's, the noise figures of
-    /// <paramref name="noise"/>, and <paramref name="expectations"/> as (text, held) pairs.
+    /// <paramref name="noise"/> at <see cref="RunInfo.SimulatedNs"/> (<see cref="NoiseAccountant.Snapshot"/>, so a
+    /// soak's report and its noise table read the same instant), and <paramref name="expectations"/> as (text, held) pairs.
     /// </summary>
     public RunReport Build(RunInfo info, IEnumerable<BootLogLine> bootLog, NoiseAccountant noise, IEnumerable<(string Text, bool Held)> expectations)
     {
@@ -124,7 +125,8 @@ public sealed class RunReportCollector(int maxEntries = int.MaxValue) : IRunObse
             SimulatedNs = info.SimulatedNs,
             WallMs = info.WallMs,
             Events = Events,
-            Cpus = [.. noise.Cpus.Select(CpuNoiseReport.From)],
+            Osnoise = OsnoiseReport.From(noise.Settings, noise.NrCpus),
+            Cpus = [.. noise.Snapshot(info.SimulatedNs).Select(CpuNoiseReport.From)],
             Violations = [.. _violations],
             Liveness = [.. _liveness],
             Signals = [.. _signals],
