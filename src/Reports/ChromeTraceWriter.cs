@@ -61,8 +61,11 @@ public sealed class ChromeTraceWriter : IRunObserver, IDisposable
     private long _written;
     private bool _finished;
 
-    /// <summary>Starts the JSON on <paramref name="stream"/> (left open) for a machine of <paramref name="nrCpus"/> CPUs.</summary>
-    public ChromeTraceWriter(Stream stream, int nrCpus, ModelTimings timings)
+    /// <summary>
+    /// Starts the JSON on <paramref name="stream"/> (left open) for a machine of <paramref name="nrCpus"/> CPUs; the
+    /// noise counter tracks measure what <paramref name="osnoise"/> selects, as the run's noise table does.
+    /// </summary>
+    public ChromeTraceWriter(Stream stream, int nrCpus, ModelTimings timings, OsnoiseSettings? osnoise = null)
     {
         ArgumentNullException.ThrowIfNull(stream);
         ArgumentOutOfRangeException.ThrowIfLessThan(nrCpus, 1);
@@ -72,7 +75,7 @@ public sealed class ChromeTraceWriter : IRunObserver, IDisposable
         _onCpu = new (TaskRef?, long)[nrCpus];
         _handlers = new OpenHandler[nrCpus * MaxNesting];
         _handlerDepth = new int[nrCpus];
-        _noise = new NoiseAccountant(nrCpus, timings, histogramBuckets: 1);
+        _noise = new NoiseAccountant(nrCpus, timings, osnoise, histogramBuckets: 1);
         _noiseWritten = new long[nrCpus];
         _tickWritten = new sbyte[nrCpus];
         _json.WriteStartObject();
@@ -98,9 +101,9 @@ public sealed class ChromeTraceWriter : IRunObserver, IDisposable
     public long Flows => _flows;
 
     /// <summary>Writes a whole trace of recorded <paramref name="events"/> to <paramref name="stream"/>.</summary>
-    public static void WriteTrace(Stream stream, IEnumerable<MachineEvent> events, long nowNs, int nrCpus, ModelTimings timings)
+    public static void WriteTrace(Stream stream, IEnumerable<MachineEvent> events, long nowNs, int nrCpus, ModelTimings timings, OsnoiseSettings? osnoise = null)
     {
-        using var w = new ChromeTraceWriter(stream, nrCpus, timings);
+        using var w = new ChromeTraceWriter(stream, nrCpus, timings, osnoise);
         RunObservers.Replay(events, nowNs, w);
     }
 

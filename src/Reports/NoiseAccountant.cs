@@ -5,58 +5,98 @@ using TaskIsolation.Machine.Kernel;
 namespace TaskIsolation.Reports;
 
 /// <summary>
-/// One CPU's noise figures in the manner of <c>rtla osnoise top</c> (docs/model.md §11). See docs/reports.md for the exact
-/// definitions.
+/// One CPU's noise figures in the manner of <c>rtla osnoise top</c> (docs/model.md §11). See docs/reports.md for the
+/// exact definitions.
 /// </summary>
 /// <param name="Cpu">The CPU.</param>
-/// <param name="RuntimeNs">Time a user task held this CPU wanting to run user code (in user mode, or taken out of it involuntarily).</param>
-/// <param name="NoiseNs">The part of <paramref name="RuntimeNs"/> the task spent out of user mode involuntarily.</param>
-/// <param name="MaxSingleNs">The longest single noise.</param>
-/// <param name="Hw">Hardware noise: gaps no traced cause explains. The model has none, so always 0.</param>
-/// <param name="Nmi">NMIs taken during the runtime.</param>
-/// <param name="Irq">Other interrupts taken during the runtime: ticks, IPIs, irq_work, device interrupts.</param>
-/// <param name="Softirq">Softirqs run during the runtime. The model runs no deferred work in softirq context, so always 0.</param>
-/// <param name="Thread">Times another thread (a kworker or another task) ran in place of the measured task.</param>
-/// <param name="Noises">Number of single noises (what <paramref name="NoiseNs"/> is the sum of).</param>
-public sealed record CpuNoise(int Cpu, long RuntimeNs, long NoiseNs, long MaxSingleNs, long Hw, long Nmi, long Irq, long Softirq, long Thread, long Noises)
+/// <param name="Measured">Whether the CPU was measured: selected, with a runtime above 0. When false every figure is 0 and there is no percentage.</param>
+/// <param name="Periods">Measurement periods covered (rtla's <c>Period</c> column, <c>#N</c>), the last one possibly partial.</param>
+/// <param name="RuntimeNs">The measured time: from the end of the warm-up to now. The measuring workload samples all of it.</param>
+/// <param name="NoiseNs">The part of <paramref name="RuntimeNs"/> the workload was kept from the CPU: the sum of the single noises (one still going on counts up to now).</param>
+/// <param name="MaxNoiseNs">The most noise within one period (rtla's <c>Max Noise</c>).</param>
+/// <param name="MaxSingleNs">The longest single noise (rtla's <c>Max Single</c>).</param>
+/// <param name="Hw">Hardware noise: a gap with no traced cause. The model has none, so always 0.</param>
+/// <param name="Nmi">NMIs taken.</param>
+/// <param name="Irq">Other interrupts taken: ticks, IPIs, irq_work, device interrupts.</param>
+/// <param name="Softirq">Softirqs run. The model runs no softirq context, so always 0.</param>
+/// <param name="Thread">Threads switched in that are not the measuring workload: kworkers and other tasks.</param>
+/// <param name="Noises">Single noises that have ended (the histogram's count).</param>
+public sealed record CpuNoise(
+    int Cpu,
+    bool Measured,
+    long Periods,
+    long RuntimeNs,
+    long NoiseNs,
+    long MaxNoiseNs,
+    long MaxSingleNs,
+    long Hw,
+    long Nmi,
+    long Irq,
+    long Softirq,
+    long Thread,
+    long Noises)
 {
-    /// <summary><c>% CPU Aval</c>: the share of the runtime the task had, 100 when there was no runtime.</summary>
-    public double CpuAvailablePercent => RuntimeNs <= 0 ? 100.0 : (RuntimeNs - NoiseNs) * 100.0 / RuntimeNs;
+    /// <summary>The noise share and <c>% CPU Aval</c>, by the one definition of <see cref="NoiseShare"/>.</summary>
+    public NoiseShare Share => new(RuntimeNs, NoiseNs);
 }
 
 /// <summary>
-/// Streaming noise accounting: per CPU, the time a user task wanted the CPU (runtime), the time it was kept out of user
-/// mode against its will (noise), split into single noises (one per involuntary exit from user mode, until it is back),
-/// the interference counted by class, and a histogram of single-noise durations. Counters and open intervals only:
-/// constant memory per CPU however long the run.
+/// Streaming noise accounting in the manner of <c>rtla osnoise</c> (docs/reports.md): on every selected CPU a
+/// measuring workload runs for the whole measurement, and every moment something else has the CPU is noise, split
+/// into single noises (from the first interference until the workload has the CPU again), each interference counted
+/// by its kind from the events' typed fields: NMI and IRQ by <see cref="InterruptSource.Kind"/>, Thread by a
+/// <see cref="ContextSwitched"/> to a thread that is not the workload.
 /// <para>
-/// A single noise starts when an interrupt is taken in user mode. It ends when the task is back in user mode: exactly
-/// at <see cref="ReturnedToUser"/>, which the model publishes on every return to user mode (the exit loop's, and the
-/// plain iret after an interrupt or an NMI); where that event is missing (a recording from an older model) the end is
-/// the last kernel activity the events show (the handlers' ends, a switch back to the task plus the exit path's costs
-/// from <see cref="ModelTimings"/>), or the task's next step if that comes first.
+/// The workload of a CPU is the virtual osnoise thread, which runs whenever the CPU would otherwise be idle and changes
+/// nothing in the model; once a task enables isolation there (its <c>PR_SET_TASK_ISOLATION</c> with
+/// <c>ENABLE</c> returns 0, or it starts a return to user isolated), that task is the workload instead, until it exits
+/// or leaves the CPU: its own user code and its own system calls are its time, and what interrupts it, the exit path
+/// after an interrupt in user mode up to its <see cref="ReturnedToUser"/>, and any other thread running in its place
+/// are noise.
 /// </para>
+/// Counters and open intervals only: constant memory per CPU however long the run, and nothing allocated per event.
 /// </summary>
 public sealed class NoiseAccountant : IRunObserver
 {
+    private const int Idle = -1;
+    private const int None = -1;
+
     private readonly ModelTimings _timings;
-    private readonly CpuTrack[] _cpus;
+    private readonly OsnoiseSettings _settings;
+    private readonly CpuTrack?[] _cpus;
+    private readonly long _startNs;
+    private readonly long _periodNs;
+    private readonly NoiseHistogram _none;
 
     /// <summary>Accounting for <paramref name="nrCpus"/> CPUs of a machine run with <paramref name="timings"/>.</summary>
-    public NoiseAccountant(int nrCpus, ModelTimings timings, int histogramBuckets = NoiseHistogram.DefaultBuckets)
+    /// <param name="nrCpus">The machine's CPUs.</param>
+    /// <param name="timings">The handler and switch costs the machine charged (<see cref="ModelTimings.HandlerNs"/>).</param>
+    /// <param name="settings">Which CPUs, the period and the warm-up (<see cref="OsnoiseSettings.Default"/> when null).</param>
+    /// <param name="histogramBuckets">Buckets of each CPU's single-noise histogram.</param>
+    /// <exception cref="ArgumentException">The settings do not fit the machine (<see cref="OsnoiseSettings.Validate"/>).</exception>
+    public NoiseAccountant(int nrCpus, ModelTimings timings, OsnoiseSettings? settings = null, int histogramBuckets = NoiseHistogram.DefaultBuckets)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(nrCpus, 1);
         ArgumentNullException.ThrowIfNull(timings);
+        settings ??= OsnoiseSettings.Default;
+        settings.Validate(nrCpus);
         _timings = timings;
-        _cpus = new CpuTrack[nrCpus];
+        _settings = settings;
+        _startNs = settings.WarmUpNs;
+        _periodNs = settings.PeriodNs;
+        _none = new NoiseHistogram(histogramBuckets);
+        _cpus = new CpuTrack?[nrCpus];
         for (var i = 0; i < nrCpus; i++)
         {
-            _cpus[i] = new CpuTrack(histogramBuckets);
+            _cpus[i] = settings.Selects(i) ? new CpuTrack(histogramBuckets) : null;
         }
     }
 
     /// <summary>Number of CPUs.</summary>
     public int NrCpus => _cpus.Length;
+
+    /// <summary>What is measured.</summary>
+    public OsnoiseSettings Settings => _settings;
 
     /// <summary>Events seen so far.</summary>
     public long EventsSeen { get; private set; }
@@ -68,215 +108,253 @@ public sealed class NoiseAccountant : IRunObserver
     /// The noise of <paramref name="cpu"/> so far: the sum of its single noises that have ended (the table's
     /// <c>noise_ns</c> without an open one); cheap, for a reader that follows it event by event.
     /// </summary>
-    public long NoiseNs(int cpu) => _cpus[cpu].NoiseNs;
+    public long NoiseNs(int cpu) => _cpus[cpu]?.NoiseNs ?? 0;
+
+    /// <summary>The figures as of the last event seen (after <see cref="Finish"/>, the final ones).</summary>
+    public IReadOnlyList<CpuNoise> Cpus => Snapshot(LastTimeNs);
 
     /// <inheritdoc />
     public void Observe(MachineEvent e)
     {
         ArgumentNullException.ThrowIfNull(e);
         EventsSeen++;
-        LastTimeNs = Math.Max(LastTimeNs, e.Time);
-        if (e.Cpu < 0 || e.Cpu >= _cpus.Length)
+        if (e.Time > LastTimeNs)
+        {
+            LastTimeNs = e.Time;
+        }
+
+        if ((uint)e.Cpu >= (uint)_cpus.Length || _cpus[e.Cpu] is not { } c)
         {
             return;
         }
 
-        var c = _cpus[e.Cpu];
+        var t = e.Time;
 
-        // An estimated gap ends once the CPU has been past its last known kernel activity with the task back on it.
-        if (c.InGap && !c.Exact && !c.Away && e.Time > c.GapEnd)
-        {
-            c.CloseGap(c.GapEnd);
-        }
-
+        // A noise whose end is now known and past (the workload had the CPU again before this event) is closed first,
+        // so what this event starts is a new one; one that ended exactly now goes on.
+        c.Settle(t, this);
+        var wasAvailable = c.Available;
         switch (e)
         {
-            case OperationStarted { Step.Kind: OperationKind.Compute } op:
-                CloseGapOnEvidence(c, op.Task, op.Time);
-                c.StartRuntime(op.Task, op.Time);
-                break;
-            case OperationStarted { Step.Kind: OperationKind.TouchPage } op:
-                // The task's own page fault: a voluntary kernel entry, not noise.
-                CloseGapOnEvidence(c, op.Task, op.Time);
-                c.EndRuntime(op.Task, op.Time);
-                break;
-            case SyscallEntered s:
-                CloseGapOnEvidence(c, s.Task, s.Time);
-                c.EndRuntime(s.Task, s.Time);
-                break;
-            case ReturnedToUser r when c.Away && c.Task != r.Task:
-                // Another thread returning to user in the measured task's place: part of the same noise, not a new runtime.
-                break;
-            case ReturnedToUser r:
-                if (c.InGap && c.Task == r.Task)
-                {
-                    c.CloseGap(r.Time);
-                }
-
-                c.StartRuntime(r.Task, r.Time);
-                break;
-            case InterruptTaken t:
-                OnInterrupt(c, t);
+            case InterruptTaken i when i.Kind != InterruptKind.PageFault:
+                OnInterrupt(c, i);
                 break;
             case ContextSwitched sw:
                 OnSwitch(c, sw);
                 break;
+            case ReturnedToUser r:
+                c.Current = r.Task.Pid;
+                if (r.Isolated)
+                {
+                    Designate(c, r.Task.Pid);
+                }
+
+                if (r.Task.Pid == c.Workload)
+                {
+                    c.Involuntary = false;
+                }
+
+                break;
+            case ReturnToUserBegan b:
+                // Published only for a task with isolation enabled: it is this CPU's workload from now on.
+                c.Current = b.Task.Pid;
+                Designate(c, b.Task.Pid);
+                break;
+            case PrctlReturned p when p.Option == PrctlOptions.SetTaskIsolation && p.Result == 0 && new IsolationFlags((uint)p.Arg).Enable:
+                // v13's PR_SET_TASK_ISOLATION and v16's PR_TASK_ISOLATION (both 48) with ENABLE succeeded.
+                c.Current = p.Task.Pid;
+                Designate(c, p.Task.Pid);
+                break;
+            case OperationStarted o when o.Task.Pid == c.Workload:
+                // The workload asks for its next step from user mode: whatever interrupted it is over.
+                c.Involuntary = false;
+                break;
+            case SyscallEntered s when s.Task.Pid == c.Workload:
+                c.Involuntary = false;
+                break;
             case TaskExited x:
-                CloseGapOnEvidence(c, x.Task, x.Time);
-                c.EndRuntime(x.Task, x.Time);
+                Leaves(c, x.Task.Pid);
                 break;
             case TaskMigrated m:
-                CloseGapOnEvidence(c, m.Task, m.Time);
-                c.EndRuntime(m.Task, m.Time);
+                Leaves(c, m.Task.Pid);
                 break;
-            case SignalDelivered d when c.InGap && c.Exact && c.Task == d.Task:
-                // Delivery clears the isolation flags: the way back to user mode publishes no ReturnedToUser now.
-                c.Exact = false;
-                c.GapEnd = Math.Max(c.GapEnd, d.Time + _timings.ReturnReadyNs + _timings.ReturnToUserNs);
-                break;
+        }
+
+        if (!wasAvailable && c.Available)
+        {
+            c.AvailableSince = t;
         }
     }
 
     /// <inheritdoc />
     public void Finish(long nowNs)
     {
-        foreach (var c in _cpus)
+        if (nowNs > LastTimeNs)
         {
-            if (c.InGap)
-            {
-                c.CloseGap(c.Exact || c.Away ? nowNs : Math.Min(c.GapEnd, nowNs));
-            }
-
-            if (c.Task is not null)
-            {
-                c.EndRuntime(c.Task, nowNs);
-            }
+            LastTimeNs = nowNs;
         }
 
-        LastTimeNs = Math.Max(LastTimeNs, nowNs);
+        foreach (var c in _cpus)
+        {
+            if (c is { InNoise: true })
+            {
+                // A noise still going on at the end ends there.
+                c.Close(Math.Min(c.End, nowNs), this);
+            }
+        }
     }
 
     /// <summary>
-    /// The figures now, open intervals counted up to <paramref name="nowNs"/> (a runtime segment still running counts
-    /// up to then; a noise still open does not count yet). Does not change the accounting: the soak snapshots with it.
+    /// The figures at <paramref name="nowNs"/> (not before the last event seen). Noises that have ended by then are
+    /// closed (the final figures are the same as without the snapshot); one still going on counts with its length so
+    /// far in <see cref="CpuNoise.NoiseNs"/>, <see cref="CpuNoise.MaxNoiseNs"/> and <see cref="CpuNoise.MaxSingleNs"/>,
+    /// and enters the histogram and <see cref="CpuNoise.Noises"/> when it ends. The soak snapshots with it.
     /// </summary>
     public IReadOnlyList<CpuNoise> Snapshot(long nowNs)
     {
         var list = new List<CpuNoise>(_cpus.Length);
+        var runtime = Math.Max(0, nowNs - _startNs);
+        var periods = (runtime + _periodNs - 1) / _periodNs;
         for (var i = 0; i < _cpus.Length; i++)
         {
-            var c = _cpus[i];
-            var open = c.Task is null ? 0 : Math.Max(0, nowNs - c.RuntimeStart);
-            list.Add(new CpuNoise(i, c.RuntimeNs + open, c.NoiseNs, c.MaxSingleNs, 0, c.Nmi, c.Irq, 0, c.Thread, c.Noises));
+            if (_cpus[i] is not { } c || runtime == 0)
+            {
+                list.Add(new CpuNoise(i, false, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0));
+                continue;
+            }
+
+            c.Settle(nowNs, this);
+            var open = c.InNoise ? Math.Max(0, Math.Min(c.End, nowNs) - Math.Max(c.NoiseStart, _startNs)) : 0;
+            var period = open > 0 ? PeriodOf(nowNs) : -1;
+            var periodNoise = (period == c.PeriodIndex ? c.PeriodNoiseNs : 0) + open;
+            list.Add(new CpuNoise(
+                i,
+                true,
+                periods,
+                runtime,
+                c.NoiseNs + open,
+                open > 0 ? Math.Max(c.MaxNoiseNs, periodNoise) : c.MaxNoiseNs,
+                Math.Max(c.MaxSingleNs, open),
+                0,
+                c.Nmi,
+                c.Irq,
+                0,
+                c.Thread,
+                c.Noises));
         }
 
         return list;
     }
 
-    /// <summary>The figures as of the last event seen (after <see cref="Finish"/>, the final ones).</summary>
-    public IReadOnlyList<CpuNoise> Cpus => Snapshot(LastTimeNs);
+    /// <summary>
+    /// The histogram of single-noise durations on <paramref name="cpu"/> (live: copy it with
+    /// <see cref="NoiseHistogram.Clone"/> to keep it); an empty one of the same size for a CPU not selected.
+    /// </summary>
+    public NoiseHistogram Histogram(int cpu) => _cpus[cpu]?.Histogram ?? _none;
 
-    /// <summary>The histogram of single-noise durations on <paramref name="cpu"/> (live: copy it with <see cref="NoiseHistogram.Clone"/> to keep it).</summary>
-    public NoiseHistogram Histogram(int cpu) => _cpus[cpu].Histogram;
-
-    private void OnInterrupt(CpuTrack c, InterruptTaken t)
+    private void OnInterrupt(CpuTrack c, InterruptTaken i)
     {
-        if (t.Kind == InterruptKind.PageFault)
+        var t = i.Time;
+        if (c.Workload != None && i.Current?.Pid == c.Workload && i.State is CpuState.User or CpuState.UserIsolated)
         {
-            return;
+            // Taken out of user mode against its will: the workload is kept from its work until it is back there.
+            c.Current = c.Workload;
+            c.Involuntary = true;
         }
 
-        var inUser = t.State is CpuState.User or CpuState.UserIsolated;
-        if (inUser && t.Current is { } task)
+        if (t >= _startNs)
         {
-            if (c.Task != task)
+            if (i.Kind == InterruptKind.Nmi)
             {
-                // First sign of this task in user mode (it got there on a path without an event): runtime starts now.
-                c.EndRuntime(c.Task, t.Time);
-                c.StartRuntime(task, t.Time);
+                c.Nmi++;
             }
-
-            if (!c.InGap)
+            else
             {
-                c.OpenGap(t.Time, exact: t.State == CpuState.UserIsolated);
+                c.Irq++;
             }
         }
 
-        if (c.Task is null)
-        {
-            return; // Nobody measured on this CPU: rtla counts interference only while its workload runs.
-        }
-
-        if (t.Kind == InterruptKind.Nmi)
-        {
-            c.Nmi++;
-        }
-        else
-        {
-            c.Irq++;
-        }
-
-        if (c.InGap)
-        {
-            c.GapEnd = Math.Max(c.GapEnd, t.Time + _timings.HandlerNs(t.Kind));
-        }
+        // The handler runs from now; an NMI inside another handler delays it by its own cost.
+        c.BusyUntil = Math.Max(c.BusyUntil, t) + _timings.HandlerNs(i.Kind);
+        c.Interfere(t);
     }
 
     private void OnSwitch(CpuTrack c, ContextSwitched sw)
     {
-        if (c.Task is null)
+        var t = sw.Time;
+        var fromKworker = sw.Prev is { } prev && IsKernelThread(prev);
+        c.Current = sw.Next?.Pid ?? Idle;
+        if (c.Current != Idle && c.Current != c.Workload)
         {
-            return;
-        }
-
-        if (sw.Prev == c.Task && sw.Next != c.Task)
-        {
-            if (!c.InGap)
-            {
-                // It gave the CPU up itself (sleep, wait, exit): its runtime ends.
-                c.EndRuntime(c.Task, sw.Time);
-                return;
-            }
-
-            c.Away = true;
-            if (sw.Next is not null)
+            // Another thread has the CPU: a kworker, or a task that is not the workload (osnoise's thread_entry()).
+            if (t >= _startNs)
             {
                 c.Thread++;
             }
-        }
-        else if (c.Away && sw.Next == c.Task)
-        {
-            c.Away = false;
 
-            // Back on the CPU: the switch itself, then the exit path's ready check and the return to user.
-            c.GapEnd = Math.Max(c.GapEnd, sw.Time + _timings.ContextSwitchNs + _timings.ReturnReadyNs + _timings.ReturnToUserNs);
+            c.Interfere(t);
         }
-        else if (c.Away && sw.Next is not null)
+        else if (fromKworker)
         {
-            c.Thread++;
+            // The kworker's switch back costs the CPU a context switch before anything else runs (process_one_work()).
+            c.BusyUntil = Math.Max(c.BusyUntil, t + _timings.ContextSwitchNs);
         }
     }
 
-    private static void CloseGapOnEvidence(CpuTrack c, TaskRef task, long time)
+    private static void Designate(CpuTrack c, int pid)
     {
-        if (c.InGap && c.Task == task)
+        if (c.Workload != pid)
         {
-            c.CloseGap(c.Exact || c.Away ? time : Math.Min(c.GapEnd, time));
+            c.Workload = pid;
+            c.Involuntary = false;
         }
     }
+
+    private static void Leaves(CpuTrack c, int pid)
+    {
+        if (pid == c.Workload)
+        {
+            c.Workload = None;
+            c.Involuntary = false;
+        }
+
+        if (pid == c.Current)
+        {
+            // Gone from this CPU: what runs next is the switch's business.
+            c.Current = Idle;
+        }
+    }
+
+    /// <summary>The model's kworkers are the only threads with pid 0 (the idle task is no thread: a switch names it null).</summary>
+    private static bool IsKernelThread(TaskRef t) => t.Pid == 0;
+
+    /// <summary>The period a noise ending at <paramref name="endNs"/> (after the warm-up) belongs to: the one it ends in.</summary>
+    private long PeriodOf(long endNs) => (endNs - _startNs - 1) / _periodNs;
 
     private sealed class CpuTrack(int buckets)
     {
-        public TaskRef? Task;
-        public long RuntimeStart;
-        public long RuntimeNs;
-        public bool InGap;
-        public bool Exact;
-        public bool Away;
-        public long GapStart;
-        public long GapEnd;
+        /// <summary>Who has the CPU: <see cref="Idle"/>, a kworker (0) or a task's pid.</summary>
+        public int Current = Idle;
+
+        /// <summary>The task that is this CPU's workload, or <see cref="None"/> for the virtual osnoise thread.</summary>
+        public int Workload = None;
+
+        /// <summary>The workload task is out of user mode against its will (since an interrupt there).</summary>
+        public bool Involuntary;
+
+        /// <summary>End of the latest interrupt handler (or kworker switch-back).</summary>
+        public long BusyUntil;
+
+        /// <summary>When the workload last got the CPU back from something else.</summary>
+        public long AvailableSince;
+
+        public bool InNoise;
+        public long NoiseStart;
         public long NoiseNs;
         public long MaxSingleNs;
+        public long MaxNoiseNs;
+        public long PeriodIndex = -1;
+        public long PeriodNoiseNs;
         public long Noises;
         public long Nmi;
         public long Irq;
@@ -284,53 +362,56 @@ public sealed class NoiseAccountant : IRunObserver
 
         public NoiseHistogram Histogram { get; } = new(buckets);
 
-        public void StartRuntime(TaskRef task, long time)
-        {
-            if (Task == task)
-            {
-                return;
-            }
+        /// <summary>
+        /// Whether the workload has the CPU as far as who runs goes: idle (the osnoise thread runs), or the workload task
+        /// doing its own work. A handler may still be running: see <see cref="End"/>.
+        /// </summary>
+        public bool Available => Current == Idle || (Current == Workload && !Involuntary);
 
-            EndRuntime(Task, time);
-            Task = task;
-            RuntimeStart = time;
+        /// <summary>When the open noise ends if nothing else comes: the last handler's end or the workload's return, whichever is later.</summary>
+        public long End => Available ? Math.Max(BusyUntil, AvailableSince) : long.MaxValue;
+
+        public void Interfere(long t)
+        {
+            if (!InNoise)
+            {
+                InNoise = true;
+                NoiseStart = t;
+            }
         }
 
-        public void EndRuntime(TaskRef? task, long time)
+        /// <summary>Closes the open noise if it ended before <paramref name="t"/>.</summary>
+        public void Settle(long t, NoiseAccountant a)
         {
-            if (Task is null || Task != task)
+            if (InNoise && End < t)
             {
-                return;
+                Close(End, a);
             }
-
-            if (InGap)
-            {
-                CloseGap(Exact || Away ? time : Math.Min(GapEnd, time));
-            }
-
-            RuntimeNs += Math.Max(0, time - RuntimeStart);
-            Task = null;
         }
 
-        public void OpenGap(long time, bool exact)
+        public void Close(long end, NoiseAccountant a)
         {
-            InGap = true;
-            Exact = exact;
-            Away = false;
-            GapStart = time;
-            GapEnd = time;
-        }
+            InNoise = false;
+            var from = Math.Max(NoiseStart, a._startNs);
+            var ns = end - from;
+            if (ns <= 0)
+            {
+                return; // over before the warm-up ended, or no time at all: nothing the workload could see
+            }
 
-        public void CloseGap(long end)
-        {
-            var ns = Math.Max(0, end - GapStart);
             NoiseNs += ns;
             MaxSingleNs = Math.Max(MaxSingleNs, ns);
             Noises++;
             Histogram.Add(ns);
-            InGap = false;
-            Exact = false;
-            Away = false;
+            var period = a.PeriodOf(end);
+            if (period != PeriodIndex)
+            {
+                PeriodIndex = period;
+                PeriodNoiseNs = 0;
+            }
+
+            PeriodNoiseNs += ns;
+            MaxNoiseNs = Math.Max(MaxNoiseNs, PeriodNoiseNs);
         }
     }
 }

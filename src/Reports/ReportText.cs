@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using TaskIsolation.Machine.Events;
 
 namespace TaskIsolation.Reports;
 
@@ -7,15 +8,17 @@ namespace TaskIsolation.Reports;
 public static class ReportText
 {
     /// <summary>
-    /// The noise table, columns aligned as <c>rtla osnoise top</c> aligns them, with times in nanoseconds (the model's
-    /// costs are below a microsecond):
+    /// The noise table, with the columns of <c>rtla osnoise top</c>, aligned as it aligns them, times in nanoseconds
+    /// (the model's costs are below a microsecond); percentages by <see cref="NoiseShare"/>:
     /// <code>
     ///                                 Operating System Noise
     /// duration:   0 00:00:10.000000 | time is in ns
-    /// CPU          Runtime            Noise  % CPU Aval       Max Single       HW      NMI      IRQ  Softirq   Thread
-    ///   3       9998500000            12750    99.99987             5100        0        0        9        0        2
+    /// CPU Period          Runtime            Noise  % CPU Aval        Max Noise       Max Single       HW      NMI      IRQ  Softirq   Thread
+    ///   0 #10         10000000000         33210250    99.66789          3321500             6000        0        0    10000        0     1100
+    ///   1 not measured
     /// </code>
-    /// Only CPUs with a runtime are listed unless <paramref name="allCpus"/>.
+    /// A CPU that was not measured is left out, as rtla leaves it out, unless <paramref name="allCpus"/>: then its row
+    /// says <c>not measured</c>.
     /// </summary>
     public static string NoiseTable(IEnumerable<CpuNoiseReport> cpus, long simulatedNs, bool allCpus = false)
     {
@@ -25,15 +28,21 @@ public static class ReportText
         sb.Append(' ', 32).Append("Operating System Noise\n");
         var s = simulatedNs / 1_000_000_000;
         sb.Append(inv, $"duration: {s / 86400,3} {s / 3600 % 24:D2}:{s / 60 % 60:D2}:{s % 60:D2}.{simulatedNs % 1_000_000_000 / 1000:D6} | time is in ns\n");
-        sb.Append(inv, $"{"CPU",-3} {"Runtime",16} {"Noise",16} {"% CPU Aval",11} {"Max Single",16} {"HW",8} {"NMI",8} {"IRQ",8} {"Softirq",8} {"Thread",8}\n");
+        sb.Append(inv, $"{"CPU",-3} {"Period",-7} {"Runtime",16} {"Noise",16} {"% CPU Aval",11} {"Max Noise",16} {"Max Single",16} {"HW",8} {"NMI",8} {"IRQ",8} {"Softirq",8} {"Thread",8}\n");
         foreach (var c in cpus)
         {
-            if (!allCpus && c.RuntimeNs == 0)
+            if (!c.Measured)
             {
+                if (allCpus)
+                {
+                    sb.Append(inv, $"{c.Cpu,3} {NoiseShare.NotMeasured}\n");
+                }
+
                 continue;
             }
 
-            sb.Append(inv, $"{c.Cpu,3} {c.RuntimeNs,16} {c.NoiseNs,16} {c.CpuAvailablePercent,11:F5} {c.MaxSingleNs,16} {c.Hw,8} {c.Nmi,8} {c.Irq,8} {c.Softirq,8} {c.Thread,8}\n");
+            var period = "#" + c.Periods.ToString(inv);
+            sb.Append(inv, $"{c.Cpu,3} {period,-7} {c.RuntimeNs,16} {c.NoiseNs,16} {c.Share.AvailableText,11} {c.MaxNoiseNs,16} {c.MaxSingleNs,16} {c.Hw,8} {c.Nmi,8} {c.Irq,8} {c.Softirq,8} {c.Thread,8}\n");
         }
 
         return sb.ToString();
@@ -74,11 +83,14 @@ public static class ReportText
         return sb.Length == 0 ? "no isolation violation\n" : sb.ToString();
     }
 
-    /// <summary>A liveness failure on one line.</summary>
+    /// <summary>
+    /// A liveness failure on one line, saying what the task was doing from its typed
+    /// <see cref="LivenessReport.Waiting"/>: <c>LIVENESS [    0.250001] cpu 1: slow/101 in the kernel since [    0.000001] (bound 100000000 ns)</c>.
+    /// </summary>
     public static string Liveness(LivenessReport l)
     {
         ArgumentNullException.ThrowIfNull(l);
-        return string.Create(CultureInfo.InvariantCulture, $"LIVENESS {Stamp(l.TimeNs)} cpu {l.Cpu}: {l.Task} returning to user since {Stamp(l.SinceNs)} (bound {l.BoundNs} ns)\n");
+        return string.Create(CultureInfo.InvariantCulture, $"LIVENESS {Stamp(l.TimeNs)} cpu {l.Cpu}: {l.Task} {LivenessWaits.Text(l.Waiting)} since {Stamp(l.SinceNs)} (bound {l.BoundNs} ns)\n");
     }
 
     /// <summary>

@@ -52,7 +52,11 @@ public sealed record FinishedRun(
     ModelTimings Timings,
     IReadOnlyList<BootLogLine> BootLog,
     IReadOnlyList<(string Text, bool Held)> Expectations,
-    Arch Arch = Arch.X86_64);
+    Arch Arch = Arch.X86_64)
+{
+    /// <summary>What the noise accounting measures: the CPUs, the period, the warm-up.</summary>
+    public OsnoiseSettings Osnoise { get; init; } = OsnoiseSettings.Default;
+}
 
 /// <summary>
 /// Everything <c>taskisol run</c> produces from a finished run: the report, the person's text, and the files, each
@@ -105,7 +109,7 @@ public static class RunOutputs
     public static RunReport Report(FinishedRun run)
     {
         ArgumentNullException.ThrowIfNull(run);
-        var noise = new NoiseAccountant(run.NrCpus, run.Timings);
+        var noise = new NoiseAccountant(run.NrCpus, run.Timings, run.Osnoise);
         var collector = new RunReportCollector();
         RunObservers.Replay(run.Events, run.Info.SimulatedNs, noise, collector);
         return collector.Build(run.Info, run.BootLog, noise, run.Expectations);
@@ -129,7 +133,7 @@ public static class RunOutputs
 
         if (paths.Trace is { } t)
         {
-            AtomicFile.Write(t, s => ChromeTraceWriter.WriteTrace(s, run.Events, run.Info.SimulatedNs, run.NrCpus, run.Timings));
+            AtomicFile.Write(t, s => ChromeTraceWriter.WriteTrace(s, run.Events, run.Info.SimulatedNs, run.NrCpus, run.Timings, run.Osnoise));
         }
 
         if (paths.Ftrace is { } f)

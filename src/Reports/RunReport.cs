@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using TaskIsolation.Machine.Events;
 
 namespace TaskIsolation.Reports;
 
@@ -28,13 +29,16 @@ public sealed record RunReport
     /// <summary>Events the machine published (findings included).</summary>
     public required long Events { get; init; }
 
-    /// <summary>Noise per CPU (rtla osnoise top).</summary>
+    /// <summary>What the noise accounting measured.</summary>
+    public required OsnoiseReport Osnoise { get; init; }
+
+    /// <summary>Noise per CPU (rtla osnoise top), every CPU of the machine, measured or not.</summary>
     public required ImmutableArray<CpuNoiseReport> Cpus { get; init; }
 
     /// <summary>Isolation violations, each with its causal chain.</summary>
     public required ImmutableArray<ViolationReport> Violations { get; init; }
 
-    /// <summary>Tasks that were returning to user space for longer than the liveness bound (§9 R1).</summary>
+    /// <summary>Tasks out of user mode for longer than the liveness bound (§7), each with what it was doing.</summary>
     public required ImmutableArray<LivenessReport> Liveness { get; init; }
 
     /// <summary>Signals generated.</summary>
@@ -53,12 +57,33 @@ public sealed record RunReport
     public required ImmutableArray<ExpectationReport> Expectations { get; init; }
 }
 
-/// <summary>One CPU's line of the noise table.</summary>
+/// <summary>
+/// One CPU's line of the noise table (rtla osnoise top, docs/reports.md). A CPU that was not measured
+/// (<see cref="Measured"/> false: not selected, or nothing measured yet) has zeros and no
+/// <see cref="CpuAvailablePercent"/>.
+/// </summary>
+/// <param name="Cpu">The CPU.</param>
+/// <param name="Measured">Whether it was measured.</param>
+/// <param name="Periods">Measurement periods covered, the last one possibly partial.</param>
+/// <param name="RuntimeNs">The measured time.</param>
+/// <param name="NoiseNs">The part of it the measuring workload was kept from the CPU.</param>
+/// <param name="CpuAvailablePercent"><c>% CPU Aval</c> with five decimals, truncated (<see cref="NoiseShare"/>); null when not measured.</param>
+/// <param name="MaxNoiseNs">The most noise within one period.</param>
+/// <param name="MaxSingleNs">The longest single noise.</param>
+/// <param name="Hw">Hardware noise (always 0 in the model).</param>
+/// <param name="Nmi">NMIs taken.</param>
+/// <param name="Irq">Other interrupts taken.</param>
+/// <param name="Softirq">Softirqs (always 0 in the model).</param>
+/// <param name="Thread">Threads other than the workload switched in.</param>
+/// <param name="Noises">Single noises that have ended.</param>
 public sealed record CpuNoiseReport(
     int Cpu,
+    bool Measured,
+    long Periods,
     long RuntimeNs,
     long NoiseNs,
-    double CpuAvailablePercent,
+    decimal? CpuAvailablePercent,
+    long MaxNoiseNs,
     long MaxSingleNs,
     long Hw,
     long Nmi,
@@ -67,11 +92,29 @@ public sealed record CpuNoiseReport(
     long Thread,
     long Noises)
 {
+    /// <summary>The noise share by the one definition (<see cref="NoiseShare"/>).</summary>
+    [JsonIgnore]
+    public NoiseShare Share => new(RuntimeNs, NoiseNs);
+
     /// <summary>From the accounting's figures.</summary>
     public static CpuNoiseReport From(CpuNoise n)
     {
         ArgumentNullException.ThrowIfNull(n);
-        return new(n.Cpu, n.RuntimeNs, n.NoiseNs, Math.Round(n.CpuAvailablePercent, 5), n.MaxSingleNs, n.Hw, n.Nmi, n.Irq, n.Softirq, n.Thread, n.Noises);
+        return new(n.Cpu, n.Measured, n.Periods, n.RuntimeNs, n.NoiseNs, n.Share.AvailablePercent, n.MaxNoiseNs, n.MaxSingleNs, n.Hw, n.Nmi, n.Irq, n.Softirq, n.Thread, n.Noises);
+    }
+}
+
+/// <summary>What the noise accounting measured (<see cref="OsnoiseSettings"/>): the CPUs, the period, the warm-up.</summary>
+/// <param name="Cpus">The CPUs selected, in the kernel's list form (<c>0-3</c>).</param>
+/// <param name="PeriodNs">The measurement period.</param>
+/// <param name="WarmUpNs">Time from boot before anything was counted.</param>
+public sealed record OsnoiseReport(string Cpus, long PeriodNs, long WarmUpNs)
+{
+    /// <summary>The settings of a machine of <paramref name="nrCpus"/> CPUs as the report states them.</summary>
+    public static OsnoiseReport From(OsnoiseSettings settings, int nrCpus)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        return new(settings.CpuList(nrCpus), settings.PeriodNs, settings.WarmUpNs);
     }
 }
 
@@ -87,8 +130,11 @@ public sealed record ChainLinkReport(long TimeNs, int Cpu, string What);
 /// <param name="Chain">From the root cause to the interrupt.</param>
 public sealed record ViolationReport(long TimeNs, int Cpu, string Task, string Kind, string Detail, ImmutableArray<ChainLinkReport> Chain);
 
-/// <summary>A liveness failure: a task stuck returning to user space.</summary>
-public sealed record LivenessReport(long TimeNs, int Cpu, string Task, long SinceNs, long BoundNs);
+/// <summary>
+/// A liveness failure (docs/model.md §7): a task out of user mode past the bound, with what it was doing then
+/// (<see cref="LivenessWait"/>, written snake_case: <c>returning_to_user</c>, <c>in_kernel</c>, <c>runnable</c>).
+/// </summary>
+public sealed record LivenessReport(long TimeNs, int Cpu, string Task, long SinceNs, long BoundNs, LivenessWait Waiting);
 
 /// <summary>A signal generated for a task.</summary>
 public sealed record SignalReport(long TimeNs, int Cpu, string Task, int Signal, string Reason);

@@ -64,6 +64,13 @@ public sealed class RunReportCollector(int maxEntries = int.MaxValue) : IRunObse
         return new(v.Time, v.Cpu, v.Task.ToString(), KindName(v.Kind), v.Detail, [.. v.Chain.Select(ToReport)]);
     }
 
+    /// <summary>A liveness failure as a report entry, with what the task was doing (its typed <see cref="LivenessViolated.Waiting"/>).</summary>
+    public static LivenessReport ToReport(LivenessViolated l)
+    {
+        ArgumentNullException.ThrowIfNull(l);
+        return new(l.Time, l.Cpu, l.Task.ToString(), l.SinceNs, l.BoundNs, l.Waiting);
+    }
+
     /// <inheritdoc />
     public void Observe(MachineEvent e)
     {
@@ -77,7 +84,7 @@ public sealed class RunReportCollector(int maxEntries = int.MaxValue) : IRunObse
                 break;
             case LivenessViolated l:
                 LivenessCount++;
-                Keep(_liveness, new LivenessReport(l.Time, l.Cpu, l.Task.ToString(), l.SinceNs, l.BoundNs));
+                Keep(_liveness, ToReport(l));
                 break;
             case SignalSent s:
                 Keep(_signals, new SignalReport(s.Time, s.Cpu, s.Task.ToString(), s.Signal, s.Reason.Text));
@@ -101,7 +108,8 @@ public sealed class RunReportCollector(int maxEntries = int.MaxValue) : IRunObse
 
     /// <summary>
     /// The report: <paramref name="info"/>, the boot log lines before the run's, the noise figures of
-    /// <paramref name="noise"/>, and <paramref name="expectations"/> as (text, held) pairs.
+    /// <paramref name="noise"/> at <see cref="RunInfo.SimulatedNs"/> (<see cref="NoiseAccountant.Snapshot"/>, so a
+    /// soak's report and its noise table read the same instant), and <paramref name="expectations"/> as (text, held) pairs.
     /// </summary>
     public RunReport Build(RunInfo info, IEnumerable<BootLogLine> bootLog, NoiseAccountant noise, IEnumerable<(string Text, bool Held)> expectations)
     {
@@ -117,7 +125,8 @@ public sealed class RunReportCollector(int maxEntries = int.MaxValue) : IRunObse
             SimulatedNs = info.SimulatedNs,
             WallMs = info.WallMs,
             Events = Events,
-            Cpus = [.. noise.Cpus.Select(CpuNoiseReport.From)],
+            Osnoise = OsnoiseReport.From(noise.Settings, noise.NrCpus),
+            Cpus = [.. noise.Snapshot(info.SimulatedNs).Select(CpuNoiseReport.From)],
             Violations = [.. _violations],
             Liveness = [.. _liveness],
             Signals = [.. _signals],

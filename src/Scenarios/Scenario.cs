@@ -4,6 +4,7 @@ using TaskIsolation.Machine.Boot;
 using TaskIsolation.Machine.Cpus;
 using TaskIsolation.Machine.Kernel;
 using TaskIsolation.Machine.Programs;
+using TaskIsolation.Reports;
 using MachineArch = TaskIsolation.Machine.Arch.Arch;
 using Sig = TaskIsolation.Machine.Abi.Signal;
 
@@ -54,6 +55,12 @@ public sealed record Scenario
 
     /// <summary>Noise sources: device IRQs, NMIs, periodic housekeeping activity, POSIX timers.</summary>
     public ImmutableArray<NoiseSource> Noise { get; init; } = [];
+
+    /// <summary>
+    /// What the noise table measures (<c>rtla osnoise</c>'s CPUs, period and warm-up, docs/reports.md); it changes
+    /// nothing the machine does. Every CPU, one-second periods, no warm-up by default.
+    /// </summary>
+    public OsnoiseSettings Osnoise { get; init; } = OsnoiseSettings.Default;
 
     /// <summary>What must hold at the end of the run.</summary>
     public ImmutableArray<Expectation> Expectations { get; init; } = [];

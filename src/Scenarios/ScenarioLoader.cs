@@ -24,7 +24,8 @@ public static class ScenarioLoader
     /// <summary>The keys of every mapping of the format, by the name docs/scenario.schema.json gives its definition.</summary>
     public static IReadOnlyDictionary<string, IReadOnlyList<string>> Keys { get; } = new Dictionary<string, IReadOnlyList<string>>
     {
-        ["scenario"] = ["name", "description", "cpus", "arch", "config", "cmdline", "sysctl", "model", "duration", "tasks", "noise", "expectations"],
+        ["scenario"] = ["name", "description", "cpus", "arch", "config", "cmdline", "sysctl", "model", "duration", "tasks", "noise", "osnoise", "expectations"],
+        ["osnoise"] = ["cpus", "period", "warm_up"],
         ["model"] = ["variant", "residual_tick", .. SwitchKeys(), "bounded_wait", "liveness_bound", "timings"],
         ["timings"] = [.. TimingKeys()],
         ["sysctl"] = ["vm.stat_interval"],

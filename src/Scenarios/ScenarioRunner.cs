@@ -69,9 +69,13 @@ public sealed record ScenarioRun(
         EndNs = Machine.Now,
         Timings = Machine.Options.Timings,
         Sysfs = Machine.Booted.SysfsFiles,
+        Osnoise = Scenario.Osnoise,
     };
 
-    /// <summary>The run as the reports read it: its events and facts, expectations as (text, held) pairs.</summary>
+    /// <summary>
+    /// The run as the reports read it: its events and facts, expectations as (text, held) pairs, and the scenario's
+    /// noise measurement settings (a command line may replace them: <c>Finished() with { Osnoise = ... }</c>).
+    /// </summary>
     public FinishedRun Finished() => new(
         Info,
         Machine.Recorder.Events,
@@ -79,7 +83,10 @@ public sealed record ScenarioRun(
         Machine.Options.Timings,
         Machine.Booted.Log,
         [.. Expectations.Select(e => (e.Text, e.Held))],
-        Machine.Booted.Arch);
+        Machine.Booted.Arch)
+    {
+        Osnoise = Scenario.Osnoise,
+    };
 }
 
 /// <summary>

@@ -8,6 +8,7 @@ using TaskIsolation.Machine.Arch;
 using TaskIsolation.Machine.Cpus;
 using TaskIsolation.Machine.Kernel;
 using TaskIsolation.Machine.Programs;
+using TaskIsolation.Reports;
 using Sig = TaskIsolation.Machine.Abi.Signal;
 
 namespace TaskIsolation.Scenarios;
@@ -52,6 +53,7 @@ public static partial class ScenarioWriter
         w.Line(0, $"duration: {Durations.Format(s.DurationNs)}");
         WriteList(w, "tasks", s.Tasks, WriteTask);
         WriteList(w, "noise", s.Noise, WriteNoise);
+        WriteOsnoise(w, s.Osnoise);
         WriteList(w, "expectations", s.Expectations, WriteExpectation);
         return w.ToString();
     }
@@ -62,6 +64,27 @@ public static partial class ScenarioWriter
 
     /// <summary>Writes the canonical text to <paramref name="path"/> atomically: a temporary file, then a rename.</summary>
     public static void WriteFile(Scenario scenario, string path) => Reports.AtomicFile.WriteAllText(path, Write(scenario));
+
+    /// <summary>
+    /// The <c>osnoise</c> section, only when it is not the default: it changes no machine behaviour, and leaving the
+    /// default out keeps the canonical text, and so every hash, of scenarios that do not set it as it was.
+    /// </summary>
+    private static void WriteOsnoise(Emitter w, OsnoiseSettings o)
+    {
+        if (o == OsnoiseSettings.Default)
+        {
+            return;
+        }
+
+        w.Line(0, "osnoise:");
+        if (o.Cpus is { } cpus)
+        {
+            w.Line(1, $"cpus: {Cpus(cpus)}");
+        }
+
+        w.Line(1, $"period: {Durations.Format(o.PeriodNs)}");
+        w.Line(1, $"warm_up: {Durations.Format(o.WarmUpNs)}");
+    }
 
     private static void WriteModel(Emitter w, ScenarioModel m)
     {

@@ -7,10 +7,11 @@ namespace TaskIsolation.Soak;
 /// <param name="StartNs">Interval start.</param>
 /// <param name="EndNs">Interval end.</param>
 /// <param name="NoiseNs">Noise per CPU within the interval, in ns.</param>
-public sealed record SeriesPoint(long StartNs, long EndNs, ImmutableArray<long> NoiseNs)
+/// <param name="RuntimeNs">Measured time per CPU within the interval, in ns (0 for a CPU not measured).</param>
+public sealed record SeriesPoint(long StartNs, long EndNs, ImmutableArray<long> NoiseNs, ImmutableArray<long> RuntimeNs)
 {
-    /// <summary>Noise of <paramref name="cpu"/> as a percentage of the interval.</summary>
-    public double Percent(int cpu) => EndNs > StartNs ? 100.0 * NoiseNs[cpu] / (EndNs - StartNs) : 0;
+    /// <summary>The noise share of <paramref name="cpu"/> within the interval, by the one definition (<see cref="NoiseShare"/>).</summary>
+    public NoiseShare Share(int cpu) => new(RuntimeNs[cpu], NoiseNs[cpu]);
 }
 
 /// <summary>
@@ -22,7 +23,8 @@ public sealed class NoiseSeries
     private readonly int _capacity;
     private readonly List<SeriesPoint> _points = [];
     private long _lastNs;
-    private long[] _lastTotals = [];
+    private long[] _lastNoise = [];
+    private long[] _lastRuntime = [];
 
     /// <summary>A series of at most <paramref name="capacity"/> points (2 or more).</summary>
     public NoiseSeries(int capacity)
@@ -34,27 +36,32 @@ public sealed class NoiseSeries
     /// <summary>The points so far, oldest first.</summary>
     public ImmutableArray<SeriesPoint> Points => [.. _points];
 
-    /// <summary>Closes the interval ending at <paramref name="nowNs"/> given each CPU's total noise then.</summary>
+    /// <summary>Closes the interval ending at <paramref name="nowNs"/> given each CPU's figures then (<see cref="NoiseAccountant.Snapshot"/>).</summary>
     public void Close(long nowNs, IReadOnlyList<CpuNoise> cpus)
     {
+        ArgumentNullException.ThrowIfNull(cpus);
         if (nowNs <= _lastNs)
         {
             return;
         }
 
-        if (_lastTotals.Length != cpus.Count)
+        if (_lastNoise.Length != cpus.Count)
         {
-            _lastTotals = new long[cpus.Count];
+            _lastNoise = new long[cpus.Count];
+            _lastRuntime = new long[cpus.Count];
         }
 
-        var delta = ImmutableArray.CreateBuilder<long>(cpus.Count);
+        var noise = ImmutableArray.CreateBuilder<long>(cpus.Count);
+        var runtime = ImmutableArray.CreateBuilder<long>(cpus.Count);
         for (var c = 0; c < cpus.Count; c++)
         {
-            delta.Add(cpus[c].NoiseNs - _lastTotals[c]);
-            _lastTotals[c] = cpus[c].NoiseNs;
+            noise.Add(cpus[c].NoiseNs - _lastNoise[c]);
+            runtime.Add(cpus[c].RuntimeNs - _lastRuntime[c]);
+            _lastNoise[c] = cpus[c].NoiseNs;
+            _lastRuntime[c] = cpus[c].RuntimeNs;
         }
 
-        _points.Add(new SeriesPoint(_lastNs, nowNs, delta.MoveToImmutable()));
+        _points.Add(new SeriesPoint(_lastNs, nowNs, noise.MoveToImmutable(), runtime.MoveToImmutable()));
         _lastNs = nowNs;
         if (_points.Count > _capacity)
         {
@@ -75,7 +82,7 @@ public sealed class NoiseSeries
 
             var a = _points[i];
             var b = _points[i + 1];
-            merged.Add(new SeriesPoint(a.StartNs, b.EndNs, [.. a.NoiseNs.Zip(b.NoiseNs, (x, y) => x + y)]));
+            merged.Add(new SeriesPoint(a.StartNs, b.EndNs, [.. a.NoiseNs.Zip(b.NoiseNs, (x, y) => x + y)], [.. a.RuntimeNs.Zip(b.RuntimeNs, (x, y) => x + y)]));
         }
 
         _points.Clear();

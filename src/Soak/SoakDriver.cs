@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using TaskIsolation.Reports;
 using TaskIsolation.Scenarios;
 using TaskIsolation.Simulation;
 
@@ -27,9 +28,9 @@ public enum SoakEnd
 /// <param name="Events">Events so far.</param>
 /// <param name="Violations">Violations so far.</param>
 /// <param name="LivenessFailures">Liveness failures so far.</param>
-/// <param name="NoisePercent">Noise so far per CPU, as a percentage of its runtime (100 - % CPU Aval).</param>
+/// <param name="Noise">Noise so far per CPU: its share of the runtime (<see cref="NoiseShare"/>: 100 − % CPU Aval), or not measured.</param>
 /// <param name="Snapshots">Snapshots written so far.</param>
-public sealed record SoakStatus(long NowNs, long ForNs, TimeSpan Wall, long Events, long Violations, long LivenessFailures, IReadOnlyList<double> NoisePercent, int Snapshots)
+public sealed record SoakStatus(long NowNs, long ForNs, TimeSpan Wall, long Events, long Violations, long LivenessFailures, IReadOnlyList<NoiseShare> Noise, int Snapshots)
 {
     /// <summary>Simulated seconds per wall-clock second.</summary>
     public double SimPerWall => Wall.TotalSeconds > 0 ? NowNs / 1e9 / Wall.TotalSeconds : 0;
@@ -109,7 +110,7 @@ public static class SoakDriver
             ledger.Events,
             ledger.Violations,
             ledger.LivenessFailures,
-            ledger.NoisePercent(machine.Now),
+            ledger.Noise(machine.Now),
             sequence);
 
         SoakSnapshot Snapshot(bool final, SoakEnd? end)

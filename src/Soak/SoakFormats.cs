@@ -19,31 +19,35 @@ public static class SoakFormats
         return string.Create(C, $"{s / 86_400,3} {s / 3600 % 24:00}:{s / 60 % 60:00}:{s % 60:00}");
     }
 
-    /// <summary>The noise table of <c>rtla osnoise top</c> (<see cref="ReportText.NoiseTable"/>), every CPU listed.</summary>
+    /// <summary>The noise table of <c>rtla osnoise top</c> (<see cref="ReportText.NoiseTable"/>), every CPU listed (one not measured says so).</summary>
     public static string NoiseTable(SoakSnapshot s)
     {
         ArgumentNullException.ThrowIfNull(s);
         return Header(s) + ReportText.NoiseTable(s.Capture.Cpus.Select(CpuNoiseReport.From), s.Capture.NowNs, allCpus: true);
     }
 
-    /// <summary>The single-noise histograms in the layout of <c>rtla osnoise hist</c> (empty rows left out, as it does).</summary>
+    /// <summary>
+    /// The single-noise histograms in the layout of <c>rtla osnoise hist</c>: a column per CPU measured (rtla has none
+    /// for a CPU it does not run on), empty rows left out, as it does.
+    /// </summary>
     public static string Histogram(SoakSnapshot s)
     {
         ArgumentNullException.ThrowIfNull(s);
-        var hs = s.Capture.Histograms;
+        var measured = s.Capture.Cpus.Where(c => c.Measured).Select(c => c.Cpu).ToList();
+        var hs = measured.Select(cpu => s.Capture.Histograms[cpu]).ToList();
         var b = new StringBuilder();
         b.Append(Header(s));
         b.Append("# RTLA osnoise histogram\n");
         b.Append("# Time unit is microseconds (us)\n");
         b.Append(C, $"# Duration: {Duration(s.Capture.NowNs)}\n");
         b.Append("Index ");
-        for (var cpu = 0; cpu < hs.Length; cpu++)
+        foreach (var cpu in measured)
         {
             b.Append(C, $" {"CPU-" + cpu.ToString("000", C),9}");
         }
 
         b.Append('\n');
-        var entries = hs.IsEmpty ? 0 : hs[0].Buckets;
+        var entries = hs.Count == 0 ? 0 : hs[0].Buckets;
         for (var us = 0; us < entries; us++)
         {
             if (hs.All(h => h[us] == 0))
@@ -85,7 +89,7 @@ public static class SoakFormats
         foreach (var k in cap.Liveness)
         {
             var l = (LivenessViolated)k.Finding;
-            b.Append(ReportText.Liveness(new LivenessReport(l.Time, l.Cpu, l.Task.ToString(), l.SinceNs, l.BoundNs)));
+            b.Append(ReportText.Liveness(RunReportCollector.ToReport(l)));
             foreach (var link in k.Chain)
             {
                 b.Append(C, $"    {ReportText.Stamp(link.TimeNs)} cpu {link.Cpu,-3} {link.What}\n");
@@ -130,7 +134,9 @@ public static class SoakFormats
 
         foreach (var c in s.Capture.Cpus)
         {
-            b.Append(C, $"cpu {c.Cpu}: runtime {c.RuntimeNs} ns, noise {c.NoiseNs} ns ({c.CpuAvailablePercent:F5}% CPU available), max single {c.MaxSingleNs} ns, {c.Noises} noises\n");
+            b.Append(c.Measured
+                ? string.Create(C, $"cpu {c.Cpu}: runtime {c.RuntimeNs} ns, noise {c.NoiseNs} ns ({c.Share.AvailableText}% CPU available), max noise {c.MaxNoiseNs} ns, max single {c.MaxSingleNs} ns, {c.Noises} noises\n")
+                : string.Create(C, $"cpu {c.Cpu}: {NoiseShare.NotMeasured}\n"));
         }
 
         return b.ToString();
@@ -193,9 +199,20 @@ public static class SoakFormats
                 var c = cap.Cpus[i];
                 w.WriteStartObject();
                 w.WriteNumber("cpu", c.Cpu);
+                w.WriteBoolean("measured", c.Measured);
+                w.WriteNumber("periods", c.Periods);
                 w.WriteNumber("runtimeNs", c.RuntimeNs);
                 w.WriteNumber("noiseNs", c.NoiseNs);
-                w.WriteNumber("cpuAvailablePercent", Math.Round(c.CpuAvailablePercent, 5));
+                if (c.Share.AvailablePercent is { } available)
+                {
+                    w.WriteNumber("cpuAvailablePercent", available);
+                }
+                else
+                {
+                    w.WriteNull("cpuAvailablePercent");
+                }
+
+                w.WriteNumber("maxNoiseNs", c.MaxNoiseNs);
                 w.WriteNumber("maxSingleNs", c.MaxSingleNs);
                 w.WriteNumber("hw", c.Hw);
                 w.WriteNumber("nmi", c.Nmi);
@@ -234,6 +251,13 @@ public static class SoakFormats
                 w.WriteNumber("endNs", p.EndNs);
                 w.WriteStartArray("noiseNs");
                 foreach (var n in p.NoiseNs)
+                {
+                    w.WriteNumberValue(n);
+                }
+
+                w.WriteEndArray();
+                w.WriteStartArray("runtimeNs");
+                foreach (var n in p.RuntimeNs)
                 {
                     w.WriteNumberValue(n);
                 }

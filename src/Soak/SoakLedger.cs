@@ -174,23 +174,24 @@ public sealed class SoakLedger
     /// <param name="machine">The machine.</param>
     /// <param name="info">Scenario, seed and mode for the reports (its times are each capture's); the machine's seed and
     /// mode under the name <c>soak</c> when null.</param>
-    public void Attach(SimulatedMachine machine, RunInfo? info = null)
+    /// <param name="osnoise">What the noise accounting measures (every CPU, one-second periods when null).</param>
+    public void Attach(SimulatedMachine machine, RunInfo? info = null, OsnoiseSettings? osnoise = null)
     {
         ArgumentNullException.ThrowIfNull(machine);
         lock (_lock)
         {
             _machine = machine;
             _info = info ?? new RunInfo("soak", machine.Options.Seed, machine.Options.Mode.ToString().ToLowerInvariant(), 0, 0);
-            _noise = new NoiseAccountant(machine.Booted.NrCpus, machine.Options.Timings, _settings.HistogramEntries);
+            _noise = new NoiseAccountant(machine.Booted.NrCpus, machine.Options.Timings, osnoise, _settings.HistogramEntries);
         }
     }
 
-    /// <summary>Each CPU's noise so far as a percentage of its runtime (cheap: for progress displays).</summary>
-    public IReadOnlyList<double> NoisePercent(long nowNs)
+    /// <summary>Each CPU's noise so far, its share of the runtime by <see cref="NoiseShare"/> (for progress displays).</summary>
+    public IReadOnlyList<NoiseShare> Noise(long nowNs)
     {
         lock (_lock)
         {
-            return _noise is null ? [] : [.. _noise.Snapshot(nowNs).Select(c => 100.0 - c.CpuAvailablePercent)];
+            return _noise is null ? [] : [.. _noise.Snapshot(nowNs).Select(c => c.Share)];
         }
     }
 

@@ -79,8 +79,8 @@ public sealed partial class RunReportOptionsTests : IDisposable
         Assert.Equal(0, r.Exit);
         Assert.Contains("== noise\n", r.Out, StringComparison.Ordinal);
         Assert.Contains("Operating System Noise", r.Out, StringComparison.Ordinal);
-        Assert.Matches(@"\nCPU +Runtime +Noise +% CPU Aval +Max Single +HW +NMI +IRQ +Softirq +Thread\n  0 ", r.Out);
-        Assert.Matches(@"\n  3 +[1-9][0-9]* ", r.Out);
+        Assert.Matches(@"\nCPU Period +Runtime +Noise +% CPU Aval +Max Noise +Max Single +HW +NMI +IRQ +Softirq +Thread\n  0 #10 ", r.Out);
+        Assert.Matches(@"\n  3 #10 +10000000000 +[1-9][0-9]* ", r.Out);
     }
 
     [Fact]

@@ -36,9 +36,11 @@ public sealed class SoakCommandTests : IDisposable
         Assert.Equal(20_000_000_000, json.RootElement.GetProperty("simulatedNs").GetInt64());
         Assert.Equal(4, json.RootElement.GetProperty("series").GetArrayLength());
 
-        // The default scenario's poller is never disturbed once its tick has stopped: its CPU is 100 % available.
+        // The default scenario's poller is disturbed only while it starts (its arrival and the tick its prctl's wait
+        // takes, a few microseconds): its CPU is all but 100 % available, and the idle CPUs are wholly so.
         var noise = File.ReadAllText(Path.Combine(dir, "noise.txt"));
-        Assert.Matches(@"\n  3\s+\d+\s+\d+\s+100\.00000", noise);
+        Assert.Matches(@"\n  3 #20\s+20000000000\s+[1-9]\d{0,3}\s+99\.9999\d", noise);
+        Assert.Matches(@"\n  1 #20\s+20000000000\s+0\s+100\.00000", noise);
         Assert.Contains("# RTLA osnoise histogram", File.ReadAllText(Path.Combine(dir, "hist.txt")), StringComparison.Ordinal);
 
         // Self-contained: inline SVG, no script, nothing fetched from elsewhere.
@@ -225,5 +227,40 @@ public sealed class SoakCommandTests : IDisposable
         using var guard = new CancellationTokenSource(TimeSpan.FromMinutes(1));
         await process.WaitForExitAsync(guard.Token);
         return (process.ExitCode, rest, await stderr);
+    }
+
+    [Fact]
+    public void A_liveness_failure_in_the_kernel_reads_in_the_kernel_in_every_soak_output()
+    {
+        // A syscall that stays in the kernel for 250 ms: the liveness failure's typed Waiting is InKernel, and the
+        // violations file, the HTML report and the run report of the soak say so (they used to say "returning to user").
+        var file = Path.Combine(_root, "long-syscall.yaml");
+        File.WriteAllText(file, """
+            name: long-syscall
+            cpus: 2
+            duration: 1s
+            tasks:
+              - name: slow
+                cpus: 1
+                program:
+                  - syscall: {name: getpid, work: 250ms}
+                  - exit: 0
+            """);
+        var dir = Path.Combine(_root, "out");
+        var r = Taskisol.Run("soak", file, "--for", "400ms", "--snapshot-every", "200ms", "--out", dir);
+
+        Assert.Equal(1, r.Exit);
+        Assert.Contains("violations 0, liveness failures 1 (found: exit 1)", r.Out, StringComparison.Ordinal);
+        var text = File.ReadAllText(Path.Combine(dir, "violations.txt"));
+        Assert.Contains(": slow/101 in the kernel since [", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("returning to user", text, StringComparison.Ordinal);
+        var html = File.ReadAllText(Path.Combine(dir, "report.html"));
+        Assert.Contains(": slow/101 in the kernel since [", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("returning to user", html, StringComparison.Ordinal);
+        using var report = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "noise.json")));
+        var liveness = Assert.Single(report.RootElement.GetProperty("liveness").EnumerateArray());
+        Assert.Equal("in_kernel", liveness.GetProperty("waiting").GetString());
+        using var snapshot = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "snapshot.json")));
+        Assert.Contains("has been in the kernel since", snapshot.RootElement.GetProperty("liveness").GetProperty("kept")[0].GetProperty("what").GetString(), StringComparison.Ordinal);
     }
 }

@@ -6,8 +6,8 @@ using TaskIsolation.Simulation;
 namespace TaskIsolation.Host.Commands;
 
 /// <summary>
-/// <c>taskisol run [FILE|NAME] [--seed N] [--mode controlled|concurrent] [--duration D] [--report R.json]
-/// [--trace T.json] [--ftrace F.txt] [--log L.clef] [--quiet]</c>: runs a
+/// <c>taskisol run [FILE|NAME] [--seed N] [--mode controlled|concurrent] [--duration D] [--noise-cpus LIST]
+/// [--report R.json] [--trace T.json] [--ftrace F.txt] [--log L.clef] [--quiet]</c>: runs a
 /// scenario file or a built-in scenario (the <c>default</c> one when none is named), prints what happened for a
 /// person (<see cref="RunOutput"/>), and exits 0 when every expectation held, 1 when one failed, 2 for bad input, 3 for an internal
 /// error.
@@ -44,6 +44,7 @@ internal static class RunCommand
         {
             Description = "Simulated time to run instead of the scenario's duration: 500us, 2ms, 1.5s, 10m",
         };
+        var noiseCpus = NoiseCpusOption.Create();
         var quiet = new Option<bool>("--quiet") { Description = "Print only the expectations and the summary" };
         var report = new Option<string?>("--report") { Description = "Write the run as JSON (docs/report.schema.json) to this file", HelpName = "R.json" };
         var trace = new Option<string?>("--trace") { Description = "Write a Chrome trace-event timeline for ui.perfetto.dev to this file", HelpName = "T.json" };
@@ -56,6 +57,7 @@ internal static class RunCommand
             seed,
             mode,
             duration,
+            noiseCpus,
             report,
             trace,
             ftrace,
@@ -72,6 +74,7 @@ internal static class RunCommand
                 return ExitCodes.BadInput;
             }
 
+            var osnoise = NoiseCpusOption.Apply(loaded, parse.GetValue(noiseCpus));
             var paths = new OutputPaths(parse.GetValue(report), parse.GetValue(trace), parse.GetValue(ftrace), parse.GetValue(log));
             try
             {
@@ -83,7 +86,7 @@ internal static class RunCommand
             }
 
             var run = ScenarioRunner.Run(loaded, settings);
-            var finished = run.Finished();
+            var finished = run.Finished() with { Osnoise = osnoise };
             var runReport = RunOutputs.Report(finished);
             new RunOutput(run, runReport).WriteText(output, parse.GetValue(quiet));
             try

@@ -12,7 +12,7 @@ namespace TaskIsolation.Host.Commands;
 
 /// <summary>
 /// <c>taskisol soak FILE|NAME [--for SIMULATED] [--wall LIMIT] [--mode concurrent|controlled] [--seed N]
-/// [--snapshot-every SIMULATED] [--out DIR]</c>: runs a scenario for hours of simulated time in bounded memory,
+/// [--snapshot-every SIMULATED] [--noise-cpus LIST] [--out DIR]</c>: runs a scenario for hours of simulated time in bounded memory,
 /// showing progress and writing snapshots (docs/soak.md). Exit 0 when it found nothing, 1 when it found a violation or
 /// a liveness failure (also when stopped by a signal or a limit: the final snapshot is written first), 2 for bad input
 /// or a snapshot that could not be written (as <c>run</c> treats an output file), 3 for an internal error.
@@ -28,6 +28,7 @@ internal static class SoakCommand
         mode.CompletionSources.Add("controlled", "concurrent");
         var seed = new Option<int>("--seed") { Description = "Seed of the schedule (controlled) or of the model's choices (concurrent)", DefaultValueFactory = _ => 1 };
         var every = new Option<string>("--snapshot-every") { Description = "Simulated time between snapshots", DefaultValueFactory = _ => "10s" };
+        var noiseCpus = NoiseCpusOption.Create();
         var output = new Option<string>("--out") { Description = "Directory for the snapshots and the final report (created if missing)", DefaultValueFactory = _ => "soak" };
 
         var command = new Command("soak", ExitCodes.Describe("Run a scenario for a long simulated time: live progress, periodic snapshots, bounded memory", "nothing found", "a violation or liveness failure found"))
@@ -38,6 +39,7 @@ internal static class SoakCommand
             mode,
             seed,
             every,
+            noiseCpus,
             output,
         };
         command.SetAction(parse =>
@@ -57,14 +59,15 @@ internal static class SoakCommand
                 var m => throw new UsageException($"--mode: unknown mode '{m}' (expected controlled or concurrent)"),
             };
             var loaded = LoadScenario(parse.GetValue(scenario)!);
+            var osnoise = NoiseCpusOption.Apply(loaded, parse.GetValue(noiseCpus));
             var stdout = parse.InvocationConfiguration.Output;
             var stderr = parse.InvocationConfiguration.Error;
-            return Run(loaded, settings, executionMode, parse.GetValue(seed), parse.GetValue(output)!, stdout, stderr);
+            return Run(loaded, osnoise, settings, executionMode, parse.GetValue(seed), parse.GetValue(output)!, stdout, stderr);
         });
         return command;
     }
 
-    private static int Run(Scenario scenario, SoakSettings settings, ExecutionMode mode, int seed, string output, TextWriter stdout, TextWriter stderr)
+    private static int Run(Scenario scenario, OsnoiseSettings osnoise, SoakSettings settings, ExecutionMode mode, int seed, string output, TextWriter stdout, TextWriter stderr)
     {
         using var signals = new StopSignals(signal => stderr.WriteLine($"taskisol soak: {signal} received: finishing the current slice and writing the final snapshot (again to quit at once)"));
         using var system = ActorSystem.Create("taskisol-soak", SimulationConfig.Hocon);
@@ -72,7 +75,7 @@ internal static class SoakCommand
         {
             var ledger = new SoakLedger(settings);
             var options = ledger.Observe(ScenarioSession.Options(scenario, new RunSettings { Mode = mode, Seed = seed }));
-            var session = ScenarioSession.Start(system, scenario, options, m => ledger.Attach(m, new RunInfo(scenario.Name, seed, mode == ExecutionMode.Controlled ? "controlled" : "concurrent", 0, 0)));
+            var session = ScenarioSession.Start(system, scenario, options, m => ledger.Attach(m, new RunInfo(scenario.Name, seed, mode == ExecutionMode.Controlled ? "controlled" : "concurrent", 0, 0), osnoise));
             var machine = session.Machine;
 
             // The last check of the user's input, and the first write.

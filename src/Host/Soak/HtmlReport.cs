@@ -38,13 +38,13 @@ internal static class HtmlReport
         b.Append(C, $"<pre>{E(SoakFormats.Summary(s))}</pre>\n");
 
         b.Append("<h2>Noise over time</h2>\n");
-        b.Append(C, $"<p>Noise per CPU as a percentage of each interval of simulated time ({cap.Series.Length} intervals).</p>\n");
+        b.Append(C, $"<p>Noise per CPU as a percentage of its measured time in each interval of simulated time ({cap.Series.Length} intervals), as the noise table computes it (100 − % CPU Aval); a CPU not measured is not drawn.</p>\n");
         b.Append(NoiseOverTime(s));
 
         b.Append("<h2>Single-noise durations</h2>\n<p>Number of single noises per 1 us bucket (as <code>rtla osnoise hist</code>), log scale.</p>\n");
         for (var cpu = 0; cpu < cap.Histograms.Length; cpu++)
         {
-            b.Append(Histogram(cpu, cap.Histograms[cpu]));
+            b.Append(cap.Cpus[cpu].Measured ? Histogram(cpu, cap.Histograms[cpu]) : string.Create(C, $"<h3>cpu {cpu}: {NoiseShare.NotMeasured}</h3>\n"));
         }
 
         b.Append("<h2>Noise table</h2>\n");
@@ -67,7 +67,10 @@ internal static class HtmlReport
         {
             for (var cpu = 0; cpu < p.NoiseNs.Length; cpu++)
             {
-                maxY = Math.Max(maxY, p.Percent(cpu));
+                if (Percent(p, cpu) is { } pct)
+                {
+                    maxY = Math.Max(maxY, pct);
+                }
             }
         }
 
@@ -77,29 +80,41 @@ internal static class HtmlReport
         {
             var color = Palette[cpu % Palette.Length];
             var line = new StringBuilder();
+            var drawn = 0;
+            (double X, double Y) last = default;
             foreach (var p in points)
             {
-                // Each interval is drawn at its end: the noise measured up to that snapshot.
-                line.Append(C, $"{X(p.EndNs / 1e9, maxX):F1},{Y(p.Percent(cpu), maxY):F1} ");
+                // Each interval is drawn at its end: the noise measured within it. An interval with nothing measured
+                // (the warm-up) has no point.
+                if (Percent(p, cpu) is { } pct)
+                {
+                    last = (X(p.EndNs / 1e9, maxX), Y(pct, maxY));
+                    line.Append(C, $"{last.X:F1},{last.Y:F1} ");
+                    drawn++;
+                }
             }
 
-            if (points.Length == 1)
+            if (drawn == 1)
             {
-                b.Append(C, $"<circle cx=\"{X(points[0].EndNs / 1e9, maxX):F1}\" cy=\"{Y(points[0].Percent(cpu), maxY):F1}\" r=\"3\" fill=\"{color}\"/>\n");
+                b.Append(C, $"<circle cx=\"{last.X:F1}\" cy=\"{last.Y:F1}\" r=\"3\" fill=\"{color}\"/>\n");
             }
-            else if (points.Length > 1)
+            else if (drawn > 1)
             {
                 b.Append(C, $"<polyline fill=\"none\" stroke=\"{color}\" stroke-width=\"1.5\" points=\"{line.ToString().TrimEnd()}\"><title>cpu {cpu}</title></polyline>\n");
             }
 
             var lx = Left + (cpu % 6) * 130;
             var ly = Height + 5 + (cpu / 6) * 20;
-            b.Append(C, $"<rect x=\"{lx}\" y=\"{ly}\" width=\"12\" height=\"12\" fill=\"{color}\"/><text x=\"{lx + 16}\" y=\"{ly + 10}\">cpu {cpu}</text>\n");
+            var label = cap.Cpus[cpu].Measured ? $"cpu {cpu}" : $"cpu {cpu} ({NoiseShare.NotMeasured})";
+            b.Append(C, $"<rect x=\"{lx}\" y=\"{ly}\" width=\"12\" height=\"12\" fill=\"{color}\"/><text x=\"{lx + 16}\" y=\"{ly + 10}\">{E(label)}</text>\n");
         }
 
         b.Append("</svg>\n");
         return b.ToString();
     }
+
+    /// <summary>The noise share of <paramref name="cpu"/> within the interval <paramref name="p"/>, by the one definition (<see cref="NoiseShare"/>), for the chart; null when nothing was measured.</summary>
+    private static double? Percent(SeriesPoint p, int cpu) => p.Share(cpu).NoisePercent is { } pct ? (double)pct : null;
 
     private static string Histogram(int cpu, NoiseHistogram h)
     {

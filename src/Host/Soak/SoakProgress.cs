@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using Spectre.Console;
+using TaskIsolation.Reports;
 using TaskIsolation.Soak;
 
 namespace TaskIsolation.Host.Soak;
@@ -27,9 +28,9 @@ internal sealed class PlainProgress(TextWriter output) : ISoakProgress
         var b = new StringBuilder();
         b.Append(c, $"soak: {st.NowNs / 1e9:F3} s of {st.ForNs / 1e9:F3} s simulated, {st.SimPerWall:F2} sim s/wall s, ");
         b.Append(c, $"{st.Events} events ({st.EventsPerSecond:F0}/s), {st.Violations} violations, {st.LivenessFailures} liveness failures; noise");
-        for (var cpu = 0; cpu < st.NoisePercent.Count; cpu++)
+        for (var cpu = 0; cpu < st.Noise.Count; cpu++)
         {
-            b.Append(c, $" cpu{cpu} {st.NoisePercent[cpu]:F5}%");
+            b.Append(c, $" cpu{cpu} {Percent(st.Noise[cpu])}");
         }
 
         if (s.Final)
@@ -39,6 +40,9 @@ internal sealed class PlainProgress(TextWriter output) : ISoakProgress
 
         return b.ToString();
     }
+
+    /// <summary>A CPU's noise share as the displays show it (<see cref="NoiseShare"/>): <c>0.00123%</c>, or <c>not measured</c>.</summary>
+    public static string Percent(NoiseShare share) => share.Measured ? share.NoiseText + "%" : NoiseShare.NotMeasured;
 }
 
 /// <summary>A live table on the terminal (Spectre.Console), refreshed a few times a second.</summary>
@@ -92,9 +96,9 @@ internal sealed class LiveProgress(IAnsiConsole console) : ISoakProgress
         table.AddRow("events", s.Events.ToString(c));
         table.AddRow("violations", s.Violations == 0 ? "0" : $"[red]{s.Violations}[/]");
         table.AddRow("liveness failures", s.LivenessFailures == 0 ? "0" : $"[red]{s.LivenessFailures}[/]");
-        for (var cpu = 0; cpu < s.NoisePercent.Count; cpu++)
+        for (var cpu = 0; cpu < s.Noise.Count; cpu++)
         {
-            table.AddRow($"cpu {cpu} noise", string.Create(c, $"{s.NoisePercent[cpu]:F5}%"));
+            table.AddRow($"cpu {cpu} noise", PlainProgress.Percent(s.Noise[cpu]));
         }
 
         table.AddRow("last snapshot", Markup.Escape(lastSnapshot));

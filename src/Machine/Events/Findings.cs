@@ -37,13 +37,8 @@ public sealed record LivenessViolated(long Id, long Time, int Cpu, long Cause, T
     /// <summary>What the task was doing when the bound passed; the return-to-user loop (§9 R1) unless set.</summary>
     public LivenessWait Waiting { get; init; } = LivenessWait.ReturningToUser;
 
-    /// <summary>What the task has been doing since <see cref="SinceNs"/>, as the outputs say it.</summary>
-    public string Doing => Waiting switch
-    {
-        LivenessWait.InKernel => "in the kernel",
-        LivenessWait.Runnable => "runnable and not scheduled",
-        _ => "returning to user",
-    };
+    /// <summary>What the task has been doing since <see cref="SinceNs"/>, as the outputs say it (<see cref="LivenessWaits.Text"/>).</summary>
+    public string Doing => LivenessWaits.Text(Waiting);
 
     /// <inheritdoc />
     public override string What => $"LIVENESS on cpu {Cpu}: {Task} has been {Doing} since {SinceNs} ns (bound {BoundNs} ns)";
@@ -60,4 +55,17 @@ public enum LivenessWait
 
     /// <summary>Runnable but not current on any CPU: created, woken or preempted and never scheduled again.</summary>
     Runnable,
+}
+
+/// <summary>The display text of <see cref="LivenessWait"/>: the one place every output (run text, JSON, CLEF, soak) takes it from.</summary>
+public static class LivenessWaits
+{
+    /// <summary><c>returning to user</c>, <c>in the kernel</c>, <c>runnable and not scheduled</c>.</summary>
+    public static string Text(LivenessWait waiting) => waiting switch
+    {
+        LivenessWait.ReturningToUser => "returning to user",
+        LivenessWait.InKernel => "in the kernel",
+        LivenessWait.Runnable => "runnable and not scheduled",
+        _ => throw new ArgumentOutOfRangeException(nameof(waiting), waiting, "unknown liveness wait"),
+    };
 }

@@ -5,7 +5,8 @@ namespace TaskIsolation.Scenarios.Reading;
 /// <summary>
 /// Reads a scenario's top-level mapping by handing each section to its reader: the machine
 /// (<see cref="MachineSectionReader"/>), <c>model</c> (<see cref="ModelSectionReader"/>), <c>tasks</c> and their
-/// programs (<see cref="ProgramReader"/>), <c>noise</c> (<see cref="NoiseReader"/>) and <c>expectations</c>
+/// programs (<see cref="ProgramReader"/>), <c>noise</c> (<see cref="NoiseReader"/>), <c>osnoise</c>
+/// (<see cref="OsnoiseSectionReader"/>) and <c>expectations</c>
 /// (<see cref="ExpectationReader"/>); then checks that every task name referenced is declared, and that the machine boots.
 /// </summary>
 internal sealed class ScenarioReader : SectionReader
@@ -14,6 +15,7 @@ internal sealed class ScenarioReader : SectionReader
     private readonly ModelSectionReader _model;
     private readonly ProgramReader _programs;
     private readonly NoiseReader _noise;
+    private readonly OsnoiseSectionReader _osnoise;
     private readonly ExpectationReader _expectations;
 
     /// <summary>A reader of one scenario, recording its problems in <paramref name="yaml"/>.</summary>
@@ -24,6 +26,7 @@ internal sealed class ScenarioReader : SectionReader
         _model = new ModelSectionReader(Context);
         _programs = new ProgramReader(Context);
         _noise = new NoiseReader(Context, _programs);
+        _osnoise = new OsnoiseSectionReader(Context);
         _expectations = new ExpectationReader(Context);
     }
 
@@ -58,6 +61,11 @@ internal sealed class ScenarioReader : SectionReader
         if (f.TryGetValue("noise", out var noise))
         {
             s = s with { Noise = ReadList(noise.Value, "noise", _noise.Read) };
+        }
+
+        if (f.TryGetValue("osnoise", out var osnoise))
+        {
+            s = s with { Osnoise = _osnoise.Read(osnoise.Value) };
         }
 
         if (f.TryGetValue("expectations", out var expectations))

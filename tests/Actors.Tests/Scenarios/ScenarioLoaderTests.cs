@@ -2,6 +2,7 @@ using TaskIsolation.Machine.Abi;
 using TaskIsolation.Machine.Cpus;
 using TaskIsolation.Machine.Kernel;
 using TaskIsolation.Machine.Programs;
+using TaskIsolation.Reports;
 using TaskIsolation.Scenarios;
 
 namespace TaskIsolation.Actors.Tests.Scenarios;
@@ -154,5 +155,36 @@ public sealed class ScenarioLoaderTests
         Assert.Equal(text, ScenarioWriter.Write(again));
         Assert.Equal(s.Hash, again.Hash);
         Assert.Matches("^[0-9a-f]{64}$", s.Hash);
+    }
+
+    [Fact]
+    public void The_osnoise_section_selects_cpus_period_and_warm_up_and_is_written_only_when_set()
+    {
+        var s = ScenarioLoader.Load(Minimal + "\nosnoise:\n  cpus: 1,3\n  period: 100ms\n  warm_up: 5ms\n", "t.yaml");
+
+        Assert.Equal(new OsnoiseSettings { Cpus = CpuMask.Of(4, 1, 3), PeriodNs = 100_000_000, WarmUpNs = 5_000_000 }, s.Osnoise);
+        var text = ScenarioWriter.Write(s);
+        Assert.Contains("osnoise:\n  cpus: \"1,3\"\n  period: 100ms\n  warm_up: 5ms\n", text, StringComparison.Ordinal);
+        Assert.Equal(s, ScenarioLoader.Load(text, "canonical"));
+
+        // Without it, every CPU, one-second periods, no warm-up, and the canonical text (so the hash) has no such section.
+        var plain = ScenarioLoader.Load(Minimal, "t.yaml");
+        Assert.Equal(OsnoiseSettings.Default, plain.Osnoise);
+        Assert.DoesNotContain("osnoise", ScenarioWriter.Write(plain), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("osnoise: {cpus: 4}", 13, "osnoise.cpus: invalid CPU list: ERANGE")]
+    [InlineData("osnoise: {cpus: x}", 13, "osnoise.cpus: invalid CPU list: EINVAL")]
+    [InlineData("osnoise: {cpus: ','}", 13, "osnoise.cpus: ',' names no CPU")]
+    [InlineData("osnoise: {period: 0}", 13, "osnoise.period: found '0', expected a duration above 0")]
+    [InlineData("osnoise: {warm_up: -1ms}", 13, "osnoise.warm_up: '-1ms' is negative")]
+    [InlineData("osnoise: {cpu: 1}", 13, "unknown key 'cpu' (did you mean 'cpus'?)")]
+    public void A_bad_osnoise_setting_is_an_error_at_its_place(string line, int line1, string message)
+    {
+        var e = Single(Minimal + "\n" + line + "\n");
+
+        Assert.Equal(line1, e.Line);
+        Assert.Contains(message, e.Message, StringComparison.Ordinal);
     }
 }

@@ -66,14 +66,16 @@ public sealed class SoakDriverTests : TestKit, IDisposable
             var h = cpu.GetProperty("histogram");
             Assert.Equal(cpu.GetProperty("noises").GetInt64(), h.GetProperty("count").GetInt64());
             Assert.Equal(h.GetProperty("count").GetInt64(), h.GetProperty("buckets").EnumerateObject().Sum(b => b.Value.GetInt64()) + h.GetProperty("over").GetInt64());
-            Assert.Equal(cpu.GetProperty("noiseNs").GetInt64(), h.GetProperty("totalNs").GetInt64());
+            // The histogram holds the noises that have ended; the noise figure also counts one still going on (the
+            // housekeeping task keeps CPU 0 from the osnoise thread for the whole run).
+            Assert.InRange(h.GetProperty("totalNs").GetInt64(), 0, cpu.GetProperty("noiseNs").GetInt64());
+            Assert.Equal(expected[c].MaxNoiseNs, cpu.GetProperty("maxNoiseNs").GetInt64());
+            Assert.Equal(expected[c].Periods, cpu.GetProperty("periods").GetInt64());
             Assert.Equal(cpu.GetProperty("noiseNs").GetInt64(), root.GetProperty("series").EnumerateArray().Sum(p => p.GetProperty("noiseNs")[c].GetInt64()));
         }
 
-        // The polling task never leaves user mode of its own accord: every interrupt CPU 3 took once it began polling
-        // is one IRQ of its noise.
-        var polling = events.OfType<OperationStarted>().First(o => o.Task.Comm == "dpdk" && o.Operation.StartsWith("compute", StringComparison.Ordinal)).Time;
-        Assert.Equal(events.OfType<InterruptTaken>().Count(t => t.Cpu == 3 && t.Time >= polling), root.GetProperty("cpus")[3].GetProperty("irq").GetInt64());
+        // Every interrupt CPU 3 took is one IRQ of its noise, whoever was measured then.
+        Assert.Equal(events.OfType<InterruptTaken>().Count(t => t.Cpu == 3 && t.Kind != InterruptKind.PageFault), root.GetProperty("cpus")[3].GetProperty("irq").GetInt64());
         Assert.True(root.GetProperty("cpus")[3].GetProperty("irq").GetInt64() >= 119);
 
         // The residual tick breaks isolation once a second: 119 violations in two minutes, the first ten in full.
