@@ -32,6 +32,13 @@ public sealed record CampaignOptions
 
     /// <summary>Schedules per batch: the unit of work handed to a worker (and, later, to a cluster node).</summary>
     public int BatchSize { get; init; } = 8;
+
+    /// <summary>
+    /// The one kind of finding the campaign looks for (<see cref="FindingInfo.Kinds"/>), or null for any: each schedule
+    /// runs past findings of other kinds to its first of this one, and only those count. A race whose every schedule
+    /// shows a violation first (R14's double report comes with one) is found this way.
+    /// </summary>
+    public string? Find { get; init; }
 }
 
 /// <summary>
@@ -177,13 +184,13 @@ public static class Explorer
 
             var kind = ScheduleSeeds.StrategyOf(o.Strategy, i);
             var seed = ScheduleSeeds.For(o.Seed, i);
-            var run = ScheduleRunner.Run(system, target, StrategyFactory.Create(kind, seed, o.Depth, plan.PctSteps), o.MaxSteps);
+            var run = ScheduleRunner.Run(system, target, StrategyFactory.Create(kind, seed, o.Depth, plan.PctSteps), o.MaxSteps, kind: o.Find);
             var coverage = new CoverageMap();
             coverage.Observe(run.Machine.Recorder.Events);
             var index = i;
             (FindingInfo, Func<Reproducer>)? finding = run.Finding is null
                 ? null
-                : (run.Finding, () => Reproducer.Of(target, new ReproducerRun(StrategyNames.Of(kind), seed, o.Seed, index, o.Depth, plan.PctSteps, o.MaxSteps), run.Decisions, run.Finding));
+                : (run.Finding, () => Reproducer.Of(target, new ReproducerRun(StrategyNames.Of(kind), seed, o.Seed, index, o.Depth, plan.PctSteps, o.MaxSteps, run.FindingsBefore), run.Decisions, run.Finding));
             result.Add(i, run.Machine.Simulation.Deliveries, run.Decisions.Count, run.Outcome == RunOutcome.StepLimit, coverage, finding);
             scheduleDone?.Invoke();
             if (run.Finding is not null)

@@ -109,6 +109,9 @@ public sealed class ChromeTraceWriter : IRunObserver, IDisposable
             case LivenessViolated l:
                 Instant(l.Cpu, l.Time, $"LIVENESS: {l.Task} {l.Doing} since {l.SinceNs} ns", "violation", null);
                 break;
+            case DoubleReport d:
+                Instant(d.Cpu, d.Time, $"DOUBLE REPORT: {d.Task} reported by cpu {d.FirstReportCpu} and cpu {d.SecondReportCpu}", "violation", d.Chain);
+                break;
             case SyscallEntered or PrctlReturned or SignalSent or SignalDelivered or KernelLogged or TaskExited or TaskCreated or TaskMigrated:
                 Instant(e.Cpu, e.Time, e.What, e.GetType().Name, null);
                 break;

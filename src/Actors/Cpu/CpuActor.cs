@@ -62,6 +62,7 @@ internal sealed partial class CpuActor : SimCore.SimActor
 
     protected override void OnReceive(object message)
     {
+        ApplyRemoteIsolationClear();
         switch (message)
         {
             case StepDone d:
@@ -88,6 +89,9 @@ internal sealed partial class CpuActor : SimCore.SimActor
                 break;
             case VmstatState v:
                 OnVmstatState(v);
+                break;
+            case DeliverIsolationReport r:
+                DeliverRemoteReport(r);
                 break;
             case BootTask b when _tick.Stopped && _rq.Curr is not null:
                 // A task started on a busy CPU whose tick is stopped (a nohz_full CPU): wake_up_new_task() on the
