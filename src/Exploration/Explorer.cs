@@ -93,8 +93,7 @@ public sealed record CampaignReport(CampaignPlan Plan, CampaignResult Result, Ti
     /// <summary>
     /// The per-schedule PCT bound when it holds for this campaign, else null with <see cref="PctNoBoundReason"/>: the
     /// bound assumes every schedule has at most <c>k</c> choice points (past the <c>k</c>-th, no change point can fall),
-    /// so it is withdrawn when the calibration was cut or the campaign's schedules took more decisions on average than
-    /// <c>k</c>.
+    /// so it is withdrawn when the calibration was cut or any schedule of the campaign took more decisions than <c>k</c>.
     /// </summary>
     public double? PctBound => PctNoBoundReason is null ? Plan.PctBound : null;
 
@@ -113,9 +112,9 @@ public sealed record CampaignReport(CampaignPlan Plan, CampaignResult Result, Ti
                 return string.Create(CultureInfo.InvariantCulture, $"a calibration schedule hit --max-steps, so k (the choice points of a schedule) is unknown");
             }
 
-            var mean = Result.Schedules == 0 ? 0 : (double)Result.Decisions / Result.Schedules;
-            return mean > Plan.PctSteps
-                ? string.Create(CultureInfo.InvariantCulture, $"the schedules took {mean:0.#} choice points on average, more than the k = {Plan.PctSteps} PCT drew its change points from")
+            // The bound needs every schedule within k: one longer schedule is enough to void it, whatever the average.
+            return Result.MostDecisions > Plan.PctSteps
+                ? string.Create(CultureInfo.InvariantCulture, $"a schedule took {Result.MostDecisions} choice points, more than the k = {Plan.PctSteps} PCT drew its change points from")
                 : null;
         }
     }
