@@ -30,8 +30,8 @@ public sealed partial class RaceLibraryTests : TestKit
     public static TheoryData<string, string, int, string> Mitigable => new()
     {
         { "r03-posix-timer-kick", "IrqWork", 3, "task hk/102 on cpu 0: timer_settime(10us)" },
-        { "r04-residual-tick", "ResidualTick", 3, "iso/101 created" },
-        { "r05-tile-stale-timer", "StaleTimer", 3, "iso/101 created" },
+        { "r04-residual-tick", "ResidualTick", 3, "tick_stop: success=1 dependency=NONE next=1001001500" },
+        { "r05-tile-stale-timer", "StaleTimer", 3, "tick_stop: success=1 dependency=NONE next=none" },
         { "r06-vmstat-rearmed", "VmstatWork", 3, "task iso/101 on cpu 3: write" },
         { "r07-lru-drain-all", "LruDrainWork", 3, "task hk/102 on cpu 0: mlock" },
         { "r09-tlb-shootdown", "CallFunctionIpi", 3, "task sibling/102 on cpu 0: munmap" },

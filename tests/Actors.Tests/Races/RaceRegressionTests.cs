@@ -22,8 +22,8 @@ public sealed class RaceRegressionTests : TestKit
     public static TheoryData<string, InterruptKind, string> Found => new()
     {
         { "R3", InterruptKind.IrqWork, "task hk/102 on cpu 0: timer_settime(1s)" },
-        { "R4", InterruptKind.ResidualTick, "iso/101 created" },
-        { "R5", InterruptKind.StaleTimer, "iso/101 created" },
+        { "R4", InterruptKind.ResidualTick, "tick_stop: success=1 dependency=NONE next=1001001500" },
+        { "R5", InterruptKind.StaleTimer, "tick_stop: success=1 dependency=NONE next=none" },
         { "R9", InterruptKind.CallFunctionIpi, "task sibling/102 on cpu 0: munmap" },
         { "R12", InterruptKind.Nmi, "NMI source raises NMI → cpu 3" },
     };
