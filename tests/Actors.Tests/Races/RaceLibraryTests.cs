@@ -48,7 +48,7 @@ public sealed partial class RaceLibraryTests : TestKit
     [
         "r03-posix-timer-kick-mitigated", "r04-residual-tick", "r04-residual-tick-mitigated", "r05-tile-stale-timer",
         "r05-tile-stale-timer-mitigated", "r06-vmstat-rearmed-mitigated", "r07-lru-drain-all-mitigated", "r09-tlb-shootdown", "r09-tlb-shootdown-mitigated", "r11-signal-from-housekeeping",
-        "r10-page-fault", "r12-nmi-in-user", "r14-two-senders", "r15-exempt-syscalls",
+        "r10-page-fault", "r12-nmi-in-user", "r14-two-senders", "r14-two-senders-v16", "r15-exempt-syscalls",
         "r01-tick-dependency-loop", "r01-tick-dependency-loop-bounded",
     ];
 
