@@ -109,7 +109,7 @@ public sealed class ExploreCommandTests : IDisposable
     [Fact]
     public void Explore_with_find_counts_only_that_kind_and_says_so()
     {
-        // tlb-race's schedules only ever violate: looking for double reports finds none, and the header says what was looked for.
+        // tlb-race's task is NOSIG, never reported: looking for double reports finds none, and the header says so.
         var scenario = Write("race.yaml", Race);
 
         var r = Taskisol.Run("explore", scenario, "--iterations", "8", "--workers", "1", "--find", "double-report");

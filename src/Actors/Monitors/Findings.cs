@@ -1,6 +1,6 @@
 using System.Collections.Immutable;
-using TaskIsolation.Machine.Events;
 using TaskIsolation.Machine.Abi;
+using TaskIsolation.Machine.Events;
 using TaskIsolation.Machine.Isolation;
 
 namespace TaskIsolation.Actors.Monitors;
