@@ -192,6 +192,7 @@ public sealed record FindingData(string Signature, long Count, long FirstSchedul
 /// <param name="FirstFinding">Lowest failing schedule, <see cref="long.MaxValue"/> when none.</param>
 /// <param name="Coverage">Coverage counts.</param>
 /// <param name="Findings">Finding groups.</param>
+/// <param name="MostDecisions">The most decisions one schedule took (0 in a journal written before it was kept).</param>
 public sealed record ResultData(
     IReadOnlyList<long[]> Ranges,
     long Schedules,
@@ -201,7 +202,8 @@ public sealed record ResultData(
     long Failing,
     long FirstFinding,
     IReadOnlyList<CoverageCount> Coverage,
-    IReadOnlyList<FindingData> Findings)
+    IReadOnlyList<FindingData> Findings,
+    long MostDecisions = 0)
 {
     /// <summary>The data of <paramref name="result"/>.</summary>
     public static ResultData Of(CampaignResult result)
@@ -216,7 +218,8 @@ public sealed record ResultData(
             result.FailingSchedules,
             result.FirstFinding,
             [.. result.Coverage.Entries.Select(e => new CoverageCount(e.State.ToString(), e.Kind.ToString(), e.Count))],
-            [.. result.Findings.Select(f => new FindingData(f.Signature, f.Count, f.FirstSchedule, f.Reproducer.ToJson()))]);
+            [.. result.Findings.Select(f => new FindingData(f.Signature, f.Count, f.FirstSchedule, f.Reproducer.ToJson()))],
+            result.MostDecisions);
     }
 
     /// <summary>The result this data describes; <see cref="FormatException"/> for anything inconsistent.</summary>
@@ -253,7 +256,7 @@ public sealed record ResultData(
         try
         {
             var findings = Findings.Select(f => new FindingGroup(f.Signature, f.Count, f.FirstSchedule, Reproducer.Parse(f.Reproducer))).ToList();
-            return CampaignResult.FromParts(ranges, Schedules, Deliveries, Decisions, StepLimited, Failing, FirstFinding, coverage, findings);
+            return CampaignResult.FromParts(ranges, Schedules, Deliveries, Decisions, StepLimited, Failing, FirstFinding, coverage, findings, MostDecisions);
         }
         catch (InvalidOperationException ex)
         {

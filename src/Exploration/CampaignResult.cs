@@ -43,6 +43,9 @@ public sealed class CampaignResult
     /// <summary>Decisions taken over all schedules.</summary>
     public long Decisions { get; private set; }
 
+    /// <summary>The most decisions one schedule took: whether every schedule stayed within PCT's <c>k</c>.</summary>
+    public long MostDecisions { get; private set; }
+
     /// <summary>Schedules that stopped on the step bound.</summary>
     public long StepLimited { get; private set; }
 
@@ -87,7 +90,7 @@ public sealed class CampaignResult
     /// inverse of reading <see cref="Ranges"/>, the counts, <see cref="Coverage"/> and <see cref="Findings"/>.
     /// Overlapping ranges or a repeated signature are rejected, as in <see cref="Merge"/>.
     /// </summary>
-    public static CampaignResult FromParts(IEnumerable<(long Start, long End)> ranges, long schedules, long deliveries, long decisions, long stepLimited, long failing, long firstFinding, CoverageMap coverage, IEnumerable<FindingGroup> findings)
+    public static CampaignResult FromParts(IEnumerable<(long Start, long End)> ranges, long schedules, long deliveries, long decisions, long stepLimited, long failing, long firstFinding, CoverageMap coverage, IEnumerable<FindingGroup> findings, long mostDecisions = 0)
     {
         ArgumentNullException.ThrowIfNull(ranges);
         ArgumentNullException.ThrowIfNull(coverage);
@@ -97,6 +100,7 @@ public sealed class CampaignResult
             Schedules = schedules,
             Deliveries = deliveries,
             Decisions = decisions,
+            MostDecisions = mostDecisions,
             StepLimited = stepLimited,
             FailingSchedules = failing,
             FirstFinding = firstFinding,
@@ -126,6 +130,7 @@ public sealed class CampaignResult
         Schedules++;
         Deliveries += deliveries;
         Decisions += decisions;
+        MostDecisions = Math.Max(MostDecisions, decisions);
         StepLimited += stepLimited ? 1 : 0;
         Coverage.Add(coverage);
         if (finding is { } f)
@@ -143,7 +148,7 @@ public sealed class CampaignResult
     public string Canonical()
     {
         var sb = new StringBuilder();
-        sb.Append(CultureInfo.InvariantCulture, $"schedules {Schedules} deliveries {Deliveries} decisions {Decisions} step-limited {StepLimited} failing {FailingSchedules} first {FirstFinding}\n");
+        sb.Append(CultureInfo.InvariantCulture, $"schedules {Schedules} deliveries {Deliveries} decisions {Decisions} most {MostDecisions} step-limited {StepLimited} failing {FailingSchedules} first {FirstFinding}\n");
         sb.Append("ranges ").AppendJoin(' ', _ranges.Select(r => $"{r.Start}-{r.End}")).Append('\n');
         foreach (var (s, k, c) in Coverage.Entries)
         {
@@ -168,6 +173,7 @@ public sealed class CampaignResult
         Schedules += p.Schedules;
         Deliveries += p.Deliveries;
         Decisions += p.Decisions;
+        MostDecisions = Math.Max(MostDecisions, p.MostDecisions);
         StepLimited += p.StepLimited;
         FailingSchedules += p.FailingSchedules;
         FirstFinding = Math.Min(FirstFinding, p.FirstFinding);

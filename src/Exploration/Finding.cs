@@ -11,7 +11,7 @@ namespace TaskIsolation.Exploration;
 /// What a schedule found, in the form reproducers and reports carry: the failure, where, and its causal chain.
 /// <see cref="Signature"/> groups findings that are the same bug.
 /// </summary>
-/// <param name="Kind"><c>violation</c> or <c>liveness</c>.</param>
+/// <param name="Kind"><c>violation</c>, <c>liveness</c> or <c>double-report</c>.</param>
 /// <param name="Signature">The root cause: kind of the chain's root, interrupt kind, CPU role (see <see cref="FindingSignature"/>).</param>
 /// <param name="Cpu">CPU of the failure.</param>
 /// <param name="Interrupt">The interrupt kind of a violation (its <c>InterruptKind</c> name); null for liveness.</param>
@@ -49,16 +49,7 @@ public sealed record FindingInfo(string Kind, string Signature, int Cpu, string?
             return null;
         }
 
-        switch (findings[before])
-        {
-            case ViolationDetected v:
-                return new FindingInfo("violation", FindingSignature.Of(v, machine), v.Cpu, v.Kind.ToString(), v.Task.ToString(), v.Time, [.. v.Chain.Select(l => l.What)]);
-            case LivenessViolated l:
-                var chain = machine.Recorder.Find(l.Cause) is { } began ? machine.Recorder.ChainOf(began) : [];
-                return new FindingInfo("liveness", FindingSignature.Of(l, machine), l.Cpu, null, l.Task.ToString(), l.Time, [.. chain.Select(c => c.What), l.What]);
-            default:
-                return null;
-        }
+        return Of(findings[before], machine);
     }
 
     /// <summary>The first finding of a finished machine, or null.</summary>
@@ -67,18 +58,51 @@ public sealed record FindingInfo(string Kind, string Signature, int Cpu, string?
         ArgumentNullException.ThrowIfNull(machine);
         foreach (var e in machine.Recorder.Events)
         {
-            switch (e)
+            if (Of(e, machine) is { } f)
             {
-                case ViolationDetected v:
-                    return new FindingInfo("violation", FindingSignature.Of(v, machine), v.Cpu, v.Kind.ToString(), v.Task.ToString(), v.Time, [.. v.Chain.Select(l => l.What)]);
-                case LivenessViolated l:
-                    var chain = machine.Recorder.Find(l.Cause) is { } began ? machine.Recorder.ChainOf(began) : [];
-                    return new FindingInfo("liveness", FindingSignature.Of(l, machine), l.Cpu, null, l.Task.ToString(), l.Time, [.. chain.Select(c => c.What), l.What]);
+                return f;
             }
         }
 
         return null;
     }
+
+    /// <summary>
+    /// <paramref name="finding"/>, an event a monitor of <paramref name="machine"/> raised, as a finding; null for any
+    /// other event. Kinds: <c>violation</c>, <c>liveness</c> and <c>double-report</c> (docs/model.md §9 R14).
+    /// </summary>
+    public static FindingInfo? Of(MachineEvent finding, SimulatedMachine machine)
+    {
+        ArgumentNullException.ThrowIfNull(finding);
+        ArgumentNullException.ThrowIfNull(machine);
+        switch (finding)
+        {
+            case ViolationDetected v:
+                return new FindingInfo("violation", FindingSignature.Of(v, machine), v.Cpu, v.Kind.ToString(), v.Task.ToString(), v.Time, [.. v.Chain.Select(l => l.What)]);
+            case LivenessViolated l:
+                var chain = machine.Recorder.Find(l.Cause) is { } began ? machine.Recorder.ChainOf(began) : [];
+                return new FindingInfo("liveness", FindingSignature.Of(l, machine), l.Cpu, null, l.Task.ToString(), l.Time, [.. chain.Select(c => c.What), l.What]);
+            case DoubleReport d:
+                return new FindingInfo(DoubleReportKind, FindingSignature.Of(d, machine), d.Cpu, null, d.Task.ToString(), d.Time, [.. d.Chain.Select(l => l.What)]);
+            default:
+                return null;
+        }
+    }
+
+    /// <summary>The kinds of finding, as <see cref="Kind"/> names them.</summary>
+    public static IReadOnlyList<string> Kinds { get; } = ["violation", "liveness", DoubleReportKind];
+
+    /// <summary>The <see cref="Kind"/> a monitor's finding event has; null for an event that is no finding.</summary>
+    public static string? KindOf(MachineEvent e) => e switch
+    {
+        ViolationDetected => "violation",
+        LivenessViolated => "liveness",
+        DoubleReport => DoubleReportKind,
+        _ => null,
+    };
+
+    /// <summary>The <see cref="Kind"/> of a <see cref="DoubleReport"/>: one loss of isolation reported twice (§9 R14).</summary>
+    public const string DoubleReportKind = "double-report";
 }
 
 /// <summary>
@@ -110,6 +134,31 @@ public static class FindingSignature
         ArgumentNullException.ThrowIfNull(l);
         ArgumentNullException.ThrowIfNull(machine);
         return Of(l, machine.Recorder.RootOf(l), CpuRole(machine, l.Cpu));
+    }
+
+    /// <summary>
+    /// The signature of a double report on <paramref name="machine"/>: the roots of both reports' chains, in a fixed
+    /// order, since which of two racing senders reports second is the schedule's doing, not a different bug.
+    /// </summary>
+    public static string Of(DoubleReport d, SimulatedMachine machine)
+    {
+        ArgumentNullException.ThrowIfNull(d);
+        ArgumentNullException.ThrowIfNull(machine);
+        var second = machine.Recorder.RootOf(d);
+        var first = machine.Recorder.Find(d.FirstReport) is { } line ? machine.Recorder.RootOf(line) : second;
+        return Of(d, first, second, CpuRole(machine, d.Cpu));
+    }
+
+    /// <summary>The signature of a double report whose two reports' chains start at <paramref name="first"/> and <paramref name="second"/>.</summary>
+    public static string Of(DoubleReport d, MachineEvent first, MachineEvent second, string role)
+    {
+        ArgumentNullException.ThrowIfNull(d);
+        ArgumentNullException.ThrowIfNull(first);
+        ArgumentNullException.ThrowIfNull(second);
+        ArgumentNullException.ThrowIfNull(role);
+        string[] roots = [Root(first), Root(second)];
+        Array.Sort(roots, StringComparer.Ordinal);
+        return $"double-report on a {role} cpu; roots: {roots[0]} and {roots[1]}";
     }
 
     /// <summary>The signature of a violation whose chain starts at <paramref name="root"/>, on a CPU of <paramref name="role"/>.</summary>

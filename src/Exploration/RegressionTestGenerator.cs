@@ -24,7 +24,8 @@ public static class RegressionTestGenerator
         ArgumentNullException.ThrowIfNull(options);
         var f = reproducer.Finding;
         var violation = f.Kind == "violation";
-        var eventType = violation ? "ViolationDetected" : "LivenessViolated";
+        var doubleReport = f.Kind == FindingInfo.DoubleReportKind;
+        var eventType = violation ? "ViolationDetected" : doubleReport ? "DoubleReport" : "LivenessViolated";
         var usings = new SortedSet<string>(StringComparer.Ordinal)
         {
             "Akka.TestKit.Xunit2",
@@ -70,7 +71,7 @@ public static class RegressionTestGenerator
         sb.Append("        \"\"\";\n\n");
         sb.Append("    public ").Append(options.ClassName).Append("()\n        : base(SimulationConfig.Hocon)\n    {\n    }\n\n");
         sb.Append("    [Fact]\n");
-        sb.Append("    public void Replays_to_the_").Append(violation ? "violation" : "liveness_failure").Append("()\n    {\n");
+        sb.Append("    public void Replays_to_the_").Append(violation ? "violation" : doubleReport ? "double_report" : "liveness_failure").Append("()\n    {\n");
         sb.Append("        var reproducer = Reproducer.Parse(ReproducerJson);\n");
         sb.Append("        Assert.Equal(reproducer.Target.Hash, TargetHash.Of(reproducer.Target.Text));\n");
         sb.Append("        TargetLoader load = ").Append(options.LoaderExpression).Append(";\n");
@@ -96,7 +97,7 @@ public static class RegressionTestGenerator
 
         sb.Append(CultureInfo.InvariantCulture, $"        Assert.Equal({f.Cpu}, finding.Cpu);\n");
         sb.Append("        Assert.Equal(").Append(Literal(f.Task)).Append(", finding.Task.ToString());\n");
-        if (violation)
+        if (violation || doubleReport)
         {
             sb.Append("        Assert.Equal(").Append(Literal(f.Root)).Append(", finding.Chain[0].What);\n");
         }

@@ -186,6 +186,10 @@ public sealed class ChromeTraceWriter : IRunObserver, IDisposable
                 Instant(e.Cpu, e.Time, e.What, e.GetType().Name, null);
                 TaskTid(c.Task, c.Cpu);
                 break;
+            case DoubleReport d:
+                Instant(d.Cpu, d.Time, $"DOUBLE REPORT: {d.Task} reported by cpu {d.FirstReportCpu} and cpu {d.SecondReportCpu}", "violation", d.Chain);
+                TaskInstant(d.Task, d.Cpu, d.Time, $"DOUBLE REPORT: reported by cpu {d.FirstReportCpu} and cpu {d.SecondReportCpu}", "violation");
+                break;
             case PrctlReturned or SignalSent or KernelLogged:
                 Instant(e.Cpu, e.Time, e.What, e.GetType().Name, null);
                 break;

@@ -21,6 +21,7 @@ public sealed class ClefLogWriter : IRunObserver
     private static readonly MessageTemplate Violation = Parser.Parse("Isolation violation on cpu {Cpu}: {Detail} reached {Task} in user mode; chain: {Chain}");
     private static readonly MessageTemplate Liveness = Parser.Parse("Liveness: {Task} on cpu {Cpu} has been returning to user since {SinceNs} ns (bound {BoundNs} ns)");
     private static readonly MessageTemplate Stuck = Parser.Parse("Liveness: {Task} on cpu {Cpu} has been {Doing} since {SinceNs} ns (bound {BoundNs} ns)");
+    private static readonly MessageTemplate DoubleReportT = Parser.Parse("Double report on cpu {Cpu}: {Task}'s loss of isolation reported by cpu {FirstCpu} and cpu {SecondCpu}; chain: {Chain}");
     private static readonly MessageTemplate SignalSentT = Parser.Parse("Signal {Signal} to {Task}: {Reason}");
     private static readonly MessageTemplate ExitT = Parser.Parse("{Task} exited with {Code} (signal {Signal})");
     private static readonly MessageTemplate PrctlT = Parser.Parse("{Task}: prctl({Option}, {Arg}) = {Result}");
@@ -76,6 +77,15 @@ public sealed class ClefLogWriter : IRunObserver
                     Write(l, LogEventLevel.Error, Stuck, [Prop("Task", l.Task.ToString()), Prop("Doing", l.Doing), Prop("SinceNs", l.SinceNs), Prop("BoundNs", l.BoundNs)]);
                 }
 
+                break;
+            case DoubleReport d:
+                Write(d, LogEventLevel.Error, DoubleReportT, [
+                    Prop("Task", d.Task.ToString()),
+                    Prop("FirstCpu", d.FirstReportCpu),
+                    Prop("SecondCpu", d.SecondReportCpu),
+                    Prop("Chain", d.ChainText),
+                    new LogEventProperty("Links", new SequenceValue(d.Chain.Select(Link))),
+                ]);
                 break;
             case SignalSent s:
                 Write(s, LogEventLevel.Information, SignalSentT, [Prop("Signal", s.Signal), Prop("Task", s.Task.ToString()), Prop("Reason", s.Reason.Text)]);

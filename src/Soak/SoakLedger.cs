@@ -57,6 +57,7 @@ public sealed class SoakLedger
     private long _events;
     private long _violationCount;
     private long _livenessCount;
+    private long _doubleReportCount;
 
     /// <summary>A ledger sized by <paramref name="settings"/>; <see cref="Attach"/> it to the machine it observes.</summary>
     public SoakLedger(SoakSettings settings)
@@ -99,6 +100,18 @@ public sealed class SoakLedger
             lock (_lock)
             {
                 return _livenessCount;
+            }
+        }
+    }
+
+    /// <summary>Double reports of a lost isolation found so far (§9 R14).</summary>
+    public long DoubleReports
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _doubleReportCount;
             }
         }
     }
@@ -266,12 +279,22 @@ public sealed class SoakLedger
                     }
 
                     break;
+                case DoubleReport d:
+                    var prior = Found;
+                    _doubleReportCount++;
+                    if (Counted(_machine is null ? null : FindingSignature.Of(d, _machine)) is { } drSig)
+                    {
+                        _unsettled = true;
+                        _unsettledDistinct.Add(new FirstFinding(new FindingInfo(FindingInfo.DoubleReportKind, drSig, d.Cpu, null, d.Task.ToString(), d.Time, [.. d.Chain.Select(l => l.What)]), -1, 0, (int)prior));
+                    }
+
+                    break;
             }
         }
     }
 
-    /// <summary>Findings so far (a replay's count of findings before the next one).</summary>
-    private long Found => _violationCount + _livenessCount;
+    /// <summary>Findings so far, of every kind the monitors raise (a replay's count of findings before the next one).</summary>
+    private long Found => _violationCount + _livenessCount + _doubleReportCount;
 
     /// <summary><paramref name="first"/> with the count of findings under its signature so far.</summary>
     private FirstFinding Counted(FirstFinding first) => first with { Count = _signatures.GetValueOrDefault(first.Info.Signature, 1) };

@@ -67,6 +67,7 @@ public sealed class ExploreCommandTests : IDisposable
     [InlineData("--iterations", "0", "--iterations must be at least 1, not 0")]
     [InlineData("--workers", "0", "--workers must be between 1 and 1024, not 0")]
     [InlineData("--depth", "0", "--depth must be between 1 and 64, not 0")]
+    [InlineData("--find", "crash", "--find: found 'crash', expected violation, liveness or double-report")]
     public void Explore_bad_options_exit_2_naming_the_option(string option, string value, string message)
     {
         var scenario = Write("race.yaml", Race);
@@ -103,5 +104,21 @@ public sealed class ExploreCommandTests : IDisposable
             Assert.DoesNotContain("   at ", r.Err, StringComparison.Ordinal);
             Assert.Contains(args[1], r.Err, StringComparison.Ordinal);
         }
+    }
+
+    [Fact]
+    public void Explore_with_find_counts_only_that_kind_and_says_so()
+    {
+        // tlb-race's task is NOSIG, never reported: looking for double reports finds none, and the header says so.
+        var scenario = Write("race.yaml", Race);
+
+        var r = Taskisol.Run("explore", scenario, "--iterations", "8", "--workers", "1", "--find", "double-report");
+
+        Assert.Equal(0, r.Exit);
+        Assert.Contains("finding only double-report", r.Out, StringComparison.Ordinal);
+        Assert.Contains("no findings", r.Out, StringComparison.Ordinal);
+        var refused = Taskisol.Run("explore", scenario, "--find", "violation", "--cluster");
+        Assert.Equal(2, refused.Exit);
+        Assert.Contains("--find is not supported with --cluster", refused.Err, StringComparison.Ordinal);
     }
 }

@@ -332,14 +332,14 @@ internal sealed partial class CpuActor
 
         if (_rq.Curr?.Pid == s.Pid)
         {
-            _rq.Curr = _rq.Curr with { PendingSignals = _rq.Curr.PendingSignals.Add(pending) };
+            _rq.Curr = SignalDelivery.Pend(_rq.Curr, pending).Task;
             return;
         }
 
         var i = _rq.Runnable.FindIndex(t => t.Pid == s.Pid);
         if (i >= 0)
         {
-            _rq.Runnable[i] = _rq.Runnable[i] with { PendingSignals = _rq.Runnable[i].PendingSignals.Add(pending) };
+            _rq.Runnable[i] = SignalDelivery.Pend(_rq.Runnable[i], pending).Task;
             return;
         }
 
@@ -347,7 +347,7 @@ internal sealed partial class CpuActor
         {
             _rq.Sleeping.Remove(s.Pid);
             _m.Memory.SetTaskAsleep(s.Pid, false);
-            Enqueue(sl.Task with { PendingSignals = sl.Task.PendingSignals.Add(pending), Resume = ResumeKind.Result, PendingResult = -Errno.EINTR }, cause);
+            Enqueue(SignalDelivery.Pend(sl.Task, pending).Task with { Resume = ResumeKind.Result, PendingResult = -Errno.EINTR }, cause);
             return;
         }
 
@@ -378,25 +378,36 @@ internal sealed partial class CpuActor
     }
 
     /// <summary>
-    /// A report of a broken isolation reached the task's CPU: log, clear the flags, send the signal, in that order
-    /// (<c>task_isolation_deliver_signal()</c>). A second report finds the flags already clear and does nothing (R14).
+    /// The signal of a report of a broken isolation reached the task's CPU (<c>send_sig_info()</c>'s wake-up). The
+    /// sender has logged and cleared the flags already (<see cref="DeliverRemoteReport"/>); here the signal becomes
+    /// pending, merged into the same one if that is still pending (<see cref="SignalDelivery.Pend"/>). A second report
+    /// (§9 R14) brings a second signal, which the task takes again only if it took the first in between.
     /// </summary>
-    private void IsolationBreakArrived(SignalPayload s, long cause)
+    private void IsolationBreakArrived(SignalPayload s, long cause) => SignalArrived(s with { IsolationBreak = false }, cause);
+
+    /// <summary>
+    /// Another CPU's <c>task_isolation_set_flags(p, 0)</c> (a sender's report, <see cref="DeliverRemoteReport"/>) as this
+    /// CPU next reads the flags of its current task: from this step on its copy is clear, as the word it stands for.
+    /// The context it entered user mode in is left as it was: an interrupt already on its way still reaches a task that
+    /// entered user space isolated and has not been back in the kernel since.
+    /// </summary>
+    private void ApplyRemoteIsolationClear()
     {
-        TaskStruct? t = _rq.Curr?.Pid == s.Pid ? _rq.Curr : _rq.Runnable.Find(x => x.Pid == s.Pid);
-        if (t is null)
-        {
-            ForwardSignal(s, cause);
-            return;
-        }
-
-        if (!t.Isolated)
+        if (!_m.Memory.AnyIsolationFlagsClearedRemotely || _rq.Curr is not { } c || !_m.Memory.TakeIsolationFlagsCleared(c.Pid) || c.IsolationFlags == 0)
         {
             return;
         }
 
-        ApplyResponse(t, TaskIsolationRules.DeliverReported(t, s.Reason), cause);
+        _rq.Curr = c with { IsolationFlags = 0 };
+        if (_shared.CurrentPid == c.Pid)
+        {
+            _shared.SetCurrent(c.Pid, c.Comm, 0);
+        }
     }
+
+    /// <summary>The same for a task about to run here (switched in or back): its flags as the word now says.</summary>
+    private TaskStruct WithRemoteIsolationClear(TaskStruct t) =>
+        _m.Memory.AnyIsolationFlagsClearedRemotely && _m.Memory.TakeIsolationFlagsCleared(t.Pid) ? t with { IsolationFlags = 0 } : t;
 
     /// <summary>Carries out the kernel's response to a lost isolation, in its order: log lines, clear flags, signal.</summary>
     private void ApplyResponse(TaskStruct t, IsolationResponse response, long cause)
@@ -420,6 +431,9 @@ internal sealed partial class CpuActor
                 case IsolationAction.SendSignal send when send.Signal != Signal.None:
                     QueueSignal(t.Pid, send.Signal, SignalReason.TaskIsolation, cause);
                     t = _rq.Curr?.Pid == t.Pid ? _rq.Curr : _rq.Runnable.Find(x => x.Pid == t.Pid) ?? t;
+                    break;
+                case IsolationAction.DumpStack:
+                    cause = DumpStack(cause);
                     break;
                 default:
                     break;
@@ -467,20 +481,16 @@ internal sealed partial class CpuActor
             return;
         }
 
-        if (d.Debug is { } debug && (debug.Forced || _m.Memory.DebugRatelimit(Now)))
-        {
-            // task_isolation_debug_task(): pr_err() then dump_stack() on the reporting CPU.
-            cause = Log(debug.Line, cause);
-            cause = DumpStack(cause);
-        }
-
-        ApplyResponse(t, d.Response, cause);
+        // Tested and delivered in one step on the task's own CPU: a remote sender's delivery can still fall after this
+        // test (its own test came first), which is the race of §9 R14 seen from the other side.
+        ApplyResponse(t, AsyncInterruptV13.Deliver(d, () => _m.Memory.DebugRatelimit(Now)), cause);
     }
 
     /// <summary>
-    /// The sender's side of patch 05 (<c>task_isolation_debug()</c> in the IPI paths): read the target CPU's current
-    /// task and context racily and, if it looks isolated and in user mode, report the break to it (§9 R8: the read
-    /// can be stale either way).
+    /// The sender's side of patch 05 (<c>task_isolation_debug()</c> in the IPI paths), its test: read the target CPU's
+    /// current task, its flags and its context racily and, if it looks isolated and in user mode, decide to report the
+    /// break (§9 R8: the read can be stale either way). The delivery is a step of its own
+    /// (<see cref="DeliverRemoteReport"/>), as nothing holds the flags between the two in the kernel (§9 R14).
     /// </summary>
     private void ReportRemoteIsolationBreak(int target, Irq irq, long cause, long latency)
     {
@@ -498,22 +508,47 @@ internal sealed partial class CpuActor
         var remote = _m.Memory.Cpu(target);
         var inUser = remote.State is CpuState.User or CpuState.UserIsolated;
         var who = new TaskIdentity(remote.CurrentComm, remote.CurrentPid);
-        var d = TaskIsolationRules.Async(irq, _cpu, target, _m.TaskIsolation.Test(target), who, remote.CurrentFlags, inUser, _m.TaskIsolationDebug);
-        if (!d.IsViolation)
+        var d = TaskIsolationRules.Async(irq, _cpu, target, _m.TaskIsolation.Test(target), who, _m.Memory.IsolationFlagsOf(target), inUser, _m.TaskIsolationDebug);
+        if (d.Delivers)
         {
-            return;
+            Send(Self, new DeliverIsolationReport(cause, target, who, d, latency));
         }
+    }
 
-        if (d.Debug is { } debug && (debug.Forced || _m.Memory.DebugRatelimit(Now)))
+    /// <summary>
+    /// The delivery step of a report this CPU tested (<see cref="AsyncInterruptV13.Deliver"/>), in the kernel's order
+    /// and on this CPU as the kernel runs it: <c>pr_warn()</c> of the lost isolation, <c>task_isolation_set_flags(p,
+    /// 0)</c> in the task's flags word, <c>send_sig_info()</c> (the signal generated here; its wake-up follows the
+    /// reported interrupt to the target, which makes it pending), then the rate-limited <c>pr_err()</c> and
+    /// <c>dump_stack()</c>. It does not test the flags again: if another CPU reported the task since this CPU's test,
+    /// the task is reported twice (§9 R14).
+    /// </summary>
+    private void DeliverRemoteReport(DeliverIsolationReport r)
+    {
+        var cause = r.Cause;
+        var pid = r.Task.Pid;
+        foreach (var action in AsyncInterruptV13.Deliver(r.Decision, () => _m.Memory.DebugRatelimit(Now)).Actions)
         {
-            // task_isolation_debug_task(): pr_err() then dump_stack() on the reporting CPU.
-            cause = Log(debug.Line, cause);
-            cause = DumpStack(cause);
-        }
-
-        if (d.SendsSignal)
-        {
-            SendAfter(latency, _m.Cpus[target], new Irq(cause, new RescheduleIpi(RescheduleReason.IsolationReport), _cpu, new SignalPayload(who.Pid, 0, d.Reason, IsolationBreak: true)));
+            switch (action)
+            {
+                case IsolationAction.Log log:
+                    cause = Log(log.Line, cause);
+                    break;
+                case IsolationAction.ClearFlags:
+                    _m.Memory.ClearIsolationFlagsRemotely(pid);
+                    break;
+                case IsolationAction.SendSignal send when SignalDelivery.Generates(send.Signal):
+                    var sent = new SignalSent(Sim.NewEventId(), Now, _cpu, cause, new TaskRef(pid, r.Task.Comm), send.Signal, SignalReason.TaskIsolation);
+                    Publish(sent);
+                    cause = sent.Id;
+                    SendAfter(r.Latency, _m.Cpus[r.Target], new Irq(sent.Id, new RescheduleIpi(RescheduleReason.IsolationReport), _cpu, new SignalPayload(pid, send.Signal, r.Decision.Reason, IsolationBreak: true)));
+                    break;
+                case IsolationAction.DumpStack:
+                    cause = DumpStack(cause);
+                    break;
+                default:
+                    break;
+            }
         }
     }
 
@@ -526,7 +561,7 @@ internal sealed partial class CpuActor
         {
             foreach (var s in signals)
             {
-                t = t with { PendingSignals = t.PendingSignals.Add(new PendingSignal(s.Signal, cause)) };
+                t = SignalDelivery.Pend(t, new PendingSignal(s.Signal, cause)).Task;
             }
         }
 
@@ -590,6 +625,7 @@ internal sealed partial class CpuActor
 
     private void SwitchTo(TaskStruct? prev, TaskStruct next, long cause)
     {
+        next = WithRemoteIsolationClear(next);
         var e = new ContextSwitched(Sim.NewEventId(), Now, _cpu, cause, prev?.Ref ?? TakeOutgoing(), next.Ref);
         Publish(e);
         var prevMm = prev?.Mm ?? _rq.OutgoingMm;
@@ -650,6 +686,8 @@ internal sealed partial class CpuActor
         Publish(new ContextSwitched(Sim.NewEventId(), Now, _cpu, done.Id, _kworker, prev?.Ref));
         if (prev is not null)
         {
+            // The task's struct as it is now (a report may have cleared its flags while the kworker ran).
+            prev = _rq.Curr?.Pid == prev.Pid ? _rq.Curr : prev;
             _shared.SetCurrent(prev.Pid, prev.Comm, prev.IsolationFlags);
             _rq.CurrSince = Now;
         }

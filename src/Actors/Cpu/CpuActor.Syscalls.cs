@@ -244,6 +244,7 @@ internal sealed partial class CpuActor
         if (outcome.Flags.Word != t.IsolationFlags)
         {
             _rq.Curr = t with { IsolationFlags = outcome.Flags.Word };
+            _m.Memory.StoreIsolationFlags(t.Pid);
             _shared.SetCurrent(t.Pid, t.Comm, outcome.Flags.Word);
         }
 

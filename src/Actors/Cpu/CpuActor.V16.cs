@@ -86,7 +86,7 @@ internal sealed partial class CpuActor
         if (r.StopsTick)
         {
             // tick_nohz_stop_sched_tick() now, rather than waiting for an interrupt exit to do it.
-            StopTick(cause);
+            StopTick();
         }
 
         if (r.DrainsLru)

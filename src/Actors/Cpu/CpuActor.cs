@@ -62,6 +62,7 @@ internal sealed partial class CpuActor : SimCore.SimActor
 
     protected override void OnReceive(object message)
     {
+        ApplyRemoteIsolationClear();
         switch (message)
         {
             case StepDone d:
@@ -88,6 +89,9 @@ internal sealed partial class CpuActor : SimCore.SimActor
                 break;
             case VmstatState v:
                 OnVmstatState(v);
+                break;
+            case DeliverIsolationReport r:
+                DeliverRemoteReport(r);
                 break;
             case BootTask b when _tick.Stopped && _rq.Curr is not null:
                 // A task started on a busy CPU whose tick is stopped (a nohz_full CPU): wake_up_new_task() on the
@@ -709,7 +713,7 @@ internal sealed partial class CpuActor : SimCore.SimActor
         var check = TickCheck();
         if (check.CanStop)
         {
-            StopTick(cause);
+            StopTick();
         }
         else
         {
@@ -726,7 +730,7 @@ internal sealed partial class CpuActor : SimCore.SimActor
         }
     }
 
-    private void StopTick(long cause)
+    private void StopTick()
     {
         var next = SchedTick.NextTickAfterStop(_rq.Curr is not null, _m.Switches.ResidualTick == ResidualTick.OneHz, Now, _m.Timings.ResidualTickMaxDefermentNs);
         var residual = next != long.MaxValue;
@@ -738,10 +742,15 @@ internal sealed partial class CpuActor : SimCore.SimActor
         _tick.Stopped = true;
         _tick.FailureReported = false;
         _tick.Generation++;
-        Publish(new TickStopAttempted(Sim.NewEventId(), Now, _cpu, cause, true, TickDep.None, next));
+
+        // The stop is where its later expiries come from (4.7's residual tick, tile's stale one): they are caused by it,
+        // not by the interrupt whose exit happened to find the dependency set empty. It has no cause of its own — it
+        // happens because nothing keeps the tick — so it is the root of their chains (docs/model.md §7).
+        var stop = new TickStopAttempted(Sim.NewEventId(), Now, _cpu, 0, true, TickDep.None, next);
+        Publish(stop);
         Send(_tick.Source, residual
-            ? new ProgramOneshot(cause, _tick.Generation, next)
-            : new ShutdownTick(cause, _tick.Generation));
+            ? new ProgramOneshot(stop.Id, _tick.Generation, next)
+            : new ShutdownTick(stop.Id, _tick.Generation));
     }
 
     private void RestartTick(long cause, TickDep dependency)

@@ -61,5 +61,17 @@ internal sealed record StepDone(long Cause, long Generation) : ICpuProtocol;
 /// <summary>The vmstat worker's answer to <c>quiet_vmstat_sync()</c> or an update of its state.</summary>
 internal sealed record VmstatState(long Cause, bool Idle, long DeferrableDueNs) : ICpuProtocol;
 
+/// <summary>
+/// Self-message: the delivery step of a report this CPU's test decided on (<c>task_isolation_debug_task()</c> tests the
+/// target's flags, then delivers with no lock held: docs/model.md §9 R14). Separate from the test so that another CPU's
+/// test or delivery can come in between, as the schedule decides.
+/// </summary>
+/// <param name="Cause">The interrupt sent (the report's cause).</param>
+/// <param name="Target">The CPU the task was tested on.</param>
+/// <param name="Task">The task tested.</param>
+/// <param name="Decision">What the test decided.</param>
+/// <param name="Latency">The latency of the interrupt reported: the signal's wake-up follows it to the target.</param>
+internal sealed record DeliverIsolationReport(long Cause, int Target, TaskIdentity Task, TaskIsolation.Machine.Abi.V13.AsyncViolationDecision Decision, long Latency) : ICpuProtocol;
+
 /// <summary>Boot: put a task on this CPU's runqueue without an IPI (the machine is not running yet).</summary>
 internal sealed record BootTask(long Cause, TaskStruct Task) : ICpuProtocol;

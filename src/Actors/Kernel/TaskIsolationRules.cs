@@ -39,10 +39,6 @@ internal static class TaskIsolationRules
         AsyncInterruptV13.Decide(new AsyncInterruptContext(
             Interruption(irq), senderCpu, false, targetCpu, targetIsIsolationCpu, target, new IsolationFlags(flags), inUser, debug));
 
-    /// <summary>The same loss applied on the task's own CPU, for the reason a remote sender reported.</summary>
-    public static IsolationResponse DeliverReported(TaskStruct t, string reason) =>
-        KernelEntryV13.DeliverSignal(Identity(t), reason, new IsolationFlags(t.IsolationFlags).NotificationSignal);
-
     public static Interruption Interruption(Irq irq) => irq.Kind switch
     {
         InterruptKind.Tick => TaskIsolation.Machine.Abi.Interruption.Tick,

@@ -90,7 +90,7 @@ public sealed class SimulatedMachine
         _prefix = $"m{Interlocked.Increment(ref s_machines)}";
         Simulation = SimCore.Create(options.Mode, options.Strategy, options.Seed);
         Memory = new KernelMemory(booted.NrCpus);
-        Recorder = new EventRecorder([new ViolationMonitor(), new LivenessMonitor(options.LivenessBoundNs)], system.EventStream, Simulation.NewEventId, options.Observer, options.KeepEvents);
+        Recorder = new EventRecorder([new ViolationMonitor(), new ReportMonitor(), new LivenessMonitor(options.LivenessBoundNs)], system.EventStream, Simulation.NewEventId, options.Observer, options.KeepEvents);
         _m = new MachineTopology(booted.NrCpus)
         {
             NrCpus = booted.NrCpus,
@@ -148,6 +148,9 @@ public sealed class SimulatedMachine
 
     /// <summary>The violations found so far.</summary>
     public IReadOnlyList<ViolationDetected> Violations => Recorder.Findings.OfType<ViolationDetected>().ToList();
+
+    /// <summary>The double reports of a lost isolation found so far (§9 R14).</summary>
+    public IReadOnlyList<DoubleReport> DoubleReports => Recorder.Findings.OfType<DoubleReport>().ToList();
 
     /// <summary>The liveness failures found so far.</summary>
     public IReadOnlyList<LivenessViolated> LivenessFailures => Recorder.Findings.OfType<LivenessViolated>().ToList();

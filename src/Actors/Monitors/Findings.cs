@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using TaskIsolation.Machine.Abi;
 using TaskIsolation.Machine.Events;
 using TaskIsolation.Machine.Isolation;
 
@@ -45,6 +46,58 @@ public sealed class ViolationMonitor : IMachineMonitor
 
     /// <inheritdoc />
     public IEnumerable<MachineEvent> Finish(long nowNs, IEventHistory history) => [];
+}
+
+/// <summary>
+/// Reporting: the kernel reports a task's loss of isolation once per isolation (docs/model.md §7, §9 R14). A second
+/// <c>lost due to</c> line for a task that has not enabled isolation again since the first is a
+/// <see cref="DoubleReport"/>: two CPUs both tested the flags before either cleared them
+/// (<c>task_isolation_debug_task()</c>). The rule is <see cref="IsolationReports"/>; the monitor follows the typed
+/// <see cref="KernelLogLine.Loss"/> of each log line and the <c>prctl</c>s that enable isolation, and where each task runs.
+/// </summary>
+public sealed class ReportMonitor : IMachineMonitor
+{
+    private readonly Dictionary<int, Reported> _reported = [];
+    private readonly Dictionary<int, int> _cpuOf = [];
+
+    /// <inheritdoc />
+    public IEnumerable<MachineEvent> Observe(MachineEvent e, IEventHistory history)
+    {
+        switch (e)
+        {
+            case TaskCreated c:
+                _cpuOf[c.Task.Pid] = c.Cpu;
+                break;
+            case ContextSwitched { Next: { } next } sw:
+                _cpuOf[next.Pid] = sw.Cpu;
+                break;
+            case TaskMigrated m:
+                _cpuOf[m.Task.Pid] = m.ToCpu;
+                break;
+            case PrctlReturned p when IsolationReports.StartsIsolation(p.Option, p.Arg, p.Result):
+                _reported.Remove(p.Task.Pid);
+                break;
+            case KernelLogged { Line.Loss: { } loss } k:
+                var pid = loss.Task.Pid;
+                if (_reported.TryGetValue(pid, out var first) && IsolationReports.IsDoubleReport(first.Count))
+                {
+                    _reported[pid] = first with { Count = first.Count + 1 };
+                    var cpu = _cpuOf.TryGetValue(pid, out var c) ? c : k.Cpu;
+                    return [new DoubleReport(history.NewId(), k.Time, cpu, k.Id, new TaskRef(pid, loss.Task.Comm), first.Id, first.Cpu, k.Cpu, history.ChainOf(k))];
+                }
+
+                _reported[pid] = new Reported(k.Id, k.Cpu, 1);
+                break;
+        }
+
+        return [];
+    }
+
+    /// <inheritdoc />
+    public IEnumerable<MachineEvent> Finish(long nowNs, IEventHistory history) => [];
+
+    /// <summary>The first report of a task's current loss of isolation: its log line, where it was printed, how many since.</summary>
+    private readonly record struct Reported(long Id, int Cpu, int Count);
 }
 
 /// <summary>

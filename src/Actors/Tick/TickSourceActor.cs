@@ -93,7 +93,7 @@ internal sealed class TickSourceActor : SimActor
                 }
                 else
                 {
-                    LeaveOneStale();
+                    LeaveOneStale(s.Cause);
                 }
 
                 break;
@@ -139,9 +139,10 @@ internal sealed class TickSourceActor : SimActor
 
     /// <summary>
     /// Shut down without oneshot-stopped (tile): the comparator still holds the next programmed expiry, which fires
-    /// once, and the CPU takes a timer interrupt that no one asked for. Later programmed expiries are gone.
+    /// once, and the CPU takes a timer interrupt that no one asked for. Later programmed expiries are gone. The stale
+    /// expiry is caused by the shutdown (<paramref name="cause"/>: the tick stop that left it), not by the periodic tick.
     /// </summary>
-    private void LeaveOneStale()
+    private void LeaveOneStale(long cause)
     {
         DropPast();
         if (_pending.Count == 0 || _staleArmed)
@@ -151,7 +152,7 @@ internal sealed class TickSourceActor : SimActor
 
         var next = _pending.Peek();
         CancelPending();
-        _pending.Enqueue(SendAfter(next.DueNs - Now, _cpu, new Irq(_cause, TimerExpiry.StaleTimer, -1)));
+        _pending.Enqueue(SendAfter(next.DueNs - Now, _cpu, new Irq(cause, TimerExpiry.StaleTimer, -1)));
         _staleArmed = true;
     }
 

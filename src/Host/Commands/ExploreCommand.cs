@@ -7,8 +7,8 @@ namespace TaskIsolation.Host.Commands;
 
 /// <summary>
 /// <c>taskisol explore FILE|NAME [--strategy random|pct|portfolio] [--iterations N] [--max-steps S] [--depth D]
-/// [--seed N] [--workers W] [--until first|all] [--out DIR]</c>: searches the schedules of a scenario for isolation
-/// violations and liveness failures (issue 6). Exit 0 when nothing was found, 1 when something was, 2 for bad input, 3 for an internal error
+/// [--seed N] [--workers W] [--until first|all] [--find KIND] [--out DIR]</c>: searches the schedules of a scenario for
+/// isolation violations, liveness failures and double reports (issue 6). Exit 0 when nothing was found, 1 when something was, 2 for bad input, 3 for an internal error
 /// (<see cref="ExitCodes"/>).
 /// </summary>
 internal static class ExploreCommand
@@ -30,13 +30,15 @@ internal static class ExploreCommand
         var until = new Option<string>("--until") { Description = "first: stop at the first finding; all: run every schedule", DefaultValueFactory = _ => "all" };
         until.CompletionSources.Add(["first", "all"]);
         var outDir = new Option<string?>("--out") { Description = "Directory for one reproducer per distinct finding (finding-N.json)" };
+        var find = new Option<string?>("--find") { Description = "Look for one kind of finding only: violation, liveness or double-report (a schedule runs past findings of other kinds)" };
+        find.CompletionSources.Add([.. FindingInfo.Kinds]);
 
         var cluster = new Option<bool>("--cluster") { Description = "Coordinate the campaign on an Akka.Cluster: workers join with 'taskisol worker --seed-node' (docs/cluster.md)" };
         var journal = new Option<string?>("--journal") { Description = "With --cluster: journal of finished batches; running again with it resumes the campaign" };
         var hosting = ClusterHosting.Create(defaultPort: 4053, defaultLevel: "warning");
-        var command = new Command("explore", ExitCodes.Describe("Search a scenario's schedules for isolation violations and liveness failures", "nothing found", "a violation or liveness failure found"))
+        var command = new Command("explore", ExitCodes.Describe("Search a scenario's schedules for isolation violations, liveness failures and double reports", "nothing found", "a finding found"))
         {
-            scenario, strategy, iterations, maxSteps, depth, seed, workers, until, outDir, cluster, journal,
+            scenario, strategy, iterations, maxSteps, depth, seed, workers, until, outDir, find, cluster, journal,
         };
         foreach (var o in hosting.All)
         {
@@ -81,6 +83,17 @@ internal static class ExploreCommand
                 throw new UsageException($"--workers must be between 1 and 1024, not {w}");
             }
 
+            var findKind = parse.GetValue(find);
+            if (findKind is not null && !FindingInfo.Kinds.Contains(findKind))
+            {
+                throw new UsageException($"--find: found '{findKind}', expected {string.Join(", ", FindingInfo.Kinds.Take(FindingInfo.Kinds.Count - 1))} or {FindingInfo.Kinds[^1]}");
+            }
+
+            if (findKind is not null && parse.GetValue(cluster))
+            {
+                throw new UsageException("--find is not supported with --cluster yet: run the campaign on one node");
+            }
+
             var (loaded, _) = RunCommand.Resolve(parse.GetValue(scenario), 1, null, null, error);
             if (loaded is null)
             {
@@ -89,8 +102,8 @@ internal static class ExploreCommand
 
             var dir = parse.GetValue(outDir) is { } o ? ExplorationCli.OutputDirectory(o, "--out") : null;
             var target = new ScenarioTarget(loaded);
-            var options = new CampaignOptions { Strategy = kind, Iterations = n, MaxSteps = steps, Depth = d, Seed = parse.GetValue(seed), Workers = w, Until = untilMode };
-            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"exploring {target.Name} ({target.Hash}): {StrategyNames.Of(kind)}, {n} schedules, max {steps} steps, depth {d}, seed {options.Seed}, {w} worker{(w == 1 ? string.Empty : "s")}, until {parse.GetValue(until)}"));
+            var options = new CampaignOptions { Strategy = kind, Iterations = n, MaxSteps = steps, Depth = d, Seed = parse.GetValue(seed), Workers = w, Until = untilMode, Find = findKind };
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"exploring {target.Name} ({target.Hash}): {StrategyNames.Of(kind)}, {n} schedules, max {steps} steps, depth {d}, seed {options.Seed}, {w} worker{(w == 1 ? string.Empty : "s")}, until {parse.GetValue(until)}{(findKind is null ? string.Empty : $", finding only {findKind}")}"));
             var lastLine = TimeSpan.Zero;
             void Progress(CampaignProgress p)
             {

@@ -100,6 +100,16 @@ internal sealed class RunOutput(ScenarioRun run, RunReport? report = null)
         {
             w.WriteLine(string.Create(Inv, $"{Seconds(l.Time)} cpu {l.Cpu}: {l.Task} stuck {l.Doing} since {Seconds(l.SinceNs)} (liveness bound {Durations.Format(l.BoundNs)})"));
         }
+
+        // A loss of isolation reported twice (§9 R14): printed only when there is one, so runs without one read as before.
+        foreach (var d in Run.Machine.Recorder.Events.OfType<DoubleReport>())
+        {
+            w.WriteLine(string.Create(Inv, $"{Seconds(d.Time)} cpu {d.Cpu}: {d.Task}'s loss of isolation reported twice, by cpu {d.FirstReportCpu} and cpu {d.SecondReportCpu} (double report)"));
+            foreach (var link in d.Chain)
+            {
+                w.WriteLine(string.Create(Inv, $"    {Seconds(link.TimeNs)} cpu {link.Cpu}: {link.What}"));
+            }
+        }
     }
 
     public void WriteExpectations(TextWriter w)

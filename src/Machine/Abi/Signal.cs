@@ -106,6 +106,12 @@ public static class Signal
     /// <summary>Bad system call.</summary>
     public const int SIGSYS = 31;
 
+    /// <summary>
+    /// The first real-time signal in the kernel (<c>SIGRTMIN</c> = 32; glibc reserves two and starts its own at 34).
+    /// Below it a signal is standard: at most one of each is pending (<c>legacy_queue()</c>); from it on each is queued.
+    /// </summary>
+    public const int RtMin = 32;
+
     /// <summary>The highest signal number (<c>_NSIG</c> = 64).</summary>
     public const int Max = 64;
 

@@ -69,3 +69,29 @@ public static class LivenessWaits
         _ => throw new ArgumentOutOfRangeException(nameof(waiting), waiting, "unknown liveness wait"),
     };
 }
+
+/// <summary>
+/// A task's loss of isolation reported twice (docs/model.md §9 R14): a second <c>task_isolation mode lost due to</c> line
+/// for a task that has not enabled isolation again since the first. In v13 each report tests the flags and then
+/// delivers without a lock (<c>task_isolation_debug_task()</c>), so two CPUs that both test before either clears
+/// both log and both signal; the kernel meant one report per break. <see cref="Chain"/> is the second report's,
+/// <see cref="FirstReport"/> the id of the first report's log line.
+/// </summary>
+/// <param name="Id">The event id.</param>
+/// <param name="Time">When the second report was logged.</param>
+/// <param name="Cpu">The CPU the task was on (the isolated CPU), not the reporting one.</param>
+/// <param name="Cause">The second report's log line.</param>
+/// <param name="Task">The task reported twice.</param>
+/// <param name="FirstReport">The first report's log line.</param>
+/// <param name="FirstReportCpu">The CPU that printed the first report.</param>
+/// <param name="SecondReportCpu">The CPU that printed the second.</param>
+/// <param name="Chain">The second report's causal chain, root first.</param>
+public sealed record DoubleReport(long Id, long Time, int Cpu, long Cause, TaskRef Task, long FirstReport, int FirstReportCpu, int SecondReportCpu, ImmutableArray<ChainLink> Chain)
+    : MachineEvent(Id, Time, Cpu, Cause)
+{
+    /// <summary>The chain as one line.</summary>
+    public string ChainText => string.Join(" → ", Chain.Select(l => l.What));
+
+    /// <inheritdoc />
+    public override string What => $"DOUBLE REPORT on cpu {Cpu}: {Task} lost isolation once and was reported by cpu {FirstReportCpu} and cpu {SecondReportCpu}; chain: {ChainText}";
+}

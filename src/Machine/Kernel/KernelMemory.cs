@@ -20,6 +20,8 @@ public sealed class KernelMemory
     private readonly ConcurrentDictionary<int, MmCpumask> _mms = new();
     private readonly ConcurrentDictionary<int, int> _processDeps = new();
     private readonly ConcurrentDictionary<int, TaskIsolation.Machine.Abi.V16.V16State> _v16States = new();
+    private readonly ConcurrentDictionary<int, byte> _isolationCleared = new();
+    private int _isolationClearedCount;
     private readonly Lock _ratelimitLock = new();
     private TaskIsolation.Machine.Abi.RatelimitState _debugRatelimit = TaskIsolation.Machine.Abi.RatelimitState.TaskIsolationDebug;
     private int _nextPid;
@@ -68,6 +70,59 @@ public sealed class KernelMemory
     public bool CompareExchangeV16State(int pid, TaskIsolation.Machine.Abi.V16.V16State expected, TaskIsolation.Machine.Abi.V16.V16State next) =>
         _v16States.TryUpdate(pid, next, expected);
 
+    /// <summary>
+    /// <c>task_isolation_set_flags(p, 0)</c> from another CPU (v13's <c>task_isolation_deliver_signal()</c> in a
+    /// sender's <c>task_isolation_debug_task()</c>): task <paramref name="pid"/>'s flags word is 0 from now on for
+    /// every CPU that reads it (<see cref="IsolationFlagsOf"/>). The task's own CPU keeps its copy of the flags and
+    /// applies the clear at its next step (<see cref="TakeIsolationFlagsCleared"/>), as it would read the word.
+    /// </summary>
+    /// <returns>Whether the flags were still set, as far as another CPU's clear is concerned (false: cleared already).</returns>
+    public bool ClearIsolationFlagsRemotely(int pid)
+    {
+        if (!_isolationCleared.TryAdd(pid, 0))
+        {
+            return false;
+        }
+
+        Interlocked.Increment(ref _isolationClearedCount);
+        return true;
+    }
+
+    /// <summary>Whether any task's flags were cleared by another CPU and its own CPU has not applied it yet (a cheap test).</summary>
+    public bool AnyIsolationFlagsClearedRemotely => Volatile.Read(ref _isolationClearedCount) > 0;
+
+    /// <summary>
+    /// The task's own CPU applies a clear another CPU made (<see cref="ClearIsolationFlagsRemotely"/>): true when there
+    /// was one, and it is consumed.
+    /// </summary>
+    public bool TakeIsolationFlagsCleared(int pid)
+    {
+        if (!_isolationCleared.TryRemove(pid, out _))
+        {
+            return false;
+        }
+
+        Interlocked.Decrement(ref _isolationClearedCount);
+        return true;
+    }
+
+    /// <summary>
+    /// The task's own CPU stores a new flags word (<c>task_isolation_set()</c>): it supersedes any earlier clear by
+    /// another CPU.
+    /// </summary>
+    public void StoreIsolationFlags(int pid) => TakeIsolationFlagsCleared(pid);
+
+    /// <summary>
+    /// The isolation flags of the task current on <paramref name="cpu"/>, as another CPU reads them without a lock
+    /// (<c>cpu_curr(cpu)-&gt;task_isolation_flags</c>): the word that CPU published, or 0 once another CPU has cleared it.
+    /// </summary>
+    public uint IsolationFlagsOf(int cpu)
+    {
+        var c = _cpus[cpu];
+        var flags = c.CurrentFlags;
+        return flags != 0 && _isolationCleared.ContainsKey(c.CurrentPid) ? 0 : flags;
+    }
+
     /// <summary>Allocates a pid (<c>alloc_pid()</c>).</summary>
     public int AllocPid() => Interlocked.Increment(ref _nextPid);
 
@@ -104,6 +159,7 @@ public sealed class KernelMemory
         _taskCpu.TryRemove(pid, out _);
         _tgidOf.TryRemove(pid, out _);
         _asleep.TryRemove(pid, out _);
+        TakeIsolationFlagsCleared(pid);
         _pidByComm.TryRemove(new KeyValuePair<string, int>(comm, pid));
     }
 

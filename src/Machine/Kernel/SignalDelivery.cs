@@ -67,6 +67,31 @@ public static class SignalDelivery
     public static bool Generates(int signal) => signal != Signal.None && Signal.IsValid(signal);
 
     /// <summary>
+    /// <c>__send_signal()</c> → <c>legacy_queue()</c>: mark <paramref name="signal"/> pending on <paramref name="task"/>.
+    /// A standard signal (below <see cref="Signal.RtMin"/>) that is already pending is not queued a second time: the
+    /// second send merges into the first (<c>TRACE_SIGNAL_ALREADY_PENDING</c>), so two senders of one SIGKILL, or of one
+    /// <c>SET_SIG(SIGUSR1)</c> notification, still make one delivery (docs/model.md §9 R14). A real-time signal is
+    /// queued every time. Once the first has been delivered, a second send of the same signal is pending again.
+    /// </summary>
+    /// <returns>The task with the signal pending, and whether it was queued (false: merged into the pending one).</returns>
+    public static (TaskStruct Task, bool Queued) Pend(TaskStruct task, PendingSignal signal)
+    {
+        ArgumentNullException.ThrowIfNull(task);
+        if (signal.Signal < Signal.RtMin)
+        {
+            foreach (var p in task.PendingSignals)
+            {
+                if (p.Signal == signal.Signal)
+                {
+                    return (task, false);
+                }
+            }
+        }
+
+        return (task with { PendingSignals = task.PendingSignals.Add(signal) }, true);
+    }
+
+    /// <summary>
     /// A syscall that the isolation check skipped (<c>task_isolation_syscall()</c> →
     /// <c>syscall_set_return_value(current, regs, -ERESTARTNOINTR, -1)</c>): its result is <c>-ERESTARTNOINTR</c>, and
     /// <paramref name="op"/> is kept for the restart that a handler's delivery sets up (<see cref="EnterHandler"/>).

@@ -55,4 +55,42 @@ public sealed class PctBoundTests
         Assert.Equal(1.0, PctStrategy.Bound(1, 1, 3));
         Assert.Equal(1.0 / 64, PctStrategy.Bound(1, 1, 3, 4), 12);
     }
+
+    [Fact]
+    public void One_schedule_longer_than_k_withdraws_the_bound_however_short_the_others_are()
+    {
+        // k = 10; nine schedules of 2 choice points and one of 30: 4.8 on average, but the long one had change points
+        // PCT could not have placed, so the bound does not hold for the campaign.
+        var plan = new CampaignPlan(new CampaignOptions { Strategy = StrategyKind.Pct }, PctSteps: 10, Receivers: 3, DataOptions: 2);
+        var result = new CampaignResult();
+        for (var i = 0; i < 10; i++)
+        {
+            result.Add(i, deliveries: 100, decisions: i == 7 ? 30 : 2, stepLimited: false, new CoverageMap(), finding: null);
+        }
+
+        var report = new CampaignReport(plan, result, TimeSpan.FromSeconds(1));
+
+        Assert.Equal(30, result.MostDecisions);
+        Assert.Null(report.PctBound);
+        Assert.Equal("a schedule took 30 choice points, more than the k = 10 PCT drew its change points from", report.PctNoBoundReason);
+
+        // Within k, the bound stands.
+        var within = new CampaignResult();
+        within.Add(0, deliveries: 100, decisions: 10, stepLimited: false, new CoverageMap(), finding: null);
+        Assert.Equal(plan.PctBound, new CampaignReport(plan, within, TimeSpan.FromSeconds(1)).PctBound);
+    }
+
+    [Fact]
+    public void The_longest_schedule_survives_merging_and_the_cluster_wire_format()
+    {
+        var a = new CampaignResult();
+        a.Add(0, 10, 5, false, new CoverageMap(), null);
+        var b = new CampaignResult();
+        b.Add(1, 10, 17, false, new CoverageMap(), null);
+
+        var merged = CampaignResult.Merge([b, a]);
+
+        Assert.Equal(17, merged.MostDecisions);
+        Assert.Equal(17, TaskIsolation.Cluster.ResultData.Of(merged).ToResult().MostDecisions);
+    }
 }

@@ -65,10 +65,10 @@ public sealed partial class RaceLibraryTests
             var events = machine.Recorder.Events;
             var sent = events.OfType<InterruptSent>().Where(s => s.TargetCpu == 3 && s.Kind == InterruptKind.CallFunctionIpi).Select(s => s.Id).ToHashSet();
 
-            // The sender's report follows its IPI with the IPI's send as its cause (no task_isolation_debug line here).
-            var reported = events.OfType<InterruptTaken>()
-                .Where(t => t.Cpu == 3 && t.Detail.StartsWith("reschedule IPI (isolation report", StringComparison.Ordinal))
-                .Select(t => t.Cause).ToHashSet();
+            // The sender's report is its "lost due to" line, logged with the IPI's send as its cause.
+            var reported = events.OfType<KernelLogged>()
+                .Where(l => l.Line.Loss is not null && sent.Contains(l.Cause))
+                .Select(l => l.Cause).ToHashSet();
             return [.. events.OfType<InterruptTaken>()
                 .Where(t => t.Cpu == 3 && t.Kind == InterruptKind.CallFunctionIpi && sent.Contains(t.Cause) && t.Current is { Comm: "iso" })
                 .Select(t => new ShootdownReport(t.Time, t.State == CpuState.UserIsolated, reported.Contains(t.Cause)))];

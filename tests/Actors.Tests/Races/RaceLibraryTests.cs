@@ -30,8 +30,8 @@ public sealed partial class RaceLibraryTests : TestKit
     public static TheoryData<string, string, int, string> Mitigable => new()
     {
         { "r03-posix-timer-kick", "IrqWork", 3, "task hk/102 on cpu 0: timer_settime(10us)" },
-        { "r04-residual-tick", "ResidualTick", 3, "iso/101 created" },
-        { "r05-tile-stale-timer", "StaleTimer", 3, "iso/101 created" },
+        { "r04-residual-tick", "ResidualTick", 3, "tick_stop: success=1 dependency=NONE next=1001001500" },
+        { "r05-tile-stale-timer", "StaleTimer", 3, "tick_stop: success=1 dependency=NONE next=none" },
         { "r06-vmstat-rearmed", "VmstatWork", 3, "task iso/101 on cpu 3: write" },
         { "r07-lru-drain-all", "LruDrainWork", 3, "task hk/102 on cpu 0: mlock" },
         { "r09-tlb-shootdown", "CallFunctionIpi", 3, "task sibling/102 on cpu 0: munmap" },
@@ -48,7 +48,7 @@ public sealed partial class RaceLibraryTests : TestKit
     [
         "r03-posix-timer-kick-mitigated", "r04-residual-tick", "r04-residual-tick-mitigated", "r05-tile-stale-timer",
         "r05-tile-stale-timer-mitigated", "r06-vmstat-rearmed-mitigated", "r07-lru-drain-all-mitigated", "r09-tlb-shootdown", "r09-tlb-shootdown-mitigated", "r11-signal-from-housekeeping",
-        "r10-page-fault", "r12-nmi-in-user", "r14-two-senders", "r15-exempt-syscalls",
+        "r10-page-fault", "r12-nmi-in-user", "r14-two-senders", "r14-two-senders-v16", "r15-exempt-syscalls",
         "r01-tick-dependency-loop", "r01-tick-dependency-loop-bounded",
     ];
 

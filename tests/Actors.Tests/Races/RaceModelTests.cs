@@ -56,4 +56,35 @@ public sealed class RaceModelTests : TestKit
         var c = noise.Cpus[3];
         Assert.Equal((1L, 1L, m.Options.Timings.NmiHandlerNs), (c.Nmi, c.Noises, c.NoiseNs));
     }
+
+    [Theory]
+    [InlineData("r04-residual-tick", 1)]
+    [InlineData("residual-tick", 5)]
+    [InlineData("r05-tile-stale-timer", 1)]
+    public void A_residual_or_stale_tick_is_rooted_at_the_tick_stop_that_left_it(string name, int violations)
+    {
+        // tick_nohz_stop_sched_tick() found no dependency and stopped the tick, programming the residual expiry (4.7's
+        // one-second deferment) or leaving the comparator armed (tile): that stop is the root, not the task's creation
+        // that an earlier periodic tick's chain went back to.
+        var run = TaskIsolation.Scenarios.ScenarioRunner.Run(Sys, TaskIsolation.Scenarios.BuiltInScenarios.Load(name), new TaskIsolation.Scenarios.RunSettings { Mode = ExecutionMode.Controlled, Seed = 1 });
+        var m = run.Machine;
+
+        Assert.Equal(violations, m.Violations.Count);
+        foreach (var v in m.Violations)
+        {
+            var stop = Assert.IsType<TickStopAttempted>(m.Recorder.RootOf(v));
+            Assert.True(stop.Success);
+            Assert.Equal(v.Cpu, stop.Cpu);
+            Assert.True(stop.Time < v.Time);
+            if (v.Kind == InterruptKind.ResidualTick)
+            {
+                Assert.Equal(v.Time, stop.NextEventNs);
+            }
+
+            Assert.Equal([stop.What, $"{v.Detail} taken in userisolated by {v.Task}"], v.Chain.Select(l => l.What));
+            Assert.EndsWith("root: tick stop", TaskIsolation.Exploration.FindingSignature.Of(v, m), StringComparison.Ordinal);
+        }
+
+        m.Shutdown();
+    }
 }

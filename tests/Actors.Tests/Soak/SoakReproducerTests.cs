@@ -108,8 +108,8 @@ public sealed class SoakReproducerTests : TestKit
     [Fact]
     public void A_residual_tick_soak_reports_one_root_cause_once_with_its_repeats_and_one_reproducer()
     {
-        // The residual 1 Hz tick re-arms itself: each violation's chain is one link longer than the last, and some
-        // lose their root to the ring. One root cause, so one finding counted eleven times, and one reproducer.
+        // The residual 1 Hz tick re-arms itself at each tick stop: every violation's chain starts at the stop that
+        // programmed it. One root cause, so one finding counted eleven times, and one reproducer.
         var dir = Directory.CreateTempSubdirectory("soak-repro-").FullName;
         try
         {
@@ -119,7 +119,7 @@ public sealed class SoakReproducerTests : TestKit
             Assert.True(result.Last.Capture.ViolationCount >= 10);
             var only = Assert.Single(result.Last.Distinct!);
             Assert.Equal(result.Last.Capture.ViolationCount, only.Count);
-            Assert.Equal("violation ResidualTick on a nohz_full+isolcpus+task_isolation cpu; root: task created", only.Info.Signature);
+            Assert.Equal("violation ResidualTick on a nohz_full+isolcpus+task_isolation cpu; root: tick stop", only.Info.Signature);
             Assert.Equal(["reproducer.json"], Directory.GetFiles(dir, "reproducer*").Select(Path.GetFileName));
             Assert.Contains($"finding 1 ({only.Count} times, ", SoakFormats.Summary(result.Last), StringComparison.Ordinal);
         }

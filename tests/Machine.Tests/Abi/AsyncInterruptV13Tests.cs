@@ -160,4 +160,77 @@ public class AsyncInterruptV13Tests
         Assert.True(d.IsViolation);
         Assert.False(d.Debug!.Forced);
     }
+
+    [Fact]
+    public void The_delivery_logs_clears_and_signals_then_prints_the_debug_report_in_the_kernels_order()
+    {
+        var d = AsyncInterruptV13.Decide(Ipi(Interruption.CallFunctionIpi, debug: true));
+
+        var delivered = AsyncInterruptV13.Deliver(d, () => true);
+
+        Assert.Equal<IsolationAction>(
+            [
+                new IsolationAction.Log(KernelLogLine.Lost("spin/1234: task_isolation mode lost due to IPI function", Spin, "IPI function")),
+                IsolationAction.ClearFlags.Instance,
+                new IsolationAction.SendSignal(Signal.SIGKILL),
+                new IsolationAction.Log(KernelLogLine.Err("cpu 0: IPI function violating task isolation for spin/1234 on cpu 3")),
+                IsolationAction.DumpStack.Instance,
+            ],
+            delivered.Actions);
+    }
+
+    [Fact]
+    public void The_delivery_asks_the_rate_limiter_only_for_an_unforced_debug_report_and_drops_the_report_it_refuses()
+    {
+        var asked = 0;
+        bool Refuse()
+        {
+            asked++;
+            return false;
+        }
+
+        var plain = AsyncInterruptV13.Decide(Ipi(Interruption.CallFunctionIpi));
+        var debug = AsyncInterruptV13.Decide(Ipi(Interruption.CallFunctionIpi, debug: true));
+        var forced = AsyncInterruptV13.Decide(Ipi(Interruption.CallFunctionIpi, senderInNmi: true));
+
+        Assert.Equal(plain.Response, AsyncInterruptV13.Deliver(plain, Refuse));
+        Assert.Equal(0, asked);
+        Assert.Equal(debug.Response, AsyncInterruptV13.Deliver(debug, Refuse));
+        Assert.Equal(1, asked);
+        Assert.True(AsyncInterruptV13.Deliver(forced, Refuse).DumpsStack);
+        Assert.Equal(1, asked);
+    }
+
+    [Fact]
+    public void The_delivery_does_not_test_the_flags_again_so_two_tests_before_either_clear_both_deliver()
+    {
+        // R14: two senders test the same task, both before either delivery clears its flags. Each test saw ENABLE, so
+        // each delivery logs, clears and signals: nothing in the delivery looks at the flags as they are by then.
+        var first = AsyncInterruptV13.Decide(Ipi(Interruption.CallFunctionIpi));
+        var second = AsyncInterruptV13.Decide(Ipi(Interruption.IrqWork) with { SenderCpu = 2 });
+
+        var a = AsyncInterruptV13.Deliver(first, () => true);
+        var b = AsyncInterruptV13.Deliver(second, () => true);
+
+        Assert.Equal((true, Signal.SIGKILL), (a.ClearsFlags, a.SignalSent));
+        Assert.Equal((true, Signal.SIGKILL), (b.ClearsFlags, b.SignalSent));
+        Assert.Equal(["spin/1234: task_isolation mode lost due to IPI function", "spin/1234: task_isolation mode lost due to irq_work"], a.LogLines.Concat(b.LogLines).Select(l => l.Text));
+
+        // A test after the first clear finds ENABLE gone: no violation, nothing delivered.
+        var late = AsyncInterruptV13.Decide(Ipi(Interruption.IrqWork, IsolationFlags.None) with { SenderCpu = 2 });
+        Assert.False(late.Delivers);
+        Assert.True(AsyncInterruptV13.Deliver(late, () => true).IsEmpty);
+    }
+
+    [Fact]
+    public void A_nosig_task_without_the_debug_flag_is_tested_and_left_alone()
+    {
+        var nosig = AsyncInterruptV13.Decide(Ipi(Interruption.CallFunctionIpi, IsolationFlags.EnabledNoSig));
+        var nosigDebug = AsyncInterruptV13.Decide(Ipi(Interruption.CallFunctionIpi, IsolationFlags.EnabledNoSig, debug: true));
+
+        Assert.True(nosig.IsViolation);
+        Assert.False(nosig.Delivers);
+        Assert.True(nosigDebug.Delivers);
+        Assert.False(AsyncInterruptV13.Deliver(nosigDebug, () => true).ClearsFlags);
+    }
 }

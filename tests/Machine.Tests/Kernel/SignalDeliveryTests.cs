@@ -148,4 +148,39 @@ public sealed class SignalDeliveryTests
     {
         Assert.Null(SignalDelivery.Sigreturn(Isolated with { Frames = ImmutableStack<SignalFrame>.Empty }));
     }
+
+    [Fact]
+    public void A_standard_signal_already_pending_is_merged_a_realtime_one_is_queued_again()
+    {
+        var quiet = Isolated with { PendingSignals = [] };
+
+        var (once, queued) = SignalDelivery.Pend(quiet, new PendingSignal(Signal.SIGKILL, 1));
+        var (twice, again) = SignalDelivery.Pend(once, new PendingSignal(Signal.SIGKILL, 2));
+        Assert.True(queued);
+        Assert.False(again);
+        Assert.Equal([new PendingSignal(Signal.SIGKILL, 1)], twice.PendingSignals);
+
+        var (rt, _) = SignalDelivery.Pend(quiet, new PendingSignal(Signal.RtMin + 2, 1));
+        var (rt2, rtAgain) = SignalDelivery.Pend(rt, new PendingSignal(Signal.RtMin + 2, 2));
+        Assert.True(rtAgain);
+        Assert.Equal(2, rt2.PendingSignals.Count);
+
+        // The last standard signal below SIGRTMIN merges; another standard signal is queued beside it.
+        var (usr, _) = SignalDelivery.Pend(quiet, new PendingSignal(Signal.SIGSYS, 1));
+        Assert.False(SignalDelivery.Pend(usr, new PendingSignal(Signal.SIGSYS, 2)).Queued);
+        Assert.True(SignalDelivery.Pend(usr, new PendingSignal(Signal.SIGUSR1, 2)).Queued);
+    }
+
+    [Fact]
+    public void Once_the_first_is_delivered_the_same_standard_signal_is_pending_again()
+    {
+        var quiet = Isolated with { PendingSignals = [] };
+        var (pending, _) = SignalDelivery.Pend(quiet, new PendingSignal(Signal.SIGUSR1, 1));
+
+        var (delivered, _) = SignalDelivery.Dequeue(pending);
+        var (again, queued) = SignalDelivery.Pend(delivered, new PendingSignal(Signal.SIGUSR1, 2));
+
+        Assert.True(queued);
+        Assert.Equal([new PendingSignal(Signal.SIGUSR1, 2)], again.PendingSignals);
+    }
 }
