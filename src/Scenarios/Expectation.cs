@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using System.Globalization;
 using TaskIsolation.Machine.Abi;
 using TaskIsolation.Machine.Boot;
@@ -468,5 +469,65 @@ public sealed record MaxNoise(CpuMask? Cpus, DurationRange Range) : Expectation
 
         var detail = string.Create(CultureInfo.InvariantCulture, $"{Show(worst.MaxSingleNs)} on CPU {worst.Cpu} ({worst.Noises} noise(s), {worst.Irq} IRQ, {worst.Nmi} NMI, {worst.Thread} thread over {Show(worst.RuntimeNs)} runtime)");
         return (Range.Contains(worst.MaxSingleNs), detail);
+    }
+}
+
+/// <summary>
+/// One outcome of a race (an item of <see cref="OneOf"/>): its name, for people, and what holds in the schedules that
+/// take it.
+/// </summary>
+/// <param name="Name">What happens in this outcome, in words: <c>6b, the wake-up lands before ready</c>.</param>
+/// <param name="Expectations">What holds when the run takes it; at least one.</param>
+public sealed record Outcome(string Name, ImmutableArray<Expectation> Expectations)
+{
+    /// <inheritdoc />
+    public bool Equals(Outcome? other) =>
+        other is not null && Name == other.Name && Expectations.SequenceEqual(other.Expectations);
+
+    /// <inheritdoc />
+    public override int GetHashCode() => HashCode.Combine(Name, Expectations.Length);
+
+    /// <summary><c>"6b …" (no violation on CPU 3)</c>: the name and its expectations.</summary>
+    public string Describe() => $"\"{Name}\" ({string.Join(" and ", Expectations.Select(e => e.Describe()))})";
+}
+
+/// <summary>
+/// The expectation form of a race (docs/scenarios.md): the run takes one of the <see cref="Outcomes"/>, which one
+/// depending on the interleaving. It holds when every expectation of at least one outcome holds. A scenario whose
+/// result is a race states its outcomes this way, next to what every schedule shows, so that its expectations hold
+/// for every seed and every execution mode.
+/// </summary>
+/// <param name="Outcomes">The outcomes, at least two, with names unique among them.</param>
+public sealed record OneOf(ImmutableArray<Outcome> Outcomes) : Expectation
+{
+    /// <inheritdoc />
+    public bool Equals(OneOf? other) => other is not null && Outcomes.SequenceEqual(other.Outcomes);
+
+    /// <inheritdoc />
+    public override int GetHashCode() => Outcomes.Length;
+
+    /// <inheritdoc />
+    public override string Describe() => "one of: " + string.Join(" or ", Outcomes.Select(o => o.Describe()));
+
+    /// <summary>The outcomes the run took: those whose every expectation held (none when the expectation failed).</summary>
+    public IReadOnlyList<Outcome> Taken(RunRecord run) =>
+        [.. Outcomes.Where(o => o.Expectations.All(e => e.Evaluate(run).Held))];
+
+    /// <inheritdoc />
+    protected override (bool Held, string Detail) Judge(RunRecord run)
+    {
+        var verdicts = Outcomes.Select(o => (Outcome: o, Results: o.Expectations.Select(e => e.Evaluate(run)).ToList())).ToList();
+        var taken = verdicts.Where(v => v.Results.All(r => r.Held)).ToList();
+        if (taken.Count > 0)
+        {
+            return (true, string.Join("; ", taken.Select(v => $"outcome \"{v.Outcome.Name}\": {string.Join(", ", v.Results.Select(r => r.Detail))}")));
+        }
+
+        // Why each outcome failed: its first expectation that did not hold.
+        return (false, "no outcome held: " + string.Join("; ", verdicts.Select(v =>
+        {
+            var failed = v.Results.First(r => !r.Held);
+            return $"\"{v.Outcome.Name}\": {failed.Text}: {failed.Detail}";
+        })));
     }
 }

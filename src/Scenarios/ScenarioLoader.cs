@@ -45,7 +45,7 @@ public static class ScenarioLoader
         ["nmi"] = ["cpus", "period", "rate", "first"],
         ["periodic"] = ["name", "cpus", "every", "start", "do"],
         ["posix_timer_noise"] = ["name", "cpus", "every", "expires", "signal", "per_process", "start"],
-        ["expectation"] = ["no_violations", "violations", "interrupts", "killed", "exited", "prctl", "signals", "no_liveness_failures", "liveness_failure", "dmesg", "no_dmesg", "sysfs", "elapsed", "max_noise"],
+        ["expectation"] = ["no_violations", "violations", "interrupts", "killed", "exited", "prctl", "signals", "no_liveness_failures", "liveness_failure", "dmesg", "no_dmesg", "sysfs", "elapsed", "max_noise", "one_of"],
         ["no_violations"] = ["cpus"],
         ["violations"] = ["cpus", "kind", "task", "count", "at_least", "at_most"],
         ["interrupts"] = ["cpus", "kind", "count", "at_least", "at_most"],

@@ -408,6 +408,18 @@ public static partial class ScenarioWriter
                 OptCpus(w, d + 2, x.Cpus);
                 Range(w, d + 2, x.Range);
                 break;
+            case OneOf x:
+                w.Item(d, "one_of:");
+                foreach (var o in x.Outcomes)
+                {
+                    w.Line(d + 2, $"{Quoted(o.Name)}:");
+                    foreach (var inner in o.Expectations)
+                    {
+                        WriteExpectation(w, d + 3, inner);
+                    }
+                }
+
+                break;
             default:
                 throw new ArgumentException($"expectation {e.Describe()} has no scenario form", nameof(e));
         }

@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using System.Globalization;
 using TaskIsolation.Machine.Abi;
 using TaskIsolation.Machine.Cpus;
@@ -66,6 +67,8 @@ internal sealed class ExpectationReader(ReadContext context) : SectionReader(con
                 }
 
                 return Yaml.Text(value!, at) is { } text ? new DmesgLine(text, kind == "no_dmesg") : null;
+            case "one_of":
+                return OneOfExpectation(value ?? keyNode, empty, at);
         }
 
         if (empty)
@@ -101,6 +104,56 @@ internal sealed class ExpectationReader(ReadContext context) : SectionReader(con
             _ => null,
         };
         return Yaml.Errors.Count == before ? result : null;
+    }
+
+    /// <summary>
+    /// <c>one_of: {NAME: [expectation, …], NAME: […]}</c>: the outcomes of a race, at least two, each a name and a
+    /// non-empty list of expectations (any form, <c>one_of</c> too).
+    /// </summary>
+    private OneOf? OneOfExpectation(YamlNode node, bool empty, string what)
+    {
+        const string Form = "a mapping of two or more outcomes, each a name and a list of expectations (see docs/scenarios.md)";
+        if (empty || node is not YamlMappingNode map)
+        {
+            Yaml.Error(node, $"{what}: found {(empty ? "nothing" : YamlReader.Shown(node))}, expected {Form}");
+            return null;
+        }
+
+        var before = Yaml.Errors.Count;
+        var outcomes = ImmutableArray.CreateBuilder<Outcome>();
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (k, v) in map.Children)
+        {
+            var name = k is YamlScalarNode { Value: { } s } && !YamlReader.IsNull(k) ? s.Trim() : null;
+            if (string.IsNullOrEmpty(name))
+            {
+                Yaml.Error(k, $"{what}: found {YamlReader.Shown(k)} as an outcome's name, expected words that say what happens");
+                continue;
+            }
+
+            if (!names.Add(name))
+            {
+                Yaml.Error(k, $"{what}: outcome '{YamlReader.Clip(name)}' given twice");
+                continue;
+            }
+
+            var at = $"{what}.{YamlReader.Clip(name, 30)}";
+            if (YamlReader.IsNull(v) || v is YamlSequenceNode { Children.Count: 0 })
+            {
+                Yaml.Error(v, $"{at}: an outcome needs at least one expectation ('- ' items)");
+                continue;
+            }
+
+            var list = ReadList(v, at, Read);
+            outcomes.Add(new Outcome(name, list));
+        }
+
+        if (map.Children.Count < 2)
+        {
+            Yaml.Error(node, $"{what}: found {map.Children.Count} outcome(s), expected two or more (a single outcome is a list of plain expectations)");
+        }
+
+        return Yaml.Errors.Count == before ? new OneOf(outcomes.ToImmutable()) : null;
     }
 
     private Expectation? PrctlExpectation(Dictionary<string, (YamlNode Key, YamlNode Value)> f, YamlNode at, string what)

@@ -10,8 +10,8 @@ namespace TaskIsolation.Actors.Tests.Races;
 /// <summary>
 /// The race library (docs/model.md §9 as built-in scenarios <c>rNN-*</c>, docs/races.md) as regression tests: exploration
 /// finds each race without its mitigation within a small fixed schedule budget — the finding's interrupt kind, CPU
-/// and causal-chain root checked — and nothing with the mitigation over a larger budget; every race built-in runs
-/// under <c>taskisol run</c> semantics with its expectations held.
+/// and causal-chain root checked — and nothing with the mitigation over a larger budget. That every race built-in
+/// holds its expectations for seeds 1 to 10 in both modes is <see cref="EverySeedTests"/>.
 /// </summary>
 public sealed partial class RaceLibraryTests : TestKit
 {
@@ -36,21 +36,6 @@ public sealed partial class RaceLibraryTests : TestKit
         { "r07-lru-drain-all", "LruDrainWork", 3, "task hk/102 on cpu 0: mlock" },
         { "r09-tlb-shootdown", "CallFunctionIpi", 3, "task sibling/102 on cpu 0: munmap" },
     };
-
-    /// <summary>Every race built-in.</summary>
-    public static TheoryData<string> Races => [.. RaceNames()];
-
-    /// <summary>
-    /// The race built-ins whose expectations do not depend on the interleaving, so they hold in concurrent mode too.
-    /// r03-posix-timer-kick is left out: whether a kick lands in a user window is the race itself.
-    /// </summary>
-    public static TheoryData<string> InterleavingFree =>
-    [
-        "r03-posix-timer-kick-mitigated", "r04-residual-tick", "r04-residual-tick-mitigated", "r05-tile-stale-timer",
-        "r05-tile-stale-timer-mitigated", "r06-vmstat-rearmed-mitigated", "r07-lru-drain-all-mitigated", "r09-tlb-shootdown", "r09-tlb-shootdown-mitigated", "r11-signal-from-housekeeping",
-        "r10-page-fault", "r12-nmi-in-user", "r14-two-senders", "r14-two-senders-v16", "r15-exempt-syscalls",
-        "r01-tick-dependency-loop", "r01-tick-dependency-loop-bounded",
-    ];
 
     /// <summary>Built-ins of the race library: <c>r</c>, the §9 number, a dash (<c>r03-…</c>, <c>r01-…</c>, <c>r13-…</c>).</summary>
     private static IEnumerable<string> RaceNames() => BuiltInScenarios.All.Select(s => s.Name).Where(n => RaceName().IsMatch(n));
@@ -99,31 +84,12 @@ public sealed partial class RaceLibraryTests : TestKit
         Assert.InRange(result.FailingSchedules, 1, FindBudget - 1);
     }
 
-    [Theory]
-    [MemberData(nameof(Races))]
-    public void Each_race_holds_its_expectations_in_controlled_mode(string name)
-    {
-        var run = ScenarioRunner.Run(Sys, BuiltInScenarios.Load(name), new RunSettings { Mode = ExecutionMode.Controlled, Seed = 1 });
-
-        ExpectationAssert.AllHeld(run);
-    }
-
-    [Theory]
-    [MemberData(nameof(InterleavingFree))]
-    public void Each_race_that_does_not_depend_on_the_interleaving_holds_in_concurrent_mode(string name)
-    {
-        var run = ScenarioRunner.Run(Sys, BuiltInScenarios.Load(name), new RunSettings { Mode = ExecutionMode.Concurrent, Seed = 1 });
-
-        ExpectationAssert.AllHeld(run);
-    }
-
     [Fact]
     public void Every_mitigated_twin_has_its_race_and_the_library_lists_every_race_the_tests_drive()
     {
         var names = RaceNames().ToHashSet();
         Assert.All(names.Where(n => n.EndsWith("-mitigated", StringComparison.Ordinal)), n => Assert.Contains(n[..^"-mitigated".Length], names));
         Assert.All<object[]>(Mitigable, row => Assert.Contains((string)row[0] + "-mitigated", names));
-        Assert.All<object[]>(InterleavingFree, row => Assert.Contains((string)row[0], names));
         Assert.Contains("r03-posix-timer-kick", names);
     }
 }

@@ -5,15 +5,13 @@ using Xunit.Abstractions;
 
 namespace TaskIsolation.Actors.Tests.Scenarios;
 
-/// <summary>Every file of the repository's scenarios/ folder runs with its expectations holding.</summary>
+/// <summary>The files of the repository's scenarios/ folder: named after their files, canonical, as the docs show. That
+/// each holds its expectations for every seed is <see cref="EverySeedTests"/>.</summary>
 public sealed class ExampleScenarioTests : TestKit
 {
-    private readonly ITestOutputHelper _output;
-
     public ExampleScenarioTests(ITestOutputHelper output)
         : base(SimulationConfig.Hocon, output: output)
     {
-        _output = output;
     }
 
     public static TheoryData<string> Files => [.. ScenarioFiles.Examples().Select(f => Path.GetFileName(f))];
@@ -23,14 +21,12 @@ public sealed class ExampleScenarioTests : TestKit
 
     [Theory]
     [MemberData(nameof(Files))]
-    public void Runs_with_every_expectation_holding(string file)
+    public void Is_named_after_its_file_and_has_expectations(string file)
     {
         var scenario = ScenarioLoader.LoadFile(Path.Combine(ScenarioFiles.ExamplesDirectory, file));
-        var run = ScenarioRunner.Run(Sys, scenario, new RunSettings { Mode = ExecutionMode.Controlled, Seed = 1 });
 
         Assert.Equal(Path.GetFileNameWithoutExtension(file), scenario.Name);
-        Assert.NotEmpty(run.Expectations);
-        ExpectationAssert.AllHeld(run, _output);
+        Assert.NotEmpty(scenario.Expectations);
     }
 
     [Theory]
