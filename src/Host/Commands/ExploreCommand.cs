@@ -11,7 +11,7 @@ namespace TaskIsolation.Host.Commands;
 /// violations and liveness failures (issue 6). Exit 0 when nothing was found, 1 when something was, 2 for bad input, 3 for an internal error
 /// (<see cref="ExitCodes"/>).
 /// </summary>
-internal static class ExploreCommand
+internal static partial class ExploreCommand
 {
     public static Command Create()
     {
@@ -87,7 +87,22 @@ internal static class ExploreCommand
                 return ExitCodes.BadInput;
             }
 
-            var dir = parse.GetValue(outDir) is { } o ? ExplorationCli.OutputDirectory(o, "--out") : null;
+            var inputs = RunCommand.InputsOf(parse.GetValue(scenario));
+            if (!parse.GetValue(cluster) && parse.GetValue(journal) is not null)
+            {
+                throw new UsageException("--journal needs --cluster");
+            }
+
+            // A cluster's node options and files are checked before anything is made or run.
+            var clustered = parse.GetValue(cluster);
+            var node = clustered ? hosting.NodeOptions(parse, []) : null;
+            if (clustered)
+            {
+                hosting.CheckFiles(parse, RunCommand.InputsOf(parse.GetValue(scenario)), parse.GetValue(journal));
+            }
+
+            // The reproducers are finding-N.json: none of them may be the scenario file.
+            var dir = parse.GetValue(outDir) is { } o ? ExplorationCli.OutputDirectory(o, "--out", inputs, FindingFile().IsMatch) : null;
             var target = new ScenarioTarget(loaded);
             var options = new CampaignOptions { Strategy = kind, Iterations = n, MaxSteps = steps, Depth = d, Seed = parse.GetValue(seed), Workers = w, Until = untilMode };
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"exploring {target.Name} ({target.Hash}): {StrategyNames.Of(kind)}, {n} schedules, max {steps} steps, depth {d}, seed {options.Seed}, {w} worker{(w == 1 ? string.Empty : "s")}, until {parse.GetValue(until)}"));
@@ -102,21 +117,15 @@ internal static class ExploreCommand
             }
 
             CampaignReport report;
-            if (parse.GetValue(cluster))
+            if (node is not null)
             {
                 // --workers given: the coordinator runs that many batches itself; otherwise workers do all the work.
                 var local = parse.GetResult(workers) is { Implicit: false } ? w : 0;
-                var node = hosting.NodeOptions(parse, []);
                 using var logger = hosting.StartLogging(parse, error, "explore");
                 report = ClusterHosting.Explore(node, target, options, local, parse.GetValue(journal), output, Progress);
             }
             else
             {
-                if (parse.GetValue(journal) is not null)
-                {
-                    throw new UsageException("--journal needs --cluster");
-                }
-
                 report = Explorer.Run(target, options, Progress);
             }
 
@@ -170,4 +179,7 @@ internal static class ExploreCommand
         w.WriteLine("coverage (interrupts taken, by CPU state):");
         ExplorationCli.WriteCoverage(w, r.Coverage);
     }
+
+    [System.Text.RegularExpressions.GeneratedRegex("^finding-[0-9]+\\.json$")]
+    private static partial System.Text.RegularExpressions.Regex FindingFile();
 }
