@@ -88,17 +88,17 @@ internal static partial class ExploreCommand
             }
 
             var inputs = RunCommand.InputsOf(parse.GetValue(scenario));
-            if (!parse.GetValue(cluster) && parse.GetValue(journal) is not null)
+            var clustered = parse.GetValue(cluster);
+            if (!clustered && parse.GetValue(journal) is not null)
             {
                 throw new UsageException("--journal needs --cluster");
             }
 
             // A cluster's node options and files are checked before anything is made or run.
-            var clustered = parse.GetValue(cluster);
             var node = clustered ? hosting.NodeOptions(parse, []) : null;
             if (clustered)
             {
-                hosting.CheckFiles(parse, RunCommand.InputsOf(parse.GetValue(scenario)), parse.GetValue(journal));
+                hosting.CheckFiles(parse, inputs, parse.GetValue(journal));
             }
 
             // The reproducers are finding-N.json: none of them may be the scenario file.
