@@ -34,7 +34,7 @@ internal static partial class ExploreCommand
         var cluster = new Option<bool>("--cluster") { Description = "Coordinate the campaign on an Akka.Cluster: workers join with 'taskisol worker --seed-node' (docs/cluster.md)" };
         var journal = new Option<string?>("--journal") { Description = "With --cluster: journal of finished batches; running again with it resumes the campaign" };
         var hosting = ClusterHosting.Create(defaultPort: 4053, defaultLevel: "warning");
-        var command = new Command("explore", ExitCodes.Describe("Search a scenario's schedules for isolation violations and liveness failures", "nothing found", "a violation or liveness failure found"))
+        var command = new Command("explore", ExitCodes.Describe("Search a scenario's schedules for isolation violations and liveness failures", "nothing found", "a violation or liveness failure found") + " With --cluster, 130 (143) when Ctrl-C (SIGTERM) stops the coordinator before the campaign finished.")
         {
             scenario, strategy, iterations, maxSteps, depth, seed, workers, until, outDir, cluster, journal,
         };

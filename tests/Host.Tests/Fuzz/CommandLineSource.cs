@@ -54,7 +54,7 @@ public sealed class CommandLineSource : IFuzzSource
                 // After '--' every word is an argument: the error names one of them.
                 var at = random.Next(1, line.Args.Count + 1);
                 line.Args.Insert(at, "--");
-                line.Names.AddRange(line.Args.Skip(at + 1).Select(a => a.Length == 0 ? "''" : a));
+                line.Names.AddRange(line.Args.Skip(at + 1).Select(a => a.Length == 0 ? "''" : a).Append("'--'"));
                 break;
         }
 
