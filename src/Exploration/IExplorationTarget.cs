@@ -65,4 +65,11 @@ public static class ModelVersion
 {
     /// <summary>The current model version.</summary>
     public const string Current = "taskisolation-model/3 (v13, 4.7)";
+
+    /// <summary>
+    /// Null when <paramref name="recorded"/> is <see cref="Current"/>; otherwise what a message says of it:
+    /// <c>recorded with model 'taskisolation-model/2 (...)', this is model 'taskisolation-model/3 (...)'</c>.
+    /// </summary>
+    public static string? Mismatch(string? recorded) =>
+        recorded == Current ? null : $"recorded with model '{recorded}', this is model '{Current}'";
 }

@@ -31,6 +31,12 @@ public enum ReplayStatus
 /// <param name="ModelMatches">Whether the reproducer was recorded by this model version.</param>
 public sealed record ReplayReport(ReplayStatus Status, string Message, ScheduleRun? Run, ReplayDivergedException? Divergence, bool HashMatches, bool ModelMatches)
 {
+    /// <summary>
+    /// When every decision fitted but the finding did not come back, the first decision that, set to another of its
+    /// options, brings it back: where an edited decision list departs from the recorded run. Null otherwise.
+    /// </summary>
+    public int? EditedDecision { get; init; }
+
     /// <summary>True only for <see cref="ReplayStatus.Reproduced"/>.</summary>
     public bool Ok => Status == ReplayStatus.Reproduced;
 }
@@ -52,7 +58,7 @@ public static class Replayer
         var hashOk = TargetHash.Of(reproducer.Target.Text) == reproducer.Target.Hash;
         var modelOk = reproducer.ModelVersion == ModelVersion.Current;
         var context = (hashOk ? string.Empty : $"the target text was edited (its hash is {TargetHash.Of(reproducer.Target.Text)}, recorded {reproducer.Target.Hash}); ")
-            + (modelOk ? string.Empty : $"recorded by model '{reproducer.ModelVersion}', this is '{ModelVersion.Current}'; ");
+            + (modelOk ? string.Empty : $"{ModelVersion.Mismatch(reproducer.ModelVersion)}; ");
         var decisions = reproducer.DecisionList;
         var strategy = new ReplayStrategy(decisions);
         ScheduleRun run;
@@ -72,14 +78,20 @@ public static class Replayer
         }
 
         var expected = reproducer.Finding;
-        if (run.Finding is null)
+        if (run.Finding is null || run.Finding.Signature != expected.Signature || run.Finding.Cpu != expected.Cpu)
         {
-            return new ReplayReport(ReplayStatus.NoFinding, $"{context}replay followed all {decisions.Count} decisions but found nothing; expected {expected.Signature}", run, null, hashOk, modelOk);
-        }
-
-        if (run.Finding.Signature != expected.Signature || run.Finding.Cpu != expected.Cpu)
-        {
-            return new ReplayReport(ReplayStatus.DifferentFinding, $"{context}replay found '{run.Finding.Signature}' on cpu {run.Finding.Cpu}; expected '{expected.Signature}' on cpu {expected.Cpu}", run, null, hashOk, modelOk);
+            // Every decision fitted, yet the finding did not come: with the target and model as recorded, a decision
+            // was edited to another valid one: look for the first such.
+            (EditedDecision? Found, int Tries)? edit = hashOk && modelOk ? FindEditedDecision(system, reproducer, target, decisions) : null;
+            var where = edit switch
+            {
+                null => string.Empty,
+                { Found: { } e } => $"; decision {e.Index} looks edited: the run took {e.Recorded} there, and with {e.Instead} it reproduces",
+                { Tries: var t } => $"; no single decision changed reproduces it ({t} alternatives tried): the scenario, the model or several decisions differ from the recording",
+            };
+            return run.Finding is null
+                ? new ReplayReport(ReplayStatus.NoFinding, $"{context}replay followed all {decisions.Count} decisions but found nothing; expected {expected.Signature}{where}", run, null, hashOk, modelOk) { EditedDecision = edit?.Found?.Index }
+                : new ReplayReport(ReplayStatus.DifferentFinding, $"{context}replay found '{run.Finding.Signature}' on cpu {run.Finding.Cpu}; expected '{expected.Signature}' on cpu {expected.Cpu}{where}", run, null, hashOk, modelOk) { EditedDecision = edit?.Found?.Index };
         }
 
         if (!hashOk)
@@ -87,8 +99,58 @@ public static class Replayer
             return new ReplayReport(ReplayStatus.TargetEdited, context + "the finding reproduced, but not from the recorded target", run, null, hashOk, modelOk);
         }
 
-        return new ReplayReport(ReplayStatus.Reproduced, $"reproduced: {run.Finding.Kind} on cpu {run.Finding.Cpu} at {run.Finding.TimeNs} ns: {run.Finding.ChainText}", run, null, hashOk, modelOk);
+        return new ReplayReport(ReplayStatus.Reproduced, $"{context}reproduced: {run.Finding.Kind} on cpu {run.Finding.Cpu} at {run.Finding.TimeNs} ns: {run.Finding.ChainText}", run, null, hashOk, modelOk);
     }
+
+    /// <summary>
+    /// The first decision that, set to another of its options with every other decision as recorded, makes the replay
+    /// reproduce the recorded finding: where a hand- or tool-edited decision list diverges from the recorded run. At
+    /// most <see cref="EditSearchBudget"/> alternatives are replayed; null Found when none does.
+    /// </summary>
+    private static (EditedDecision? Found, int Tries) FindEditedDecision(ActorSystem system, Reproducer reproducer, IExplorationTarget target, IReadOnlyList<Decision> decisions)
+    {
+        var expected = reproducer.Finding;
+        var tries = 0;
+        for (var i = 0; i < decisions.Count; i++)
+        {
+            var d = decisions[i];
+            for (var c = 0; c < d.Of; c++)
+            {
+                if (c == d.Chosen)
+                {
+                    continue;
+                }
+
+                if (++tries > EditSearchBudget)
+                {
+                    return (null, tries - 1);
+                }
+
+                var changed = decisions.ToArray();
+                changed[i] = d with { Chosen = c };
+                var strategy = new ReplayStrategy(changed);
+                try
+                {
+                    var run = ScheduleRunner.Run(system, target, strategy, reproducer.Run.MaxSteps, reproducer.Run.FindingsBefore);
+                    if (strategy.Used == changed.Length && run.Finding is { } f && f.Signature == expected.Signature && f.Cpu == expected.Cpu)
+                    {
+                        return (new EditedDecision(i, d, changed[i]), tries);
+                    }
+                }
+                catch (ReplayDivergedException)
+                {
+                    // Not this one: the rest of the record no longer fits.
+                }
+            }
+        }
+
+        return (null, tries);
+    }
+
+    /// <summary>Most replays <see cref="Replay"/> spends looking for an edited decision.</summary>
+    public const int EditSearchBudget = 100;
+
+    private sealed record EditedDecision(int Index, Decision Recorded, Decision Instead);
 
     /// <summary>
     /// Replays twice and compares the traces byte for byte. Returns the first replay's report, or a failing one naming
@@ -121,7 +183,7 @@ public static class Replayer
         return first with
         {
             Status = ReplayStatus.Diverged,
-            Message = $"check failed: two replays differ at trace line {i + 1}:\n  first:  {(i < la.Length ? la[i] : "(end)")}\n  second: {(i < lb.Length ? lb[i] : "(end)")}",
+            Message = $"check failed: two replays differ at trace line {i + 1}: first '{(i < la.Length ? la[i] : "(end)")}', second '{(i < lb.Length ? lb[i] : "(end)")}'",
         };
     }
 }

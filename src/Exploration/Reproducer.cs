@@ -95,6 +95,21 @@ public sealed record Reproducer(string Format, string ModelVersion, ReproducerTa
             throw new FormatException($"not a reproducer: format is '{r.Format}', expected '{CurrentFormat}'");
         }
 
+        if (r.Run.FindingsBefore < 0)
+        {
+            throw new FormatException($"run.findingsBefore is {r.Run.FindingsBefore}, expected 0 or more (the findings the run passes first)");
+        }
+
+        if (r.Run.MaxSteps < 1)
+        {
+            throw new FormatException($"run.maxSteps is {r.Run.MaxSteps}, expected 1 or more (the delivery bound of the run)");
+        }
+
+        if (r.Target.Kind is null || r.Target.Hash is null || r.Target.Name is null || r.Run.Strategy is null || r.ModelVersion is null)
+        {
+            throw new FormatException("not a reproducer: target.kind, target.name, target.hash, run.strategy and modelVersion are all required");
+        }
+
         _ = r.DecisionList;
         return r;
     }

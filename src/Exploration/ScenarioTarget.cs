@@ -58,7 +58,7 @@ public sealed class ScenarioTarget : IExplorationTarget
         }
         catch (ScenarioException ex)
         {
-            throw new FormatException($"the embedded scenario is invalid:\n{ex.Message}", ex);
+            throw new FormatException($"the embedded scenario is invalid: {string.Join("; ", ex.Errors)}", ex);
         }
     }
 

@@ -24,8 +24,26 @@ public static class ExitCodes
     /// <summary>A bug in taskisol: an exception no command expected. Reported on stderr with its stack trace.</summary>
     public const int InternalError = 3;
 
+    /// <summary>
+    /// Stopped by Ctrl-C (SIGINT) before it had an answer: 128 + the signal's number, as a shell reports a process a
+    /// signal ended (143 for SIGTERM, see <see cref="StoppedBy"/>). Only a cluster coordinator (<c>explore
+    /// --cluster</c>) catches the signal and ends so, after leaving the cluster and keeping its journal; the other
+    /// commands either answer anyway (<c>soak</c> writes its final snapshot and exits 0 or 1, a <c>worker</c> leaves
+    /// and exits 0) or are ended by the signal itself, which the shell shows as the same 130 or 143.
+    /// </summary>
+    public const int Interrupted = 130;
+
     /// <summary>The codes as the root command's <c>--help</c> lists them.</summary>
     public const string Help = "Exit codes: 0 success, 1 an expectation failed or a finding was found, 2 bad input, 3 internal error.";
+
+    /// <summary>The code of a command stopped by <paramref name="signal"/> before it had an answer: 128 + its number.</summary>
+    public static int StoppedBy(System.Runtime.InteropServices.PosixSignal signal) => signal switch
+    {
+        System.Runtime.InteropServices.PosixSignal.SIGTERM => 128 + 15,
+        System.Runtime.InteropServices.PosixSignal.SIGQUIT => 128 + 3,
+        System.Runtime.InteropServices.PosixSignal.SIGHUP => 128 + 1,
+        _ => Interrupted,
+    };
 
     /// <summary>
     /// A command's description for <c>--help</c>: <paramref name="summary"/>, then what 0 (and 1, for a command that

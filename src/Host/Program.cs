@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.CommandLine.Invocation;
+using TaskIsolation.Reports;
 
 namespace TaskIsolation.Host;
 
@@ -12,8 +13,10 @@ public static class Program
     /// <summary>
     /// Runs one command line with its output going to <paramref name="stdout"/> and <paramref name="stderr"/>, as
     /// <see cref="Main"/> does; tests call this in-process. Returns an <see cref="ExitCodes"/> value: bad input (2) is
-    /// reported on <paramref name="stderr"/> as <c>taskisol [command]: what and where</c>, never as a stack trace; an
-    /// exception no command expected is an internal error (3), reported with its stack trace.
+    /// reported on <paramref name="stderr"/> as <c>taskisol [command]: what and where</c>, one line (<see cref="ErrorText"/>),
+    /// never as a stack trace; a command stopped by a signal before it had an answer returns 128 + the signal's number
+    /// (<see cref="ExitCodes.Interrupted"/>); an exception no command expected is an internal error (3), reported with
+    /// its stack trace.
     /// </summary>
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
     {
@@ -28,7 +31,7 @@ public static class Program
         {
             foreach (var error in parse.Errors)
             {
-                stderr.WriteLine($"{prefix}: {error.Message}");
+                stderr.WriteLine($"{prefix}: {ErrorText.OneLine(error.Message)}");
             }
 
             stderr.WriteLine($"Try '{prefix} --help'.");
@@ -46,8 +49,19 @@ public static class Program
         }
         catch (UsageException ex)
         {
-            stderr.WriteLine($"{prefix}: {ex.Message}");
+            stderr.WriteLine($"{prefix}: {ErrorText.OneLine(ex.Message)}");
             return ExitCodes.BadInput;
+        }
+        catch (OutputFileException ex)
+        {
+            // A file the user named that could not be written, whenever that was found (a full disk after the run).
+            stderr.WriteLine($"{prefix}: {ErrorText.OneLine(ex.Message)}");
+            return ExitCodes.BadInput;
+        }
+        catch (StoppedException ex)
+        {
+            stderr.WriteLine($"{prefix}: {ErrorText.OneLine(ex.Message)}");
+            return ex.ExitCode;
         }
         catch (Exception ex)
         {

@@ -30,6 +30,9 @@ internal sealed class StopSignals : IDisposable
     /// <summary>Cancelled by the first stop request.</summary>
     public CancellationToken Token => _stop.Token;
 
+    /// <summary>The signal of the first stop request, once there was one.</summary>
+    public PosixSignal? Received { get; private set; }
+
     public void Dispose()
     {
         foreach (var r in _registrations)
@@ -46,6 +49,7 @@ internal sealed class StopSignals : IDisposable
         {
             // Keep the process: the command finishes what it is doing and flushes.
             context.Cancel = true;
+            Received = context.Signal;
             _onFirst?.Invoke(context.Signal);
             _stop.Cancel();
         }

@@ -1,3 +1,5 @@
+using Mono.Unix.Native;
+
 namespace TaskIsolation.Reports;
 
 /// <summary>An output file could not be written. <see cref="Path"/> names it; nothing was left at that path.</summary>
@@ -37,58 +39,44 @@ public sealed class OutputFileException : IOException
 
 /// <summary>
 /// Writes a file so that it is either complete or absent (or as it was before): the content goes to a temporary file in
-/// the same directory, is flushed to disk, and is renamed over the target. An interrupted run or a failing writer
-/// never leaves a truncated report, and a soak's latest snapshot is always the previous complete one until the new
-/// one is.
+/// the same directory, is flushed to disk, and is renamed over the target, and the directory is flushed after the
+/// rename. An interrupted run or a failing writer never leaves a truncated report, and a soak's latest snapshot is
+/// always the previous complete one until the new one is.
 /// </summary>
+/// <remarks>
+/// A symlink is followed: its final target is written, atomically, in the target's directory, and the link stays. A
+/// path that names a device or a FIFO (<c>/dev/null</c>, a pipe to another program) is written in place, as a shell's
+/// <c>&gt;</c> would: renaming a file over it would replace the device node. A socket or a directory is refused.
+/// <see cref="OutputCheck"/> checks the same before a run.
+/// </remarks>
 public static class AtomicFile
 {
     /// <summary>
     /// Writes <paramref name="path"/> with <paramref name="write"/>, atomically.
     /// </summary>
-    /// <exception cref="OutputFileException">The directory does not exist or is not writable, the path is a directory,
-    /// or <paramref name="write"/> failed; the temporary file is deleted and the message names the path.</exception>
+    /// <exception cref="OutputFileException">The path is empty or not valid, its directory does not exist, it is a
+    /// directory or a socket, or <paramref name="write"/> failed (a full disk, a broken pipe); the temporary file is
+    /// deleted and the message, one line, names the path.</exception>
     public static void Write(string path, Action<Stream> write)
     {
-        ArgumentException.ThrowIfNullOrEmpty(path);
+        ArgumentNullException.ThrowIfNull(path);
         ArgumentNullException.ThrowIfNull(write);
-        string full;
-        try
+        string Fail(string why) => throw new OutputFileException(path, $"cannot write '{path}': {why}");
+        var target = OutputCheck.Target(path, Fail);
+        switch (OutputCheck.KindOf(target))
         {
-            full = Path.GetFullPath(path);
-        }
-        catch (Exception ex) when (ex is ArgumentException or NotSupportedException or PathTooLongException)
-        {
-            throw new OutputFileException(path, $"cannot write '{path}': not a valid path", ex);
-        }
-
-        var dir = Path.GetDirectoryName(full) ?? ".";
-        if (Directory.Exists(full))
-        {
-            throw new OutputFileException(path, $"cannot write '{path}': it is a directory");
-        }
-
-        if (!Directory.Exists(dir))
-        {
-            throw new OutputFileException(path, $"cannot write '{path}': directory '{dir}' does not exist");
-        }
-
-        var temp = Path.Combine(dir, $".{Path.GetFileName(full)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 65536))
-            {
-                write(stream);
-                stream.Flush(flushToDisk: true);
-            }
-
-            File.Move(temp, full, overwrite: true);
-        }
-        catch (Exception ex) when (ex is not OutOfMemoryException)
-        {
-            TryDelete(temp);
-            var why = ex is IOException or UnauthorizedAccessException ? ex.Message : $"{ex.GetType().Name}: {ex.Message}";
-            throw new OutputFileException(path, $"cannot write '{path}': {why}", ex);
+            case OutputCheck.FileKind.Directory:
+                Fail("it is a directory");
+                break;
+            case OutputCheck.FileKind.Socket:
+                Fail("it is a socket, which cannot be written as a file");
+                break;
+            case OutputCheck.FileKind.Special:
+                WriteInPlace(path, target, write);
+                break;
+            default:
+                WriteAndRename(path, target, write);
+                break;
         }
     }
 
@@ -108,6 +96,82 @@ public static class AtomicFile
     /// <summary>Writes <paramref name="text"/> to <paramref name="path"/> as UTF-8 (no byte order mark), atomically.</summary>
     /// <exception cref="OutputFileException">As <see cref="Write(string, Action{Stream})"/>.</exception>
     public static void WriteAllText(string path, string text) => WriteText(path, w => w.Write(text));
+
+    /// <summary>A device or FIFO: opened for writing (a FIFO waits for its reader) and written, never replaced.</summary>
+    private static void WriteInPlace(string path, string target, Action<Stream> write)
+    {
+        try
+        {
+            using var stream = new FileStream(target, FileMode.Open, FileAccess.Write, FileShare.ReadWrite, 65536);
+            write(stream);
+            stream.Flush();
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            throw new OutputFileException(path, $"cannot write '{path}': {OutputCheck.Reason(ex)}", ex);
+        }
+    }
+
+    /// <summary>A regular file, or none yet: a temporary file beside the target, flushed, renamed over it, and the directory flushed.</summary>
+    private static void WriteAndRename(string path, string target, Action<Stream> write)
+    {
+        var dir = Path.GetDirectoryName(target) ?? ".";
+        var temp = Path.Combine(dir, $".{Path.GetFileName(target)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
+        try
+        {
+            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 65536))
+            {
+                write(stream);
+                stream.Flush(flushToDisk: true);
+            }
+
+            KeepMode(target, temp);
+            File.Move(temp, target, overwrite: true);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            TryDelete(temp);
+            throw new OutputFileException(path, $"cannot write '{path}': {OutputCheck.Reason(ex).Replace(temp, target, StringComparison.Ordinal)}", ex);
+        }
+
+        SyncDirectory(path, dir);
+    }
+
+    /// <summary>A file replaced keeps its permissions (a new one gets the umask's, as any new file).</summary>
+    private static void KeepMode(string target, string temp)
+    {
+        if (!OperatingSystem.IsWindows() && File.Exists(target))
+        {
+            File.SetUnixFileMode(temp, File.GetUnixFileMode(target));
+        }
+    }
+
+    /// <summary><c>fsync</c> of the directory, so that the rename itself survives a crash (file systems that cannot are let be).</summary>
+    private static void SyncDirectory(string path, string dir)
+    {
+        if (!OutputCheck.Posix)
+        {
+            return;
+        }
+
+        var fd = Syscall.open(dir, OpenFlags.O_RDONLY | OpenFlags.O_DIRECTORY | OpenFlags.O_CLOEXEC);
+        if (fd < 0)
+        {
+            return;
+        }
+
+        try
+        {
+            if (Syscall.fsync(fd) != 0 && Stdlib.GetLastError() is not (Errno.EINVAL or Errno.EROFS or Errno.EOPNOTSUPP))
+            {
+                throw new OutputFileException(path, $"cannot write '{path}': flushing directory '{dir}': {OutputCheck.LastError()}");
+            }
+        }
+        finally
+        {
+            Syscall.close(fd);
+        }
+    }
 
     private static void TryDelete(string temp)
     {

@@ -66,43 +66,15 @@ public sealed record FinishedRun(
 public static class RunOutputs
 {
     /// <summary>
-    /// Fails on output paths that cannot be written: a missing directory, a directory, the same file for two outputs.
+    /// Fails on output paths that cannot be written (<see cref="OutputCheck.CheckFile"/>: an empty path, a missing
+    /// directory, a directory, a socket, a directory where no file can be created), on two outputs that are the same
+    /// file, and on an output that is one of <paramref name="inputs"/> (the scenario file).
     /// </summary>
     /// <exception cref="OutputFileException">Naming the option and the path.</exception>
-    public static void CheckPaths(OutputPaths paths)
+    public static void CheckPaths(OutputPaths paths, IReadOnlyCollection<InputFile>? inputs = null)
     {
         ArgumentNullException.ThrowIfNull(paths);
-        var seen = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var (option, path) in paths.Given())
-        {
-            string full;
-            try
-            {
-                full = Path.GetFullPath(path);
-            }
-            catch (Exception ex) when (ex is ArgumentException or NotSupportedException or PathTooLongException)
-            {
-                throw new OutputFileException(path, $"{option} '{path}': not a valid path", ex);
-            }
-
-            if (path.Length == 0 || Directory.Exists(full))
-            {
-                throw new OutputFileException(path, $"{option} '{path}': is a directory, not a file");
-            }
-
-            var dir = Path.GetDirectoryName(full);
-            if (dir is null || !Directory.Exists(dir))
-            {
-                throw new OutputFileException(path, $"{option} '{path}': directory '{dir}' does not exist");
-            }
-
-            if (seen.TryGetValue(full, out var other))
-            {
-                throw new OutputFileException(path, $"{option} '{path}': the same file as {other}");
-            }
-
-            seen[full] = option;
-        }
+        OutputCheck.CheckFiles(paths.Given(), inputs ?? []);
     }
 
     /// <summary>The report of <paramref name="run"/>: noise accounting and the collected lists over its events.</summary>

@@ -1,3 +1,4 @@
+using System.Globalization;
 using TaskIsolation.Scenarios.Reading;
 using YamlDotNet.Core;
 using YamlDotNet.Core.Events;
@@ -60,28 +61,52 @@ public static class ScenarioLoader
         ["max_noise"] = ["cpus", "at_least", "at_most"],
     };
 
-    /// <summary>Reads and validates the scenario in <paramref name="path"/>; its name defaults to the file name.</summary>
-    /// <exception cref="ScenarioException">The file cannot be read, or the scenario is invalid.</exception>
+    /// <summary>
+    /// Reads and validates the scenario in <paramref name="path"/>; its name defaults to the file name. The file is
+    /// UTF-8 (a byte order mark is skipped): another encoding is refused naming the first invalid byte.
+    /// </summary>
+    /// <exception cref="ScenarioException">The file cannot be read, is not UTF-8, or the scenario is invalid.</exception>
     public static Scenario LoadFile(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
-        string text;
+        byte[] bytes;
         try
         {
-            var info = new FileInfo(path);
-            if (info.Exists && info.Length > MaxBytes)
-            {
-                throw new ScenarioException([new ScenarioError(path, 1, 1, $"file is {info.Length} bytes, more than a scenario's limit of {MaxBytes}")]);
-            }
-
-            text = File.ReadAllText(path);
+            bytes = ReadBounded(path);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException or System.Security.SecurityException)
         {
             throw new ScenarioException([new ScenarioError(path, 1, 1, $"cannot read the file: {ex.Message}")]);
         }
 
+        if (bytes.Length > MaxBytes)
+        {
+            throw new ScenarioException([new ScenarioError(path, 1, 1, $"file is more than a scenario's limit of {MaxBytes} bytes")]);
+        }
+
+        var text = Reports.Utf8Text.Decode(bytes, out var invalid);
+        if (text is null)
+        {
+            var e = invalid!;
+            throw new ScenarioException([new ScenarioError(path, e.Line, e.Column, string.Create(CultureInfo.InvariantCulture, $"invalid UTF-8: byte 0x{e.Value:X2} at byte offset {e.Offset}; a scenario file is UTF-8"))]);
+        }
+
         return Load(text, path, Path.GetFileNameWithoutExtension(path));
+    }
+
+    /// <summary>At most <see cref="MaxBytes"/> + 1 bytes of the file: a device or FIFO has no length to check first.</summary>
+    private static byte[] ReadBounded(string path)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1);
+        using var buffer = new MemoryStream();
+        var chunk = new byte[65536];
+        int n;
+        while (buffer.Length <= MaxBytes && (n = stream.Read(chunk, 0, (int)Math.Min(chunk.Length, MaxBytes + 1 - buffer.Length))) > 0)
+        {
+            buffer.Write(chunk, 0, n);
+        }
+
+        return buffer.ToArray();
     }
 
     /// <summary>Reads and validates a scenario from YAML text.</summary>

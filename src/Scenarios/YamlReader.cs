@@ -52,10 +52,26 @@ internal sealed class YamlReader(string file)
         _ => "an alias",
     };
 
+    /// <summary>
+    /// Text from the file as a message quotes it: on one line (line breaks, the Unicode line and paragraph separators
+    /// and other control characters escaped) and at most <paramref name="max"/> characters.
+    /// </summary>
     public static string Clip(string s, int max = 60)
     {
-        var one = s.Replace("\n", "\\n", StringComparison.Ordinal).Replace("\r", "\\r", StringComparison.Ordinal).Replace("\t", "\\t", StringComparison.Ordinal);
-        return one.Length > max ? one[..(max - 3)] + "..." : one;
+        var one = new System.Text.StringBuilder(s.Length);
+        foreach (var c in s)
+        {
+            _ = c switch
+            {
+                '\n' => one.Append("\\n"),
+                '\r' => one.Append("\\r"),
+                '\t' => one.Append("\\t"),
+                _ when char.IsControl(c) || c is '\u2028' or '\u2029' => one.Append(System.Globalization.CultureInfo.InvariantCulture, $"\\u{(int)c:X4}"),
+                _ => one.Append(c),
+            };
+        }
+
+        return one.Length > max ? one.ToString(0, max - 3) + "..." : one.ToString();
     }
 
     /// <summary>

@@ -52,6 +52,6 @@ public class BenchCommandTests
         var r = Taskisol.Run("bench", "--quick", "--json", "/nonexistent-dir/b.json");
 
         Assert.Equal(2, r.Exit);
-        Assert.Equal("taskisol bench: --json: cannot write '/nonexistent-dir/b.json': its directory does not exist\n", r.Err);
+        Assert.Equal("taskisol bench: --json '/nonexistent-dir/b.json': directory '/nonexistent-dir' does not exist\n", r.Err);
     }
 }

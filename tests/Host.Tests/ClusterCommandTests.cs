@@ -109,6 +109,10 @@ public sealed class ClusterCommandTests : IDisposable
     [InlineData(new[] { "worker", "--seed-node", "akka.tcp://taskisol@127.0.0.1:4053", "--slots", "0" }, "--slots must be between 1 and 1024, not 0")]
     [InlineData(new[] { "worker", "--seed-node", "akka.tcp://taskisol@127.0.0.1:4053", "--config", "/nonexistent/cluster.conf" }, "--config /nonexistent/cluster.conf:")]
     [InlineData(new[] { "worker", "--seed-node", "akka.tcp://taskisol@127.0.0.1:4053", "--log-level", "loud" }, "--log-level: found 'loud'")]
+    [InlineData(new[] { "worker", "--seed-node", "akka.tcp://taskisol@127.0.0.1:4053", "--config", "" }, "--config: the path is empty, expected a HOCON file")]
+    [InlineData(new[] { "worker", "--seed-node", "akka.tcp://taskisol@127.0.0.1:4053", "--host", "1_000" }, "--host: '1_000' is not a host name or an IP address")]
+    [InlineData(new[] { "worker", "--seed-node", "akka.tcp://taskisol@127.0.0.1:4053", "--host", "999.1.1.1.1" }, "--host: '999.1.1.1.1' is not a host name or an IP address")]
+    [InlineData(new[] { "worker", "--seed-node", "akka.tcp://taskisol@127.0.0.1:4053", "--log", "/nonexistent/w.log" }, "--log '/nonexistent/w.log': directory '/nonexistent' does not exist")]
     public void Worker_bad_input_exits_2_naming_the_option(string[] args, string message)
     {
         var r = Taskisol.Run(args);
@@ -116,6 +120,34 @@ public sealed class ClusterCommandTests : IDisposable
         Assert.Equal(2, r.Exit);
         Assert.Contains(message, r.Err, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", r.Err, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("INT", 130)]
+    [InlineData("TERM", 143)]
+    public async Task A_coordinator_stopped_by_a_signal_exits_128_plus_its_number_not_the_bad_input_code(string signal, int code)
+    {
+        // No worker joins: the coordinator waits, as one does until its workers come, and is stopped there.
+        var scenario = Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "..", "scenarios", "tlb-shootdown.yaml");
+        var journal = Path.Combine(_dir, $"stopped-{signal}.jsonl");
+        using var coordinator = Start("explore", scenario, "--iterations", "16", "--cluster", "--port", "0", "--journal", journal, "--log-level", "error");
+        var stderr = coordinator.StandardError.ReadToEndAsync();
+        while (await coordinator.StandardOutput.ReadLineAsync() is { } line && !line.StartsWith("  start workers with: ", StringComparison.Ordinal))
+        {
+        }
+
+        using (var kill = System.Diagnostics.Process.Start("kill", [$"-{signal}", coordinator.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+        {
+            await kill.WaitForExitAsync();
+        }
+
+        _ = await coordinator.StandardOutput.ReadToEndAsync();
+
+        // A guard against a hung child, not a wait for something to happen.
+        using var guard = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+        await coordinator.WaitForExitAsync(guard.Token);
+        Assert.Equal(code, coordinator.ExitCode);
+        Assert.Contains($"taskisol explore: SIG{signal} received: stopped before the campaign finished; finished batches are in {journal}: run the same command again to resume\n", await stderr, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -59,6 +59,11 @@ public sealed class ExitCodeTests : IDisposable
     [InlineData("replay", "/no/such/reproducer.json")]
     [InlineData("cpulist", "--nbits", "4", "0-4")]
     [InlineData("no-such-command")]
+    [InlineData("soak", "default", "--out", "")]
+    [InlineData("bench", "--json", "")]
+    [InlineData("bench", "--json", "/proc/self/x.json")]
+    [InlineData("worker", "--seed-node", "akka.tcp://taskisol@127.0.0.1:1", "--config", "")]
+    [InlineData("worker", "--seed-node", "akka.tcp://taskisol@127.0.0.1:1", "--host", "1_000")]
     public void Bad_input_is_2_and_names_the_problem_without_a_stack_trace(params string[] args)
     {
         var r = Taskisol.Run(args);
@@ -66,6 +71,7 @@ public sealed class ExitCodeTests : IDisposable
         Assert.Equal(ExitCodes.BadInput, r.Exit);
         Assert.StartsWith("taskisol", r.Err, StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", r.Err, StringComparison.Ordinal);
+        Assert.DoesNotContain("internal error", r.Err, StringComparison.Ordinal);
     }
 
     [Fact]

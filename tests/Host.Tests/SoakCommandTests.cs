@@ -139,9 +139,9 @@ public sealed class SoakCommandTests : IDisposable
         var itself = Taskisol.Run("soak", "default", "--for", "1s", "--out", file);
 
         Assert.Equal(2, under.Exit);
-        Assert.StartsWith($"taskisol soak: --out: cannot write to '{Path.Combine(file, "out")}'", under.Err, StringComparison.Ordinal);
+        Assert.StartsWith($"taskisol soak: --out '{Path.Combine(file, "out")}': cannot create the directory: ", under.Err, StringComparison.Ordinal);
         Assert.Equal(2, itself.Exit);
-        Assert.Equal($"taskisol soak: --out: '{file}' is a file, not a directory\n", itself.Err);
+        Assert.Equal($"taskisol soak: --out '{file}': is a file, expected a directory\n", itself.Err);
         Assert.Equal(["a-file"], Directory.GetFileSystemEntries(_root).Select(Path.GetFileName));
         Assert.Equal("x", File.ReadAllText(file));
     }

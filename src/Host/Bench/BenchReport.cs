@@ -80,28 +80,8 @@ internal sealed class BenchReport
         }
     }
 
-    /// <summary>Writes the JSON to <paramref name="path"/> atomically: a temp file beside it, then a rename.</summary>
-    public void WriteJsonFile(string path)
-    {
-        var full = Path.GetFullPath(path);
-        var temp = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Environment.ProcessId}.tmp");
-        try
-        {
-            using (var stream = File.Create(temp))
-            {
-                WriteJson(stream);
-            }
-
-            File.Move(temp, full, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(temp))
-            {
-                File.Delete(temp);
-            }
-        }
-    }
+    /// <summary>Writes the JSON to <paramref name="path"/> atomically (<see cref="Reports.AtomicFile"/>).</summary>
+    public void WriteJsonFile(string path) => Reports.AtomicFile.Write(path, WriteJson);
 
     /// <summary>The figures as one JSON object.</summary>
     public void WriteJson(Stream stream)

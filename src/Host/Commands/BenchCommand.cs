@@ -1,5 +1,6 @@
 using System.CommandLine;
 using TaskIsolation.Host.Bench;
+using TaskIsolation.Reports;
 
 namespace TaskIsolation.Host.Commands;
 
@@ -25,11 +26,7 @@ internal static class BenchCommand
             if (jsonPath is not null)
             {
                 // Check the destination before spending minutes measuring.
-                var dir = Path.GetDirectoryName(Path.GetFullPath(jsonPath));
-                if (jsonPath.Length == 0 || Directory.Exists(jsonPath) || dir is null || !Directory.Exists(dir))
-                {
-                    throw new UsageException($"--json: cannot write '{jsonPath}': {(Directory.Exists(jsonPath) ? "it is a directory" : "its directory does not exist")}");
-                }
+                OutputCheck.CheckFile("--json", jsonPath, []);
             }
 
             var output = parse.InvocationConfiguration.Output;

@@ -8,6 +8,7 @@ using Serilog.Events;
 using Serilog.Formatting.Compact;
 using TaskIsolation.Cluster;
 using TaskIsolation.Exploration;
+using TaskIsolation.Reports;
 
 namespace TaskIsolation.Host.Commands;
 
@@ -15,7 +16,7 @@ namespace TaskIsolation.Host.Commands;
 /// What <c>taskisol worker</c> and <c>taskisol explore --cluster</c> share: the node options (host, port, public
 /// host, HOCON file), Serilog set-up for the node's logs, and Ctrl-C/SIGTERM handling. See docs/cluster.md.
 /// </summary>
-internal sealed class ClusterHosting
+internal sealed partial class ClusterHosting
 {
     private ClusterHosting(Option<string> host, Option<int> port, Option<string?> publicHost, Option<string?> config, Option<string?> log, Option<string> logLevel)
     {
@@ -60,67 +61,151 @@ internal sealed class ClusterHosting
         }
 
         var host = parse.GetValue(Host) ?? "127.0.0.1";
-        if (host.Length == 0 || host.Any(c => char.IsWhiteSpace(c) || c is '"' or '\\'))
+        if (!IsHost(host))
         {
-            throw new UsageException($"--host: '{host}' is not a host name or address");
+            throw new UsageException($"--host: '{host}' is not a host name or an IP address");
         }
 
+        var publicHost = parse.GetValue(PublicHost);
+        if (publicHost is not null && !IsHost(publicHost))
+        {
+            throw new UsageException($"--public-host: '{publicHost}' is not a host name or an IP address");
+        }
+
+        _ = Level(parse);
         var user = extra ?? ConfigurationFactory.Empty;
         if (parse.GetValue(Config) is { } file)
         {
-            string text;
-            try
-            {
-                text = File.ReadAllText(file);
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-            {
-                throw new UsageException($"--config {file}: {ex.Message}");
-            }
-
+            var text = ReadConfig(file);
             try
             {
                 user = user.WithFallback(ConfigurationFactory.ParseString(text));
             }
-            catch (Exception ex) when (ex is ConfigurationException or FormatException or InvalidOperationException)
+            catch (Exception ex) when (ex is ConfigurationException or FormatException or InvalidOperationException or ArgumentException)
             {
                 throw new UsageException($"--config {file}: not valid HOCON: {ex.Message}");
             }
         }
 
-        return new ClusterNodeOptions { Host = host, Port = port, PublicHost = parse.GetValue(PublicHost), Roles = roles, User = user };
+        var options = new ClusterNodeOptions { Host = host, Port = port, PublicHost = publicHost, Roles = roles, User = user };
+        try
+        {
+            // HOCON parses leniently and fails when merged: merge the sections a node reads now, not at its start.
+            var all = ClusterNodeConfig.For(options);
+            foreach (var path in new[] { "akka.actor", "akka.remote", "akka.cluster", "taskisol.cluster" })
+            {
+                _ = all.GetConfig(path);
+            }
+        }
+        catch (Exception ex) when (ex is NullReferenceException or ConfigurationException or FormatException or InvalidOperationException or ArgumentException)
+        {
+            throw new UsageException($"--config {parse.GetValue(Config)}: not a valid node configuration: {ex.Message}");
+        }
+
+        return options;
+    }
+
+    /// <summary>
+    /// Checks the files the node writes before it starts: <c>--log</c> and <paramref name="journal"/> (<c>--journal</c>)
+    /// can be written, are neither an input (<paramref name="inputs"/>, the <c>--config</c> file) nor each other, and the
+    /// journal, which is read back to resume, is a regular file (or none yet).
+    /// </summary>
+    public void CheckFiles(ParseResult parse, IReadOnlyCollection<InputFile> inputs, string? journal = null)
+    {
+        var all = parse.GetValue(Config) is { } config ? [.. inputs, new InputFile("the configuration", config)] : inputs.ToList();
+        var outputs = new List<(string, string)>();
+        if (journal is not null)
+        {
+            outputs.Add(("--journal", journal));
+        }
+
+        if (parse.GetValue(Log) is { } log)
+        {
+            outputs.Add(("--log", log));
+        }
+
+        OutputCheck.CheckFiles(outputs, all);
+        if (journal is not null && !OutputCheck.IsRegularOrMissing(journal))
+        {
+            throw new UsageException($"--journal '{journal}': is a device or FIFO, expected a regular file (the journal is read back to resume)");
+        }
+    }
+
+    /// <summary>The text of a <c>--config</c> file: UTF-8, any problem bad input naming it.</summary>
+    private static string ReadConfig(string file)
+    {
+        if (file.Length == 0)
+        {
+            throw new UsageException("--config: the path is empty, expected a HOCON file");
+        }
+
+        if (Directory.Exists(file))
+        {
+            throw new UsageException($"--config {file}: is a directory, expected a HOCON file");
+        }
+
+        byte[] bytes;
+        try
+        {
+            bytes = File.ReadAllBytes(file);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            throw new UsageException($"--config {file}: {ex.Message}");
+        }
+
+        return Utf8Text.Decode(bytes, out var invalid) ?? throw new UsageException($"--config {file}: {invalid}; a HOCON file is UTF-8");
     }
 
     /// <summary>Sends the node's logs (Akka's, through Akka.Logger.Serilog, and ours) to <paramref name="stderr"/> and the <c>--log</c> file.</summary>
     public IDisposable StartLogging(ParseResult parse, TextWriter stderr, string command)
     {
-        var levelText = parse.GetValue(LogLevel);
-        var level = levelText switch
-        {
-            "debug" => LogEventLevel.Debug,
-            "information" or "info" => LogEventLevel.Information,
-            "warning" => LogEventLevel.Warning,
-            "error" => LogEventLevel.Error,
-            _ => throw new UsageException($"--log-level: found '{levelText}', expected debug, information, warning or error"),
-        };
+        var level = Level(parse);
         var config = new LoggerConfiguration()
             .MinimumLevel.Debug()
             .Enrich.WithProperty("Command", command)
             .WriteTo.Sink(new WriterSink(stderr, $"{Cli.Name} {command}"), level);
-        if (parse.GetValue(Log) is { } file)
+        if (parse.GetValue(Log) is { } logFile)
         {
-            config = config.WriteTo.File(new CompactJsonFormatter(), file, LogEventLevel.Debug);
+            config = config.WriteTo.File(new CompactJsonFormatter(), logFile, LogEventLevel.Debug);
         }
 
         var logger = config.CreateLogger();
         var previous = Serilog.Log.Logger;
         Serilog.Log.Logger = logger;
+        var file = parse.GetValue(Log);
         return new Restore(() =>
         {
             Serilog.Log.Logger = previous;
-            logger.Dispose();
+            try
+            {
+                logger.Dispose();
+            }
+            catch (IOException ex) when (file is not null)
+            {
+                // The last lines could not be flushed (a full disk): an output file that could not be written.
+                throw new OutputFileException(file, $"--log '{file}': cannot write it: {ex.Message}", ex);
+            }
         });
     }
+
+    /// <summary>An IP address, or a DNS name of letters, digits and hyphens (RFC 1123) that does not look like a broken address.</summary>
+    private static bool IsHost(string text) =>
+        System.Net.IPAddress.TryParse(text, out _)
+        || (text.Length is > 0 and <= 253 && HostName().IsMatch(text) && !text.Split('.').All(label => label.All(char.IsAsciiDigit)));
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*$")]
+    private static partial System.Text.RegularExpressions.Regex HostName();
+
+    /// <summary>The <c>--log-level</c> given.</summary>
+    private LogEventLevel Level(ParseResult parse) => parse.GetValue(LogLevel) switch
+    {
+        "debug" => LogEventLevel.Debug,
+        "information" or "info" => LogEventLevel.Information,
+        "warning" => LogEventLevel.Warning,
+        "error" => LogEventLevel.Error,
+        var other => throw new UsageException($"--log-level: found '{other}', expected debug, information, warning or error"),
+    };
 
     /// <summary>Starts a node, turning a port already in use into bad input.</summary>
     public static ActorSystem StartNode(ClusterNodeOptions options)
@@ -129,10 +214,39 @@ internal sealed class ClusterHosting
         {
             return ClusterNodeConfig.Start(options);
         }
-        catch (Exception ex) when (ex.GetType().Name.Contains("Transport", StringComparison.Ordinal) || ex.InnerException is System.Net.Sockets.SocketException)
+        catch (Exception ex) when (BindFailure(ex) is { } why)
         {
-            throw new UsageException($"cannot listen on {options.Host}:{options.Port.ToString(CultureInfo.InvariantCulture)}: {(ex.InnerException ?? ex).Message}");
+            throw new UsageException($"cannot listen on {options.Host}:{options.Port.ToString(CultureInfo.InvariantCulture)}: {why}");
         }
+    }
+
+    /// <summary>
+    /// Why the node's transport could not bind, when that is what <paramref name="ex"/> is (however deep Akka and the
+    /// tasks wrapped it: a port in use, a host name that does not resolve); null for anything else.
+    /// </summary>
+    public static string? BindFailure(Exception ex)
+    {
+        var pending = new Stack<Exception>([ex]);
+        string? transport = null;
+        while (pending.TryPop(out var e))
+        {
+            if (e is System.Net.Sockets.SocketException socket)
+            {
+                return socket.Message;
+            }
+
+            if (e is Akka.Remote.RemoteTransportException)
+            {
+                transport ??= e.Message;
+            }
+
+            foreach (var inner in e is AggregateException all ? all.InnerExceptions : e.InnerException is { } one ? [one] : [])
+            {
+                pending.Push(inner);
+            }
+        }
+
+        return transport;
     }
 
     /// <summary>The address workers give as <c>--seed-node</c>.</summary>
@@ -154,6 +268,9 @@ internal sealed class ClusterHosting
             }
 
             var spec = ClusterCampaign.Plan(target, options);
+
+            // Caught from the moment the user can see the node is up.
+            using var stop = new StopSignals();
             output.WriteLine($"coordinator {AddressOf(system)}: campaign {spec.CampaignId}, {spec.Batches} batches of {spec.BatchSize}{(localSlots > 0 ? $", {localSlots} local slots" : string.Empty)}");
             output.WriteLine($"  start workers with: {Cli.Name} worker --seed-node {AddressOf(system)}");
             if (journal is not null)
@@ -161,7 +278,6 @@ internal sealed class ClusterHosting
                 output.WriteLine($"  journal: {Path.GetFullPath(journal)}");
             }
 
-            using var stop = new StopSignals();
             ClusterCampaignReport report;
             try
             {
@@ -177,7 +293,11 @@ internal sealed class ClusterHosting
             }
             catch (OperationCanceledException)
             {
-                throw new UsageException($"stopped; {(journal is null ? "no --journal was given, so nothing is kept" : $"finished batches are in {journal}: run the same command again to resume")}");
+                // Not bad input: the user stopped it. 128 + the signal, as if the signal had ended the process.
+                var signal = stop.Received ?? System.Runtime.InteropServices.PosixSignal.SIGINT;
+                throw new StoppedException(
+                    $"{signal} received: stopped before the campaign finished; {(journal is null ? "no --journal was given, so nothing is kept" : $"finished batches are in {journal}: run the same command again to resume")}",
+                    ExitCodes.StoppedBy(signal));
             }
 
             var s = report.Stats;
@@ -209,20 +329,18 @@ internal sealed class ClusterHosting
         public void Dispose() => action();
     }
 
-    /// <summary>One line per event on a text writer: time, level, source, message.</summary>
+    /// <summary>One line per event on a text writer: time, level, source, message, and an error's exception message.</summary>
     private sealed class WriterSink(TextWriter writer, string prefix) : ILogEventSink
     {
         public void Emit(LogEvent logEvent)
         {
             var source = logEvent.Properties.TryGetValue("LogSource", out var s) ? $" [{s.ToString().Trim('"')}]" : string.Empty;
-            var line = string.Create(CultureInfo.InvariantCulture, $"{prefix}: {logEvent.Timestamp.UtcDateTime:HH:mm:ss.fff} {logEvent.Level.ToString().ToLowerInvariant()}{source} {logEvent.RenderMessage(CultureInfo.InvariantCulture)}");
+            // One line per event, whatever the message holds; an error's exception message ends it.
+            var cause = logEvent.Exception is not null && logEvent.Level >= LogEventLevel.Error ? $" ({logEvent.Exception.Message})" : string.Empty;
+            var line = string.Create(CultureInfo.InvariantCulture, $"{prefix}: {logEvent.Timestamp.UtcDateTime:HH:mm:ss.fff} {logEvent.Level.ToString().ToLowerInvariant()}{source} {logEvent.RenderMessage(CultureInfo.InvariantCulture)}{cause}");
             lock (writer)
             {
-                writer.WriteLine(line);
-                if (logEvent.Exception is not null && logEvent.Level >= LogEventLevel.Error)
-                {
-                    writer.WriteLine($"  {logEvent.Exception.Message}");
-                }
+                writer.WriteLine(ErrorText.OneLine(line));
             }
         }
     }

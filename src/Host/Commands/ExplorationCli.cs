@@ -16,53 +16,80 @@ internal static class ExplorationCli
         _ => throw new FormatException($"target kind '{kind}' cannot be replayed by taskisol (expected '{ScenarioTarget.TargetKind}')"),
     };
 
-    /// <summary>Reads and checks a reproducer file; any problem is bad input naming the file.</summary>
+    /// <summary>
+    /// Reads and checks a reproducer file; any problem is bad input naming the file, and saying so when the reproducer
+    /// was recorded with another model version (which explains most changes of format or scenario keys).
+    /// </summary>
     public static (Reproducer Reproducer, IExplorationTarget Target) ReadReproducer(string path)
     {
+        if (path.Length == 0)
+        {
+            throw new UsageException("reproducer: the path is empty, expected a reproducer JSON file");
+        }
+
         if (Directory.Exists(path))
         {
             throw new UsageException($"{path}: is a directory, expected a reproducer JSON file");
         }
 
-        string json;
+        byte[] bytes;
         try
         {
-            json = File.ReadAllText(path);
+            bytes = File.ReadAllBytes(path);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
         {
             throw new UsageException($"{path}: cannot read the reproducer: {ex.Message}", ex);
         }
 
+        var json = Utf8Text.Decode(bytes, out var invalid)
+            ?? throw new UsageException($"{path}: {invalid}; a reproducer is UTF-8 JSON");
+        Reproducer reproducer;
         try
         {
-            var reproducer = Reproducer.Parse(json);
+            reproducer = Reproducer.Parse(json);
+        }
+        catch (FormatException ex)
+        {
+            var recorded = RecordedModel(json);
+            var note = recorded is not null && ModelVersion.Mismatch(recorded) is { } m ? $" ({m})" : string.Empty;
+            throw new UsageException($"{path}: {ex.Message}{note}", ex);
+        }
+
+        try
+        {
             return (reproducer, Load(reproducer.Target.Kind, reproducer.Target.Text));
         }
         catch (FormatException ex)
         {
-            throw new UsageException($"{path}: {ex.Message}", ex);
+            var model = ModelVersion.Mismatch(reproducer.ModelVersion) is { } m ? $"{m}: " : string.Empty;
+            throw new UsageException($"{path}: {model}{ex.Message}", ex);
         }
     }
 
-    /// <summary>Checks that <paramref name="dir"/> can hold output (creating it), before anything runs.</summary>
-    public static string OutputDirectory(string dir, string option)
+    /// <summary>The model version a reproducer's JSON names, if it is JSON with one, however broken the rest.</summary>
+    private static string? RecordedModel(string json)
     {
-        if (File.Exists(dir))
-        {
-            throw new UsageException($"{option}: '{dir}' is a file, expected a directory");
-        }
-
         try
         {
-            Directory.CreateDirectory(dir);
-            return dir;
+            using var doc = System.Text.Json.JsonDocument.Parse(json);
+            return doc.RootElement.ValueKind == System.Text.Json.JsonValueKind.Object
+                && doc.RootElement.TryGetProperty("modelVersion", out var v) && v.ValueKind == System.Text.Json.JsonValueKind.String
+                ? v.GetString()
+                : null;
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        catch (System.Text.Json.JsonException)
         {
-            throw new UsageException($"{option}: cannot create directory '{dir}': {ex.Message}", ex);
+            return null;
         }
     }
+
+    /// <summary>
+    /// Checks that <paramref name="dir"/> can hold output (creating it), before anything runs: see
+    /// <see cref="OutputCheck.PrepareDirectory"/>; <paramref name="writes"/> says which names the command writes there.
+    /// </summary>
+    public static string OutputDirectory(string dir, string option, IReadOnlyCollection<InputFile> inputs, Func<string, bool> writes) =>
+        OutputCheck.PrepareDirectory(option, dir, inputs, writes);
 
     /// <summary>Writes a reproducer atomically.</summary>
     public static void Save(string path, Reproducer reproducer) => AtomicFile.WriteText(path, w => w.Write(reproducer.ToJson()));

@@ -11,7 +11,7 @@ namespace TaskIsolation.Host.Commands;
 /// isolation violations, liveness failures and double reports (issue 6). Exit 0 when nothing was found, 1 when something was, 2 for bad input, 3 for an internal error
 /// (<see cref="ExitCodes"/>).
 /// </summary>
-internal static class ExploreCommand
+internal static partial class ExploreCommand
 {
     public static Command Create()
     {
@@ -36,7 +36,7 @@ internal static class ExploreCommand
         var cluster = new Option<bool>("--cluster") { Description = "Coordinate the campaign on an Akka.Cluster: workers join with 'taskisol worker --seed-node' (docs/cluster.md)" };
         var journal = new Option<string?>("--journal") { Description = "With --cluster: journal of finished batches; running again with it resumes the campaign" };
         var hosting = ClusterHosting.Create(defaultPort: 4053, defaultLevel: "warning");
-        var command = new Command("explore", ExitCodes.Describe("Search a scenario's schedules for isolation violations, liveness failures and double reports", "nothing found", "a finding found"))
+        var command = new Command("explore", ExitCodes.Describe("Search a scenario's schedules for isolation violations, liveness failures and double reports", "nothing found", "a finding found") + " With --cluster, 130 (143) when Ctrl-C (SIGTERM) stops the coordinator before the campaign finished.")
         {
             scenario, strategy, iterations, maxSteps, depth, seed, workers, until, outDir, find, cluster, journal,
         };
@@ -100,7 +100,22 @@ internal static class ExploreCommand
                 return ExitCodes.BadInput;
             }
 
-            var dir = parse.GetValue(outDir) is { } o ? ExplorationCli.OutputDirectory(o, "--out") : null;
+            var inputs = RunCommand.InputsOf(parse.GetValue(scenario));
+            var clustered = parse.GetValue(cluster);
+            if (!clustered && parse.GetValue(journal) is not null)
+            {
+                throw new UsageException("--journal needs --cluster");
+            }
+
+            // A cluster's node options and files are checked before anything is made or run.
+            var node = clustered ? hosting.NodeOptions(parse, []) : null;
+            if (clustered)
+            {
+                hosting.CheckFiles(parse, inputs, parse.GetValue(journal));
+            }
+
+            // The reproducers are finding-N.json: none of them may be the scenario file.
+            var dir = parse.GetValue(outDir) is { } o ? ExplorationCli.OutputDirectory(o, "--out", inputs, FindingFile().IsMatch) : null;
             var target = new ScenarioTarget(loaded);
             var options = new CampaignOptions { Strategy = kind, Iterations = n, MaxSteps = steps, Depth = d, Seed = parse.GetValue(seed), Workers = w, Until = untilMode, Find = findKind };
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"exploring {target.Name} ({target.Hash}): {StrategyNames.Of(kind)}, {n} schedules, max {steps} steps, depth {d}, seed {options.Seed}, {w} worker{(w == 1 ? string.Empty : "s")}, until {parse.GetValue(until)}{(findKind is null ? string.Empty : $", finding only {findKind}")}"));
@@ -115,21 +130,15 @@ internal static class ExploreCommand
             }
 
             CampaignReport report;
-            if (parse.GetValue(cluster))
+            if (node is not null)
             {
                 // --workers given: the coordinator runs that many batches itself; otherwise workers do all the work.
                 var local = parse.GetResult(workers) is { Implicit: false } ? w : 0;
-                var node = hosting.NodeOptions(parse, []);
                 using var logger = hosting.StartLogging(parse, error, "explore");
                 report = ClusterHosting.Explore(node, target, options, local, parse.GetValue(journal), output, Progress);
             }
             else
             {
-                if (parse.GetValue(journal) is not null)
-                {
-                    throw new UsageException("--journal needs --cluster");
-                }
-
                 report = Explorer.Run(target, options, Progress);
             }
 
@@ -183,4 +192,7 @@ internal static class ExploreCommand
         w.WriteLine("coverage (interrupts taken, by CPU state):");
         ExplorationCli.WriteCoverage(w, r.Coverage);
     }
+
+    [System.Text.RegularExpressions.GeneratedRegex("^finding-[0-9]+\\.json$")]
+    private static partial System.Text.RegularExpressions.Regex FindingFile();
 }

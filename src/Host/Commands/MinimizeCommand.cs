@@ -24,14 +24,18 @@ internal static class MinimizeCommand
             var output = parse.InvocationConfiguration.Output;
             var error = parse.InvocationConfiguration.Error;
             var path = parse.GetValue(file)!;
-            var (reproducer, _) = ExplorationCli.ReadReproducer(path);
+            var (reproducer, loadedTarget) = ExplorationCli.ReadReproducer(path);
             var runs = parse.GetValue(budget);
             if (runs < 1)
             {
                 throw new UsageException($"--max-runs must be at least 1, not {runs}");
             }
 
-            var dir = ExplorationCli.OutputDirectory(parse.GetValue(outDir) ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, "minimized"), "--out");
+            // The names it writes come from the scenario's name, which minimizing keeps: check them now.
+            var slug = ExplorationCli.Slug(loadedTarget.Name);
+            var className = ExplorationCli.ClassName(loadedTarget.Name);
+            string[] names = [slug + ".min.yaml", slug + ".min.json", className + ".cs"];
+            var dir = ExplorationCli.OutputDirectory(parse.GetValue(outDir) ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, "minimized"), "--out", [new InputFile("the reproducer", path)], names.Contains);
             using var system = ActorSystem.Create("taskisol-minimize", SimulationConfig.Hocon);
             try
             {
@@ -46,17 +50,20 @@ internal static class MinimizeCommand
                     return ExitCodes.Failed;
                 }
 
-                var slug = ExplorationCli.Slug(min.Target.Name);
-                var scenarioPath = Path.Combine(dir, slug + ".min.yaml");
-                var reproPath = Path.Combine(dir, slug + ".min.json");
-                var className = ExplorationCli.ClassName(min.Target.Name);
-                var testPath = Path.Combine(dir, className + ".cs");
+                var scenarioPath = Path.Combine(dir, names[0]);
+                var reproPath = Path.Combine(dir, names[1]);
+                var testPath = Path.Combine(dir, names[2]);
                 AtomicFile.WriteText(scenarioPath, w => w.Write(min.Target.Text));
                 ExplorationCli.Save(reproPath, min.Reproducer);
                 var test = RegressionTestGenerator.Generate(min.Reproducer, new RegressionTestOptions("Regression", className, "ScenarioTarget.Load", []));
                 AtomicFile.WriteText(testPath, w => w.Write(test));
                 output.WriteLine($"minimized {reproducer.Target.Name}: {min.OriginalDeviations} → {min.Deviations} non-default decisions ({min.OriginalDecisions} → {min.Reproducer.DecisionList.Count} decisions), {min.TargetShrinks} scenario shrinks, {min.Runs} runs");
                 ExplorationCli.WriteFinding(output, min.Reproducer.Finding);
+                if (ModelVersion.Mismatch(reproducer.ModelVersion) is { } model)
+                {
+                    output.WriteLine($"note: {model}; the minimized reproducer is recorded with this model");
+                }
+
                 output.WriteLine($"scenario:   {scenarioPath}");
                 output.WriteLine($"reproducer: {reproPath}");
                 output.WriteLine($"test:       {testPath}");

@@ -23,7 +23,22 @@ internal static class ReplayCommand
         command.SetAction(parse =>
         {
             var output = parse.InvocationConfiguration.Output;
-            var (reproducer, _) = ExplorationCli.ReadReproducer(parse.GetValue(file)!);
+            var path = parse.GetValue(file)!;
+            var (reproducer, _) = ExplorationCli.ReadReproducer(path);
+
+            // The outputs are checked before the replay: writable, not the reproducer, not one another.
+            var outputs = new List<(string, string)>();
+            if (parse.GetValue(trace) is { } tracePath)
+            {
+                outputs.Add(("--trace", tracePath));
+            }
+
+            if (parse.GetValue(ftrace) is { } ftracePath)
+            {
+                outputs.Add(("--ftrace", ftracePath));
+            }
+
+            OutputCheck.CheckFiles(outputs, [new InputFile("the reproducer", path)]);
             using var system = ActorSystem.Create("taskisol-replay", SimulationConfig.Hocon);
             try
             {

@@ -75,29 +75,17 @@ internal static class RunCommand
             }
 
             var osnoise = NoiseCpusOption.Apply(loaded, parse.GetValue(noiseCpus));
+            // Before the run: every output can be written, none is the scenario file, no two are the same file.
             var paths = new OutputPaths(parse.GetValue(report), parse.GetValue(trace), parse.GetValue(ftrace), parse.GetValue(log));
-            try
-            {
-                RunOutputs.CheckPaths(paths);
-            }
-            catch (OutputFileException ex)
-            {
-                throw new UsageException(ex.Message, ex);
-            }
+            RunOutputs.CheckPaths(paths, InputsOf(parse.GetValue(scenario)));
 
             var run = ScenarioRunner.Run(loaded, settings);
             var finished = run.Finished() with { Osnoise = osnoise };
             var runReport = RunOutputs.Report(finished);
             new RunOutput(run, runReport).WriteText(output, parse.GetValue(quiet));
-            try
-            {
-                RunOutputs.Write(paths, finished, runReport);
-            }
-            catch (OutputFileException ex)
-            {
-                // A file that could not be written after all (disk full, directory removed meanwhile): its path, no stack.
-                throw new UsageException(ex.Message, ex);
-            }
+
+            // A file that cannot be written after all (a full disk) is an OutputFileException: bad input naming it.
+            RunOutputs.Write(paths, finished, runReport);
 
             return run.AllHeld ? ExitCodes.Ok : ExitCodes.Failed;
         });
@@ -141,12 +129,16 @@ internal static class RunCommand
         {
             foreach (var e in ex.Errors)
             {
-                error.WriteLine(e.ToString());
+                error.WriteLine(ErrorText.OneLine(e.ToString()));
             }
 
             return (null, settings);
         }
     }
+
+    /// <summary>The scenario file <paramref name="what"/> names, as an input no output may overwrite; none for a built-in scenario.</summary>
+    internal static IReadOnlyCollection<InputFile> InputsOf(string? what) =>
+        what is not null && File.Exists(what) ? [new InputFile("the scenario", what)] : [];
 
     /// <summary>An existing file first, then a built-in name; anything else is an error that says which was tried.</summary>
     private static Scenario Load(string what)

@@ -58,17 +58,25 @@ internal static class SoakCommand
                 "concurrent" => ExecutionMode.Concurrent,
                 var m => throw new UsageException($"--mode: unknown mode '{m}' (expected controlled or concurrent)"),
             };
-            var loaded = LoadScenario(parse.GetValue(scenario)!);
-            var osnoise = NoiseCpusOption.Apply(loaded, parse.GetValue(noiseCpus));
             var stdout = parse.InvocationConfiguration.Output;
             var stderr = parse.InvocationConfiguration.Error;
-            return Run(loaded, osnoise, settings, executionMode, parse.GetValue(seed), parse.GetValue(output)!, stdout, stderr);
+            var what = parse.GetValue(scenario)!;
+            var loaded = LoadScenario(what, stderr);
+            if (loaded is null)
+            {
+                return ExitCodes.BadInput;
+            }
+
+            var osnoise = NoiseCpusOption.Apply(loaded, parse.GetValue(noiseCpus));
+            return Run(loaded, osnoise, RunCommand.InputsOf(what), settings, executionMode, parse.GetValue(seed), parse.GetValue(output)!, stdout, stderr);
         });
         return command;
     }
 
-    private static int Run(Scenario scenario, OsnoiseSettings osnoise, SoakSettings settings, ExecutionMode mode, int seed, string output, TextWriter stdout, TextWriter stderr)
+    private static int Run(Scenario scenario, OsnoiseSettings osnoise, IReadOnlyCollection<InputFile> inputs, SoakSettings settings, ExecutionMode mode, int seed, string output, TextWriter stdout, TextWriter stderr)
     {
+        // The last check of the user's input, and the first write: before anything runs.
+        var dir = OutputCheck.PrepareDirectory("--out", output, inputs, Writes);
         using var signals = new StopSignals(signal => stderr.WriteLine($"taskisol soak: {signal} received: finishing the current slice and writing the final snapshot (again to quit at once)"));
         using var system = ActorSystem.Create("taskisol-soak", SimulationConfig.Hocon);
         try
@@ -77,9 +85,6 @@ internal static class SoakCommand
             var options = ledger.Observe(ScenarioSession.Options(scenario, new RunSettings { Mode = mode, Seed = seed }));
             var session = ScenarioSession.Start(system, scenario, options, m => ledger.Attach(m, new RunInfo(scenario.Name, seed, mode == ExecutionMode.Controlled ? "controlled" : "concurrent", 0, 0), osnoise));
             var machine = session.Machine;
-
-            // The last check of the user's input, and the first write.
-            var dir = PrepareOutput(output);
             session.StartDue();
 
             var reproducers = mode == ExecutionMode.Controlled ? new SoakReproducer(scenario, seed, () => machine.Simulation.Decisions) : null;
@@ -107,7 +112,7 @@ internal static class SoakCommand
         catch (OutputFileException ex)
         {
             // A snapshot could not be written mid-run (disk full, directory removed): the earlier ones are whole.
-            stderr.WriteLine($"{Cli.Name} soak: {ex.Message}; the soak stopped there");
+            stderr.WriteLine($"{Cli.Name} soak: {ErrorText.OneLine(ex.Message)}; the soak stopped there");
             return ExitCodes.BadInput;
         }
         finally
@@ -116,8 +121,11 @@ internal static class SoakCommand
         }
     }
 
-    /// <summary>A scenario file if one exists at <paramref name="what"/>, else a built-in scenario of that name.</summary>
-    private static Scenario LoadScenario(string what)
+    /// <summary>
+    /// A scenario file if one exists at <paramref name="what"/>, else a built-in scenario of that name; null after
+    /// writing a scenario file's errors to <paramref name="error"/>, one a line as <c>file:line:col: message</c>.
+    /// </summary>
+    private static Scenario? LoadScenario(string what, TextWriter error)
     {
         try
         {
@@ -133,48 +141,21 @@ internal static class SoakCommand
         }
         catch (ScenarioException ex)
         {
-            throw new UsageException(ex.Message, ex);
+            foreach (var e in ex.Errors)
+            {
+                error.WriteLine(ErrorText.OneLine(e.ToString()));
+            }
+
+            return null;
         }
 
         throw new UsageException($"unknown scenario '{what}': no such file, and no built-in scenario of that name (built-in: {string.Join(", ", BuiltInScenarios.All.Select(s => s.Name))})");
     }
 
-    /// <summary>
-    /// The output directory, made if missing, after checking it can be written: a file is created in it and removed,
-    /// so an unwritable --out fails now, with nothing written, rather than at the first snapshot.
-    /// </summary>
-    private static string PrepareOutput(string path)
-    {
-        var full = Path.GetFullPath(path);
-        if (File.Exists(full))
-        {
-            throw new UsageException($"--out: '{path}' is a file, not a directory");
-        }
-
-        var created = false;
-        try
-        {
-            if (!Directory.Exists(full))
-            {
-                Directory.CreateDirectory(full);
-                created = true;
-            }
-
-            var probe = Path.Combine(full, $".taskisol-soak-probe-{Environment.ProcessId}");
-            File.WriteAllText(probe, string.Empty);
-            File.Delete(probe);
-            return full;
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            if (created)
-            {
-                Directory.Delete(full);
-            }
-
-            throw new UsageException($"--out: cannot write to '{path}': {ex.Message}", ex);
-        }
-    }
+    /// <summary>Whether the soak writes a file of this name into its output directory (a snapshot, the summary, the report, a reproducer).</summary>
+    private static bool Writes(string name) =>
+        SnapshotWriter.Files.Contains(name) || name == SnapshotWriter.SummaryFile || name == HtmlReport.FileName
+        || (name.StartsWith("reproducer", StringComparison.Ordinal) && name.EndsWith(".json", StringComparison.Ordinal));
 
     private static long Duration(string option, string text, bool positive)
     {

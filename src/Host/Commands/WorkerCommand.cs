@@ -60,6 +60,7 @@ internal static class WorkerCommand
                 throw new UsageException($"--seed-node: the actor system must be '{node.SystemName}' (akka.tcp://{node.SystemName}@HOST:PORT)");
             }
 
+            hosting.CheckFiles(parse, []);
             using var logger = hosting.StartLogging(parse, parse.InvocationConfiguration.Error, "worker");
             using var stop = new StopSignals();
             try
@@ -67,9 +68,9 @@ internal static class WorkerCommand
                 var finished = ClusterWorker.ServeAsync(node, ExplorationCli.Load, addresses, parse.GetValue(once), stop.Token).GetAwaiter().GetResult();
                 parse.InvocationConfiguration.Output.WriteLine($"worker stopped after {finished} finished campaign{(finished == 1 ? string.Empty : "s")}");
             }
-            catch (Exception ex) when (ex.GetType().Name.Contains("Transport", StringComparison.Ordinal) || ex.InnerException is System.Net.Sockets.SocketException)
+            catch (Exception ex) when (ClusterHosting.BindFailure(ex) is { } why)
             {
-                throw new UsageException($"cannot listen on {node.Host}:{node.Port}: {(ex.InnerException ?? ex).Message}");
+                throw new UsageException($"cannot listen on {node.Host}:{node.Port}: {why}");
             }
 
             return ExitCodes.Ok;

@@ -125,6 +125,55 @@ public sealed class ExplorationTests : TestKit
     }
 
     [Fact]
+    public void A_decision_edited_to_another_valid_one_is_named_when_the_finding_does_not_come()
+    {
+        var reproducer = FindTlbRace();
+        var decisions = reproducer.DecisionList;
+
+        // The last decision whose other options all fit the record but lose the finding: an edit no divergence shows.
+        ReplayReport? report = null;
+        var edited = -1;
+        for (var k = decisions.Count - 1; k >= 0 && report is null; k--)
+        {
+            var changed = decisions.ToArray();
+            changed[k] = changed[k] with { Chosen = (changed[k].Chosen + 1) % changed[k].Of };
+            var r = Replayer.Replay(Sys, reproducer with { Decisions = StrategyFactory.Format(changed) }, TlbRaceTarget.Load);
+            if (r.Status is ReplayStatus.NoFinding or ReplayStatus.DifferentFinding)
+            {
+                (report, edited) = (r, k);
+            }
+        }
+
+        Assert.NotNull(report);
+        Assert.True(report.EditedDecision is { } at && at <= edited, $"edited decision {edited}, named {report.EditedDecision}");
+        Assert.Contains($"decision {report.EditedDecision} looks edited", report.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_reproducer_of_another_model_version_says_so_even_when_it_reproduces()
+    {
+        var reproducer = FindTlbRace() with { ModelVersion = "taskisolation-model/2 (v13, 4.7)" };
+
+        var report = Replayer.Replay(Sys, reproducer, TlbRaceTarget.Load);
+
+        Assert.Equal(ReplayStatus.Reproduced, report.Status);
+        Assert.False(report.ModelMatches);
+        Assert.StartsWith($"recorded with model 'taskisolation-model/2 (v13, 4.7)', this is model '{ModelVersion.Current}'; reproduced: ", report.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Run_fields_out_of_range_are_not_a_reproducer()
+    {
+        var r = FindTlbRace();
+
+        var before = Assert.Throws<FormatException>(() => Reproducer.Parse((r with { Run = r.Run with { FindingsBefore = -1 } }).ToJson()));
+        var steps = Assert.Throws<FormatException>(() => Reproducer.Parse((r with { Run = r.Run with { MaxSteps = 0 } }).ToJson()));
+
+        Assert.StartsWith("run.findingsBefore is -1, expected 0 or more", before.Message, StringComparison.Ordinal);
+        Assert.StartsWith("run.maxSteps is 0, expected 1 or more", steps.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Minimization_yields_no_larger_a_reproducer_that_still_fails_the_same_way()
     {
         var original = FindTlbRace();

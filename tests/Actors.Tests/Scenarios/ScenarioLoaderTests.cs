@@ -129,6 +129,28 @@ public sealed class ScenarioLoaderTests
     }
 
     [Fact]
+    public void A_file_that_is_not_UTF8_is_refused_at_its_first_invalid_byte()
+    {
+        var dir = Directory.CreateTempSubdirectory("taskisol-utf8-");
+        try
+        {
+            var path = Path.Combine(dir.FullName, "latin1.yaml");
+            File.WriteAllBytes(path, [.. "name: caf"u8, 0xE9, .. "\ncpus: 4\n"u8]);
+            var bom = Path.Combine(dir.FullName, "bom.yaml");
+            File.WriteAllBytes(bom, [0xEF, 0xBB, 0xBF, .. System.Text.Encoding.UTF8.GetBytes(Minimal)]);
+
+            var ex = Assert.Throws<ScenarioException>(() => ScenarioLoader.LoadFile(path));
+
+            Assert.Equal(new ScenarioError(path, 1, 10, "invalid UTF-8: byte 0xE9 at byte offset 9; a scenario file is UTF-8"), Assert.Single(ex.Errors));
+            Assert.Equal(4, ScenarioLoader.LoadFile(bom).Cpus);
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
     public void Deep_nesting_and_aliases_are_refused_before_they_can_hurt()
     {
         Assert.Contains("nesting deeper", Single(new string('[', 100_000)).Message, StringComparison.Ordinal);
