@@ -16,6 +16,9 @@ public sealed record ExhaustiveOptions
     /// <summary>Most wall time (a bound: reaching it ends the search unfinished); null: none.</summary>
     public TimeSpan? Wall { get; init; }
 
+    /// <summary>Stop at the first finding (default) or search the whole tree, counting the failing schedules.</summary>
+    public UntilMode Until { get; init; } = UntilMode.First;
+
     /// <summary>Whether sleep sets prune equivalent schedules (on by default).</summary>
     public bool Reduction { get; init; } = true;
 }
@@ -26,7 +29,7 @@ public enum ExhaustiveEnd
     /// <summary>Every schedule within the bounds was run or pruned as equivalent: no finding.</summary>
     Complete,
 
-    /// <summary>A schedule found a violation or liveness failure.</summary>
+    /// <summary>A schedule found a violation or liveness failure (the first, or with <see cref="UntilMode.All"/> the tree is searched and some did).</summary>
     Finding,
 
     /// <summary><see cref="ExhaustiveOptions.MaxSchedules"/> was reached first.</summary>
@@ -54,13 +57,14 @@ public sealed record ExhaustiveProgress(long Schedules, long Pruned, double Frac
 /// <param name="StepLimited">Schedules cut by the delivery bound.</param>
 /// <param name="Deliveries">Deliveries over all schedules.</param>
 /// <param name="Decisions">Decisions over all schedules.</param>
-/// <param name="Reproducer">The finding's reproducer, when <see cref="End"/> is <see cref="ExhaustiveEnd.Finding"/>.</param>
+/// <param name="Reproducer">The first finding's reproducer, if any.</param>
+/// <param name="Failing">Schedules that found something.</param>
 /// <param name="Coverage">Interrupts taken by CPU state over all schedules.</param>
 /// <param name="Elapsed">Wall time.</param>
-public sealed record ExhaustiveReport(ExhaustiveEnd End, long Schedules, long Pruned, double Fraction, long StepLimited, long Deliveries, long Decisions, Reproducer? Reproducer, CoverageMap Coverage, TimeSpan Elapsed)
+public sealed record ExhaustiveReport(ExhaustiveEnd End, long Schedules, long Pruned, double Fraction, long StepLimited, long Deliveries, long Decisions, Reproducer? Reproducer, long Failing, CoverageMap Coverage, TimeSpan Elapsed)
 {
-    /// <summary>Whether the search covered its whole tree (no finding, no bound reached, no step-limited schedule).</summary>
-    public bool Proved => End == ExhaustiveEnd.Complete && StepLimited == 0;
+    /// <summary>Whether the search covered its whole tree and found nothing (no bound reached, no step-limited schedule).</summary>
+    public bool Proved => End == ExhaustiveEnd.Complete && StepLimited == 0 && Failing == 0;
 }
 
 /// <summary>
@@ -92,12 +96,14 @@ public static class ExhaustiveExplorer
         var clock = Stopwatch.StartNew();
         var search = new ExhaustiveSearch(options.Reduction);
         var coverage = new CoverageMap();
-        long stepLimited = 0, deliveries = 0, decisions = 0;
+        long stepLimited = 0, deliveries = 0, decisions = 0, failing = 0;
+        Reproducer? first = null;
         var lastReport = TimeSpan.Zero;
-        ExhaustiveReport Done(ExhaustiveEnd end, Reproducer? reproducer = null)
+        ExhaustiveReport Done(ExhaustiveEnd end)
         {
+            var reproducer = first;
             progress?.Invoke(new ExhaustiveProgress(search.Schedules, search.Pruned, search.Fraction, clock.Elapsed));
-            return new ExhaustiveReport(end, search.Schedules, search.Pruned, search.Fraction, stepLimited, deliveries, decisions, reproducer, coverage, clock.Elapsed);
+            return new ExhaustiveReport(end, search.Schedules, search.Pruned, search.Fraction, stepLimited, deliveries, decisions, reproducer, failing, coverage, clock.Elapsed);
         }
 
         while (true)
@@ -120,7 +126,7 @@ public static class ExhaustiveExplorer
             var strategy = search.Next();
             if (strategy is null)
             {
-                return Done(ExhaustiveEnd.Complete);
+                return Done(failing > 0 ? ExhaustiveEnd.Finding : ExhaustiveEnd.Complete);
             }
 
             var run = ScheduleRunner.Run(system, target, strategy, options.MaxSteps);
@@ -135,8 +141,12 @@ public static class ExhaustiveExplorer
 
             if (run.Finding is not null)
             {
-                var index = search.Schedules - 1;
-                return Done(ExhaustiveEnd.Finding, Reproducer.Of(target, new ReproducerRun("exhaustive", 0, 0, index, 0, 0, options.MaxSteps), run.Decisions, run.Finding));
+                failing++;
+                first ??= Reproducer.Of(target, new ReproducerRun("exhaustive", 0, 0, search.Schedules - 1, 0, 0, options.MaxSteps), run.Decisions, run.Finding);
+                if (options.Until == UntilMode.First)
+                {
+                    return Done(ExhaustiveEnd.Finding);
+                }
             }
 
             if (clock.Elapsed - lastReport >= TimeSpan.FromSeconds(1))

@@ -52,7 +52,7 @@ internal static class ExploreCommand
             var error = parse.InvocationConfiguration.Error;
             if (parse.GetValue(strategy) == "exhaustive")
             {
-                return Exhaustive(parse, output, error, scenario, maxSteps, maxSchedules, wall, noReduction, outDir, cluster);
+                return Exhaustive(parse, output, error, scenario, maxSteps, maxSchedules, wall, noReduction, outDir, cluster, until);
             }
 
             if (parse.GetResult(maxSchedules) is { Implicit: false } || parse.GetResult(wall) is { Implicit: false } || parse.GetValue(noReduction))
@@ -140,8 +140,16 @@ internal static class ExploreCommand
         return command;
     }
 
-    private static int Exhaustive(ParseResult parse, TextWriter output, TextWriter error, Argument<string> scenario, Option<long> maxSteps, Option<long?> maxSchedules, Option<string?> wall, Option<bool> noReduction, Option<string?> outDir, Option<bool> cluster)
+    private static int Exhaustive(ParseResult parse, TextWriter output, TextWriter error, Argument<string> scenario, Option<long> maxSteps, Option<long?> maxSchedules, Option<string?> wall, Option<bool> noReduction, Option<string?> outDir, Option<bool> cluster, Option<string> until)
     {
+        var untilMode = parse.GetValue(until) switch
+        {
+            "first" => UntilMode.First,
+            "all" when parse.GetResult(until) is { Implicit: false } => UntilMode.All,
+            "all" => UntilMode.First,
+            var u => throw new UsageException($"--until: found '{u}', expected first or all"),
+        };
+
         if (parse.GetValue(cluster))
         {
             throw new UsageException("--strategy exhaustive runs on one node: drop --cluster");
@@ -179,13 +187,13 @@ internal static class ExploreCommand
 
         var dir = parse.GetValue(outDir) is { } o ? ExplorationCli.OutputDirectory(o, "--out") : null;
         var target = new ScenarioTarget(loaded);
-        var options = new ExhaustiveOptions { MaxSteps = steps, MaxSchedules = limit ?? long.MaxValue, Wall = wallLimit, Reduction = !parse.GetValue(noReduction) };
+        var options = new ExhaustiveOptions { MaxSteps = steps, MaxSchedules = limit ?? long.MaxValue, Wall = wallLimit, Reduction = !parse.GetValue(noReduction), Until = untilMode };
         var bounds = string.Join(", ", new[]
         {
             limit is { } l ? string.Create(CultureInfo.InvariantCulture, $"at most {l} schedules") : null,
             parse.GetValue(wall) is { } wt ? $"at most {wt} wall" : null,
         }.Where(b => b is not null));
-        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"exploring {target.Name} ({target.Hash}): exhaustive{(options.Reduction ? ", sleep sets" : ", no reduction")}, max {steps} steps{(bounds.Length > 0 ? ", " + bounds : string.Empty)}"));
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"exploring {target.Name} ({target.Hash}): exhaustive{(options.Reduction ? ", sleep sets" : ", no reduction")}, max {steps} steps, until {(untilMode == UntilMode.First ? "first" : "all")}{(bounds.Length > 0 ? ", " + bounds : string.Empty)}"));
         var report = ExhaustiveExplorer.Run(target, options, p => output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {p.Schedules} schedules, {p.Pruned} pruned  {p.Fraction:P1} of the tree as far as known  {(p.Elapsed.TotalSeconds > 0 ? p.Schedules / p.Elapsed.TotalSeconds : 0):0} schedules/s")));
         output.WriteLine();
         var pruned = report.Schedules + report.Pruned == 0 ? 0 : (double)report.Pruned / (report.Schedules + report.Pruned);
@@ -195,7 +203,9 @@ internal static class ExploreCommand
             case ExhaustiveEnd.Finding:
                 var r = report.Reproducer!;
                 output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"finding: {r.Finding.Signature}"));
-                output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  first violating schedule: schedule {r.Run.Schedule} ({r.DecisionList.Count} decisions), after {totals}"));
+                output.WriteLine(untilMode == UntilMode.First
+                    ? string.Create(CultureInfo.InvariantCulture, $"  first violating schedule: schedule {r.Run.Schedule} ({r.DecisionList.Count} decisions), after {totals}")
+                    : string.Create(CultureInfo.InvariantCulture, $"  first violating schedule: schedule {r.Run.Schedule} ({r.DecisionList.Count} decisions); {report.Failing} of {totals} {(report.Fraction >= 1 ? "(the whole tree)" : "(bounded: not the whole tree)")} fail"));
                 ExplorationCli.WriteFinding(output, r.Finding);
                 if (dir is not null)
                 {
