@@ -12,18 +12,23 @@ public sealed class ControlledSimulation : Simulation
     private readonly Dictionary<IActorRef, ReceiverQueue> _queues = new(ReferenceEqualityComparer.Instance);
     private readonly List<ReceiverQueue> _runnable = [];
     private readonly RunnableNames _runnableNames;
+    private readonly RunnableIds _runnableIds;
     private readonly List<Decision> _decisions = [];
     private readonly List<List<Timed>> _groups = [];
     private readonly Dictionary<IActorRef, List<Timed>> _groupOf = new(ReferenceEqualityComparer.Instance);
     private readonly Stack<List<Timed>> _spareGroups = new();
     private readonly List<int> _heads = [];
+    private readonly IDeliveryObserver? _observer;
+    private bool _inDelivery;
 
     /// <summary>A controlled simulation at time 0 whose every open point <paramref name="strategy"/> decides.</summary>
     public ControlledSimulation(ISchedulingStrategy strategy)
     {
         ArgumentNullException.ThrowIfNull(strategy);
         Strategy = strategy;
+        _observer = strategy as IDeliveryObserver;
         _runnableNames = new RunnableNames(_runnable);
+        _runnableIds = new RunnableIds(_runnable);
     }
 
     /// <inheritdoc />
@@ -84,6 +89,7 @@ public sealed class ControlledSimulation : Simulation
             else
             {
                 // A view, not a copy: with a thousand runnable receivers, copying their names cost more than the delivery.
+                _observer?.Offered(_runnableIds);
                 index = Strategy.NextReceiver(_runnableNames);
                 if ((uint)index >= (uint)_runnable.Count)
                 {
@@ -94,6 +100,11 @@ public sealed class ControlledSimulation : Simulation
             }
 
             var queue = _runnable[index];
+            if (_observer is not null && !_observer.Delivering(queue.Id))
+            {
+                return RunOutcome.Stopped;
+            }
+
             var delivery = queue.Items.Dequeue();
             if (queue.Items.Count == 0)
             {
@@ -103,7 +114,24 @@ public sealed class ControlledSimulation : Simulation
 
             _deliveries++;
             CountType(delivery.Message);
-            delivery.To.Tell(delivery.Message, delivery.From);
+            if (_observer is null)
+            {
+                delivery.To.Tell(delivery.Message, delivery.From);
+                continue;
+            }
+
+            var before = SharedAccesses;
+            _inDelivery = true;
+            try
+            {
+                delivery.To.Tell(delivery.Message, delivery.From);
+            }
+            finally
+            {
+                _inDelivery = false;
+            }
+
+            _observer.Delivered(SharedAccesses - before);
         }
     }
 
@@ -215,11 +243,16 @@ public sealed class ControlledSimulation : Simulation
     {
         if (!_queues.TryGetValue(to, out var queue))
         {
-            queue = new ReceiverQueue(to.Path.Name);
+            queue = new ReceiverQueue(to.Path.Name, _queues.Count + 1);
             _queues.Add(to, queue);
         }
 
         queue.Items.Enqueue(new Timed(to, message, from));
+        if (_inDelivery)
+        {
+            _observer!.Sent(queue.Id);
+        }
+
         if (!queue.Runnable)
         {
             queue.Runnable = true;
@@ -239,9 +272,23 @@ public sealed class ControlledSimulation : Simulation
         System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
     }
 
-    private sealed class ReceiverQueue(string name)
+    /// <summary>The ids of the runnable receivers, read through to the list.</summary>
+    private sealed class RunnableIds(List<ReceiverQueue> runnable) : IReadOnlyList<int>
+    {
+        public int Count => runnable.Count;
+
+        public int this[int index] => runnable[index].Id;
+
+        public IEnumerator<int> GetEnumerator() => runnable.Select(q => q.Id).GetEnumerator();
+
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+    }
+
+    private sealed class ReceiverQueue(string name, int id)
     {
         public string Name { get; } = name;
+
+        public int Id { get; } = id;
 
         public Queue<Timed> Items { get; } = new();
 

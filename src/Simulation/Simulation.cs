@@ -82,6 +82,19 @@ public abstract class Simulation
     /// <summary>A fresh event id (ids are positive and increase in the order events are created).</summary>
     public long NewEventId() => Interlocked.Increment(ref _eventIds);
 
+    /// <summary>
+    /// Counts accesses to state that model actors share outside messages (kernel memory): the machine sets it when it
+    /// creates that state. Null: none is shared.
+    /// </summary>
+    public Func<long>? SharedStateAccesses { get; set; }
+
+    /// <summary>
+    /// How many times so far an actor touched shared state: the events it created (each takes an id from this
+    /// simulation and goes to the shared recorder and its monitors) plus <see cref="SharedStateAccesses"/>. The
+    /// exhaustive search treats two deliveries that both touched any as dependent.
+    /// </summary>
+    public long SharedAccesses => Interlocked.Read(ref _eventIds) + (SharedStateAccesses?.Invoke() ?? 0);
+
     /// <summary>Delivers <paramref name="message"/> to <paramref name="to"/> at the current instant.</summary>
     public abstract void Send(IActorRef to, IMachineMessage message, IActorRef from);
 

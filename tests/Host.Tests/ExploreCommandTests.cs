@@ -61,8 +61,53 @@ public sealed class ExploreCommandTests : IDisposable
         Assert.Contains("no findings", r.Out, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Exhaustive_finds_the_race_and_its_reproducer_replays()
+    {
+        var scenario = Write("race.yaml", Race);
+        var outDir = Path.Combine(_dir, "out");
+
+        var r = Taskisol.Run("explore", scenario, "--strategy", "exhaustive", "--out", outDir);
+
+        Assert.Equal(1, r.Exit);
+        Assert.Contains("finding: violation CallFunctionIpi on a nohz_full+isolcpus+task_isolation cpu; root: task step munmap", r.Out, StringComparison.Ordinal);
+        Assert.Contains("first violating schedule: schedule ", r.Out, StringComparison.Ordinal);
+        var replay = Taskisol.Run("replay", Path.Combine(outDir, "finding-1.json"), "--check");
+        Assert.Equal(0, replay.Exit);
+        Assert.Contains("byte-identical", replay.Out, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Exhaustive_proves_the_arm64_twin_and_reduction_runs_no_more_schedules()
+    {
+        var scenario = Write("arm.yaml", Race.Replace("arch: x86_64", "arch: arm64", StringComparison.Ordinal));
+
+        var reduced = Taskisol.Run("explore", scenario, "--strategy", "exhaustive");
+        var full = Taskisol.Run("explore", scenario, "--strategy", "exhaustive", "--no-reduction");
+
+        Assert.Equal(0, reduced.Exit);
+        Assert.Equal(0, full.Exit);
+        var counts = new[] { reduced.Out, full.Out }.Select(o => System.Text.RegularExpressions.Regex.Match(o, @"explored all (\d+) schedules \((\d+) pruned as equivalent, .*\) within the bounds: no violation")).ToList();
+        Assert.All(counts, m => Assert.True(m.Success));
+        Assert.Equal("0", counts[1].Groups[2].Value);
+        Assert.True(long.Parse(counts[0].Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) <= long.Parse(counts[1].Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    [Fact]
+    public void A_bounded_exhaustive_run_says_it_was_bounded()
+    {
+        var scenario = Write("arm.yaml", Race.Replace("arch: x86_64", "arch: arm64", StringComparison.Ordinal));
+
+        var r = Taskisol.Run("explore", scenario, "--strategy", "exhaustive", "--max-schedules", "2");
+
+        Assert.Equal(0, r.Exit);
+        Assert.Contains("bounded by --max-schedules: explored 2 schedules", r.Out, StringComparison.Ordinal);
+        Assert.Contains("this is not a proof", r.Out, StringComparison.Ordinal);
+        Assert.DoesNotContain("explored all", r.Out, StringComparison.Ordinal);
+    }
+
     [Theory]
-    [InlineData("--strategy", "dfs", "--strategy: found 'dfs', expected random, pct or portfolio")]
+    [InlineData("--strategy", "dfs", "--strategy: found 'dfs', expected random, pct, portfolio or exhaustive")]
     [InlineData("--until", "last", "--until: found 'last', expected first or all")]
     [InlineData("--iterations", "0", "--iterations must be at least 1, not 0")]
     [InlineData("--workers", "0", "--workers must be between 1 and 1024, not 0")]

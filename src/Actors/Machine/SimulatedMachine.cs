@@ -91,6 +91,12 @@ public sealed class SimulatedMachine
         Simulation = SimCore.Create(options.Mode, options.Strategy, options.Seed);
         Memory = new KernelMemory(booted.NrCpus);
         Recorder = new EventRecorder([new ViolationMonitor(), new ReportMonitor(), new LivenessMonitor(options.LivenessBoundNs)], system.EventStream, Simulation.NewEventId, options.Observer, options.KeepEvents);
+
+        // What the exhaustive search counts as shared state around each delivery: kernel memory and the recorder (its
+        // monitors keep state across events, so two deliveries that both publish do not commute).
+        var memory = Memory;
+        var recorder = Recorder;
+        Simulation.SharedStateAccesses = () => memory.Touches + recorder.TotalEvents;
         _m = new MachineTopology(booted.NrCpus)
         {
             NrCpus = booted.NrCpus,

@@ -1,12 +1,13 @@
 using System.CommandLine;
 using System.Globalization;
 using TaskIsolation.Exploration;
+using TaskIsolation.Scenarios;
 using TaskIsolation.Simulation;
 
 namespace TaskIsolation.Host.Commands;
 
 /// <summary>
-/// <c>taskisol explore FILE|NAME [--strategy random|pct|portfolio] [--iterations N] [--max-steps S] [--depth D]
+/// <c>taskisol explore FILE|NAME [--strategy random|pct|portfolio|exhaustive] [--max-schedules N] [--wall T] [--no-reduction] [--iterations N] [--max-steps S] [--depth D]
 /// [--seed N] [--workers W] [--until first|all] [--find KIND] [--out DIR]</c>: searches the schedules of a scenario for
 /// isolation violations, liveness failures and double reports (issue 6). Exit 0 when nothing was found, 1 when something was, 2 for bad input, 3 for an internal error
 /// (<see cref="ExitCodes"/>).
@@ -18,10 +19,13 @@ internal static partial class ExploreCommand
         var scenario = new Argument<string>("scenario") { Description = "A scenario file (YAML) or a built-in scenario's name" };
         var strategy = new Option<string>("--strategy")
         {
-            Description = "random (uniform), pct (Burckhardt et al. 2010: random priorities, D-1 change points) or portfolio (both, alternating)",
+            Description = "random (uniform), pct (Burckhardt et al. 2010: random priorities, D-1 change points), portfolio (both, alternating) or exhaustive (every schedule, depth first, with sleep sets)",
             DefaultValueFactory = _ => "portfolio",
         };
-        strategy.CompletionSources.Add(["random", "pct", "portfolio"]);
+        strategy.CompletionSources.Add(["random", "pct", "portfolio", "exhaustive"]);
+        var maxSchedules = new Option<long?>("--max-schedules") { Description = "With --strategy exhaustive: stop after this many schedules (the run then says it was bounded)" };
+        var wall = new Option<string?>("--wall") { Description = "With --strategy exhaustive: stop after this much wall time (30s, 5m, ...; the run then says it was bounded)" };
+        var noReduction = new Option<bool>("--no-reduction") { Description = "With --strategy exhaustive: run every schedule, without pruning equivalent ones (sleep sets)" };
         var iterations = new Option<long>("--iterations") { Description = "Schedules to run", DefaultValueFactory = _ => 1_000 };
         var maxSteps = new Option<long>("--max-steps") { Description = "Most message deliveries in one schedule", DefaultValueFactory = _ => 200_000 };
         var depth = new Option<int>("--depth") { Description = "PCT bug depth D (D-1 priority change points)", DefaultValueFactory = _ => 3 };
@@ -38,7 +42,7 @@ internal static partial class ExploreCommand
         var hosting = ClusterHosting.Create(defaultPort: 4053, defaultLevel: "warning");
         var command = new Command("explore", ExitCodes.Describe("Search a scenario's schedules for isolation violations, liveness failures and double reports", "nothing found", "a finding found") + " With --cluster, 130 (143) when Ctrl-C (SIGTERM) stops the coordinator before the campaign finished.")
         {
-            scenario, strategy, iterations, maxSteps, depth, seed, workers, until, outDir, find, cluster, journal,
+            scenario, strategy, iterations, maxSteps, depth, seed, workers, until, outDir, find, cluster, journal, maxSchedules, wall, noReduction,
         };
         foreach (var o in hosting.All)
         {
@@ -48,9 +52,24 @@ internal static partial class ExploreCommand
         {
             var output = parse.InvocationConfiguration.Output;
             var error = parse.InvocationConfiguration.Error;
+            if (parse.GetValue(strategy) == "exhaustive")
+            {
+                if (parse.GetValue(find) is not null)
+                {
+                    throw new UsageException("--find is not supported with --strategy exhaustive yet: it stops at the first finding of any kind");
+                }
+
+                return Exhaustive(parse, output, error, scenario, maxSteps, maxSchedules, wall, noReduction, outDir, cluster, until);
+            }
+
+            if (parse.GetResult(maxSchedules) is { Implicit: false } || parse.GetResult(wall) is { Implicit: false } || parse.GetValue(noReduction))
+            {
+                throw new UsageException("--max-schedules, --wall and --no-reduction need --strategy exhaustive");
+            }
+
             if (!StrategyNames.TryParse(parse.GetValue(strategy), out var kind))
             {
-                throw new UsageException($"--strategy: found '{parse.GetValue(strategy)}', expected random, pct or portfolio");
+                throw new UsageException($"--strategy: found '{parse.GetValue(strategy)}', expected random, pct, portfolio or exhaustive");
             }
 
             var untilMode = parse.GetValue(until) switch
@@ -146,6 +165,108 @@ internal static partial class ExploreCommand
             return report.Result.Findings.Count == 0 ? ExitCodes.Ok : ExitCodes.Failed;
         });
         return command;
+    }
+
+    private static int Exhaustive(ParseResult parse, TextWriter output, TextWriter error, Argument<string> scenario, Option<long> maxSteps, Option<long?> maxSchedules, Option<string?> wall, Option<bool> noReduction, Option<string?> outDir, Option<bool> cluster, Option<string> until)
+    {
+        var untilMode = parse.GetValue(until) switch
+        {
+            "first" => UntilMode.First,
+            "all" when parse.GetResult(until) is { Implicit: false } => UntilMode.All,
+            "all" => UntilMode.First,
+            var u => throw new UsageException($"--until: found '{u}', expected first or all"),
+        };
+
+        if (parse.GetValue(cluster))
+        {
+            throw new UsageException("--strategy exhaustive runs on one node: drop --cluster");
+        }
+
+        var steps = parse.GetValue(maxSteps);
+        if (steps < 1)
+        {
+            throw new UsageException($"--max-steps must be at least 1, not {steps}");
+        }
+
+        var limit = parse.GetValue(maxSchedules);
+        if (limit is < 1)
+        {
+            throw new UsageException($"--max-schedules must be at least 1, not {limit}");
+        }
+
+        TimeSpan? wallLimit = null;
+        if (parse.GetValue(wall) is { } text)
+        {
+            var ns = ScenarioNames.ParseDuration(text, out var why) ?? throw new UsageException($"--wall: {why}");
+            if (ns <= 0)
+            {
+                throw new UsageException($"--wall: '{text}' must be longer than 0");
+            }
+
+            wallLimit = TimeSpan.FromTicks(ns / 100);
+        }
+
+        var (loaded, _) = RunCommand.Resolve(parse.GetValue(scenario), 1, null, null, error);
+        if (loaded is null)
+        {
+            return ExitCodes.BadInput;
+        }
+
+        var dir = parse.GetValue(outDir) is { } o ? ExplorationCli.OutputDirectory(o, "--out", RunCommand.InputsOf(parse.GetValue(scenario)), FindingFile().IsMatch) : null;
+        var target = new ScenarioTarget(loaded);
+        var options = new ExhaustiveOptions { MaxSteps = steps, MaxSchedules = limit ?? long.MaxValue, Wall = wallLimit, Reduction = !parse.GetValue(noReduction), Until = untilMode };
+        var bounds = string.Join(", ", new[]
+        {
+            limit is { } l ? string.Create(CultureInfo.InvariantCulture, $"at most {l} schedules") : null,
+            parse.GetValue(wall) is { } wt ? $"at most {wt} wall" : null,
+        }.Where(b => b is not null));
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"exploring {target.Name} ({target.Hash}): exhaustive{(options.Reduction ? ", sleep sets" : ", no reduction")}, max {steps} steps, until {(untilMode == UntilMode.First ? "first" : "all")}{(bounds.Length > 0 ? ", " + bounds : string.Empty)}"));
+        var report = ExhaustiveExplorer.Run(target, options, p => output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {p.Schedules} schedules, {p.Pruned} pruned  {p.Fraction:P1} of the tree as far as known  {(p.Elapsed.TotalSeconds > 0 ? p.Schedules / p.Elapsed.TotalSeconds : 0):0} schedules/s")));
+        output.WriteLine();
+        var pruned = report.Schedules + report.Pruned == 0 ? 0 : (double)report.Pruned / (report.Schedules + report.Pruned);
+        var totals = string.Create(CultureInfo.InvariantCulture, $"{report.Schedules} schedules ({report.Pruned} pruned as equivalent, {pruned:P1} of the branches)");
+        switch (report.End)
+        {
+            case ExhaustiveEnd.Finding:
+                var r = report.Reproducer!;
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"finding: {r.Finding.Signature}"));
+                output.WriteLine(untilMode == UntilMode.First
+                    ? string.Create(CultureInfo.InvariantCulture, $"  first violating schedule: schedule {r.Run.Schedule} ({r.DecisionList.Count} decisions), after {totals}")
+                    : string.Create(CultureInfo.InvariantCulture, $"  first violating schedule: schedule {r.Run.Schedule} ({r.DecisionList.Count} decisions); {report.Failing} of {totals} {(report.Fraction >= 1 ? "(the whole tree)" : "(bounded: not the whole tree)")} fail"));
+                ExplorationCli.WriteFinding(output, r.Finding);
+                if (dir is not null)
+                {
+                    var path = Path.Combine(dir, "finding-1.json");
+                    ExplorationCli.Save(path, r);
+                    output.WriteLine($"  reproducer: {path}");
+                }
+
+                break;
+            case ExhaustiveEnd.Complete when report.StepLimited == 0:
+                output.WriteLine($"explored all {totals} within the bounds: no violation");
+                break;
+            case ExhaustiveEnd.Complete:
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"explored all {totals}: no violation, but {report.StepLimited} schedules hit --max-steps, so this is bounded: their ends were not explored"));
+                break;
+            default:
+                var why = report.End switch
+                {
+                    ExhaustiveEnd.MaxSchedules => "--max-schedules",
+                    ExhaustiveEnd.Wall => "--wall",
+                    _ => "a stop request",
+                };
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"bounded by {why}: explored {totals}, {report.Fraction:P1} of the tree as far as known: no violation in those; this is not a proof"));
+                break;
+        }
+
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"schedules: {report.Schedules} in {report.Elapsed.TotalSeconds:0.00} s; {report.StepLimited} hit --max-steps; {report.Deliveries} deliveries, {report.Decisions} decisions"));
+        output.WriteLine("coverage (interrupts taken, by CPU state):");
+        ExplorationCli.WriteCoverage(output, report.Coverage);
+        return report.End switch
+        {
+            ExhaustiveEnd.Finding => ExitCodes.Failed,
+            _ => ExitCodes.Ok,
+        };
     }
 
     private static void WriteSummary(TextWriter w, CampaignReport report, string? dir)

@@ -24,12 +24,21 @@ public sealed class KernelMemory
     private int _isolationClearedCount;
     private readonly Lock _ratelimitLock = new();
     private TaskIsolation.Machine.Abi.RatelimitState _debugRatelimit = TaskIsolation.Machine.Abi.RatelimitState.TaskIsolationDebug;
+    private readonly MemoryTouches _touches = new();
     private int _nextPid;
     private int _globalDeps;
+
+    /// <summary>
+    /// How many reads and writes of this memory there have been, in any CPU's variables or the shared structures. The
+    /// exhaustive search reads it around each delivery in controlled mode (one thread) to learn whether the delivery
+    /// touched shared state; in concurrent mode it is a statistic, not exact.
+    /// </summary>
+    public long Touches => _touches.Count;
 
     /// <summary>The machine-wide rate limit of the <c>task_isolation_debug</c> lines: true when this one may print.</summary>
     public bool DebugRatelimit(long nowNs)
     {
+        _touches.Count++;
         lock (_ratelimitLock)
         {
             var verdict = _debugRatelimit.Check(nowNs);
@@ -44,7 +53,7 @@ public sealed class KernelMemory
         _cpus = new PerCpuShared[nrCpus];
         for (var i = 0; i < nrCpus; i++)
         {
-            _cpus[i] = new PerCpuShared();
+            _cpus[i] = new PerCpuShared(_touches);
         }
 
         _nextPid = firstPid;
@@ -60,15 +69,25 @@ public sealed class KernelMemory
     /// v16's <c>task-&gt;task_isolation_state</c> of task <paramref name="pid"/> (NORMAL when never set): a field of the
     /// task that a remote CPU changes with <c>cmpxchg()</c> (<c>task_isolation_remote()</c>).
     /// </summary>
-    public TaskIsolation.Machine.Abi.V16.V16State V16State(int pid) =>
-        _v16States.TryGetValue(pid, out var s) ? s : TaskIsolation.Machine.Abi.V16.V16State.Normal;
+    public TaskIsolation.Machine.Abi.V16.V16State V16State(int pid)
+    {
+        _touches.Count++;
+        return _v16States.TryGetValue(pid, out var s) ? s : TaskIsolation.Machine.Abi.V16.V16State.Normal;
+    }
 
     /// <summary>Sets task <paramref name="pid"/>'s v16 state (its own CPU).</summary>
-    public void SetV16State(int pid, TaskIsolation.Machine.Abi.V16.V16State state) => _v16States[pid] = state;
+    public void SetV16State(int pid, TaskIsolation.Machine.Abi.V16.V16State state)
+    {
+        _touches.Count++;
+        _v16States[pid] = state;
+    }
 
     /// <summary><c>cmpxchg(&amp;p-&gt;task_isolation_state, expected, next)</c>: true when it was <paramref name="expected"/>.</summary>
-    public bool CompareExchangeV16State(int pid, TaskIsolation.Machine.Abi.V16.V16State expected, TaskIsolation.Machine.Abi.V16.V16State next) =>
-        _v16States.TryUpdate(pid, next, expected);
+    public bool CompareExchangeV16State(int pid, TaskIsolation.Machine.Abi.V16.V16State expected, TaskIsolation.Machine.Abi.V16.V16State next)
+    {
+        _touches.Count++;
+        return _v16States.TryUpdate(pid, next, expected);
+    }
 
     /// <summary>
     /// <c>task_isolation_set_flags(p, 0)</c> from another CPU (v13's <c>task_isolation_deliver_signal()</c> in a
@@ -79,6 +98,7 @@ public sealed class KernelMemory
     /// <returns>Whether the flags were still set, as far as another CPU's clear is concerned (false: cleared already).</returns>
     public bool ClearIsolationFlagsRemotely(int pid)
     {
+        _touches.Count++;
         if (!_isolationCleared.TryAdd(pid, 0))
         {
             return false;
@@ -89,7 +109,15 @@ public sealed class KernelMemory
     }
 
     /// <summary>Whether any task's flags were cleared by another CPU and its own CPU has not applied it yet (a cheap test).</summary>
-    public bool AnyIsolationFlagsClearedRemotely => Volatile.Read(ref _isolationClearedCount) > 0;
+    public bool AnyIsolationFlagsClearedRemotely
+    {
+        get
+        {
+            // A read of shared state, even when it finds nothing: another CPU's clear would change what it sees.
+            _touches.Count++;
+            return Volatile.Read(ref _isolationClearedCount) > 0;
+        }
+    }
 
     /// <summary>
     /// The task's own CPU applies a clear another CPU made (<see cref="ClearIsolationFlagsRemotely"/>): true when there
@@ -97,6 +125,7 @@ public sealed class KernelMemory
     /// </summary>
     public bool TakeIsolationFlagsCleared(int pid)
     {
+        _touches.Count++;
         if (!_isolationCleared.TryRemove(pid, out _))
         {
             return false;
@@ -124,38 +153,62 @@ public sealed class KernelMemory
     }
 
     /// <summary>Allocates a pid (<c>alloc_pid()</c>).</summary>
-    public int AllocPid() => Interlocked.Increment(ref _nextPid);
+    public int AllocPid()
+    {
+        _touches.Count++;
+        return Interlocked.Increment(ref _nextPid);
+    }
 
     /// <summary>Records where a task runs (<c>set_task_cpu()</c>).</summary>
-    public void SetTaskCpu(int pid, int cpu) => _taskCpu[pid] = cpu;
+    public void SetTaskCpu(int pid, int cpu)
+    {
+        _touches.Count++;
+        _taskCpu[pid] = cpu;
+    }
 
     /// <summary>Where a task runs (<c>task_cpu()</c>), or -1 when it has exited.</summary>
-    public int TaskCpu(int pid) => _taskCpu.TryGetValue(pid, out var c) ? c : -1;
+    public int TaskCpu(int pid)
+    {
+        _touches.Count++;
+        return _taskCpu.TryGetValue(pid, out var c) ? c : -1;
+    }
 
     /// <summary>Records that task <paramref name="pid"/> belongs to thread group <paramref name="tgid"/> (<c>copy_process()</c>).</summary>
-    public void SetThreadGroup(int pid, int tgid) => _tgidOf[pid] = tgid;
+    public void SetThreadGroup(int pid, int tgid)
+    {
+        _touches.Count++;
+        _tgidOf[pid] = tgid;
+    }
 
     /// <summary>
     /// Records that task <paramref name="pid"/> went to sleep or woke (<c>deactivate_task()</c>/<c>activate_task()</c>),
     /// written by the CPU it sleeps on.
     /// </summary>
-    public void SetTaskAsleep(int pid, bool asleep) => _asleep[pid] = asleep;
+    public void SetTaskAsleep(int pid, bool asleep)
+    {
+        _touches.Count++;
+        _asleep[pid] = asleep;
+    }
 
     /// <summary>
     /// The live threads of thread group <paramref name="tgid"/>, ascending by pid, each with <c>task_cpu()</c> and
     /// whether it is on a runqueue (<c>__for_each_thread()</c>, read without the runqueue locks, as the kernel does).
     /// </summary>
-    public IReadOnlyList<TaskIsolation.Machine.Abi.Tick.ThreadPlacement> ThreadsOf(int tgid) =>
-        [.. _tgidOf.Where(kv => kv.Value == tgid)
+    public IReadOnlyList<TaskIsolation.Machine.Abi.Tick.ThreadPlacement> ThreadsOf(int tgid)
+    {
+        _touches.Count++;
+        return [.. _tgidOf.Where(kv => kv.Value == tgid)
             .Select(kv => kv.Key)
             .Order()
             .Select(pid => (Pid: pid, Cpu: TaskCpu(pid)))
             .Where(t => t.Cpu >= 0)
             .Select(t => new TaskIsolation.Machine.Abi.Tick.ThreadPlacement(t.Cpu, !_asleep.GetValueOrDefault(t.Pid)))];
+    }
 
     /// <summary>Forgets an exited task.</summary>
     public void RemoveTask(int pid, string comm)
     {
+        _touches.Count++;
         _taskCpu.TryRemove(pid, out _);
         _tgidOf.TryRemove(pid, out _);
         _asleep.TryRemove(pid, out _);
@@ -164,29 +217,61 @@ public sealed class KernelMemory
     }
 
     /// <summary>Registers a command name for lookups by name (scenarios name tasks, not pids).</summary>
-    public void RegisterComm(string comm, int pid) => _pidByComm.TryAdd(comm, pid);
+    public void RegisterComm(string comm, int pid)
+    {
+        _touches.Count++;
+        _pidByComm.TryAdd(comm, pid);
+    }
 
     /// <summary>The pid of the live task named <paramref name="comm"/>, or -1.</summary>
-    public int PidOf(string comm) => _pidByComm.TryGetValue(comm, out var p) ? p : -1;
+    public int PidOf(string comm)
+    {
+        _touches.Count++;
+        return _pidByComm.TryGetValue(comm, out var p) ? p : -1;
+    }
 
     /// <summary>The CPU mask of address space <paramref name="mm"/> (created empty on first use).</summary>
-    public MmCpumask Mm(int mm) => _mms.GetOrAdd(mm, static _ => new MmCpumask());
+    public MmCpumask Mm(int mm)
+    {
+        _touches.Count++;
+        return _mms.GetOrAdd(mm, static (_, t) => new MmCpumask(t), _touches);
+    }
 
     /// <summary>Tick dependency bits set globally (<c>tick_dep_mask</c>).</summary>
-    public int GlobalTickDeps => Volatile.Read(ref _globalDeps);
+    public int GlobalTickDeps
+    {
+        get
+        {
+            _touches.Count++;
+            return Volatile.Read(ref _globalDeps);
+        }
+    }
 
     /// <summary>Sets global tick dependency bits; returns the bits that were clear before (they need a kick).</summary>
-    public int SetGlobalTickDeps(int bits) => bits & ~Interlocked.Or(ref _globalDeps, bits);
+    public int SetGlobalTickDeps(int bits)
+    {
+        _touches.Count++;
+        return bits & ~Interlocked.Or(ref _globalDeps, bits);
+    }
 
     /// <summary>Clears global tick dependency bits.</summary>
-    public void ClearGlobalTickDeps(int bits) => Interlocked.And(ref _globalDeps, ~bits);
+    public void ClearGlobalTickDeps(int bits)
+    {
+        _touches.Count++;
+        Interlocked.And(ref _globalDeps, ~bits);
+    }
 
     /// <summary>Per-process (<c>signal-&gt;tick_dep_mask</c>) bits of thread group <paramref name="tgid"/>.</summary>
-    public int ProcessTickDeps(int tgid) => _processDeps.TryGetValue(tgid, out var d) ? d : 0;
+    public int ProcessTickDeps(int tgid)
+    {
+        _touches.Count++;
+        return _processDeps.TryGetValue(tgid, out var d) ? d : 0;
+    }
 
     /// <summary>Sets per-process bits; returns those that were clear before.</summary>
     public int SetProcessTickDeps(int tgid, int bits)
     {
+        _touches.Count++;
         var before = 0;
         _processDeps.AddOrUpdate(tgid, bits, (_, old) =>
         {
@@ -197,12 +282,17 @@ public sealed class KernelMemory
     }
 
     /// <summary>Clears per-process bits.</summary>
-    public void ClearProcessTickDeps(int tgid, int bits) => _processDeps.AddOrUpdate(tgid, 0, (_, old) => old & ~bits);
+    public void ClearProcessTickDeps(int tgid, int bits)
+    {
+        _touches.Count++;
+        _processDeps.AddOrUpdate(tgid, 0, (_, old) => old & ~bits);
+    }
 }
 
 /// <summary>One CPU's remotely readable variables; written only by that CPU's actor (the vmstat ones by its vmstat worker).</summary>
 public sealed class PerCpuShared
 {
+    private readonly MemoryTouches _touches;
     private int _state;
     private int _currentPid;
     private int _currentIsolated;
@@ -216,30 +306,77 @@ public sealed class PerCpuShared
     private int _vmstatPending;
     private long _vmstatDirtyCause;
 
+    /// <summary>Variables whose every access counts in <paramref name="touches"/> (<see cref="KernelMemory.Touches"/>).</summary>
+    public PerCpuShared(MemoryTouches touches) => _touches = touches;
+
     /// <summary>What the CPU is doing (context tracking plus the return path), as last published.</summary>
     public CpuState State
     {
-        get => (CpuState)Volatile.Read(ref _state);
-        set => Volatile.Write(ref _state, (int)value);
+        get
+        {
+            _touches.Count++;
+            return (CpuState)Volatile.Read(ref _state);
+        }
+        set
+        {
+            _touches.Count++;
+            Volatile.Write(ref _state, (int)value);
+        }
     }
 
     /// <summary>Pid of <c>rq-&gt;curr</c> (0: idle).</summary>
-    public int CurrentPid => Volatile.Read(ref _currentPid);
+    public int CurrentPid
+    {
+        get
+        {
+            _touches.Count++;
+            return Volatile.Read(ref _currentPid);
+        }
+    }
 
     /// <summary>Command name of the current task.</summary>
-    public string CurrentComm => Volatile.Read(ref _currentComm);
+    public string CurrentComm
+    {
+        get
+        {
+            _touches.Count++;
+            return Volatile.Read(ref _currentComm);
+        }
+    }
 
     /// <summary>Whether the current task has TIF_TASK_ISOLATION.</summary>
-    public bool CurrentIsolated => Volatile.Read(ref _currentIsolated) != 0;
+    public bool CurrentIsolated
+    {
+        get
+        {
+            _touches.Count++;
+            return Volatile.Read(ref _currentIsolated) != 0;
+        }
+    }
 
     /// <summary>The current task's isolation flags word.</summary>
-    public uint CurrentFlags => (uint)Volatile.Read(ref _currentFlags);
+    public uint CurrentFlags
+    {
+        get
+        {
+            _touches.Count++;
+            return (uint)Volatile.Read(ref _currentFlags);
+        }
+    }
 
     /// <summary>Whether this CPU's LRU pagevecs hold pages (<c>lru_add_drain_needed()</c> as read remotely).</summary>
     public bool LruNonEmpty
     {
-        get => Volatile.Read(ref _lruNonEmpty) != 0;
-        set => Volatile.Write(ref _lruNonEmpty, value ? 1 : 0);
+        get
+        {
+            _touches.Count++;
+            return Volatile.Read(ref _lruNonEmpty) != 0;
+        }
+        set
+        {
+            _touches.Count++;
+            Volatile.Write(ref _lruNonEmpty, value ? 1 : 0);
+        }
     }
 
     /// <summary>
@@ -248,9 +385,14 @@ public sealed class PerCpuShared
     /// </summary>
     public bool Quiesced
     {
-        get => Volatile.Read(ref _quiesced) != 0;
+        get
+        {
+            _touches.Count++;
+            return Volatile.Read(ref _quiesced) != 0;
+        }
         set
         {
+            _touches.Count++;
             Volatile.Write(ref _quiesced, value ? 1 : 0);
             if (!value)
             {
@@ -260,30 +402,63 @@ public sealed class PerCpuShared
     }
 
     /// <summary>R7's "no new deferred work" flag (<see cref="TaskIsolation.Machine.Mm.DeferredWork"/>): raised by the exit path.</summary>
-    public bool RefusesNewWork => Volatile.Read(ref _refusesNewWork) != 0;
+    public bool RefusesNewWork
+    {
+        get
+        {
+            _touches.Count++;
+            return Volatile.Read(ref _refusesNewWork) != 0;
+        }
+    }
 
     /// <summary>Raises the "no new deferred work" flag, a full barrier before the exit path's own drain.</summary>
-    public void RefuseNewWork() => Interlocked.Exchange(ref _refusesNewWork, 1);
+    public void RefuseNewWork()
+    {
+        _touches.Count++;
+        Interlocked.Exchange(ref _refusesNewWork, 1);
+    }
 
     /// <summary>Deferred work items queued to this CPU by other CPUs and not yet run.</summary>
-    public int QueuedWork => Volatile.Read(ref _queuedWork);
+    public int QueuedWork
+    {
+        get
+        {
+            _touches.Count++;
+            return Volatile.Read(ref _queuedWork);
+        }
+    }
 
     /// <summary>Counts a deferred work item queued to this CPU (the queuer, a full barrier before it reads the flag).</summary>
-    public void WorkQueued() => Interlocked.Increment(ref _queuedWork);
+    public void WorkQueued()
+    {
+        _touches.Count++;
+        Interlocked.Increment(ref _queuedWork);
+    }
 
     /// <summary>Takes back a counted item (the queuer found the flag up) or counts one that ran.</summary>
-    public void WorkDone() => Interlocked.Decrement(ref _queuedWork);
+    public void WorkDone()
+    {
+        _touches.Count++;
+        Interlocked.Decrement(ref _queuedWork);
+    }
 
     /// <summary>
     /// This CPU's vmstat state as another CPU reads it (<c>need_update(cpu)</c>, <c>delayed_work_pending()</c>), and
     /// the event that last dirtied the diffs (the chain of a kworker queued because of them starts there).
     /// </summary>
-    public (bool Diffs, bool WorkPending, long DirtyCause) Vmstat =>
-        (Volatile.Read(ref _vmstatDiffs) != 0, Volatile.Read(ref _vmstatPending) != 0, Volatile.Read(ref _vmstatDirtyCause));
+    public (bool Diffs, bool WorkPending, long DirtyCause) Vmstat
+    {
+        get
+        {
+            _touches.Count++;
+            return (Volatile.Read(ref _vmstatDiffs) != 0, Volatile.Read(ref _vmstatPending) != 0, Volatile.Read(ref _vmstatDirtyCause));
+        }
+    }
 
     /// <summary>Publishes this CPU's vmstat state (the vmstat worker, after each change).</summary>
     public void SetVmstat(bool diffs, bool workPending, long dirtyCause)
     {
+        _touches.Count++;
         Volatile.Write(ref _vmstatDirtyCause, dirtyCause);
         Volatile.Write(ref _vmstatPending, workPending ? 1 : 0);
         Volatile.Write(ref _vmstatDiffs, diffs ? 1 : 0);
@@ -292,6 +467,7 @@ public sealed class PerCpuShared
     /// <summary>Publishes the current task.</summary>
     public void SetCurrent(int pid, string comm, uint flags)
     {
+        _touches.Count++;
         Volatile.Write(ref _currentComm, comm);
         Volatile.Write(ref _currentFlags, (int)flags);
         Volatile.Write(ref _currentIsolated, (flags & 1u) != 0 ? 1 : 0);
@@ -302,12 +478,17 @@ public sealed class PerCpuShared
 /// <summary><c>mm_cpumask(mm)</c>: the CPUs that may hold TLB entries of an address space.</summary>
 public sealed class MmCpumask
 {
+    private readonly MemoryTouches _touches;
     private readonly Lock _lock = new();
     private readonly SortedSet<int> _cpus = [];
+
+    /// <summary>A mask whose every access counts in <paramref name="touches"/> (<see cref="KernelMemory.Touches"/>).</summary>
+    public MmCpumask(MemoryTouches touches) => _touches = touches;
 
     /// <summary>A CPU switched to this mm.</summary>
     public void Add(int cpu)
     {
+        _touches.Count++;
         lock (_lock)
         {
             _cpus.Add(cpu);
@@ -317,6 +498,7 @@ public sealed class MmCpumask
     /// <summary>A CPU switched away from it (4.7 x86 <c>switch_mm()</c> clears the bit).</summary>
     public void Remove(int cpu)
     {
+        _touches.Count++;
         lock (_lock)
         {
             _cpus.Remove(cpu);
@@ -326,9 +508,17 @@ public sealed class MmCpumask
     /// <summary>The CPUs now, ascending.</summary>
     public int[] Snapshot()
     {
+        _touches.Count++;
         lock (_lock)
         {
             return [.. _cpus];
         }
     }
+}
+
+/// <summary>The count behind <see cref="KernelMemory.Touches"/>, shared by the memory's parts.</summary>
+public sealed class MemoryTouches
+{
+    /// <summary>Reads and writes so far.</summary>
+    public long Count { get; set; }
 }
