@@ -122,32 +122,54 @@ public sealed class ClusterCommandTests : IDisposable
         Assert.DoesNotContain("   at ", r.Err, StringComparison.Ordinal);
     }
 
-    [Theory]
+    [SkippableTheory]
     [InlineData("INT", 130)]
     [InlineData("TERM", 143)]
     public async Task A_coordinator_stopped_by_a_signal_exits_128_plus_its_number_not_the_bad_input_code(string signal, int code)
     {
+        // A shell that starts a job in the background without job control makes it ignore SIGINT, and a signal ignored
+        // at exec stays ignored in the child (the runtime installs no handler for it): the coordinator could not be
+        // stopped by Ctrl-C there, so that case says why instead of waiting.
+        Skip.If(signal == "INT" && SignalIgnoredByThisProcess(2), "SIGINT is ignored in this test process (started in the background without job control), so its children cannot receive it");
+
         // No worker joins: the coordinator waits, as one does until its workers come, and is stopped there.
         var scenario = Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "..", "scenarios", "tlb-shootdown.yaml");
         var journal = Path.Combine(_dir, $"stopped-{signal}.jsonl");
         using var coordinator = Start("explore", scenario, "--iterations", "16", "--cluster", "--port", "0", "--journal", journal, "--log-level", "error");
-        var stderr = coordinator.StandardError.ReadToEndAsync();
-        while (await coordinator.StandardOutput.ReadLineAsync() is { } line && !line.StartsWith("  start workers with: ", StringComparison.Ordinal))
+
+        // A guard against a hung child, not a wait for something to happen.
+        using var guard = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        var stderr = coordinator.StandardError.ReadToEndAsync(guard.Token);
+        while (await coordinator.StandardOutput.ReadLineAsync(guard.Token) is { } line && !line.StartsWith("  start workers with: ", StringComparison.Ordinal))
         {
         }
 
         using (var kill = System.Diagnostics.Process.Start("kill", [$"-{signal}", coordinator.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
         {
-            await kill.WaitForExitAsync();
+            await kill.WaitForExitAsync(guard.Token);
         }
 
-        _ = await coordinator.StandardOutput.ReadToEndAsync();
+        try
+        {
+            _ = await coordinator.StandardOutput.ReadToEndAsync(guard.Token);
+            await coordinator.WaitForExitAsync(guard.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            coordinator.Kill(entireProcessTree: true);
+            throw;
+        }
 
-        // A guard against a hung child, not a wait for something to happen.
-        using var guard = new CancellationTokenSource(TimeSpan.FromMinutes(1));
-        await coordinator.WaitForExitAsync(guard.Token);
-        Assert.Equal(code, coordinator.ExitCode);
-        Assert.Contains($"taskisol explore: SIG{signal} received: stopped before the campaign finished; finished batches are in {journal}: run the same command again to resume\n", await stderr, StringComparison.Ordinal);
+        var err = await stderr;
+        Assert.True(code == coordinator.ExitCode, $"exit {coordinator.ExitCode}, expected {code}; stderr: {err}");
+        Assert.Contains($"taskisol explore: SIG{signal} received: stopped before the campaign finished; finished batches are in {journal}: run the same command again to resume\n", err, StringComparison.Ordinal);
+    }
+
+    private static bool SignalIgnoredByThisProcess(int signal)
+    {
+        // /proc/self/status: "SigIgn:\t<hex mask>", bit (signal - 1).
+        var line = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("SigIgn:", StringComparison.Ordinal));
+        return line is not null && (Convert.ToUInt64(line["SigIgn:".Length..].Trim(), 16) & (1UL << (signal - 1))) != 0;
     }
 
     [Fact]
