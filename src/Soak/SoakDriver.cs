@@ -19,6 +19,9 @@ public enum SoakEnd
 
     /// <summary>Nothing was left to happen on the machine, now or later.</summary>
     Idle,
+
+    /// <summary>A single noise longer than <see cref="SoakSettings.StopAboveNs"/> ended (<c>--stop-us</c>).</summary>
+    NoiseAbove,
 }
 
 /// <summary>Where a soak stands, reported after every slice.</summary>
@@ -154,9 +157,15 @@ public static class SoakDriver
             var outcome = session.RunUntil(until, () =>
             {
                 ledger.Settle();
-                return false;
+                return ledger.StopNow(machine.Now);
             });
-            Debug.Assert(outcome != RunOutcome.Stopped, "the stop check never stops the run");
+            Debug.Assert(outcome != RunOutcome.Stopped || ledger.Crossing is not null, "only a noise above --stop-us stops the run");
+            if (ledger.Crossing is not null)
+            {
+                why = SoakEnd.NoiseAbove;
+                break;
+            }
+
             if (machine.Now >= nextSnapshot && machine.Now < endNs)
             {
                 Snapshot(final: false, end: null);

@@ -98,7 +98,7 @@ internal static class SoakCommand
                     reproducers?.Write(snapshot, into);
                     if (snapshot.Final)
                     {
-                        Reports.AtomicFile.WriteAllText(Path.Combine(into, HtmlReport.FileName), HtmlReport.Render(snapshot, scenario.Name));
+                        Reports.AtomicFile.WriteAllText(Path.Combine(into, HtmlReport.FileName), HtmlReport.Render(snapshot, scenario, machine.Booted.NrCpus, machine.Options.Timings));
                     }
                 });
                 return SoakDriver.Run(session, ledger, settings, new Shown(writer, snapshotShown), progress, signals.Token);
