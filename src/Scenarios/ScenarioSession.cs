@@ -88,6 +88,7 @@ public sealed class ScenarioSession
             Timings = scenario.Model.Timings,
             Variant = scenario.Model.Variant,
             LivenessBoundNs = scenario.Model.LivenessBoundNs,
+            Observer = settings.Observer,
         };
     }
 

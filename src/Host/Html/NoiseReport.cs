@@ -161,7 +161,7 @@ internal static class NoiseReports
             ReportFinding? r = f switch
             {
                 ViolationDetected v => new("violation", v.Time, v.Cpu, $"{v.Source} reached {v.Task} in user mode ({ScenarioNames.KindName(v.Kind)})", v.Chain, null),
-                LivenessViolated l => new("liveness", l.Time, l.Cpu, l.What, chains?.GetValueOrDefault(l.Id) ?? [], null),
+                LivenessViolated l => new("liveness", l.Time, l.Cpu, ReportText.Liveness(RunReportCollector.ToReport(l)).Trim(), chains?.GetValueOrDefault(l.Id) ?? [], null),
                 DoubleReport d => new("double report", d.Time, d.Cpu, $"{d.Task}'s loss of isolation reported twice, by cpu {d.FirstReportCpu} and cpu {d.SecondReportCpu}", d.Chain, null),
                 _ => null,
             };
