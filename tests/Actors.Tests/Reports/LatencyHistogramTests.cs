@@ -18,8 +18,9 @@ public sealed class LatencyHistogramTests() : TestKit(SimulationConfig.Hocon)
 
         h.Record(3_000_000_000); // one noise of 3 s: far past rtla's 256 us histogram
         Assert.Equal(1001, h.Count);
-        Assert.InRange(h.AtPercentile(50), 500_000, 501_000);
-        Assert.InRange(h.AtPercentile(99), 990_000, 992_000);
+        // Each is the highest value of its HdrHistogram bucket: within 0.1 % above the exact one.
+        Assert.InRange(h.AtPercentile(50), 500_000, 501_500);
+        Assert.InRange(h.AtPercentile(99), 990_000, 991_500);
         Assert.InRange(h.AtPercentile(99.9), 999_000, 1_001_000);
         Assert.InRange(h.MaxNs, 2_997_000_000, 3_003_000_000);
     }
