@@ -24,7 +24,8 @@ public static class IsolationExplorer
     /// <param name="untilFirst">Stop at the lowest schedule that finds something.</param>
     /// <param name="workers">Worker threads; the result does not depend on them.</param>
     /// <param name="maxSteps">Most deliveries of one schedule (<c>--max-steps</c>).</param>
-    public static ExplorationResult Explore(Scenario scenario, long schedules, StrategyKind strategy = StrategyKind.Portfolio, long seed = 1, bool untilFirst = false, int workers = 1, long maxSteps = 200_000) =>
+    /// <param name="find">Look for findings of this kind only (<c>violation</c>, <c>liveness</c>, <c>double-report</c>; <c>--find</c>), running past the others; null for any.</param>
+    public static ExplorationResult Explore(Scenario scenario, long schedules, StrategyKind strategy = StrategyKind.Portfolio, long seed = 1, bool untilFirst = false, int workers = 1, long maxSteps = 200_000, string? find = null) =>
         Explore(scenario, new CampaignOptions
         {
             Iterations = schedules,
@@ -33,6 +34,7 @@ public static class IsolationExplorer
             Until = untilFirst ? UntilMode.First : UntilMode.All,
             Workers = workers,
             MaxSteps = maxSteps,
+            Find = find,
         });
 
     /// <summary>
@@ -44,10 +46,11 @@ public static class IsolationExplorer
     /// <param name="scenario">The scenario (keep it short: the tree grows with every decision).</param>
     /// <param name="maxSchedules">The budget: reaching it ends the search unfinished (not a proof).</param>
     /// <param name="maxSteps">Most deliveries of one schedule; a schedule cut by it makes the search no proof either.</param>
-    public static ExhaustiveReport ExploreAll(Scenario scenario, long maxSchedules, long maxSteps = 200_000)
+    /// <param name="find">Look for findings of this kind only (<c>violation</c>, <c>liveness</c>, <c>double-report</c>), running past the others; null for any.</param>
+    public static ExhaustiveReport ExploreAll(Scenario scenario, long maxSchedules, long maxSteps = 200_000, string? find = null)
     {
         ArgumentNullException.ThrowIfNull(scenario);
-        return ExhaustiveExplorer.Run(new ScenarioTarget(scenario), MitigationCheck.Exhaustive(maxSteps, maxSchedules));
+        return ExhaustiveExplorer.Run(new ScenarioTarget(scenario), new ExhaustiveOptions { MaxSteps = maxSteps, MaxSchedules = maxSchedules, Find = find });
     }
 
     /// <summary>

@@ -140,7 +140,7 @@ internal static class MinimizeCommand
 
         // (b) The minimized scenario with the mitigation, searched as the test will.
         var mitigated = fix.ApplyTo(((ScenarioTarget)min.Target).Scenario);
-        var check = MitigationCheck.Run(new ScenarioTarget(mitigated), min.Reproducer.Run.MaxSteps, Environment.ProcessorCount);
+        var check = MitigationCheck.Run(new ScenarioTarget(mitigated), min.Reproducer.Run.MaxSteps, min.Reproducer.Finding.Kind, Environment.ProcessorCount);
         var searched = check.Kind == MitigationSearchKind.Exhaustive
             ? $"explored all {check.Schedules} schedules of the minimized scenario ({check.Pruned} pruned as equivalent) within the bounds"
             : $"the minimized scenario has more than {MitigationCheck.ExhaustiveBudget} schedules ({(check.ExhaustiveEnd == ExhaustiveEnd.Wall ? $"the exhaustive search ran out of its {MitigationCheck.GenerationWall.TotalSeconds:0} s after {check.ExhaustiveSchedules}" : check.ExhaustiveEnd == ExhaustiveEnd.MaxSchedules ? "the exhaustive search reached its budget" : "a schedule hit the delivery bound")}), so {MitigationCheck.SampledSchedules} schedules of random and PCT (campaign seed {MitigationCheck.SampledSeed}) were run";
