@@ -84,6 +84,13 @@ public sealed class TwoSidedTestTests(TwoSidedTestFixture fixture) : IClassFixtu
     }
 
     [Fact]
+    public void Docs_exploration_md_shows_the_test_minimize_writes_for_r09()
+    {
+        var doc = File.ReadAllText(Path.Combine(GoldenOutputTests.RepoRoot, "docs", "exploration.md"));
+        Assert.Contains("```csharp\n" + fixture.R09.Source + "```", doc, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void The_generated_tests_of_two_races_compile_and_pass()
     {
         Assert.Empty(CSharpExamples.CompileAndRun(fixture.R09.Source, fixture.R09.Path));
@@ -164,6 +171,33 @@ public sealed class TwoSidedTestTests(TwoSidedTestFixture fixture) : IClassFixtu
         var a = Assert.Single(problems, p => p.Contains(".The_minimized_schedule_reaches_the_CallFunctionIpi_violation failed", StringComparison.Ordinal));
         Assert.Contains($"replay diverged at decision {index}: recorded a choice among 4, but the run asked for a choice among 2", a, StringComparison.Ordinal);
         Assert.DoesNotContain("Timeout", a, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public void A_bad_mitigation_is_one_line_exit_2_and_writes_nothing()
+    {
+        var reproducer = Directory.GetFiles(Path.Combine(fixture.Root, "r09", "found"), "finding-*.json").Order(StringComparer.Ordinal).First();
+        var outDir = Path.Combine(_dir, "out");
+        foreach (var (mitigation, message) in new[]
+        {
+            ("defered_tlb_flush", "--mitigation: unknown model switch 'defered_tlb_flush' (did you mean 'deferred_tlb_flush'?), expected one of variant, residual_tick, "),
+            ("deferred_tlb_flush=maybe", "--mitigation: deferred_tlb_flush: 'maybe' is not a boolean, expected deferred_tlb_flush=true or deferred_tlb_flush=false"),
+            ("variant", "--mitigation: variant needs a value: expected variant=v13 or variant=v16"),
+            ("bounded_wait=soon", "--mitigation: bounded_wait: "),
+            ("residual_tick=offloaded", "--mitigation: scenario r09-tlb-shootdown already has residual_tick: offloaded; a mitigation must change the model"),
+            ("liveness_bound=1s", "--mitigation: liveness_bound is not a mitigation"),
+            ("ipi_jitter=2us", "--mitigation: 'ipi_jitter' is a timing (model.timings), not a mitigation"),
+            ("=true", "--mitigation: '=true' names no model switch"),
+        })
+        {
+            var r = Taskisol.Run("minimize", reproducer, "--out", outDir, "--mitigation", mitigation);
+
+            Assert.Equal(2, r.Exit);
+            Assert.Equal(string.Empty, r.Out);
+            var line = Assert.Single(r.Err.TrimEnd('\n').Split('\n'));
+            Assert.StartsWith("taskisol minimize: " + message, line, StringComparison.Ordinal);
+            Assert.False(Directory.Exists(outDir), mitigation);
+        }
     }
 
     /// <summary>The test and its scenario copied to a directory of this test's own, to be edited there.</summary>
