@@ -291,8 +291,10 @@ internal sealed partial class ClusterHosting
             {
                 throw new UsageException($"--journal {journal}: {ex.Message}");
             }
-            catch (OperationCanceledException)
+            catch (Exception ex) when (ex is OperationCanceledException || (stop.Received is not null && ex is InvalidOperationException))
             {
+                // A signal that arrives while the coordinator actor is being created can find the node already leaving
+                // (Akka's ActorOf then throws "cannot create child while terminating"): that is the same stop.
                 // Not bad input: the user stopped it. 128 + the signal, as if the signal had ended the process.
                 var signal = stop.Received ?? System.Runtime.InteropServices.PosixSignal.SIGINT;
                 throw new StoppedException(
