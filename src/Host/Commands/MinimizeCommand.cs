@@ -16,9 +16,11 @@ internal static class MinimizeCommand
     public static Command Create()
     {
         var file = new Argument<string>("reproducer") { Description = "A reproducer JSON file" };
-        var outDir = new Option<string?>("--out") { Description = "Output directory (default: 'minimized' next to the reproducer)" };
-        var budget = new Option<int>("--max-runs") { Description = "Most schedules to run while minimizing", DefaultValueFactory = _ => 3_000 };
-        var command = new Command("minimize", ExitCodes.Describe("Shrink a reproducer and write a regression test for it", "minimized", "the reproducer does not reproduce its finding")) { file, outDir, budget };
+        file.HelpName = "REPRO.json";
+        var outDir = new Option<string?>("--out") { Description = "Output directory (default: 'minimized' next to the reproducer)", HelpName = "DIR" };
+        var force = OutputDirectoryOption.Force();
+        var budget = CliOptions.Number<int>("--max-runs", "Most schedules to run while minimizing", "N", 3_000);
+        var command = new Command("minimize", ExitCodes.Describe("Shrink a reproducer and write a regression test for it", "minimized", "the reproducer does not reproduce its finding", "taskisol minimize findings/finding-1.json --out minimized")) { file, outDir, force, budget };
         command.SetAction(parse =>
         {
             var output = parse.InvocationConfiguration.Output;
@@ -35,7 +37,7 @@ internal static class MinimizeCommand
             var slug = ExplorationCli.Slug(loadedTarget.Name);
             var className = ExplorationCli.ClassName(loadedTarget.Name);
             string[] names = [slug + ".min.yaml", slug + ".min.json", className + ".cs"];
-            var dir = ExplorationCli.OutputDirectory(parse.GetValue(outDir) ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, "minimized"), "--out", [new InputFile("the reproducer", path)], names.Contains);
+            var dir = ExplorationCli.OutputDirectory(parse.GetValue(outDir) ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, "minimized"), "--out", [new InputFile("the reproducer", path)], names.Contains, "minimize", parse.GetValue(force));
             using var system = ActorSystem.Create("taskisol-minimize", SimulationConfig.Hocon);
             try
             {
@@ -50,13 +52,14 @@ internal static class MinimizeCommand
                     return ExitCodes.Failed;
                 }
 
-                var scenarioPath = Path.Combine(dir, names[0]);
-                var reproPath = Path.Combine(dir, names[1]);
-                var testPath = Path.Combine(dir, names[2]);
+                var scenarioPath = Path.Combine(dir.Path, names[0]);
+                var reproPath = Path.Combine(dir.Path, names[1]);
+                var testPath = Path.Combine(dir.Path, names[2]);
                 AtomicFile.WriteText(scenarioPath, w => w.Write(min.Target.Text));
                 ExplorationCli.Save(reproPath, min.Reproducer);
                 var test = RegressionTestGenerator.Generate(min.Reproducer, new RegressionTestOptions("Regression", className, "ScenarioTarget.Load", []));
                 AtomicFile.WriteText(testPath, w => w.Write(test));
+                OutputCheck.RecordOutputs(dir, "minimize", names.Contains);
                 output.WriteLine($"minimized {reproducer.Target.Name}: {min.OriginalDeviations} → {min.Deviations} non-default decisions ({min.OriginalDecisions} → {min.Reproducer.DecisionList.Count} decisions), {min.TargetShrinks} scenario shrinks, {min.Runs} runs");
                 ExplorationCli.WriteFinding(output, min.Reproducer.Finding);
                 if (ModelVersion.Mismatch(reproducer.ModelVersion) is { } model)
