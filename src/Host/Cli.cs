@@ -101,12 +101,14 @@ internal static class Cli
             return errors;
         }
 
-        foreach (var word in parse.UnmatchedTokens)
+        if (command is RootCommand && parse.UnmatchedTokens.Count > 0)
         {
-            errors.Add(command is RootCommand
-                ? $"unknown command '{ErrorText.OneLine(word)}'{DidYouMean(word, command.Subcommands.Select(c => c.Name))}"
-                : $"unexpected argument '{ErrorText.OneLine(word)}'");
+            // The words after an unknown command are its arguments: the command is the one error.
+            var word = parse.UnmatchedTokens[0];
+            return [$"unknown command '{ErrorText.OneLine(word)}'{DidYouMean(word, command.Subcommands.Select(c => c.Name))}"];
         }
+
+        errors.AddRange(parse.UnmatchedTokens.Select(word => $"unexpected argument '{ErrorText.OneLine(word)}'"));
 
         if (errors.Count > 0)
         {

@@ -146,8 +146,8 @@ public sealed class OutputPathTests : IDisposable
     {
         foreach (var (args, message) in new (string[], string)[]
         {
-            (["bench", "--quick", "--json", ""], "taskisol bench: --json '': the path is empty, expected a file"),
-            (["bench", "--quick", "--json", "/proc/self/x.json"], "taskisol bench: --json '/proc/self/x.json': cannot create a file in directory '/proc/self': "),
+            (["bench", "--quick", "--report", ""], "taskisol bench: --report '': the path is empty, expected a file"),
+            (["bench", "--quick", "--report", "/proc/self/x.json"], "taskisol bench: --report '/proc/self/x.json': cannot create a file in directory '/proc/self': "),
             (["soak", "default", "--for", "1s", "--out", ""], "taskisol soak: --out '': the path is empty, expected a directory"),
             (["run", Scenario, "--report", P("a\u2028b/r.json")], $"taskisol run: --report '{P("a\\u2028b/r.json")}': directory '{P("a\\u2028b")}' does not exist"),
         })

@@ -93,7 +93,7 @@ public sealed class SoakCommandTests : IDisposable
     }
 
     [Theory]
-    [InlineData("no-such-scenario", "unknown scenario 'no-such-scenario'")]
+    [InlineData("no-such-scenario", "no scenario file or built-in scenario named 'no-such-scenario'")]
     [InlineData("--for=10", "--for: '10' has no unit")]
     [InlineData("--for=-5s", "--for: '-5s' is negative")]
     [InlineData("--snapshot-every=0", "--snapshot-every: '0' must be longer than 0")]

@@ -141,27 +141,21 @@ internal static partial class ExploreCommand
             var target = new ScenarioTarget(loaded);
             var options = new CampaignOptions { Strategy = kind, Iterations = n, MaxSteps = steps, Depth = d, Seed = parse.GetValue(seed), Workers = w, Until = untilMode, Find = findKind };
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"exploring {target.Name} ({target.Hash}): {StrategyNames.Of(kind)}, {n} schedules, max {steps} steps, depth {d}, seed {options.Seed}, {w} worker{(w == 1 ? string.Empty : "s")}, until {parse.GetValue(until)}{(findKind is null ? string.Empty : $", finding only {findKind}")}"));
-            var lastLine = TimeSpan.Zero;
-            void Progress(CampaignProgress p)
-            {
-                if (p.Elapsed - lastLine >= TimeSpan.FromSeconds(1) || p.Done == p.Total)
-                {
-                    lastLine = p.Elapsed;
-                    output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {p.Done}/{p.Total} schedules  {p.PerSecond:0} schedules/s  {p.DistinctFindings} distinct finding{(p.DistinctFindings == 1 ? string.Empty : "s")}"));
-                }
-            }
-
+            // A person at a terminal gets a live bar; a pipe, a log or a test gets the plain lines.
+            IExploreProgress view = ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected && node is null
+                ? new LiveExploreProgress(Spectre.Console.AnsiConsole.Console)
+                : new PlainExploreProgress(output);
             CampaignReport report;
             if (node is not null)
             {
                 // --workers given: the coordinator runs that many batches itself; otherwise workers do all the work.
-                var local = parse.GetResult(workers) is { Implicit: false } ? w : 0;
+                var local = parse.GetValue(workers) is not null ? w : 0;
                 using var logger = hosting.StartLogging(parse, error, "explore");
-                report = ClusterHosting.Explore(node, target, options, local, parse.GetValue(journal), output, Progress);
+                report = view.Show(progress => ClusterHosting.Explore(node, target, options, local, parse.GetValue(journal), output, progress));
             }
             else
             {
-                report = Explorer.Run(target, options, Progress);
+                report = view.Show(progress => Explorer.Run(target, options, progress));
             }
 
             WriteSummary(output, report, dir?.Path);
