@@ -1,8 +1,8 @@
 using System.CommandLine;
 using System.CommandLine.Completions;
 using System.CommandLine.Parsing;
-using TaskIsolation.Scenarios;
 using TaskIsolation.Host.Commands;
+using TaskIsolation.Scenarios;
 
 namespace TaskIsolation.Host;
 
