@@ -71,7 +71,14 @@ public sealed record CampaignPlan(CampaignOptions Options, int PctSteps, int Rec
 /// <param name="PerSecond">Schedules per second so far.</param>
 /// <param name="DistinctFindings">Distinct signatures so far.</param>
 /// <param name="Elapsed">Wall time so far.</param>
-public sealed record CampaignProgress(long Done, long Total, double PerSecond, int DistinctFindings, TimeSpan Elapsed);
+public sealed record CampaignProgress(long Done, long Total, double PerSecond, int DistinctFindings, TimeSpan Elapsed)
+{
+    /// <summary>
+    /// The first finding of each distinct signature seen so far, in the order they were found (empty where the campaign
+    /// does not report them, as a cluster's coordinator).
+    /// </summary>
+    public IReadOnlyList<FindingInfo> Findings { get; init; } = [];
+}
 
 /// <summary>A finished campaign: the merged result and how fast it ran.</summary>
 /// <param name="Plan">The plan.</param>
@@ -233,6 +240,7 @@ public static class Explorer
             var bound = long.MaxValue;
             var done = 0L;
             var signatures = new ConcurrentDictionary<string, byte>(StringComparer.Ordinal);
+            var found = new ConcurrentQueue<FindingInfo>();
             var results = new ConcurrentBag<CampaignResult>();
             Exception? failure = null;
             var threads = systems.Select((system, w) => new Thread(() =>
@@ -249,7 +257,13 @@ public static class Explorer
                         }
 
                         var end = Math.Min(options.Iterations, start + options.BatchSize);
-                        var r = RunBatch(system, target, plan, start, end, () => Interlocked.Read(ref bound), f => signatures.TryAdd(f.Signature, 0), () => Interlocked.Increment(ref done));
+                        var r = RunBatch(system, target, plan, start, end, () => Interlocked.Read(ref bound), f =>
+                        {
+                            if (signatures.TryAdd(f.Signature, 0))
+                            {
+                                found.Enqueue(f);
+                            }
+                        }, () => Interlocked.Increment(ref done));
                         if (r.FirstFinding != long.MaxValue)
                         {
                             LowerBound(ref bound, r.FirstFinding);
@@ -272,7 +286,7 @@ public static class Explorer
             {
                 while (!t.Join(TimeSpan.FromMilliseconds(500)))
                 {
-                    Report(progress, done, options.Iterations, signatures.Count, clock.Elapsed);
+                    Report(progress, done, options.Iterations, found, clock.Elapsed);
                 }
             }
 
@@ -281,7 +295,7 @@ public static class Explorer
                 throw new InvalidOperationException($"exploration failed: {failure.Message}", failure);
             }
 
-            Report(progress, done, options.Iterations, signatures.Count, clock.Elapsed);
+            Report(progress, done, options.Iterations, found, clock.Elapsed);
             var merged = CampaignResult.Merge(results, options.Until);
             return new CampaignReport(plan, merged, clock.Elapsed);
         }
@@ -309,8 +323,16 @@ public static class Explorer
         }
     }
 
-    private static void Report(Action<CampaignProgress>? progress, long done, long total, int findings, TimeSpan elapsed) =>
-        progress?.Invoke(new CampaignProgress(Interlocked.Read(ref done), total, elapsed.TotalSeconds > 0 ? done / elapsed.TotalSeconds : 0, findings, elapsed));
+    private static void Report(Action<CampaignProgress>? progress, long done, long total, ConcurrentQueue<FindingInfo> found, TimeSpan elapsed)
+    {
+        if (progress is null)
+        {
+            return;
+        }
+
+        var findings = found.ToArray();
+        progress(new CampaignProgress(Interlocked.Read(ref done), total, elapsed.TotalSeconds > 0 ? done / elapsed.TotalSeconds : 0, findings.Length, elapsed) { Findings = findings });
+    }
 
     /// <summary>
     /// Random choices, counting what PCT's bound needs: scheduling steps and distinct receivers, data choices and the

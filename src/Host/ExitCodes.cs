@@ -47,8 +47,9 @@ public static class ExitCodes
 
     /// <summary>
     /// A command's description for <c>--help</c>: <paramref name="summary"/>, then what 0 (and 1, for a command that
-    /// judges) mean for this command, then 2 and 3, which mean the same everywhere.
+    /// judges) mean for this command, then 2 and 3, which mean the same everywhere, and anything <paramref name="more"/> adds;
     /// </summary>
-    public static string Describe(string summary, string ok, string? failed = null) =>
-        $"{summary}. Exit codes: 0 {ok},{(failed is null ? string.Empty : $" 1 {failed},")} 2 bad input, 3 internal error.";
+    /// <paramref name="example"/> is one command line that shows the command at work.
+    public static string Describe(string summary, string ok, string? failed, string example, string? more = null) =>
+        $"{summary}.\n\nExit codes: 0 {ok},{(failed is null ? string.Empty : $" 1 {failed},")} 2 bad input, 3 internal error.{(more is null ? string.Empty : " " + more)}\n\nExample: {example}";
 }

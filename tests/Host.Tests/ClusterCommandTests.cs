@@ -186,12 +186,12 @@ public sealed class ClusterCommandTests : IDisposable
     [InlineData(new[] { "worker", "--seed-node", "akka.tcp://other@127.0.0.1:4053" }, "the actor system must be 'taskisol'")]
     [InlineData(new[] { "worker", "--seed-node", "akka.tcp://taskisol@127.0.0.1:4053", "--port", "70000" }, "--port must be between 0 and 65535, not 70000")]
     [InlineData(new[] { "worker", "--seed-node", "akka.tcp://taskisol@127.0.0.1:4053", "--slots", "0" }, "--slots must be between 1 and 1024, not 0")]
-    [InlineData(new[] { "worker", "--seed-node", "akka.tcp://taskisol@127.0.0.1:4053", "--config", "/nonexistent/cluster.conf" }, "--config /nonexistent/cluster.conf:")]
+    [InlineData(new[] { "worker", "--seed-node", "akka.tcp://taskisol@127.0.0.1:4053", "--cluster-config", "/nonexistent/cluster.conf" }, "--cluster-config /nonexistent/cluster.conf:")]
     [InlineData(new[] { "worker", "--seed-node", "akka.tcp://taskisol@127.0.0.1:4053", "--log-level", "loud" }, "--log-level: found 'loud'")]
-    [InlineData(new[] { "worker", "--seed-node", "akka.tcp://taskisol@127.0.0.1:4053", "--config", "" }, "--config: the path is empty, expected a HOCON file")]
+    [InlineData(new[] { "worker", "--seed-node", "akka.tcp://taskisol@127.0.0.1:4053", "--cluster-config", "" }, "--cluster-config: the path is empty, expected a HOCON file")]
     [InlineData(new[] { "worker", "--seed-node", "akka.tcp://taskisol@127.0.0.1:4053", "--host", "1_000" }, "--host: '1_000' is not a host name or an IP address")]
     [InlineData(new[] { "worker", "--seed-node", "akka.tcp://taskisol@127.0.0.1:4053", "--host", "999.1.1.1.1" }, "--host: '999.1.1.1.1' is not a host name or an IP address")]
-    [InlineData(new[] { "worker", "--seed-node", "akka.tcp://taskisol@127.0.0.1:4053", "--log", "/nonexistent/w.log" }, "--log '/nonexistent/w.log': directory '/nonexistent' does not exist")]
+    [InlineData(new[] { "worker", "--seed-node", "akka.tcp://taskisol@127.0.0.1:4053", "--node-log", "/nonexistent/w.log" }, "--node-log '/nonexistent/w.log': directory '/nonexistent' does not exist")]
     public void Worker_bad_input_exits_2_naming_the_option(string[] args, string message)
     {
         var r = Taskisol.Run(args);

@@ -33,6 +33,8 @@ public sealed class SoakCommandTests : IDisposable
         }
 
         Assert.Empty(Directory.GetFiles(Path.Combine(dir, "latest"), ".*"));
+        // No temporary file left behind; the one dot file is the manifest of the directory's own files.
+        Assert.Equal([Path.Combine(dir, Reports.OutputCheck.ManifestFile)], Directory.GetFiles(dir, ".*"));
         using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "latest", "snapshot.json")));
         Assert.Equal(20_000_000_000, json.RootElement.GetProperty("simulatedNs").GetInt64());
         Assert.Equal(4, json.RootElement.GetProperty("series").GetArrayLength());
@@ -94,7 +96,7 @@ public sealed class SoakCommandTests : IDisposable
     }
 
     [Theory]
-    [InlineData("no-such-scenario", "unknown scenario 'no-such-scenario'")]
+    [InlineData("no-such-scenario", "no scenario file or built-in scenario named 'no-such-scenario'")]
     [InlineData("--for=10", "--for: '10' has no unit")]
     [InlineData("--for=-5s", "--for: '-5s' is negative")]
     [InlineData("--snapshot-every=0", "--snapshot-every: '0' must be longer than 0")]
@@ -255,13 +257,15 @@ public sealed class SoakCommandTests : IDisposable
         Assert.Equal("mine", File.ReadAllText(Path.Combine(dir, "latest")));
         Assert.False(Directory.Exists(Path.Combine(dir, "snapshots")));
 
-        // A soak's own entries are accepted: a second soak into the same directory moves `latest` on.
+        // A soak's own entries are accepted: a second soak into the same directory replaces the first one's snapshots
+        // (the manifest lists them) and switches `latest` to its own.
         File.Delete(Path.Combine(dir, "latest"));
         Assert.Equal(0, Taskisol.Run("soak", "default", "--for", "1s", "--out", dir).Exit);
-        var first = new DirectoryInfo(Path.Combine(dir, "latest")).LinkTarget;
+        var firstSummary = File.GetLastWriteTimeUtc(Path.Combine(dir, "latest", "summary.txt"));
         Assert.Equal(0, Taskisol.Run("soak", "default", "--for", "1s", "--out", dir).Exit);
-        Assert.NotEqual(first, new DirectoryInfo(Path.Combine(dir, "latest")).LinkTarget);
-        Assert.True(File.Exists(Path.Combine(dir, "latest", "summary.txt")));
+        Assert.NotNull(new DirectoryInfo(Path.Combine(dir, "latest")).LinkTarget);
+        Assert.True(File.GetLastWriteTimeUtc(Path.Combine(dir, "latest", "summary.txt")) >= firstSummary);
+        Assert.Equal(["latest", "snapshots"], Directory.GetFileSystemEntries(dir).Select(Path.GetFileName).Where(n => n![0] != '.').Order(StringComparer.Ordinal));
     }
 
     private static void AssertFinalSnapshot(string dir)
@@ -273,6 +277,8 @@ public sealed class SoakCommandTests : IDisposable
         Assert.True(File.Exists(Path.Combine(dir, "latest", "report.html")));
         Assert.True(File.Exists(Path.Combine(dir, "latest", "summary.txt")));
         Assert.Empty(Directory.GetFiles(Path.Combine(dir, "latest"), ".*"));
+        // No temporary file left behind; the one dot file is the manifest of the directory's own files.
+        Assert.Equal([Path.Combine(dir, Reports.OutputCheck.ManifestFile)], Directory.GetFiles(dir, ".*"));
     }
 
     /// <summary>

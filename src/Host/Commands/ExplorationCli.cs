@@ -85,11 +85,12 @@ internal static class ExplorationCli
     }
 
     /// <summary>
-    /// Checks that <paramref name="dir"/> can hold output (creating it), before anything runs: see
-    /// <see cref="OutputCheck.PrepareDirectory"/>; <paramref name="writes"/> says which names the command writes there.
+    /// Checks that <paramref name="dir"/> can hold <paramref name="command"/>'s output (creating it), before anything
+    /// runs: see <see cref="OutputCheck.PrepareOwnedDirectory"/>; <paramref name="writes"/> says which names the command
+    /// writes there. The command calls <see cref="OutputCheck.RecordOutputs"/> when it has written them.
     /// </summary>
-    public static string OutputDirectory(string dir, string option, IReadOnlyCollection<InputFile> inputs, Func<string, bool> writes) =>
-        OutputCheck.PrepareDirectory(option, dir, inputs, writes);
+    public static OwnedDirectory OutputDirectory(string dir, string option, IReadOnlyCollection<InputFile> inputs, Func<string, bool> writes, string command, bool force, bool accumulates = false) =>
+        OutputCheck.PrepareOwnedDirectory(option, dir, inputs, writes, command, force, accumulates);
 
     /// <summary>Writes a reproducer atomically.</summary>
     public static void Save(string path, Reproducer reproducer) => AtomicFile.WriteText(path, w => w.Write(reproducer.ToJson()));

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using TaskIsolation.Exploration;
+using TaskIsolation.Reports;
 using TaskIsolation.Scenarios;
 using TaskIsolation.Simulation;
 
@@ -16,33 +17,35 @@ internal static partial class ExploreCommand
 {
     public static Command Create()
     {
-        var scenario = new Argument<string>("scenario") { Description = "A scenario file (YAML) or a built-in scenario's name" };
+        var scenario = CliOptions.Scenario<string>("A scenario file (YAML) or a built-in scenario's name");
         var strategy = new Option<string>("--strategy")
         {
             Description = "random (uniform), pct (Burckhardt et al. 2010: random priorities, D-1 change points), portfolio (both, alternating) or exhaustive (every schedule, depth first, with sleep sets)",
             DefaultValueFactory = _ => "portfolio",
+            HelpName = "random|pct|portfolio|exhaustive",
         };
         strategy.CompletionSources.Add(["random", "pct", "portfolio", "exhaustive"]);
-        var maxSchedules = new Option<long?>("--max-schedules") { Description = "With --strategy exhaustive: stop after this many schedules (the run then says it was bounded)" };
-        var wall = new Option<string?>("--wall") { Description = "With --strategy exhaustive: stop after this much wall time (30s, 5m, ...; the run then says it was bounded)" };
+        var maxSchedules = CliOptions.OptionalNumber<long>("--max-schedules", "With --strategy exhaustive: stop after this many schedules (the run then says it was bounded)", "N");
+        var wall = new Option<string?>("--wall") { Description = "With --strategy exhaustive: stop after this much wall time (30s, 5m, ...; the run then says it was bounded)", HelpName = "DURATION" };
         var noReduction = new Option<bool>("--no-reduction") { Description = "With --strategy exhaustive: run every schedule, without pruning equivalent ones (sleep sets)" };
-        var iterations = new Option<long>("--iterations") { Description = "Schedules to run", DefaultValueFactory = _ => 1_000 };
-        var maxSteps = new Option<long>("--max-steps") { Description = "Most message deliveries in one schedule", DefaultValueFactory = _ => 200_000 };
-        var depth = new Option<int>("--depth") { Description = "PCT bug depth D (D-1 priority change points)", DefaultValueFactory = _ => 3 };
-        var seed = new Option<long>("--seed") { Description = "Campaign seed: with the scenario it fixes every schedule", DefaultValueFactory = _ => 1 };
-        var workers = new Option<int>("--workers") { Description = "Worker threads, each with its own actor system (default: all cores)", DefaultValueFactory = _ => Environment.ProcessorCount };
-        var until = new Option<string>("--until") { Description = "first: stop at the first finding; all: run every schedule", DefaultValueFactory = _ => "all" };
+        var iterations = CliOptions.Number<long>("--iterations", "Schedules to run", "N", 1_000);
+        var maxSteps = CliOptions.Number<long>("--max-steps", "Most message deliveries in one schedule", "N", 200_000);
+        var depth = CliOptions.Number<int>("--depth", "PCT bug depth D (D-1 priority change points)", "D", 3);
+        var seed = CliOptions.Seed("Campaign seed: with the scenario it fixes every schedule");
+        var workers = CliOptions.OptionalNumber<int>("--workers", "Worker threads, each with its own actor system (default: all cores)", "N");
+        var until = new Option<string>("--until") { Description = "first: stop at the first finding; all: run every schedule", DefaultValueFactory = _ => "all", HelpName = "first|all" };
         until.CompletionSources.Add(["first", "all"]);
-        var outDir = new Option<string?>("--out") { Description = "Directory for one reproducer per distinct finding (finding-N.json)" };
-        var find = new Option<string?>("--find") { Description = "Look for one kind of finding only: violation, liveness, double-report or no-progress (a schedule runs past findings of other kinds)" };
+        var outDir = new Option<string?>("--out") { Description = "Directory for one reproducer per distinct finding (finding-N.json)", HelpName = "DIR" };
+        var force = OutputDirectoryOption.Force();
+        var find = new Option<string?>("--find") { Description = "Look for one kind of finding only: violation, liveness, double-report or no-progress (a schedule runs past findings of other kinds)", HelpName = "KIND" };
         find.CompletionSources.Add([.. FindingInfo.Kinds]);
 
         var cluster = new Option<bool>("--cluster") { Description = "Coordinate the campaign on an Akka.Cluster: workers join with 'taskisol worker --seed-node' (docs/cluster.md)" };
-        var journal = new Option<string?>("--journal") { Description = "With --cluster: journal of finished batches; running again with it resumes the campaign" };
+        var journal = new Option<string?>("--journal") { Description = "With --cluster: journal of finished batches; running again with it resumes the campaign", HelpName = "FILE" };
         var hosting = ClusterHosting.Create(defaultPort: 4053, defaultLevel: "warning");
-        var command = new Command("explore", ExitCodes.Describe("Search a scenario's schedules for isolation violations, liveness failures and double reports", "nothing found", "a finding found") + " With --cluster, 130 (143) when Ctrl-C (SIGTERM) stops the coordinator before the campaign finished.")
+        var command = new Command("explore", ExitCodes.Describe("Search a scenario's schedules for isolation violations, liveness failures and double reports", "nothing found", "a finding found", "taskisol explore scenarios/tlb-shootdown.yaml --iterations 300 --until first --out findings", "With --cluster, 130 (143) when Ctrl-C (SIGTERM) stops the coordinator before the campaign finished."))
         {
-            scenario, strategy, iterations, maxSteps, depth, seed, workers, until, outDir, find, cluster, journal, maxSchedules, wall, noReduction,
+            scenario, strategy, iterations, maxSteps, depth, seed, workers, until, outDir, force, find, cluster, journal, maxSchedules, wall, noReduction,
         };
         foreach (var o in hosting.All)
         {
@@ -59,7 +62,7 @@ internal static partial class ExploreCommand
                     throw new UsageException("--find is not supported with --strategy exhaustive yet: it stops at the first finding of any kind");
                 }
 
-                return Exhaustive(parse, output, error, scenario, maxSteps, maxSchedules, wall, noReduction, outDir, cluster, until);
+                return Exhaustive(parse, output, error, scenario, maxSteps, maxSchedules, wall, noReduction, outDir, force, cluster, until);
             }
 
             if (parse.GetResult(maxSchedules) is { Implicit: false } || parse.GetResult(wall) is { Implicit: false } || parse.GetValue(noReduction))
@@ -81,7 +84,7 @@ internal static partial class ExploreCommand
             var n = parse.GetValue(iterations);
             var steps = parse.GetValue(maxSteps);
             var d = parse.GetValue(depth);
-            var w = parse.GetValue(workers);
+            var w = parse.GetValue(workers) ?? Environment.ProcessorCount;
             if (n < 1)
             {
                 throw new UsageException($"--iterations must be at least 1, not {n}");
@@ -134,40 +137,39 @@ internal static partial class ExploreCommand
             }
 
             // The reproducers are finding-N.json: none of them may be the scenario file.
-            var dir = parse.GetValue(outDir) is { } o ? ExplorationCli.OutputDirectory(o, "--out", inputs, FindingFile().IsMatch) : null;
+            var dir = parse.GetValue(outDir) is { } o ? ExplorationCli.OutputDirectory(o, "--out", inputs, FindingFile().IsMatch, "explore", parse.GetValue(force)) : null;
             var target = new ScenarioTarget(loaded);
             var options = new CampaignOptions { Strategy = kind, Iterations = n, MaxSteps = steps, Depth = d, Seed = parse.GetValue(seed), Workers = w, Until = untilMode, Find = findKind };
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"exploring {target.Name} ({target.Hash}): {StrategyNames.Of(kind)}, {n} schedules, max {steps} steps, depth {d}, seed {options.Seed}, {w} worker{(w == 1 ? string.Empty : "s")}, until {parse.GetValue(until)}{(findKind is null ? string.Empty : $", finding only {findKind}")}"));
-            var lastLine = TimeSpan.Zero;
-            void Progress(CampaignProgress p)
-            {
-                if (p.Elapsed - lastLine >= TimeSpan.FromSeconds(1) || p.Done == p.Total)
-                {
-                    lastLine = p.Elapsed;
-                    output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {p.Done}/{p.Total} schedules  {p.PerSecond:0} schedules/s  {p.DistinctFindings} distinct finding{(p.DistinctFindings == 1 ? string.Empty : "s")}"));
-                }
-            }
-
+            // A person at a terminal gets a live bar; a pipe, a log or a test gets the plain lines.
+            IExploreProgress view = ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected && node is null
+                ? new LiveExploreProgress(Spectre.Console.AnsiConsole.Console)
+                : new PlainExploreProgress(output);
             CampaignReport report;
             if (node is not null)
             {
                 // --workers given: the coordinator runs that many batches itself; otherwise workers do all the work.
-                var local = parse.GetResult(workers) is { Implicit: false } ? w : 0;
+                var local = parse.GetValue(workers) is not null ? w : 0;
                 using var logger = hosting.StartLogging(parse, error, "explore");
-                report = ClusterHosting.Explore(node, target, options, local, parse.GetValue(journal), output, Progress);
+                report = view.Show(progress => ClusterHosting.Explore(node, target, options, local, parse.GetValue(journal), output, progress));
             }
             else
             {
-                report = Explorer.Run(target, options, Progress);
+                report = view.Show(progress => Explorer.Run(target, options, progress));
             }
 
-            WriteSummary(output, report, dir);
+            WriteSummary(output, report, dir?.Path);
+            if (dir is not null)
+            {
+                OutputCheck.RecordOutputs(dir, "explore", FindingFile().IsMatch);
+            }
+
             return report.Result.Findings.Count == 0 ? ExitCodes.Ok : ExitCodes.Failed;
         });
         return command;
     }
 
-    private static int Exhaustive(ParseResult parse, TextWriter output, TextWriter error, Argument<string> scenario, Option<long> maxSteps, Option<long?> maxSchedules, Option<string?> wall, Option<bool> noReduction, Option<string?> outDir, Option<bool> cluster, Option<string> until)
+    private static int Exhaustive(ParseResult parse, TextWriter output, TextWriter error, Argument<string> scenario, Option<long> maxSteps, Option<long?> maxSchedules, Option<string?> wall, Option<bool> noReduction, Option<string?> outDir, Option<bool> force, Option<bool> cluster, Option<string> until)
     {
         var untilMode = parse.GetValue(until) switch
         {
@@ -212,7 +214,7 @@ internal static partial class ExploreCommand
             return ExitCodes.BadInput;
         }
 
-        var dir = parse.GetValue(outDir) is { } o ? ExplorationCli.OutputDirectory(o, "--out", RunCommand.InputsOf(parse.GetValue(scenario)), FindingFile().IsMatch) : null;
+        var dir = parse.GetValue(outDir) is { } o ? ExplorationCli.OutputDirectory(o, "--out", RunCommand.InputsOf(parse.GetValue(scenario)), FindingFile().IsMatch, "explore", parse.GetValue(force)) : null;
         var target = new ScenarioTarget(loaded);
         var options = new ExhaustiveOptions { MaxSteps = steps, MaxSchedules = limit ?? long.MaxValue, Wall = wallLimit, Reduction = !parse.GetValue(noReduction), Until = untilMode };
         var bounds = string.Join(", ", new[]
@@ -236,8 +238,9 @@ internal static partial class ExploreCommand
                 ExplorationCli.WriteFinding(output, r.Finding);
                 if (dir is not null)
                 {
-                    var path = Path.Combine(dir, "finding-1.json");
+                    var path = Path.Combine(dir.Path, "finding-1.json");
                     ExplorationCli.Save(path, r);
+                    OutputCheck.RecordOutputs(dir, "explore", FindingFile().IsMatch);
                     output.WriteLine($"  reproducer: {path}");
                 }
 

@@ -19,14 +19,16 @@ internal static class MinimizeCommand
     public static Command Create()
     {
         var file = new Argument<string>("reproducer") { Description = "A reproducer JSON file" };
-        var outDir = new Option<string?>("--out") { Description = "Output directory (default: 'minimized' next to the reproducer)" };
-        var budget = new Option<int>("--max-runs") { Description = "Most schedules to run while minimizing", DefaultValueFactory = _ => 3_000 };
+        file.HelpName = "REPRO.json";
+        var outDir = new Option<string?>("--out") { Description = "Output directory (default: 'minimized' next to the reproducer)", HelpName = "DIR" };
+        var force = OutputDirectoryOption.Force();
+        var budget = CliOptions.Number<int>("--max-runs", "Most schedules to run while minimizing", "N", 3_000);
         var mitigation = new Option<string?>("--mitigation")
         {
             Description = $"A model switch that fixes the finding, KEY[=VALUE] ({string.Join(", ", Mitigation.Keys)}): write a two-sided test that replays the finding and, with the switch, explores the minimized scenario and expects nothing",
             HelpName = "KEY[=VALUE]",
         };
-        var command = new Command("minimize", ExitCodes.Describe("Shrink a reproducer and write a regression test for it", "minimized", "the reproducer does not reproduce its finding, or the mitigation does not remove it")) { file, outDir, budget, mitigation };
+        var command = new Command("minimize", ExitCodes.Describe("Shrink a reproducer and write a regression test for it", "minimized", "the reproducer does not reproduce its finding, or the mitigation does not remove it", "taskisol minimize findings/finding-1.json --out minimized")) { file, outDir, force, budget, mitigation };
         command.SetAction(parse =>
         {
             var output = parse.InvocationConfiguration.Output;
@@ -71,7 +73,7 @@ internal static class MinimizeCommand
             string[] names = fix is null
                 ? [slug + ".min.yaml", slug + ".min.json", className + ".cs"]
                 : [slug + ".min.yaml", slug + ".min.json", className + ".cs", slug + ".mitigated.json"];
-            var dir = ExplorationCli.OutputDirectory(parse.GetValue(outDir) ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, "minimized"), "--out", [new InputFile("the reproducer", path)], names.Contains);
+            var dir = ExplorationCli.OutputDirectory(parse.GetValue(outDir) ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path))!, "minimized"), "--out", [new InputFile("the reproducer", path)], names.Contains, "minimize", parse.GetValue(force), accumulates: true);
             using var system = ActorSystem.Create("taskisol-minimize", SimulationConfig.Hocon);
             try
             {
@@ -86,9 +88,9 @@ internal static class MinimizeCommand
                     return ExitCodes.Failed;
                 }
 
-                var scenarioPath = Path.Combine(dir, names[0]);
-                var reproPath = Path.Combine(dir, names[1]);
-                var testPath = Path.Combine(dir, names[2]);
+                var scenarioPath = Path.Combine(dir.Path, names[0]);
+                var reproPath = Path.Combine(dir.Path, names[1]);
+                var testPath = Path.Combine(dir.Path, names[2]);
                 AtomicFile.WriteText(scenarioPath, w => w.Write(min.Target.Text));
                 ExplorationCli.Save(reproPath, min.Reproducer);
                 output.WriteLine($"minimized {reproducer.Target.Name}: {min.OriginalDeviations} → {min.Deviations} non-default decisions ({min.OriginalDecisions} → {min.Reproducer.DecisionList.Count} decisions), {min.TargetShrinks} scenario shrinks, {min.Runs} runs");
@@ -100,11 +102,14 @@ internal static class MinimizeCommand
 
                 if (fix is not null)
                 {
-                    return TwoSided(output, system, min, fix, className, scenarioPath, reproPath, testPath, Path.Combine(dir, names[3]));
+                    var twoSided = TwoSided(output, system, min, fix, className, scenarioPath, reproPath, testPath, Path.Combine(dir.Path, names[3]));
+                    OutputCheck.RecordOutputs(dir, "minimize", names.Contains);
+                    return twoSided;
                 }
 
                 var test = RegressionTestGenerator.Generate(min.Reproducer, new RegressionTestOptions("Regression", className, "ScenarioTarget.Load", []));
                 AtomicFile.WriteText(testPath, w => w.Write(test));
+                OutputCheck.RecordOutputs(dir, "minimize", names.Contains);
                 output.WriteLine($"scenario:   {scenarioPath}");
                 output.WriteLine($"reproducer: {reproPath}");
                 output.WriteLine($"test:       {testPath}");

@@ -21,17 +21,18 @@ internal static class SoakCommand
 {
     public static Command Create()
     {
-        var scenario = new Argument<string>("scenario") { Description = "A scenario file (YAML) or the name of a built-in scenario, e.g. default" };
-        var forOption = new Option<string>("--for") { Description = "Simulated time to run: 30s, 10m, 1h, ...", DefaultValueFactory = _ => "1h" };
-        var wall = new Option<string?>("--wall") { Description = "Wall-clock limit: stop after this much real time (10m, 1h, ...)" };
-        var mode = new Option<string>("--mode") { Description = "controlled (one thread, seeded, reproducible) or concurrent (Akka's threads)", DefaultValueFactory = _ => "controlled" };
+        var scenario = CliOptions.Scenario<string>("A scenario file (YAML) or the name of a built-in scenario, e.g. default");
+        var forOption = new Option<string>("--for") { Description = "Simulated time to run: 30s, 10m, 1h, ...", DefaultValueFactory = _ => "1h", HelpName = "DURATION" };
+        var wall = new Option<string?>("--wall") { Description = "Wall-clock limit: stop after this much real time (10m, 1h, ...)", HelpName = "DURATION" };
+        var mode = new Option<string>("--mode") { Description = "controlled (one thread, seeded, reproducible) or concurrent (Akka's threads)", DefaultValueFactory = _ => "controlled", HelpName = "controlled|concurrent" };
         mode.CompletionSources.Add("controlled", "concurrent");
-        var seed = new Option<int>("--seed") { Description = "Seed of the schedule (controlled) or of the model's choices (concurrent)", DefaultValueFactory = _ => 1 };
-        var every = new Option<string>("--snapshot-every") { Description = "Simulated time between snapshots", DefaultValueFactory = _ => "10s" };
+        var seed = CliOptions.Seed("Seed of the schedule (controlled) or of the model's choices (concurrent)");
+        var every = new Option<string>("--snapshot-every") { Description = "Simulated time between snapshots", DefaultValueFactory = _ => "10s", HelpName = "DURATION" };
         var noiseCpus = NoiseCpusOption.Create();
-        var output = new Option<string>("--out") { Description = "Directory for the snapshots and the final report (created if missing)", DefaultValueFactory = _ => "soak" };
+        var output = new Option<string>("--out") { Description = "Directory for the snapshots and the final report (created if missing)", DefaultValueFactory = _ => "soak", HelpName = "DIR" };
 
-        var command = new Command("soak", ExitCodes.Describe("Run a scenario for a long simulated time: live progress, periodic snapshots, bounded memory", "nothing found", "a violation or liveness failure found"))
+        var force = OutputDirectoryOption.Force();
+        var command = new Command("soak", ExitCodes.Describe("Run a scenario for a long simulated time: live progress, periodic snapshots, bounded memory", "nothing found", "a violation or liveness failure found", "taskisol soak default --for 10m --snapshot-every 1m --out soak-default"))
         {
             scenario,
             forOption,
@@ -41,6 +42,7 @@ internal static class SoakCommand
             every,
             noiseCpus,
             output,
+            force,
         };
         command.SetAction(parse =>
         {
@@ -68,16 +70,21 @@ internal static class SoakCommand
             }
 
             var osnoise = NoiseCpusOption.Apply(loaded, parse.GetValue(noiseCpus));
-            return Run(loaded, osnoise, RunCommand.InputsOf(what), settings, executionMode, parse.GetValue(seed), parse.GetValue(output)!, stdout, stderr);
+            return Run(loaded, osnoise, RunCommand.InputsOf(what), settings, executionMode, CliOptions.RunSeed(parse.GetValue(seed)), parse.GetValue(output)!, parse.GetValue(force), stdout, stderr);
         });
         return command;
     }
 
-    private static int Run(Scenario scenario, OsnoiseSettings osnoise, IReadOnlyCollection<InputFile> inputs, SoakSettings settings, ExecutionMode mode, int seed, string output, TextWriter stdout, TextWriter stderr)
+    private static int Run(Scenario scenario, OsnoiseSettings osnoise, IReadOnlyCollection<InputFile> inputs, SoakSettings settings, ExecutionMode mode, int seed, string output, bool force, TextWriter stdout, TextWriter stderr)
     {
         // The last check of the user's input, and the first write: before anything runs.
-        var dir = OutputCheck.PrepareDirectory("--out", output, inputs, Writes);
-        CheckOwnEntries(output, dir);
+        if (Directory.Exists(output))
+        {
+            CheckOwnEntries(output, Path.GetFullPath(output));
+        }
+
+        var owned = OutputCheck.PrepareOwnedDirectory("--out", output, inputs, Writes, "soak", force);
+        var dir = owned.Path;
         using var signals = new StopSignals(signal => stderr.WriteLine($"taskisol soak: {signal} received: finishing the current slice and writing the final snapshot (again to quit at once)"));
         using var system = ActorSystem.Create("taskisol-soak", SimulationConfig.Hocon);
         try
@@ -101,6 +108,8 @@ internal static class SoakCommand
                     {
                         Reports.AtomicFile.WriteAllText(Path.Combine(into, HtmlReport.FileName), HtmlReport.Render(snapshot, scenario.Name));
                     }
+
+                    OutputCheck.RecordOutputs(owned, "soak", Writes);
                 });
                 return SoakDriver.Run(session, ledger, settings, new Shown(writer, snapshotShown), progress, signals.Token);
             });
@@ -130,15 +139,7 @@ internal static class SoakCommand
     {
         try
         {
-            if (File.Exists(what))
-            {
-                return ScenarioLoader.LoadFile(what);
-            }
-
-            if (BuiltInScenarios.Contains(what))
-            {
-                return BuiltInScenarios.Load(what);
-            }
+            return RunCommand.Load(what);
         }
         catch (ScenarioException ex)
         {
@@ -149,8 +150,6 @@ internal static class SoakCommand
 
             return null;
         }
-
-        throw new UsageException($"unknown scenario '{what}': no such file, and no built-in scenario of that name (built-in: {string.Join(", ", BuiltInScenarios.All.Select(s => s.Name))})");
     }
 
     /// <summary>Whether the soak writes an entry of this name into its output directory: the <c>latest</c> link, its temporary name, the snapshot folders.</summary>
