@@ -29,4 +29,8 @@ public sealed record SoakCapture(
     long ViolationCount,
     ImmutableArray<KeptFinding> Liveness,
     long LivenessCount,
-    ImmutableArray<SeriesPoint> Series);
+    ImmutableArray<SeriesPoint> Series)
+{
+    /// <summary>Failures of the scenario's monitors (<c>monitors:</c>) so far.</summary>
+    public long MonitorFailureCount { get; init; }
+}

@@ -124,6 +124,12 @@ public static class SoakFormats
         b.Append(C, $"simulated {Seconds(st.NowNs)} s of {Seconds(st.ForNs)} s in {st.Wall.TotalSeconds:F1} s wall ({st.SimPerWall:F2} sim s per wall s)\n");
         b.Append(C, $"events {s.Capture.Events} ({st.EventsPerSecond:F0}/s), deliveries {s.Deliveries}, decisions {s.Decisions}\n");
         b.Append(C, $"violations {s.Capture.ViolationCount}, liveness failures {s.Capture.LivenessCount}");
+        if (s.Capture.MonitorFailureCount > 0)
+        {
+            // Only when a monitor failed: soaks without one read as before.
+            b.Append(C, $", monitor failures {s.Capture.MonitorFailureCount}");
+        }
+
         b.Append(!s.Final ? "\n" : Found(s) ? " (found: exit 1)\n" : " (nothing found: exit 0)\n");
         var distinct = s.Distinct ?? (s.First is { } first ? [first] : []);
         for (var i = 0; i < distinct.Count; i++)
@@ -143,13 +149,13 @@ public static class SoakFormats
     }
 
     /// <summary>
-    /// Whether the soak found something: a violation or a liveness failure. <c>taskisol soak</c> then exits 1, as
+    /// Whether the soak found something: a violation, a liveness failure or a monitor failure. <c>taskisol soak</c> then exits 1, as
     /// <c>taskisol explore</c> does when it finds one.
     /// </summary>
     public static bool Found(SoakSnapshot s)
     {
         ArgumentNullException.ThrowIfNull(s);
-        return s.Capture.ViolationCount + s.Capture.LivenessCount > 0;
+        return s.Capture.ViolationCount + s.Capture.LivenessCount + s.Capture.MonitorFailureCount > 0;
     }
 
     /// <summary>Why a soak ended, in words.</summary>

@@ -58,6 +58,7 @@ public sealed class SoakLedger
     private long _violationCount;
     private long _livenessCount;
     private long _doubleReportCount;
+    private long _monitorCount;
 
     /// <summary>A ledger sized by <paramref name="settings"/>; <see cref="Attach"/> it to the machine it observes.</summary>
     public SoakLedger(SoakSettings settings)
@@ -231,7 +232,10 @@ public sealed class SoakLedger
                 _violationCount,
                 [.. _liveness],
                 _livenessCount,
-                _series.Points);
+                _series.Points)
+            {
+                MonitorFailureCount = _monitorCount,
+            };
         }
     }
 
@@ -289,12 +293,22 @@ public sealed class SoakLedger
                     }
 
                     break;
+                case MonitorFailed m:
+                    var previous = Found;
+                    _monitorCount++;
+                    if (Counted(_machine is null ? null : FindingSignature.Of(m, _machine)) is { } mSig)
+                    {
+                        _unsettled = true;
+                        _unsettledDistinct.Add(new FirstFinding(new FindingInfo(FindingInfo.MonitorKind, mSig, m.Cpu, null, m.Task?.ToString() ?? string.Empty, m.Time, [.. m.Chain.Select(l => l.What), m.What]), -1, 0, (int)previous));
+                    }
+
+                    break;
             }
         }
     }
 
     /// <summary>Findings so far, of every kind the monitors raise (a replay's count of findings before the next one).</summary>
-    private long Found => _violationCount + _livenessCount + _doubleReportCount;
+    private long Found => _violationCount + _livenessCount + _doubleReportCount + _monitorCount;
 
     /// <summary><paramref name="first"/> with the count of findings under its signature so far.</summary>
     private FirstFinding Counted(FirstFinding first) => first with { Count = _signatures.GetValueOrDefault(first.Info.Signature, 1) };
