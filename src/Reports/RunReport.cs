@@ -148,7 +148,7 @@ public sealed record LivenessReport(long TimeNs, int Cpu, string Task, long Sinc
 /// <param name="Cpu">The CPU the property is about.</param>
 /// <param name="Monitor">The monitor's name.</param>
 /// <param name="Kind">Its kind (<c>no_interrupt</c>, <c>max_single_noise</c>, <c>reaches_user</c>, a class name).</param>
-/// <param name="Failure">How it failed: <c>Assertion</c>, <c>HotTooLong</c> or <c>HotAtEnd</c>.</param>
+/// <param name="Failure">How it failed: <c>assertion</c>, <c>hot_too_long</c> or <c>hot_at_end</c> in the JSON.</param>
 /// <param name="Task">The task it is about, or null.</param>
 /// <param name="Reason">What broke, in words.</param>
 /// <param name="Chain">The causal chain of the event that broke it (or made it hot), root first.</param>
