@@ -84,13 +84,29 @@ public sealed record FindingInfo(string Kind, string Signature, int Cpu, string?
                 return new FindingInfo("liveness", FindingSignature.Of(l, machine), l.Cpu, null, l.Task.ToString(), l.Time, [.. chain.Select(c => c.What), l.What]);
             case DoubleReport d:
                 return new FindingInfo(DoubleReportKind, FindingSignature.Of(d, machine), d.Cpu, null, d.Task.ToString(), d.Time, [.. d.Chain.Select(l => l.What)]);
+            case NoProgressDetected n:
+                return Of(n, machine);
             default:
                 return null;
         }
     }
 
+    /// <summary>
+    /// <paramref name="n"/> as a finding: it names no task (a loop may be of kernel actors alone; <c>-</c>), and its
+    /// chain is its one line, what looped.
+    /// </summary>
+    public static FindingInfo Of(NoProgressDetected n, SimulatedMachine machine)
+    {
+        ArgumentNullException.ThrowIfNull(n);
+        ArgumentNullException.ThrowIfNull(machine);
+        return new FindingInfo(NoProgressKind, FindingSignature.Of(n, FindingSignature.CpuRole(machine, n.Cpu)), n.Cpu, null, "-", n.Time, [n.What]);
+    }
+
     /// <summary>The kinds of finding, as <see cref="Kind"/> names them.</summary>
-    public static IReadOnlyList<string> Kinds { get; } = ["violation", "liveness", DoubleReportKind];
+    public static IReadOnlyList<string> Kinds { get; } = ["violation", "liveness", DoubleReportKind, NoProgressKind];
+
+    /// <summary>The <see cref="Kind"/> of a <see cref="NoProgressDetected"/>: simulated time stopped at one instant (docs/model.md §12).</summary>
+    public const string NoProgressKind = "no-progress";
 
     /// <summary>The <see cref="Kind"/> a monitor's finding event has; null for an event that is no finding.</summary>
     public static string? KindOf(MachineEvent e) => e switch
@@ -98,6 +114,7 @@ public sealed record FindingInfo(string Kind, string Signature, int Cpu, string?
         ViolationDetected => "violation",
         LivenessViolated => "liveness",
         DoubleReport => DoubleReportKind,
+        NoProgressDetected => NoProgressKind,
         _ => null,
     };
 
@@ -177,6 +194,17 @@ public static class FindingSignature
         ArgumentNullException.ThrowIfNull(root);
         ArgumentNullException.ThrowIfNull(role);
         return $"liveness on a {role} cpu; root: {Root(root)}";
+    }
+
+    /// <summary>
+    /// The signature of a run whose simulated time stopped: the role of the loop's first CPU and the message types of
+    /// the loop (typed names, no actor, pid or count), so the same loop is one finding whichever schedule reached it.
+    /// </summary>
+    public static string Of(NoProgressDetected n, string role)
+    {
+        ArgumentNullException.ThrowIfNull(n);
+        ArgumentNullException.ThrowIfNull(role);
+        return $"no-progress on a {role} cpu; loop: {string.Join(", ", n.MessageTypes)}";
     }
 
     /// <summary>

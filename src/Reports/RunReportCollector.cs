@@ -21,6 +21,7 @@ public sealed class RunReportCollector(int maxEntries = int.MaxValue) : IRunObse
 {
     private readonly List<ViolationReport> _violations = [];
     private readonly List<LivenessReport> _liveness = [];
+    private NoProgressReport? _noProgress;
     private readonly List<SignalReport> _signals = [];
     private readonly List<ExitReport> _exits = [];
     private readonly List<PrctlReport> _prctl = [];
@@ -98,6 +99,9 @@ public sealed class RunReportCollector(int maxEntries = int.MaxValue) : IRunObse
             case KernelLogged k:
                 Keep(_log, new LogLineReport(k.Time, Dmesg.Format(k.Time, k.Text)));
                 break;
+            case NoProgressDetected n:
+                _noProgress = new NoProgressReport(n.Time, n.Cpu, n.Deliveries, n.What, [.. n.Loop.Select(a => new LoopActorReport(a.Actor, a.Messages))]);
+                break;
         }
     }
 
@@ -134,6 +138,7 @@ public sealed class RunReportCollector(int maxEntries = int.MaxValue) : IRunObse
             Prctl = [.. _prctl],
             Log = [.. bootLog.Select(l => new LogLineReport(l.TimeNs, l.ToString())), .. _log],
             Expectations = [.. expectations.Select(x => new ExpectationReport(x.Text, x.Held))],
+            NoProgress = _noProgress,
         };
     }
 

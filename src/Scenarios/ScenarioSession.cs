@@ -88,6 +88,7 @@ public sealed class ScenarioSession
             Timings = scenario.Model.Timings,
             Variant = scenario.Model.Variant,
             LivenessBoundNs = scenario.Model.LivenessBoundNs,
+            MaxInstantDeliveries = scenario.Model.MaxInstantDeliveries,
         };
     }
 
@@ -135,9 +136,9 @@ public sealed class ScenarioSession
             {
                 // Run up to the start time without letting the monitors close the run: that happens once, at the end.
                 var outcome = Machine.Simulation.RunUntil(at, stop);
-                if (outcome is RunOutcome.StepLimit or RunOutcome.Stopped)
+                if (outcome is RunOutcome.StepLimit or RunOutcome.Stopped or RunOutcome.NoProgress)
                 {
-                    Machine.Recorder.Finish(Machine.Now);
+                    Machine.Finish();
                     return outcome;
                 }
             }

@@ -58,6 +58,7 @@ public sealed class SoakLedger
     private long _violationCount;
     private long _livenessCount;
     private long _doubleReportCount;
+    private NoProgressDetected? _noProgress;
 
     /// <summary>A ledger sized by <paramref name="settings"/>; <see cref="Attach"/> it to the machine it observes.</summary>
     public SoakLedger(SoakSettings settings)
@@ -231,7 +232,8 @@ public sealed class SoakLedger
                 _violationCount,
                 [.. _liveness],
                 _livenessCount,
-                _series.Points);
+                _series.Points,
+                _noProgress);
         }
     }
 
@@ -279,6 +281,16 @@ public sealed class SoakLedger
                     }
 
                     break;
+                case NoProgressDetected n:
+                    var ahead = Found;
+                    _noProgress = n;
+                    if (_machine is not null && Counted(FindingInfo.Of(n, _machine).Signature) is not null)
+                    {
+                        _unsettled = true;
+                        _unsettledDistinct.Add(new FirstFinding(FindingInfo.Of(n, _machine), -1, 0, (int)ahead));
+                    }
+
+                    break;
                 case DoubleReport d:
                     var prior = Found;
                     _doubleReportCount++;
@@ -294,7 +306,7 @@ public sealed class SoakLedger
     }
 
     /// <summary>Findings so far, of every kind the monitors raise (a replay's count of findings before the next one).</summary>
-    private long Found => _violationCount + _livenessCount + _doubleReportCount;
+    private long Found => _violationCount + _livenessCount + _doubleReportCount + (_noProgress is null ? 0 : 1);
 
     /// <summary><paramref name="first"/> with the count of findings under its signature so far.</summary>
     private FirstFinding Counted(FirstFinding first) => first with { Count = _signatures.GetValueOrDefault(first.Info.Signature, 1) };
