@@ -86,13 +86,29 @@ public sealed record FindingInfo(string Kind, string Signature, int Cpu, string?
                 return new FindingInfo(DoubleReportKind, FindingSignature.Of(d, machine), d.Cpu, null, d.Task.ToString(), d.Time, [.. d.Chain.Select(l => l.What)]);
             case MonitorFailed m:
                 return new FindingInfo(MonitorKind, FindingSignature.Of(m, machine), m.Cpu, null, m.Task?.ToString() ?? string.Empty, m.Time, [.. m.Chain.Select(l => l.What), m.What]);
+            case NoProgressDetected n:
+                return Of(n, machine);
             default:
                 return null;
         }
     }
 
+    /// <summary>
+    /// <paramref name="n"/> as a finding: it names no task (a loop may be of kernel actors alone; <c>-</c>), and its
+    /// chain is its one line, what looped.
+    /// </summary>
+    public static FindingInfo Of(NoProgressDetected n, SimulatedMachine machine)
+    {
+        ArgumentNullException.ThrowIfNull(n);
+        ArgumentNullException.ThrowIfNull(machine);
+        return new FindingInfo(NoProgressKind, FindingSignature.Of(n, FindingSignature.CpuRole(machine, n.Cpu)), n.Cpu, null, "-", n.Time, [n.What]);
+    }
+
     /// <summary>The kinds of finding, as <see cref="Kind"/> names them.</summary>
-    public static IReadOnlyList<string> Kinds { get; } = ["violation", "liveness", DoubleReportKind, MonitorKind];
+    public static IReadOnlyList<string> Kinds { get; } = ["violation", "liveness", DoubleReportKind, NoProgressKind, MonitorKind];
+
+    /// <summary>The <see cref="Kind"/> of a <see cref="NoProgressDetected"/>: simulated time stopped at one instant (docs/model.md §12).</summary>
+    public const string NoProgressKind = "no-progress";
 
     /// <summary>The <see cref="Kind"/> a monitor's finding event has; null for an event that is no finding.</summary>
     public static string? KindOf(MachineEvent e) => e switch
@@ -101,6 +117,7 @@ public sealed record FindingInfo(string Kind, string Signature, int Cpu, string?
         LivenessViolated => "liveness",
         DoubleReport => DoubleReportKind,
         MonitorFailed => MonitorKind,
+        NoProgressDetected => NoProgressKind,
         _ => null,
     };
 
@@ -204,6 +221,17 @@ public static class FindingSignature
         ArgumentNullException.ThrowIfNull(root);
         ArgumentNullException.ThrowIfNull(role);
         return $"monitor {m.Monitor} ({m.MonitorKind}) {MonitorFailures.Text(m.Failure)} on a {role} cpu; root: {Root(root)}";
+    }
+
+    /// <summary>
+    /// The signature of a run whose simulated time stopped: the role of the loop's first CPU and the message types of
+    /// the loop (typed names, no actor, pid or count), so the same loop is one finding whichever schedule reached it.
+    /// </summary>
+    public static string Of(NoProgressDetected n, string role)
+    {
+        ArgumentNullException.ThrowIfNull(n);
+        ArgumentNullException.ThrowIfNull(role);
+        return $"no-progress on a {role} cpu; loop: {string.Join(", ", n.MessageTypes)}";
     }
 
     /// <summary>

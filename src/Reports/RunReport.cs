@@ -62,6 +62,12 @@ public sealed record RunReport
 
     /// <summary>The scenario's expectations and whether each held.</summary>
     public required ImmutableArray<ExpectationReport> Expectations { get; init; }
+    /// <summary>
+    /// Set when simulated time stopped at one instant (docs/model.md §12): the run ended there with this finding.
+    /// Absent from the JSON otherwise.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public NoProgressReport? NoProgress { get; init; }
 }
 
 /// <summary>
@@ -136,6 +142,15 @@ public sealed record ChainLinkReport(long TimeNs, int Cpu, string What);
 /// <param name="Detail">The interrupt as the model names it (<c>TLB shootdown IPI</c>).</param>
 /// <param name="Chain">From the root cause to the interrupt.</param>
 public sealed record ViolationReport(long TimeNs, int Cpu, string Task, string Kind, string Detail, ImmutableArray<ChainLinkReport> Chain);
+
+/// <summary>
+/// Simulated time stopped (docs/model.md §12): at <paramref name="TimeNs"/>, <paramref name="Deliveries"/> deliveries
+/// without the clock moving, among the actors of <paramref name="Loop"/>; <paramref name="What"/> says it in one line.
+/// </summary>
+public sealed record NoProgressReport(long TimeNs, int Cpu, long Deliveries, string What, ImmutableArray<LoopActorReport> Loop);
+
+/// <summary>An actor of the loop of a <see cref="NoProgressReport"/> and the message types it received (by type name).</summary>
+public sealed record LoopActorReport(string Actor, ImmutableArray<string> Messages);
 
 /// <summary>
 /// A liveness failure (docs/model.md §7): a task out of user mode past the bound, with what it was doing then

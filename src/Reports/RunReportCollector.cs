@@ -22,6 +22,7 @@ public sealed class RunReportCollector(int maxEntries = int.MaxValue) : IRunObse
     private readonly List<ViolationReport> _violations = [];
     private readonly List<LivenessReport> _liveness = [];
     private readonly List<MonitorReport> _monitors = [];
+    private NoProgressReport? _noProgress;
     private readonly List<SignalReport> _signals = [];
     private readonly List<ExitReport> _exits = [];
     private readonly List<PrctlReport> _prctl = [];
@@ -109,6 +110,9 @@ public sealed class RunReportCollector(int maxEntries = int.MaxValue) : IRunObse
             case KernelLogged k:
                 Keep(_log, new LogLineReport(k.Time, Dmesg.Format(k.Time, k.Text)));
                 break;
+            case NoProgressDetected n:
+                _noProgress = new NoProgressReport(n.Time, n.Cpu, n.Deliveries, n.What, [.. n.Loop.Select(a => new LoopActorReport(a.Actor, a.Messages))]);
+                break;
         }
     }
 
@@ -146,6 +150,7 @@ public sealed class RunReportCollector(int maxEntries = int.MaxValue) : IRunObse
             Prctl = [.. _prctl],
             Log = [.. bootLog.Select(l => new LogLineReport(l.TimeNs, l.ToString())), .. _log],
             Expectations = [.. expectations.Select(x => new ExpectationReport(x.Text, x.Held))],
+            NoProgress = _noProgress,
         };
     }
 

@@ -27,7 +27,7 @@ public static class ScenarioLoader
     {
         ["scenario"] = ["name", "description", "cpus", "arch", "config", "cmdline", "sysctl", "model", "duration", "tasks", "noise", "osnoise", "monitors", "expectations"],
         ["osnoise"] = ["cpus", "period", "warm_up"],
-        ["model"] = ["variant", "residual_tick", .. SwitchKeys(), "bounded_wait", "liveness_bound", "timings"],
+        ["model"] = ["variant", "residual_tick", .. SwitchKeys(), "bounded_wait", "liveness_bound", "max_instant_deliveries", "timings"],
         ["timings"] = [.. TimingKeys()],
         ["sysctl"] = ["vm.stat_interval"],
         ["task"] = ["name", "cpus", "policy", "start", "program"],

@@ -89,6 +89,7 @@ public sealed class ScenarioSession
             Variant = scenario.Model.Variant,
             LivenessBoundNs = scenario.Model.LivenessBoundNs,
             Monitors = [.. scenario.Monitors.Select(m => (TaskIsolation.Actors.Monitors.IMachineMonitor)m.Create(scenario)), .. settings.Monitors.Select(f => f())],
+            MaxInstantDeliveries = scenario.Model.MaxInstantDeliveries,
         };
     }
 
@@ -136,9 +137,9 @@ public sealed class ScenarioSession
             {
                 // Run up to the start time without letting the monitors close the run: that happens once, at the end.
                 var outcome = Machine.Simulation.RunUntil(at, stop);
-                if (outcome is RunOutcome.StepLimit or RunOutcome.Stopped)
+                if (outcome is RunOutcome.StepLimit or RunOutcome.Stopped or RunOutcome.NoProgress)
                 {
-                    Machine.Recorder.Finish(Machine.Now);
+                    Machine.Finish();
                     return outcome;
                 }
             }

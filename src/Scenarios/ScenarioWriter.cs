@@ -108,6 +108,12 @@ public static partial class ScenarioWriter
         }
 
         w.Line(1, $"liveness_bound: {Durations.Format(m.LivenessBoundNs)}");
+        if (m.MaxInstantDeliveries != TaskIsolation.Simulation.Simulation.DefaultMaxInstantDeliveries)
+        {
+            // Written only when set, so the canonical text (and hash) of every scenario that leaves it alone is unchanged.
+            w.Line(1, string.Create(CultureInfo.InvariantCulture, $"max_instant_deliveries: {m.MaxInstantDeliveries}"));
+        }
+
         w.Line(1, "timings:");
         foreach (var k in ModelKeys.Timings)
         {

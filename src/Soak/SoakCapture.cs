@@ -17,6 +17,7 @@ namespace TaskIsolation.Soak;
 /// <param name="Liveness">Liveness failures kept in full.</param>
 /// <param name="LivenessCount">Liveness failures found.</param>
 /// <param name="Series">Noise over time.</param>
+/// <param name="NoProgress">The finding that simulated time stopped at one instant, if it did (docs/model.md §12).</param>
 public sealed record SoakCapture(
     long NowNs,
     long Events,
@@ -29,7 +30,8 @@ public sealed record SoakCapture(
     long ViolationCount,
     ImmutableArray<KeptFinding> Liveness,
     long LivenessCount,
-    ImmutableArray<SeriesPoint> Series)
+    ImmutableArray<SeriesPoint> Series,
+    NoProgressDetected? NoProgress = null)
 {
     /// <summary>Failures of the scenario's monitors (<c>monitors:</c>) so far.</summary>
     public long MonitorFailureCount { get; init; }

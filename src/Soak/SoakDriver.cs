@@ -19,6 +19,9 @@ public enum SoakEnd
 
     /// <summary>Nothing was left to happen on the machine, now or later.</summary>
     Idle,
+
+    /// <summary>Simulated time stopped: one instant held more deliveries than the scenario's bound (a no-progress finding).</summary>
+    NoProgress,
 }
 
 /// <summary>Where a soak stands, reported after every slice.</summary>
@@ -122,6 +125,10 @@ public static class SoakDriver
             return snapshot;
         }
 
+        // A stop request interrupts the slice at once (between two deliveries, or, concurrently, once what is in flight
+        // is handled): a slice normally lasts at most 100 ms of simulated time, but one whose instant never ends would
+        // last for ever, and the signal must end the soak within a second whatever the model does.
+        using var interrupt = stop.Register(machine.Simulation.Interrupt);
         SoakEnd why;
         while (true)
         {
@@ -156,7 +163,20 @@ public static class SoakDriver
                 ledger.Settle();
                 return false;
             });
-            Debug.Assert(outcome != RunOutcome.Stopped, "the stop check never stops the run");
+            Debug.Assert(outcome != RunOutcome.Stopped || machine.Simulation.Interrupted, "only an interrupt stops the run");
+            if (outcome == RunOutcome.NoProgress)
+            {
+                why = SoakEnd.NoProgress;
+                break;
+            }
+
+            if (outcome == RunOutcome.Stopped)
+            {
+                // A stop request interrupted the slice (it may have been an instant that never ends): the machine is
+                // between two deliveries, so the final snapshot is taken there.
+                why = SoakEnd.StopRequested;
+                break;
+            }
             if (machine.Now >= nextSnapshot && machine.Now < endNs)
             {
                 Snapshot(final: false, end: null);

@@ -81,6 +81,11 @@ public static class SoakFormats
         b.Append(Header(s));
         b.Append(C, $"# violations: {cap.ViolationCount} ({cap.Violations.Length} kept in full)\n");
         b.Append(C, $"# liveness failures: {cap.LivenessCount} ({cap.Liveness.Length} kept in full)\n");
+        if (cap.NoProgress is { } stalled)
+        {
+            b.Append(C, $"# {stalled.What}\n");
+        }
+
         foreach (var k in cap.Violations)
         {
             b.Append(ReportText.Violation(RunReportCollector.ToReport((ViolationDetected)k.Finding)));
@@ -131,6 +136,11 @@ public static class SoakFormats
         }
 
         b.Append(!s.Final ? "\n" : Found(s) ? " (found: exit 1)\n" : " (nothing found: exit 0)\n");
+        if (s.Capture.NoProgress is { } stalled)
+        {
+            b.Append(stalled.What).Append('\n');
+        }
+
         var distinct = s.Distinct ?? (s.First is { } first ? [first] : []);
         for (var i = 0; i < distinct.Count; i++)
         {
@@ -149,13 +159,13 @@ public static class SoakFormats
     }
 
     /// <summary>
-    /// Whether the soak found something: a violation, a liveness failure or a monitor failure. <c>taskisol soak</c> then exits 1, as
+    /// Whether the soak found something: a violation, a liveness failure, a monitor failure, or simulated time stopped (no progress). <c>taskisol soak</c> then exits 1, as
     /// <c>taskisol explore</c> does when it finds one.
     /// </summary>
     public static bool Found(SoakSnapshot s)
     {
         ArgumentNullException.ThrowIfNull(s);
-        return s.Capture.ViolationCount + s.Capture.LivenessCount + s.Capture.MonitorFailureCount > 0;
+        return s.Capture.ViolationCount + s.Capture.LivenessCount + s.Capture.MonitorFailureCount > 0 || s.Capture.NoProgress is not null;
     }
 
     /// <summary>Why a soak ended, in words.</summary>
@@ -164,6 +174,7 @@ public static class SoakFormats
         SoakEnd.Completed => "the simulated duration was reached",
         SoakEnd.WallLimit => "the wall-clock limit was reached",
         SoakEnd.StopRequested => "stopped on request",
+        SoakEnd.NoProgress => "simulated time stopped (no progress at one instant)",
         _ => "nothing was left to run",
     };
 
@@ -249,6 +260,33 @@ public static class SoakFormats
             w.WriteEndArray();
             WriteFindings(w, "violations", cap.ViolationCount, cap.Violations);
             WriteFindings(w, "liveness", cap.LivenessCount, cap.Liveness);
+            if (cap.NoProgress is { } stalled)
+            {
+                // Only when time stopped, so every other snapshot reads as before.
+                w.WriteStartObject("noProgress");
+                w.WriteNumber("timeNs", stalled.Time);
+                w.WriteNumber("cpu", stalled.Cpu);
+                w.WriteNumber("deliveries", stalled.Deliveries);
+                w.WriteString("what", stalled.What);
+                w.WriteStartArray("loop");
+                foreach (var a in stalled.Loop)
+                {
+                    w.WriteStartObject();
+                    w.WriteString("actor", a.Actor);
+                    w.WriteStartArray("messages");
+                    foreach (var m in a.Messages)
+                    {
+                        w.WriteStringValue(m);
+                    }
+
+                    w.WriteEndArray();
+                    w.WriteEndObject();
+                }
+
+                w.WriteEndArray();
+                w.WriteEndObject();
+            }
+
             w.WriteStartArray("series");
             foreach (var p in cap.Series)
             {

@@ -59,6 +59,7 @@ public sealed class SoakLedger
     private long _livenessCount;
     private long _doubleReportCount;
     private long _monitorCount;
+    private NoProgressDetected? _noProgress;
 
     /// <summary>A ledger sized by <paramref name="settings"/>; <see cref="Attach"/> it to the machine it observes.</summary>
     public SoakLedger(SoakSettings settings)
@@ -232,7 +233,8 @@ public sealed class SoakLedger
                 _violationCount,
                 [.. _liveness],
                 _livenessCount,
-                _series.Points)
+                _series.Points,
+                _noProgress)
             {
                 MonitorFailureCount = _monitorCount,
             };
@@ -283,6 +285,16 @@ public sealed class SoakLedger
                     }
 
                     break;
+                case NoProgressDetected n:
+                    var ahead = Found;
+                    _noProgress = n;
+                    if (_machine is not null && Counted(FindingInfo.Of(n, _machine).Signature) is not null)
+                    {
+                        _unsettled = true;
+                        _unsettledDistinct.Add(new FirstFinding(FindingInfo.Of(n, _machine), -1, 0, (int)ahead));
+                    }
+
+                    break;
                 case DoubleReport d:
                     var prior = Found;
                     _doubleReportCount++;
@@ -308,7 +320,7 @@ public sealed class SoakLedger
     }
 
     /// <summary>Findings so far, of every kind the monitors raise (a replay's count of findings before the next one).</summary>
-    private long Found => _violationCount + _livenessCount + _doubleReportCount + _monitorCount;
+    private long Found => _violationCount + _livenessCount + _doubleReportCount + _monitorCount + (_noProgress is null ? 0 : 1);
 
     /// <summary><paramref name="first"/> with the count of findings under its signature so far.</summary>
     private FirstFinding Counted(FirstFinding first) => first with { Count = _signatures.GetValueOrDefault(first.Info.Signature, 1) };

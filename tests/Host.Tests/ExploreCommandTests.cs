@@ -112,7 +112,7 @@ public sealed class ExploreCommandTests : IDisposable
     [InlineData("--iterations", "0", "--iterations must be at least 1, not 0")]
     [InlineData("--workers", "0", "--workers must be between 1 and 1024, not 0")]
     [InlineData("--depth", "0", "--depth must be between 1 and 64, not 0")]
-    [InlineData("--find", "crash", "--find: found 'crash', expected violation, liveness, double-report or monitor")]
+    [InlineData("--find", "crash", "--find: found 'crash', expected violation, liveness, double-report, no-progress or monitor")]
     public void Explore_bad_options_exit_2_naming_the_option(string option, string value, string message)
     {
         var scenario = Write("race.yaml", Race);

@@ -43,6 +43,12 @@ public sealed record MachineOptions
     public long LivenessBoundNs { get; init; } = 100_000_000;
 
     /// <summary>
+    /// The most deliveries one simulated instant may hold before the run stops with a <see cref="NoProgressDetected"/>
+    /// finding (<see cref="SimCore.MaxInstantDeliveries"/>, docs/model.md §12).
+    /// </summary>
+    public long MaxInstantDeliveries { get; init; } = SimCore.DefaultMaxInstantDeliveries;
+
+    /// <summary>
     /// Sees every event and every finding as it is recorded, in order (a soak's noise ledger, say): what it counts is
     /// exactly what the run recorded. Called under the recorder's lock: it must be quick and must not publish.
     /// </summary>
@@ -96,6 +102,7 @@ public sealed class SimulatedMachine
         Options = options;
         _prefix = $"m{Interlocked.Increment(ref s_machines)}";
         Simulation = SimCore.Create(options.Mode, options.Strategy, options.Seed);
+        Simulation.MaxInstantDeliveries = options.MaxInstantDeliveries;
         Memory = new KernelMemory(booted.NrCpus);
         Recorder = new EventRecorder([new ViolationMonitor(), new ReportMonitor(), new LivenessMonitor(options.LivenessBoundNs), .. options.Monitors], system.EventStream, Simulation.NewEventId, options.Observer, options.KeepEvents);
 
@@ -274,8 +281,44 @@ public sealed class SimulatedMachine
     public RunOutcome RunUntil(long untilNs, Func<bool>? stop = null)
     {
         var outcome = Simulation.RunUntil(untilNs, stop);
-        Recorder.Finish(Now);
+        Finish();
         return outcome;
+    }
+
+    /// <summary>
+    /// Ends a run of the simulation: when it stopped because simulated time could not advance
+    /// (<see cref="RunOutcome.NoProgress"/>), records that as a <see cref="NoProgressDetected"/> finding (once), then lets
+    /// the monitors judge what is still hot. <see cref="RunUntil"/> calls it; call it after running
+    /// <see cref="Simulation"/> directly.
+    /// </summary>
+    public void Finish()
+    {
+        if (Simulation.Stall is { } stall && NoProgress is null)
+        {
+            var loop = stall.Loop.Select(p => new LoopActor(p.Actor, p.Messages)).ToImmutableArray();
+            var cpu = stall.Loop.Select(p => CpuOfActor(p.Actor)).FirstOrDefault(c => c >= 0, 0);
+            NoProgress = new NoProgressDetected(Simulation.NewEventId(), stall.TimeNs, cpu, 0, stall.Deliveries, loop);
+            Recorder.Raise(NoProgress);
+        }
+
+        Recorder.Finish(Now);
+    }
+
+    /// <summary>The finding of a run whose simulated time stopped (<see cref="RunOutcome.NoProgress"/>), once <see cref="Finish"/> saw it; else null.</summary>
+    public NoProgressDetected? NoProgress { get; private set; }
+
+    /// <summary>The CPU whose actor has this name (<c>cpu3</c>, as <see cref="CreateActors"/> names them), or -1.</summary>
+    private int CpuOfActor(string name)
+    {
+        for (var cpu = 0; cpu < _m.NrCpus; cpu++)
+        {
+            if (_m.Cpus[cpu].Path.Name == name)
+            {
+                return cpu;
+            }
+        }
+
+        return -1;
     }
 
     /// <summary>

@@ -34,7 +34,7 @@ internal static partial class ExploreCommand
         var until = new Option<string>("--until") { Description = "first: stop at the first finding; all: run every schedule", DefaultValueFactory = _ => "all" };
         until.CompletionSources.Add(["first", "all"]);
         var outDir = new Option<string?>("--out") { Description = "Directory for one reproducer per distinct finding (finding-N.json)" };
-        var find = new Option<string?>("--find") { Description = "Look for one kind of finding only: violation, liveness, double-report or monitor (a schedule runs past findings of other kinds)" };
+        var find = new Option<string?>("--find") { Description = "Look for one kind of finding only: violation, liveness, double-report, no-progress or monitor (a schedule runs past findings of other kinds)" };
         find.CompletionSources.Add([.. FindingInfo.Kinds]);
 
         var cluster = new Option<bool>("--cluster") { Description = "Coordinate the campaign on an Akka.Cluster: workers join with 'taskisol worker --seed-node' (docs/cluster.md)" };

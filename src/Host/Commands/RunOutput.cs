@@ -33,6 +33,12 @@ internal sealed class RunOutput(ScenarioRun run, RunReport? report = null)
 
         WriteExpectations(w);
         WriteSummary(w);
+
+        // Even with --quiet: the run did not reach its end, and the expectations above judged only what came before.
+        if (Run.Machine.NoProgress is { } stalled)
+        {
+            w.WriteLine($"run stopped: {stalled.What} (docs/model.md §12: model.max_instant_deliveries)");
+        }
     }
 
     public void WriteHeader(TextWriter w)

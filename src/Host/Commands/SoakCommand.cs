@@ -77,6 +77,7 @@ internal static class SoakCommand
     {
         // The last check of the user's input, and the first write: before anything runs.
         var dir = OutputCheck.PrepareDirectory("--out", output, inputs, Writes);
+        CheckOwnEntries(output, dir);
         using var signals = new StopSignals(signal => stderr.WriteLine($"taskisol soak: {signal} received: finishing the current slice and writing the final snapshot (again to quit at once)"));
         using var system = ActorSystem.Create("taskisol-soak", SimulationConfig.Hocon);
         try
@@ -105,7 +106,7 @@ internal static class SoakCommand
             });
 
             stdout.Write(SoakFormats.Summary(result.Last));
-            stdout.WriteLine($"snapshots in {dir}: {string.Join(", ", SnapshotWriter.Files)}, {SnapshotWriter.SummaryFile}, {HtmlReport.FileName}");
+            stdout.WriteLine($"snapshots in {Path.Combine(dir, SnapshotWriter.LatestLink)}: {string.Join(", ", SnapshotWriter.Files)}, {SnapshotWriter.SummaryFile}, {HtmlReport.FileName}");
             // explore's convention: a finding is what the user ran it to learn, and a script must see it.
             return SoakFormats.Found(result.Last) ? ExitCodes.Failed : ExitCodes.Ok;
         }
@@ -152,10 +153,27 @@ internal static class SoakCommand
         throw new UsageException($"unknown scenario '{what}': no such file, and no built-in scenario of that name (built-in: {string.Join(", ", BuiltInScenarios.All.Select(s => s.Name))})");
     }
 
-    /// <summary>Whether the soak writes a file of this name into its output directory (a snapshot, the summary, the report, a reproducer).</summary>
-    private static bool Writes(string name) =>
-        SnapshotWriter.Files.Contains(name) || name == SnapshotWriter.SummaryFile || name == HtmlReport.FileName
-        || (name.StartsWith("reproducer", StringComparison.Ordinal) && name.EndsWith(".json", StringComparison.Ordinal));
+    /// <summary>Whether the soak writes an entry of this name into its output directory: the <c>latest</c> link, its temporary name, the snapshot folders.</summary>
+    private static bool Writes(string name) => SnapshotWriter.Writes(name);
+
+    /// <summary>
+    /// Before anything runs: an entry of the output directory that has a name the soak writes must be the soak's own
+    /// kind (<c>latest</c> a symbolic link, <c>snapshots</c> a directory), never something else it would replace.
+    /// </summary>
+    private static void CheckOwnEntries(string output, string dir)
+    {
+        var latest = new FileInfo(Path.Combine(dir, SnapshotWriter.LatestLink));
+        if ((latest.Exists || Directory.Exists(latest.FullName)) && latest.LinkTarget is null && !latest.Attributes.HasFlag(FileAttributes.ReparsePoint))
+        {
+            throw new OutputFileException(output, $"--out '{output}': holds '{SnapshotWriter.LatestLink}', which is not the link a soak makes; it would be replaced");
+        }
+
+        var snapshots = Path.Combine(dir, SnapshotWriter.SnapshotsDirectory);
+        if (File.Exists(snapshots) || (Directory.Exists(snapshots) && new DirectoryInfo(snapshots).LinkTarget is not null))
+        {
+            throw new OutputFileException(output, $"--out '{output}': holds '{SnapshotWriter.SnapshotsDirectory}', which is not a directory of snapshot folders");
+        }
+    }
 
     private static long Duration(string option, string text, bool positive)
     {

@@ -148,3 +148,43 @@ public sealed record MonitorFailed(long Id, long Time, int Cpu, long Cause, stri
     /// <inheritdoc />
     public override string What => $"MONITOR {Monitor} ({MonitorKind}) {MonitorFailures.Text(Failure)} on cpu {Cpu}: {Reason}";
 }
+
+/// <summary>
+/// Simulated time stopped (docs/model.md §12): at <see cref="MachineEvent.Time"/> the machine made
+/// <see cref="Deliveries"/> deliveries (the scenario's <c>max_instant_deliveries</c>) without the clock moving, because
+/// the actors of <see cref="Loop"/> kept sending each other messages with no delay. The run ends there: nothing after
+/// that instant can happen. <see cref="MachineEvent.Cpu"/> is the first CPU in the loop (0 when no CPU is in it).
+/// </summary>
+/// <param name="Id">The event id.</param>
+/// <param name="Time">The instant the clock was held at.</param>
+/// <param name="Cpu">The first CPU whose actor is in the loop, or 0.</param>
+/// <param name="Cause">0: a loop has no single cause.</param>
+/// <param name="Deliveries">Deliveries at that instant.</param>
+/// <param name="Loop">The actors that received the instant's last deliveries and the message types each received, by name.</param>
+public sealed record NoProgressDetected(long Id, long Time, int Cpu, long Cause, long Deliveries, ImmutableArray<LoopActor> Loop)
+    : MachineEvent(Id, Time, Cpu, Cause)
+{
+    /// <summary>The loop as one line: <c>cpu3 (ReturnStep, SyscallDone), task-101 (Next)</c>.</summary>
+    public string LoopText => string.Join(", ", Loop.Select(a => a.ToString()));
+
+    /// <summary>The message types of the loop, each once, sorted: what a signature is made of (no actor names, no pids).</summary>
+    public ImmutableArray<string> MessageTypes => [.. Loop.SelectMany(a => a.Messages).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)];
+
+    /// <inheritdoc />
+    public override string What => $"no progress in simulated time at {Time} ns: {Deliveries} deliveries at one instant among {LoopText}";
+}
+
+/// <summary>An actor of a loop that held simulated time, and the message types it received in it (sorted, by type name).</summary>
+/// <param name="Actor">The actor's name (<c>cpu3</c>, <c>task-101</c>).</param>
+/// <param name="Messages">The message types.</param>
+public sealed record LoopActor(string Actor, ImmutableArray<string> Messages)
+{
+    /// <summary>Value equality, the messages compared element by element.</summary>
+    public bool Equals(LoopActor? other) => other is not null && Actor == other.Actor && Messages.SequenceEqual(other.Messages);
+
+    /// <inheritdoc />
+    public override int GetHashCode() => HashCode.Combine(Actor, Messages.Length);
+
+    /// <summary><c>cpu3 (ReturnStep, SyscallDone)</c>.</summary>
+    public override string ToString() => $"{Actor} ({string.Join(", ", Messages)})";
+}

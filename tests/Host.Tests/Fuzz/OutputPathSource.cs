@@ -253,7 +253,7 @@ public sealed class OutputPathSource : IFuzzSource
                 var real = Directory.CreateDirectory(Path.Combine(dir, "real")).FullName;
                 File.CreateSymbolicLink(path, real);
                 outputs.Add(real);
-                check = o => IsLink(path, real) && Directory.EnumerateFiles(real).Any() ? null : "the symlink to a directory was not followed";
+                check = o => IsLink(path, real) && Directory.EnumerateFileSystemEntries(real).Any() ? null : "the symlink to a directory was not followed";
                 break;
             case "an input under an output's name":
                 // minimize writes <scenario>.min.json: here that is the reproducer being minimized.
