@@ -79,15 +79,20 @@ public sealed record ExhaustiveReport(ExhaustiveEnd End, long Schedules, long Pr
 /// </summary>
 public static class ExhaustiveExplorer
 {
-    /// <summary>Searches <paramref name="target"/>; <paramref name="progress"/> is called about once a second.</summary>
-    public static ExhaustiveReport Run(IExplorationTarget target, ExhaustiveOptions options, Action<ExhaustiveProgress>? progress = null, Func<ActorSystem>? newSystem = null, CancellationToken cancellation = default)
+    /// <summary>
+    /// Searches <paramref name="target"/>; <paramref name="progress"/> is called about once a second, and
+    /// <paramref name="newFinding"/> with the first finding's reproducer as soon as it is found (a caller writes it at
+    /// once, so a search stopped later loses nothing). <paramref name="cancellation"/> ends it after the schedule
+    /// running (<see cref="ExhaustiveEnd.Cancelled"/>).
+    /// </summary>
+    public static ExhaustiveReport Run(IExplorationTarget target, ExhaustiveOptions options, Action<ExhaustiveProgress>? progress = null, Func<ActorSystem>? newSystem = null, CancellationToken cancellation = default, Action<Reproducer>? newFinding = null)
     {
         ArgumentNullException.ThrowIfNull(target);
         ArgumentNullException.ThrowIfNull(options);
         var system = (newSystem ?? (() => ActorSystem.Create("exhaustive", SimulationConfig.Hocon)))();
         try
         {
-            return Run(system, target, options, progress, cancellation);
+            return Run(system, target, options, progress, cancellation, newFinding);
         }
         finally
         {
@@ -96,7 +101,7 @@ public static class ExhaustiveExplorer
     }
 
     /// <summary>Searches <paramref name="target"/> in <paramref name="system"/>.</summary>
-    public static ExhaustiveReport Run(ActorSystem system, IExplorationTarget target, ExhaustiveOptions options, Action<ExhaustiveProgress>? progress, CancellationToken cancellation)
+    public static ExhaustiveReport Run(ActorSystem system, IExplorationTarget target, ExhaustiveOptions options, Action<ExhaustiveProgress>? progress, CancellationToken cancellation, Action<Reproducer>? newFinding = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         var clock = Stopwatch.StartNew();
@@ -148,7 +153,12 @@ public static class ExhaustiveExplorer
             if (run.Finding is not null)
             {
                 failing++;
-                first ??= Reproducer.Of(target, new ReproducerRun("exhaustive", 0, 0, search.Schedules - 1, 0, 0, options.MaxSteps, run.FindingsBefore), run.Decisions, run.Finding);
+                if (first is null)
+                {
+                    first = Reproducer.Of(target, new ReproducerRun("exhaustive", 0, 0, search.Schedules - 1, 0, 0, options.MaxSteps, run.FindingsBefore), run.Decisions, run.Finding);
+                    newFinding?.Invoke(first);
+                }
+
                 if (options.Until == UntilMode.First)
                 {
                     return Done(ExhaustiveEnd.Finding);

@@ -86,6 +86,9 @@ public sealed record CampaignProgress(long Done, long Total, double PerSecond, i
 /// <param name="Elapsed">Wall time.</param>
 public sealed record CampaignReport(CampaignPlan Plan, CampaignResult Result, TimeSpan Elapsed)
 {
+    /// <summary>Whether a stop request ended the campaign before its schedules were all run: the result covers those that ran.</summary>
+    public bool Stopped { get; init; }
+
     /// <summary>Schedules per second of wall time.</summary>
     public double SchedulesPerSecond => Elapsed.TotalSeconds <= 0 ? 0 : Result.Schedules / Elapsed.TotalSeconds;
 
@@ -176,14 +179,24 @@ public static class Explorer
     /// stops after the first that finds something, and skips schedules past <paramref name="bound"/> (the lowest
     /// failing index known so far, shared by the workers).
     /// </summary>
-    public static CampaignResult RunBatch(ActorSystem system, IExplorationTarget target, CampaignPlan plan, long start, long end, Func<long>? bound = null, Action<FindingInfo>? found = null, Action? scheduleDone = null)
+    /// <param name="system">The actor system.</param>
+    /// <param name="target">The target.</param>
+    /// <param name="plan">The campaign's plan.</param>
+    /// <param name="start">First schedule index.</param>
+    /// <param name="end">One past the last.</param>
+    /// <param name="bound">With <see cref="UntilMode.First"/>: the lowest failing index known so far.</param>
+    /// <param name="found">Called with each schedule's finding, after <paramref name="reproduced"/>.</param>
+    /// <param name="scheduleDone">Called after each schedule.</param>
+    /// <param name="reproduced">Called with each schedule's finding and a way to make its reproducer, as it is found.</param>
+    /// <param name="cancellation">Checked before each schedule: a stop request ends the batch there, with the schedules run so far.</param>
+    public static CampaignResult RunBatch(ActorSystem system, IExplorationTarget target, CampaignPlan plan, long start, long end, Func<long>? bound = null, Action<FindingInfo>? found = null, Action? scheduleDone = null, Action<FindingInfo, Func<Reproducer>>? reproduced = null, CancellationToken cancellation = default)
     {
         ArgumentNullException.ThrowIfNull(plan);
         var o = plan.Options;
         var result = new CampaignResult();
         for (var i = start; i < end; i++)
         {
-            if (o.Until == UntilMode.First && bound is not null && i > bound())
+            if ((o.Until == UntilMode.First && bound is not null && i > bound()) || cancellation.IsCancellationRequested)
             {
                 break;
             }
@@ -199,9 +212,10 @@ public static class Explorer
                 : (run.Finding, () => Reproducer.Of(target, new ReproducerRun(StrategyNames.Of(kind), seed, o.Seed, index, o.Depth, plan.PctSteps, o.MaxSteps, run.FindingsBefore), run.Decisions, run.Finding));
             result.Add(i, run.Machine.Simulation.Deliveries, run.Decisions.Count, run.Outcome == RunOutcome.StepLimit, coverage, finding);
             scheduleDone?.Invoke();
-            if (run.Finding is not null)
+            if (finding is { } made)
             {
-                found?.Invoke(run.Finding);
+                reproduced?.Invoke(made.Item1, made.Item2);
+                found?.Invoke(made.Item1);
                 if (o.Until == UntilMode.First)
                 {
                     break;
@@ -216,8 +230,13 @@ public static class Explorer
     /// Runs a whole campaign on <see cref="CampaignOptions.Workers"/> threads, each with an actor system of its own
     /// made by <paramref name="newSystem"/> (default: <see cref="SimulationConfig.Hocon"/>), and merges the batches.
     /// <paramref name="progress"/> is called about twice a second from the calling thread.
+    /// <paramref name="cancellation"/> stops the campaign early: each worker finishes the schedule it is running and
+    /// starts no other, and the report covers the schedules that ran (<see cref="CampaignReport.Stopped"/>).
+    /// <paramref name="newFinding"/> is called with the reproducer of each signature's first finding as it is found
+    /// (from a worker thread, one call at a time), before the progress counts it, so a caller can write it at once;
+    /// the report's reproducer of that signature may be of a lower schedule found later.
     /// </summary>
-    public static CampaignReport Run(IExplorationTarget target, CampaignOptions options, Action<CampaignProgress>? progress = null, Func<int, ActorSystem>? newSystem = null, CancellationToken cancellation = default)
+    public static CampaignReport Run(IExplorationTarget target, CampaignOptions options, Action<CampaignProgress>? progress = null, Func<int, ActorSystem>? newSystem = null, CancellationToken cancellation = default, Action<Reproducer>? newFinding = null)
     {
         ArgumentNullException.ThrowIfNull(target);
         ArgumentNullException.ThrowIfNull(options);
@@ -242,6 +261,23 @@ public static class Explorer
             var signatures = new ConcurrentDictionary<string, byte>(StringComparer.Ordinal);
             var found = new ConcurrentQueue<FindingInfo>();
             var results = new ConcurrentBag<CampaignResult>();
+            var announced = new HashSet<string>(StringComparer.Ordinal);
+            void Reproduced(FindingInfo f, Func<Reproducer> make)
+            {
+                if (newFinding is null || signatures.ContainsKey(f.Signature))
+                {
+                    return;
+                }
+
+                lock (announced)
+                {
+                    if (announced.Add(f.Signature))
+                    {
+                        newFinding(make());
+                    }
+                }
+            }
+
             Exception? failure = null;
             var threads = systems.Select((system, w) => new Thread(() =>
             {
@@ -263,7 +299,7 @@ public static class Explorer
                             {
                                 found.Enqueue(f);
                             }
-                        }, () => Interlocked.Increment(ref done));
+                        }, () => Interlocked.Increment(ref done), Reproduced, cancellation);
                         if (r.FirstFinding != long.MaxValue)
                         {
                             LowerBound(ref bound, r.FirstFinding);
@@ -297,7 +333,7 @@ public static class Explorer
 
             Report(progress, done, options.Iterations, found, clock.Elapsed);
             var merged = CampaignResult.Merge(results, options.Until);
-            return new CampaignReport(plan, merged, clock.Elapsed);
+            return new CampaignReport(plan, merged, clock.Elapsed) { Stopped = cancellation.IsCancellationRequested && merged.Schedules < options.Iterations };
         }
         finally
         {

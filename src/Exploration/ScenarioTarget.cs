@@ -1,6 +1,7 @@
 using System.Collections.Immutable;
 using Akka.Actor;
 using TaskIsolation.Actors.Machine;
+using TaskIsolation.Actors.Monitors;
 using TaskIsolation.Machine.Programs;
 using TaskIsolation.Scenarios;
 using TaskIsolation.Simulation;
@@ -19,11 +20,26 @@ public sealed class ScenarioTarget : IExplorationTarget
 
     /// <summary>A target for <paramref name="scenario"/>.</summary>
     public ScenarioTarget(Scenario scenario)
+        : this(scenario, [])
     {
+    }
+
+    /// <summary>
+    /// A target for <paramref name="scenario"/> whose every schedule also runs monitors of your own (each schedule makes
+    /// new ones). They are code, not text: a reproducer of their finding replays with the same monitors given again
+    /// (<see cref="Loader"/>).
+    /// </summary>
+    public ScenarioTarget(Scenario scenario, IEnumerable<Func<IMachineMonitor>> monitors)
+    {
+        ArgumentNullException.ThrowIfNull(monitors);
         Scenario = scenario ?? throw new ArgumentNullException(nameof(scenario));
+        Monitors = [.. monitors];
         Text = ScenarioWriter.Write(scenario);
         Hash = TargetHash.Of(Text);
     }
+
+    /// <summary>The monitors of your own every schedule runs, as factories.</summary>
+    public ImmutableArray<Func<IMachineMonitor>> Monitors { get; }
 
     /// <summary>The scenario.</summary>
     public Scenario Scenario { get; }
@@ -62,10 +78,18 @@ public sealed class ScenarioTarget : IExplorationTarget
         }
     }
 
+    /// <summary>A loader of scenario targets that run <paramref name="monitors"/> too: replay a finding of monitors of your own.</summary>
+    public static TargetLoader Loader(IEnumerable<Func<IMachineMonitor>> monitors)
+    {
+        ArgumentNullException.ThrowIfNull(monitors);
+        ImmutableArray<Func<IMachineMonitor>> list = [.. monitors];
+        return (kind, text) => new ScenarioTarget(((ScenarioTarget)Load(kind, text)).Scenario, list);
+    }
+
     /// <inheritdoc />
     public SimulatedMachine Run(ActorSystem system, ISchedulingStrategy strategy, long maxSteps, Func<SimulatedMachine, bool> stop)
     {
-        var run = ScenarioRunner.Run(system, Scenario, new RunSettings { Mode = ExecutionMode.Controlled, Strategy = strategy, MaxDeliveries = maxSteps, Stop = stop, Judge = false });
+        var run = ScenarioRunner.Run(system, Scenario, new RunSettings { Mode = ExecutionMode.Controlled, Strategy = strategy, MaxDeliveries = maxSteps, Stop = stop, Judge = false, Monitors = Monitors });
         return run.Machine;
     }
 
@@ -117,7 +141,7 @@ public sealed class ScenarioTarget : IExplorationTarget
 
             if (valid is not null)
             {
-                yield return new ScenarioTarget(valid);
+                yield return new ScenarioTarget(valid, Monitors);
             }
         }
     }

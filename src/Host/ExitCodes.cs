@@ -26,10 +26,10 @@ public static class ExitCodes
 
     /// <summary>
     /// Stopped by Ctrl-C (SIGINT) before it had an answer: 128 + the signal's number, as a shell reports a process a
-    /// signal ended (143 for SIGTERM, see <see cref="StoppedBy"/>). Only a cluster coordinator (<c>explore
-    /// --cluster</c>) catches the signal and ends so, after leaving the cluster and keeping its journal; the other
-    /// commands either answer anyway (<c>soak</c> writes its final snapshot and exits 0 or 1, a <c>worker</c> leaves
-    /// and exits 0) or are ended by the signal itself, which the shell shows as the same 130 or 143.
+    /// signal ended (143 for SIGTERM, see <see cref="StoppedBy"/>). <c>explore</c> catches the signal, finishes the
+    /// schedules in flight, prints the summary of what ran and ends so (a cluster coordinator after leaving the cluster
+    /// and keeping its journal); <c>soak</c> writes its final snapshot and exits 0 or 1, a <c>worker</c> leaves and
+    /// exits 0; the other commands are ended by the signal itself, which the shell shows as the same 130 or 143.
     /// </summary>
     public const int Interrupted = 130;
 

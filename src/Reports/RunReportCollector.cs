@@ -21,6 +21,7 @@ public sealed class RunReportCollector(int maxEntries = int.MaxValue) : IRunObse
 {
     private readonly List<ViolationReport> _violations = [];
     private readonly List<LivenessReport> _liveness = [];
+    private readonly List<MonitorReport> _monitors = [];
     private NoProgressReport? _noProgress;
     private readonly List<SignalReport> _signals = [];
     private readonly List<ExitReport> _exits = [];
@@ -72,6 +73,13 @@ public sealed class RunReportCollector(int maxEntries = int.MaxValue) : IRunObse
         return new(l.Time, l.Cpu, l.Task.ToString(), l.SinceNs, l.BoundNs, l.Waiting);
     }
 
+    /// <summary>A monitor failure as a report entry.</summary>
+    public static MonitorReport ToReport(MonitorFailed m)
+    {
+        ArgumentNullException.ThrowIfNull(m);
+        return new(m.Time, m.Cpu, m.Monitor, m.MonitorKind, m.Failure, m.Task?.ToString(), m.Reason, [.. m.Chain.Select(ToReport)]);
+    }
+
     /// <inheritdoc />
     public void Observe(MachineEvent e)
     {
@@ -86,6 +94,9 @@ public sealed class RunReportCollector(int maxEntries = int.MaxValue) : IRunObse
             case LivenessViolated l:
                 LivenessCount++;
                 Keep(_liveness, ToReport(l));
+                break;
+            case MonitorFailed m:
+                Keep(_monitors, ToReport(m));
                 break;
             case SignalSent s:
                 Keep(_signals, new SignalReport(s.Time, s.Cpu, s.Task.ToString(), s.Signal, s.Reason.Text));
@@ -133,6 +144,7 @@ public sealed class RunReportCollector(int maxEntries = int.MaxValue) : IRunObse
             Cpus = [.. noise.Snapshot(info.SimulatedNs).Select(CpuNoiseReport.From)],
             Violations = [.. _violations],
             Liveness = [.. _liveness],
+            Monitors = _monitors.Count == 0 ? null : [.. _monitors],
             Signals = [.. _signals],
             Exits = [.. _exits],
             Prctl = [.. _prctl],

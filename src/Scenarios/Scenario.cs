@@ -62,6 +62,12 @@ public sealed record Scenario
     /// </summary>
     public OsnoiseSettings Osnoise { get; init; } = OsnoiseSettings.Default;
 
+    /// <summary>
+    /// Properties checked at every event of the run (<c>monitors:</c>, docs/scenarios.md): each failure is a finding like
+    /// a violation, with a chain, a reproducer and a signature.
+    /// </summary>
+    public ImmutableArray<ScenarioMonitor> Monitors { get; init; } = [];
+
     /// <summary>What must hold at the end of the run.</summary>
     public ImmutableArray<Expectation> Expectations { get; init; } = [];
 

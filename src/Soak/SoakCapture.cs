@@ -31,4 +31,8 @@ public sealed record SoakCapture(
     ImmutableArray<KeptFinding> Liveness,
     long LivenessCount,
     ImmutableArray<SeriesPoint> Series,
-    NoProgressDetected? NoProgress = null);
+    NoProgressDetected? NoProgress = null)
+{
+    /// <summary>Failures of the scenario's monitors (<c>monitors:</c>) so far.</summary>
+    public long MonitorFailureCount { get; init; }
+}

@@ -129,6 +129,12 @@ public static class SoakFormats
         b.Append(C, $"simulated {Seconds(st.NowNs)} s of {Seconds(st.ForNs)} s in {st.Wall.TotalSeconds:F1} s wall ({st.SimPerWall:F2} sim s per wall s)\n");
         b.Append(C, $"events {s.Capture.Events} ({st.EventsPerSecond:F0}/s), deliveries {s.Deliveries}, decisions {s.Decisions}\n");
         b.Append(C, $"violations {s.Capture.ViolationCount}, liveness failures {s.Capture.LivenessCount}");
+        if (s.Capture.MonitorFailureCount > 0)
+        {
+            // Only when a monitor failed: soaks without one read as before.
+            b.Append(C, $", monitor failures {s.Capture.MonitorFailureCount}");
+        }
+
         b.Append(!s.Final ? "\n" : Found(s) ? " (found: exit 1)\n" : " (nothing found: exit 0)\n");
         if (s.Capture.NoProgress is { } stalled)
         {
@@ -153,13 +159,13 @@ public static class SoakFormats
     }
 
     /// <summary>
-    /// Whether the soak found something: a violation, a liveness failure, or simulated time stopped (no progress). <c>taskisol soak</c> then exits 1, as
+    /// Whether the soak found something: a violation, a liveness failure, a monitor failure, or simulated time stopped (no progress). <c>taskisol soak</c> then exits 1, as
     /// <c>taskisol explore</c> does when it finds one.
     /// </summary>
     public static bool Found(SoakSnapshot s)
     {
         ArgumentNullException.ThrowIfNull(s);
-        return s.Capture.ViolationCount + s.Capture.LivenessCount > 0 || s.Capture.NoProgress is not null;
+        return s.Capture.ViolationCount + s.Capture.LivenessCount + s.Capture.MonitorFailureCount > 0 || s.Capture.NoProgress is not null;
     }
 
     /// <summary>Why a soak ended, in words.</summary>

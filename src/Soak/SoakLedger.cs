@@ -58,6 +58,7 @@ public sealed class SoakLedger
     private long _violationCount;
     private long _livenessCount;
     private long _doubleReportCount;
+    private long _monitorCount;
     private NoProgressDetected? _noProgress;
 
     /// <summary>A ledger sized by <paramref name="settings"/>; <see cref="Attach"/> it to the machine it observes.</summary>
@@ -233,7 +234,10 @@ public sealed class SoakLedger
                 [.. _liveness],
                 _livenessCount,
                 _series.Points,
-                _noProgress);
+                _noProgress)
+            {
+                MonitorFailureCount = _monitorCount,
+            };
         }
     }
 
@@ -301,12 +305,22 @@ public sealed class SoakLedger
                     }
 
                     break;
+                case MonitorFailed m:
+                    var previous = Found;
+                    _monitorCount++;
+                    if (Counted(_machine is null ? null : FindingSignature.Of(m, _machine)) is { } mSig)
+                    {
+                        _unsettled = true;
+                        _unsettledDistinct.Add(new FirstFinding(new FindingInfo(FindingInfo.MonitorKind, mSig, m.Cpu, null, m.Task?.ToString() ?? string.Empty, m.Time, [.. m.Chain.Select(l => l.What), m.What]), -1, 0, (int)previous));
+                    }
+
+                    break;
             }
         }
     }
 
     /// <summary>Findings so far, of every kind the monitors raise (a replay's count of findings before the next one).</summary>
-    private long Found => _violationCount + _livenessCount + _doubleReportCount + (_noProgress is null ? 0 : 1);
+    private long Found => _violationCount + _livenessCount + _doubleReportCount + _monitorCount + (_noProgress is null ? 0 : 1);
 
     /// <summary><paramref name="first"/> with the count of findings under its signature so far.</summary>
     private FirstFinding Counted(FirstFinding first) => first with { Count = _signatures.GetValueOrDefault(first.Info.Signature, 1) };

@@ -111,6 +111,32 @@ public static class IsolationAssert
         }
     }
 
+    /// <summary>No monitor failed (the scenario's <c>monitors:</c> and your own).</summary>
+    public static void NoMonitorFailure(IsolationResult result)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        if (result.MonitorFailures.Count > 0)
+        {
+            Fail(nameof(NoMonitorFailure), $"{result.MonitorFailures.Count} monitor(s) failed:\n"
+                + string.Join('\n', result.MonitorFailures.Select(m => $"  {m.What}; chain: {m.ChainText}")), result.Summary());
+        }
+    }
+
+    /// <summary>The monitor named <paramref name="monitor"/> failed (how, when <paramref name="failure"/> is given).</summary>
+    /// <returns>Its failure.</returns>
+    public static MonitorFailed MonitorFailure(IsolationResult result, string monitor, MonitorFailure? failure = null)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        ArgumentNullException.ThrowIfNull(monitor);
+        var found = result.MonitorFailures.FirstOrDefault(m => m.Monitor == monitor && (failure is null || m.Failure == failure));
+        if (found is null)
+        {
+            Fail(nameof(MonitorFailure), $"monitor {monitor} did not fail{(failure is { } f ? $" ({f})" : string.Empty)}; failures: {(result.MonitorFailures.Count == 0 ? "none" : string.Join(", ", result.MonitorFailures.Select(m => $"{m.Monitor} ({m.Failure})")))}", result.Summary());
+        }
+
+        return found!;
+    }
+
     /// <summary>The exploration found nothing over all its schedules.</summary>
     public static void NoFinding(ExplorationResult exploration)
     {

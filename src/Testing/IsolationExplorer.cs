@@ -1,4 +1,5 @@
 using Akka.Actor;
+using TaskIsolation.Actors.Monitors;
 using TaskIsolation.Exploration;
 using TaskIsolation.Scenarios;
 using TaskIsolation.Simulation;
@@ -81,20 +82,47 @@ public static class IsolationExplorer
     public static ExplorationResult Explore(Scenario scenario, CampaignOptions options) =>
         new(Explorer.Run(new ScenarioTarget(scenario), options));
 
+    /// <summary>
+    /// Explores with monitors of your own besides the scenario's (<see cref="IsolationMonitor"/>): every schedule makes
+    /// new ones from the factories, and each failure is a finding like a violation (kind <c>monitor</c>).
+    /// </summary>
+    public static ExplorationResult Explore(Scenario scenario, CampaignOptions options, IEnumerable<Func<IsolationMonitor>> monitors)
+    {
+        ArgumentNullException.ThrowIfNull(monitors);
+        return new(Explorer.Run(new ScenarioTarget(scenario, Factories(monitors)), options));
+    }
+
+    /// <summary>
+    /// Runs every schedule of <paramref name="scenario"/> depth first (<c>--strategy exhaustive</c>, docs/exploration.md),
+    /// with monitors of your own besides the scenario's, to the first finding or the end of the tree.
+    /// </summary>
+    public static ExhaustiveReport ExploreExhaustively(Scenario scenario, ExhaustiveOptions options, IEnumerable<Func<IsolationMonitor>>? monitors = null) =>
+        ExhaustiveExplorer.Run(new ScenarioTarget(scenario, Factories(monitors ?? [])), options);
+
     /// <summary>Replays <paramref name="reproducer"/> once, in an actor system of its own, and says how it ended.</summary>
-    public static ReplayReport Replay(Reproducer reproducer)
+    public static ReplayReport Replay(Reproducer reproducer) => Replay(reproducer, []);
+
+    /// <summary>
+    /// Replays <paramref name="reproducer"/> with monitors of your own, as the exploration that found it ran them: a
+    /// finding of those monitors reproduces only with them.
+    /// </summary>
+    public static ReplayReport Replay(Reproducer reproducer, IEnumerable<Func<IsolationMonitor>> monitors)
     {
         ArgumentNullException.ThrowIfNull(reproducer);
+        ArgumentNullException.ThrowIfNull(monitors);
         using var system = ActorSystem.Create("taskisol-replay", SimulationConfig.Hocon);
         try
         {
-            return Replayer.Replay(system, reproducer, ScenarioTarget.Load);
+            return Replayer.Replay(system, reproducer, ScenarioTarget.Loader(Factories(monitors)));
         }
         finally
         {
             system.Terminate().Wait(TimeSpan.FromSeconds(10));
         }
     }
+
+    private static Func<IMachineMonitor>[] Factories(IEnumerable<Func<IsolationMonitor>> monitors) =>
+        [.. monitors.Select(f => (Func<IMachineMonitor>)(() => f()))];
 
     /// <summary>Replays a reproducer from its JSON text (a <c>.repro.json</c> file's content).</summary>
     /// <exception cref="FormatException">The text is not a reproducer.</exception>

@@ -212,6 +212,37 @@ public sealed class EventRecorder : IEventSink, IEventHistory
         }
     }
 
+    /// <summary>
+    /// The run reached its end (its duration, or nothing left to do), not a cut: lets the monitors that judge the end
+    /// (<see cref="IEndOfRunMonitor"/>, such as an <see cref="IsolationMonitor"/> still hot) raise their findings.
+    /// Call it after <see cref="Finish"/>, once a run.
+    /// </summary>
+    public void End(long nowNs)
+    {
+        List<MachineEvent> published = [];
+        lock (_lock)
+        {
+            foreach (var m in _monitors)
+            {
+                if (m is not IEndOfRunMonitor end)
+                {
+                    continue;
+                }
+
+                foreach (var f in end.End(nowNs, this))
+                {
+                    AppendFinding(f);
+                    published.Add(f);
+                }
+            }
+        }
+
+        foreach (var p in published)
+        {
+            _stream?.Publish(p);
+        }
+    }
+
     /// <inheritdoc />
     public MachineEvent? Find(long id)
     {

@@ -55,6 +55,13 @@ public sealed record MachineOptions
     public Action<MachineEvent>? Observer { get; init; }
 
     /// <summary>
+    /// Monitors of this machine besides the built-in ones (violations, double reports, liveness): a scenario's
+    /// <c>monitors:</c> and a user's own (<see cref="TaskIsolation.Actors.Monitors.IsolationMonitor"/>). Each watches
+    /// every event after the built-ins; instances are the machine's own, so give each run new ones.
+    /// </summary>
+    public IReadOnlyList<IMachineMonitor> Monitors { get; init; } = [];
+
+    /// <summary>
     /// 0 (the default): the recorder keeps every event. Otherwise it keeps a ring of the last this many, plus every
     /// finding with its full chain and counts by type: what a soak of hours needs to run in flat memory.
     /// </summary>
@@ -97,7 +104,7 @@ public sealed class SimulatedMachine
         Simulation = SimCore.Create(options.Mode, options.Strategy, options.Seed);
         Simulation.MaxInstantDeliveries = options.MaxInstantDeliveries;
         Memory = new KernelMemory(booted.NrCpus);
-        Recorder = new EventRecorder([new ViolationMonitor(), new ReportMonitor(), new LivenessMonitor(options.LivenessBoundNs)], system.EventStream, Simulation.NewEventId, options.Observer, options.KeepEvents);
+        Recorder = new EventRecorder([new ViolationMonitor(), new ReportMonitor(), new LivenessMonitor(options.LivenessBoundNs), .. options.Monitors], system.EventStream, Simulation.NewEventId, options.Observer, options.KeepEvents);
 
         // What the exhaustive search counts as shared state around each delivery: kernel memory and the recorder (its
         // monitors keep state across events, so two deliveries that both publish do not commute).
@@ -167,6 +174,9 @@ public sealed class SimulatedMachine
 
     /// <summary>The liveness failures found so far.</summary>
     public IReadOnlyList<LivenessViolated> LivenessFailures => Recorder.Findings.OfType<LivenessViolated>().ToList();
+
+    /// <summary>The monitor failures found so far (a scenario's <c>monitors:</c>, a user's monitors).</summary>
+    public IReadOnlyList<MonitorFailed> MonitorFailures => Recorder.Findings.OfType<MonitorFailed>().ToList();
 
     /// <summary>Creates the actors of a booted machine in <paramref name="system"/> (configured with <see cref="SimulationConfig.Hocon"/>).</summary>
     public static SimulatedMachine Boot(ActorSystem system, BootedMachine booted, MachineOptions? options = null)

@@ -37,7 +37,7 @@ internal static partial class ExploreCommand
         until.CompletionSources.Add(["first", "all"]);
         var outDir = new Option<string?>("--out") { Description = "Directory for one reproducer per distinct finding (finding-N.json)", HelpName = "DIR" };
         var force = OutputDirectoryOption.Force();
-        var find = new Option<string?>("--find") { Description = "Look for one kind of finding only: violation, liveness, double-report or no-progress (a schedule runs past findings of other kinds)", HelpName = "KIND" };
+        var find = new Option<string?>("--find") { Description = "Look for one kind of finding only: violation, liveness, double-report, no-progress or monitor (a schedule runs past findings of other kinds)", HelpName = "KIND" };
         find.CompletionSources.Add([.. FindingInfo.Kinds]);
 
         var cluster = new Option<bool>("--cluster") { Description = "Coordinate the campaign on an Akka.Cluster: workers join with 'taskisol worker --seed-node' (docs/cluster.md)" };
@@ -155,7 +155,31 @@ internal static partial class ExploreCommand
             }
             else
             {
-                report = view.Show(progress => Explorer.Run(target, options, progress));
+                // Ctrl-C or SIGTERM: the workers finish the schedules they are running, and the summary is of what ran.
+                using var stop = new StopSignals(signal => error.WriteLine($"taskisol explore: {signal} received: finishing the schedules in flight, then the summary (again to quit at once)"));
+
+                // Each distinct finding's reproducer is written when it is found, before the progress line counts it,
+                // so nothing found is lost whatever ends the process; the summary rewrites them in its own order.
+                var written = 0;
+                void Found(Reproducer r)
+                {
+                    if (dir is not null)
+                    {
+                        ExplorationCli.Save(Path.Combine(dir.Path, string.Create(CultureInfo.InvariantCulture, $"finding-{++written}.json")), r);
+                        OutputCheck.RecordOutputs(dir, "explore", FindingFile().IsMatch);
+                    }
+                }
+
+                report = view.Show(progress => Explorer.Run(target, options, progress, cancellation: stop.Token, newFinding: Found));
+                WriteSummary(output, report, dir?.Path, written, stop.Received);
+                if (dir is not null)
+                {
+                    OutputCheck.RecordOutputs(dir, "explore", FindingFile().IsMatch);
+                }
+
+                return report.Stopped && stop.Received is { } signal
+                    ? ExitCodes.StoppedBy(signal)
+                    : report.Result.Findings.Count == 0 ? ExitCodes.Ok : ExitCodes.Failed;
             }
 
             WriteSummary(output, report, dir?.Path);
@@ -223,8 +247,29 @@ internal static partial class ExploreCommand
             parse.GetValue(wall) is { } wt ? $"at most {wt} wall" : null,
         }.Where(b => b is not null));
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"exploring {target.Name} ({target.Hash}): exhaustive{(options.Reduction ? ", sleep sets" : ", no reduction")}, max {steps} steps, until {(untilMode == UntilMode.First ? "first" : "all")}{(bounds.Length > 0 ? ", " + bounds : string.Empty)}"));
-        var report = ExhaustiveExplorer.Run(target, options, p => output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {p.Schedules} schedules, {p.Pruned} pruned  {p.Fraction:P1} of the tree as far as known  {(p.Elapsed.TotalSeconds > 0 ? p.Schedules / p.Elapsed.TotalSeconds : 0):0} schedules/s")));
+        // Ctrl-C or SIGTERM: the schedule running finishes, and the summary says what was searched.
+        using var stop = new StopSignals(signal => error.WriteLine($"taskisol explore: {signal} received: finishing the schedule in flight, then the summary (again to quit at once)"));
+        var reproducerPath = dir is null ? null : Path.Combine(dir.Path, "finding-1.json");
+        var report = ExhaustiveExplorer.Run(
+            target,
+            options,
+            p => output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {p.Schedules} schedules, {p.Pruned} pruned  {p.Fraction:P1} of the tree as far as known  {(p.Elapsed.TotalSeconds > 0 ? p.Schedules / p.Elapsed.TotalSeconds : 0):0} schedules/s")),
+            cancellation: stop.Token,
+            newFinding: r =>
+            {
+                // Written when found, not at the end: a search stopped later keeps it.
+                if (reproducerPath is not null)
+                {
+                    ExplorationCli.Save(reproducerPath, r);
+                    OutputCheck.RecordOutputs(dir!, "explore", FindingFile().IsMatch);
+                }
+            });
         output.WriteLine();
+        if (report.End == ExhaustiveEnd.Cancelled)
+        {
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"stopped by {stop.Received?.ToString() ?? "a stop request"} after {report.Schedules} schedules: this summary is of those"));
+        }
+
         var pruned = report.Schedules + report.Pruned == 0 ? 0 : (double)report.Pruned / (report.Schedules + report.Pruned);
         var totals = string.Create(CultureInfo.InvariantCulture, $"{report.Schedules} schedules ({report.Pruned} pruned as equivalent, {pruned:P1} of the branches)");
         switch (report.End)
@@ -236,12 +281,10 @@ internal static partial class ExploreCommand
                     ? string.Create(CultureInfo.InvariantCulture, $"  first violating schedule: schedule {r.Run.Schedule} ({r.DecisionList.Count} decisions), after {totals}")
                     : string.Create(CultureInfo.InvariantCulture, $"  first violating schedule: schedule {r.Run.Schedule} ({r.DecisionList.Count} decisions); {report.Failing} of {totals} {(report.Fraction >= 1 ? "(the whole tree)" : "(bounded: not the whole tree)")} fail"));
                 ExplorationCli.WriteFinding(output, r.Finding);
-                if (dir is not null)
+                if (reproducerPath is not null)
                 {
-                    var path = Path.Combine(dir.Path, "finding-1.json");
-                    ExplorationCli.Save(path, r);
-                    OutputCheck.RecordOutputs(dir, "explore", FindingFile().IsMatch);
-                    output.WriteLine($"  reproducer: {path}");
+                    OutputCheck.RecordOutputs(dir!, "explore", FindingFile().IsMatch);
+                    output.WriteLine($"  reproducer: {reproducerPath}");
                 }
 
                 break;
@@ -252,6 +295,20 @@ internal static partial class ExploreCommand
                 output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"explored all {totals}: no violation, but {report.StepLimited} schedules hit --max-steps, so this is bounded: their ends were not explored"));
                 break;
             default:
+                if (report.Reproducer is { } found)
+                {
+                    // Bounded or stopped after a finding (--until all): the finding stands, the rest is not a proof.
+                    output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"finding: {found.Finding.Signature}"));
+                    output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  first violating schedule: schedule {found.Run.Schedule} ({found.DecisionList.Count} decisions); {report.Failing} of {totals} (bounded: not the whole tree) fail"));
+                    ExplorationCli.WriteFinding(output, found.Finding);
+                    if (reproducerPath is not null)
+                    {
+                        output.WriteLine($"  reproducer: {reproducerPath}");
+                    }
+
+                    break;
+                }
+
                 var why = report.End switch
                 {
                     ExhaustiveEnd.MaxSchedules => "--max-schedules",
@@ -267,15 +324,21 @@ internal static partial class ExploreCommand
         ExplorationCli.WriteCoverage(output, report.Coverage);
         return report.End switch
         {
-            ExhaustiveEnd.Finding => ExitCodes.Failed,
+            ExhaustiveEnd.Cancelled when stop.Received is { } signal => ExitCodes.StoppedBy(signal),
+            _ when report.Reproducer is not null => ExitCodes.Failed,
             _ => ExitCodes.Ok,
         };
     }
 
-    private static void WriteSummary(TextWriter w, CampaignReport report, string? dir)
+    private static void WriteSummary(TextWriter w, CampaignReport report, string? dir, int written = 0, System.Runtime.InteropServices.PosixSignal? stoppedBy = null)
     {
         var r = report.Result;
         w.WriteLine();
+        if (report.Stopped)
+        {
+            w.WriteLine(string.Create(CultureInfo.InvariantCulture, $"stopped by {stoppedBy?.ToString() ?? "a stop request"} after {r.Schedules} schedules (of {report.Plan.Options.Iterations}): this summary is of those"));
+        }
+
         var i = 0;
         foreach (var f in r.Findings)
         {
@@ -289,6 +352,12 @@ internal static partial class ExploreCommand
                 ExplorationCli.Save(path, f.Reproducer);
                 w.WriteLine($"  reproducer: {path}");
             }
+        }
+
+        // A reproducer written as found whose signature the summary dropped (a batch past --until first's bound) goes.
+        for (var k = i + 1; dir is not null && k <= written; k++)
+        {
+            File.Delete(Path.Combine(dir, string.Create(CultureInfo.InvariantCulture, $"finding-{k}.json")));
         }
 
         if (r.Findings.Count == 0)

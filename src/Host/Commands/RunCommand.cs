@@ -46,7 +46,7 @@ internal static class RunCommand
         var ftrace = new Option<string?>("--ftrace") { Description = "Write the 4.7-style ftrace text of the run to this file", HelpName = "FILE" };
         var log = new Option<string?>("--log") { Description = "Write the kernel log and findings as Serilog compact JSON (CLEF) to this file", HelpName = "FILE" };
 
-        var command = new Command("run", ExitCodes.Describe("Run a scenario and judge its expectations", "every expectation held", "one failed, or simulated time stopped", "taskisol run scenarios/tlb-shootdown.yaml --quiet"))
+        var command = new Command("run", ExitCodes.Describe("Run a scenario and judge its expectations", "every expectation held and no monitor failed", "one failed, or simulated time stopped", "taskisol run scenarios/tlb-shootdown.yaml --quiet"))
         {
             scenario,
             seed,
@@ -82,8 +82,9 @@ internal static class RunCommand
             // A file that cannot be written after all (a full disk) is an OutputFileException: bad input naming it.
             RunOutputs.Write(paths, finished, runReport);
 
-            // A run whose simulated time stopped did not reach its end: whatever its expectations say, its answer is no.
-            return run.AllHeld && run.Machine.NoProgress is null ? ExitCodes.Ok : ExitCodes.Failed;
+            // A monitor's failure fails the run as an expectation's does: both are what the scenario says must hold. A run
+            // whose simulated time stopped did not reach its end: whatever its expectations say, its answer is no.
+            return run.AllHeld && run.Machine.MonitorFailures.Count == 0 && run.Machine.NoProgress is null ? ExitCodes.Ok : ExitCodes.Failed;
         });
         return command;
     }

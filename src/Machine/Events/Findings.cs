@@ -96,6 +96,59 @@ public sealed record DoubleReport(long Id, long Time, int Cpu, long Cause, TaskR
     public override string What => $"DOUBLE REPORT on cpu {Cpu}: {Task} lost isolation once and was reported by cpu {FirstReportCpu} and cpu {SecondReportCpu}; chain: {ChainText}";
 }
 
+/// <summary>How a monitor's property broke (docs/exploration.md, "Monitors"): the typed part of a <see cref="MonitorFailed"/>.</summary>
+public enum MonitorFailure
+{
+    /// <summary>A safety property broke at an event: the monitor asserted something that did not hold.</summary>
+    Assertion,
+
+    /// <summary>A hot state (something owed) was held longer than its bound: bounded liveness.</summary>
+    HotTooLong,
+
+    /// <summary>The run ended with the monitor in a hot state: something owed never came (liveness, as in Coyote).</summary>
+    HotAtEnd,
+}
+
+/// <summary>The display text of <see cref="MonitorFailure"/>, and the word a finding's signature uses.</summary>
+public static class MonitorFailures
+{
+    /// <summary><c>failed</c>, <c>stayed hot past its bound</c>, <c>ended the run hot</c>.</summary>
+    public static string Text(MonitorFailure failure) => failure switch
+    {
+        MonitorFailure.Assertion => "failed",
+        MonitorFailure.HotTooLong => "stayed hot past its bound",
+        MonitorFailure.HotAtEnd => "ended the run hot",
+        _ => throw new ArgumentOutOfRangeException(nameof(failure), failure, "unknown monitor failure"),
+    };
+}
+
+/// <summary>
+/// A monitor's property broke (a scenario's <c>monitors:</c> section or a monitor of a user's own, docs/exploration.md):
+/// a finding like a violation. <see cref="Monitor"/> is the monitor's name, <see cref="MonitorKind"/> its kind
+/// (<c>no_interrupt</c>, <c>max_single_noise</c>, <c>reaches_user</c>, or a user's class name), <see cref="Failure"/>
+/// how it broke; <see cref="Chain"/> is the causal chain of the event that broke it (for a hot state, the event that
+/// made it hot), root first. <see cref="Reason"/> is for people only: decide on the typed fields.
+/// </summary>
+/// <param name="Id">The event id.</param>
+/// <param name="Time">When the monitor failed.</param>
+/// <param name="Cpu">The CPU the property is about.</param>
+/// <param name="Cause">The event that broke it (or made the monitor hot).</param>
+/// <param name="Monitor">The monitor's name, unique on the machine.</param>
+/// <param name="MonitorKind">The monitor's kind.</param>
+/// <param name="Failure">How it broke.</param>
+/// <param name="Task">The task the property is about, if any.</param>
+/// <param name="Reason">What broke, in words (display only).</param>
+/// <param name="Chain">The cause's causal chain, root first.</param>
+public sealed record MonitorFailed(long Id, long Time, int Cpu, long Cause, string Monitor, string MonitorKind, MonitorFailure Failure, TaskRef? Task, string Reason, ImmutableArray<ChainLink> Chain)
+    : MachineEvent(Id, Time, Cpu, Cause)
+{
+    /// <summary>The chain as one line.</summary>
+    public string ChainText => string.Join(" → ", Chain.Select(l => l.What));
+
+    /// <inheritdoc />
+    public override string What => $"MONITOR {Monitor} ({MonitorKind}) {MonitorFailures.Text(Failure)} on cpu {Cpu}: {Reason}";
+}
+
 /// <summary>
 /// Simulated time stopped (docs/model.md §12): at <see cref="MachineEvent.Time"/> the machine made
 /// <see cref="Deliveries"/> deliveries (the scenario's <c>max_instant_deliveries</c>) without the clock moving, because
