@@ -7,7 +7,7 @@ using TaskIsolation.Simulation;
 namespace TaskIsolation.Host.Commands;
 
 /// <summary>
-/// <c>taskisol explore FILE|NAME [--strategy random|pct|portfolio|exhaustive] [--max-schedules N] [--wall T] [--no-reduction] [--iterations N] [--max-steps S] [--depth D]
+/// <c>taskisol explore FILE|NAME [--strategy random|pct|portfolio|guided|exhaustive] [--max-schedules N] [--wall T] [--no-reduction] [--iterations N] [--max-steps S] [--depth D]
 /// [--seed N] [--workers W] [--until first|all] [--find KIND] [--out DIR]</c>: searches the schedules of a scenario for
 /// isolation violations, liveness failures and double reports (issue 6). Exit 0 when nothing was found, 1 when something was, 2 for bad input, 3 for an internal error
 /// (<see cref="ExitCodes"/>).
@@ -19,10 +19,10 @@ internal static partial class ExploreCommand
         var scenario = new Argument<string>("scenario") { Description = "A scenario file (YAML) or a built-in scenario's name" };
         var strategy = new Option<string>("--strategy")
         {
-            Description = "random (uniform), pct (Burckhardt et al. 2010: random priorities, D-1 change points), portfolio (both, alternating) or exhaustive (every schedule, depth first, with sleep sets)",
+            Description = "random (uniform), pct (Burckhardt et al. 2010: random priorities, D-1 change points), portfolio (both, alternating), guided (mutants of the schedules that reached new coverage, as a fuzzer's corpus) or exhaustive (every schedule, depth first, with sleep sets)",
             DefaultValueFactory = _ => "portfolio",
         };
-        strategy.CompletionSources.Add(["random", "pct", "portfolio", "exhaustive"]);
+        strategy.CompletionSources.Add(["random", "pct", "portfolio", "guided", "exhaustive"]);
         var maxSchedules = new Option<long?>("--max-schedules") { Description = "With --strategy exhaustive: stop after this many schedules (the run then says it was bounded)" };
         var wall = new Option<string?>("--wall") { Description = "With --strategy exhaustive: stop after this much wall time (30s, 5m, ...; the run then says it was bounded)" };
         var noReduction = new Option<bool>("--no-reduction") { Description = "With --strategy exhaustive: run every schedule, without pruning equivalent ones (sleep sets)" };
@@ -69,7 +69,7 @@ internal static partial class ExploreCommand
 
             if (!StrategyNames.TryParse(parse.GetValue(strategy), out var kind))
             {
-                throw new UsageException($"--strategy: found '{parse.GetValue(strategy)}', expected random, pct, portfolio or exhaustive");
+                throw new UsageException($"--strategy: found '{parse.GetValue(strategy)}', expected random, pct, portfolio, guided or exhaustive");
             }
 
             var untilMode = parse.GetValue(until) switch
@@ -106,6 +106,11 @@ internal static partial class ExploreCommand
             if (findKind is not null && !FindingInfo.Kinds.Contains(findKind))
             {
                 throw new UsageException($"--find: found '{findKind}', expected {string.Join(", ", FindingInfo.Kinds.Take(FindingInfo.Kinds.Count - 1))} or {FindingInfo.Kinds[^1]}");
+            }
+
+            if (kind == StrategyKind.Guided && parse.GetValue(cluster))
+            {
+                throw new UsageException("--strategy guided runs on one node (each generation of schedules is drawn from the corpus the one before left): drop --cluster");
             }
 
             if (findKind is not null && parse.GetValue(cluster))
@@ -296,7 +301,7 @@ internal static partial class ExploreCommand
         w.WriteLine();
         w.WriteLine(string.Create(CultureInfo.InvariantCulture, $"schedules: {r.Schedules} in {report.Elapsed.TotalSeconds:0.00} s ({report.SchedulesPerSecond:0} schedules/s); {r.FailingSchedules} failing; {r.StepLimited} hit --max-steps; {r.Deliveries} deliveries, {r.Decisions} decisions"));
         var plan = report.Plan;
-        if (plan.Options.Strategy != StrategyKind.Random)
+        if (plan.Options.Strategy is StrategyKind.Pct or StrategyKind.Portfolio)
         {
             var d = plan.Options.Depth;
             if (report.PctBound is { } bound)
