@@ -219,7 +219,6 @@ public sealed class GuidedCorpus
         }
 
         _entries.Add(new Entry([.. decisions], fresh));
-        if (Environment.GetEnvironmentVariable("GUIDED_DEBUG") == "1") Console.Error.WriteLine($"corpus +{fresh} features, {decisions.Count} decisions, parent {parent}; {_entries.Count} entries");
         return true;
     }
 

@@ -243,8 +243,11 @@ public sealed class ScenarioTarget : ISwarmTarget
             }
         }
 
+        // Every value stays at least 1 ns, and a source is only ever switched off when the scenario is valid without it
+        // (SwarmKnobs): no change makes the scenario invalid, so it is not loaded again (that would cost more than the run).
         var perturbed = s with { Tasks = tasks.ToImmutable(), Noise = noise.ToImmutable() };
-        return new ScenarioTarget(Valid(perturbed) ?? throw new FormatException($"the swarm changes leave scenario '{s.Name}' invalid"));
+        ScenarioSession.ShareBoot(s, perturbed);
+        return new ScenarioTarget(perturbed);
     }
 
     private static Scenario? Valid(Scenario s)
