@@ -58,6 +58,11 @@ internal static class MinimizeCommand
                 var test = RegressionTestGenerator.Generate(min.Reproducer, new RegressionTestOptions("Regression", className, "ScenarioTarget.Load", []));
                 AtomicFile.WriteText(testPath, w => w.Write(test));
                 output.WriteLine($"minimized {reproducer.Target.Name}: {min.OriginalDeviations} → {min.Deviations} non-default decisions ({min.OriginalDecisions} → {min.Reproducer.DecisionList.Count} decisions), {min.TargetShrinks} scenario shrinks, {min.Runs} runs");
+                if (reproducer.Swarm is not null)
+                {
+                    output.WriteLine($"swarm: {min.OriginalPerturbations} → {min.Perturbations} changes to the scenario (those kept are applied in the minimized scenario)");
+                }
+
                 ExplorationCli.WriteFinding(output, min.Reproducer.Finding);
                 if (ModelVersion.Mismatch(reproducer.ModelVersion) is { } model)
                 {
