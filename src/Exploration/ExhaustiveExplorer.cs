@@ -21,6 +21,12 @@ public sealed record ExhaustiveOptions
 
     /// <summary>Whether sleep sets prune equivalent schedules (on by default).</summary>
     public bool Reduction { get; init; } = true;
+
+    /// <summary>
+    /// Look for findings of this kind only (<see cref="FindingInfo.Kinds"/>): each schedule runs past findings of the
+    /// others to its first of this one, as <see cref="CampaignOptions.Find"/>; null (default) for any kind.
+    /// </summary>
+    public string? Find { get; init; }
 }
 
 /// <summary>Why an exhaustive search ended.</summary>
@@ -129,7 +135,7 @@ public static class ExhaustiveExplorer
                 return Done(failing > 0 ? ExhaustiveEnd.Finding : ExhaustiveEnd.Complete);
             }
 
-            var run = ScheduleRunner.Run(system, target, strategy, options.MaxSteps);
+            var run = ScheduleRunner.Run(system, target, strategy, options.MaxSteps, 0, options.Find);
             search.Finished(strategy);
             if (!strategy.Blocked)
             {
@@ -142,7 +148,7 @@ public static class ExhaustiveExplorer
             if (run.Finding is not null)
             {
                 failing++;
-                first ??= Reproducer.Of(target, new ReproducerRun("exhaustive", 0, 0, search.Schedules - 1, 0, 0, options.MaxSteps), run.Decisions, run.Finding);
+                first ??= Reproducer.Of(target, new ReproducerRun("exhaustive", 0, 0, search.Schedules - 1, 0, 0, options.MaxSteps, run.FindingsBefore), run.Decisions, run.Finding);
                 if (options.Until == UntilMode.First)
                 {
                     return Done(ExhaustiveEnd.Finding);

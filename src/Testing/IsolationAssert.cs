@@ -122,6 +122,33 @@ public static class IsolationAssert
     }
 
     /// <summary>
+    /// The exhaustive search (<see cref="IsolationExplorer.ExploreAll"/>) covered every schedule and none found anything:
+    /// it fails when a schedule found something (naming it, its chain and decisions) and when the search was bounded (by
+    /// its schedule budget, or a schedule cut by the delivery bound), since then it proves nothing.
+    /// </summary>
+    public static void NoFinding(ExhaustiveReport search)
+    {
+        ArgumentNullException.ThrowIfNull(search);
+        if (search.Reproducer is { } r)
+        {
+            var f = r.Finding;
+            Fail(nameof(NoFinding), $"expected no finding in any schedule, but schedule {r.Run.Schedule + 1} of the exhaustive search found {f.Signature}: {f.Kind} on cpu {f.Cpu}{(f.Interrupt is null ? string.Empty : $" ({f.Interrupt})")} of {f.Task} at {f.TimeNs} ns: {f.ChainText}; decisions {r.Decisions}", null);
+        }
+
+        if (!search.Proved)
+        {
+            var why = search.End switch
+            {
+                ExhaustiveEnd.MaxSchedules => "its schedule budget ended it",
+                ExhaustiveEnd.Wall => "its wall bound ended it",
+                ExhaustiveEnd.Cancelled => "it was cancelled",
+                _ => $"{search.StepLimited} schedules hit the delivery bound",
+            };
+            Fail(nameof(NoFinding), $"expected a search of every schedule, but {why} after {search.Schedules} schedules ({search.Fraction:P1} of the tree as far as known): no finding, but not a proof", null);
+        }
+    }
+
+    /// <summary>
     /// The exploration found a violation (or, with <paramref name="liveness"/>, a liveness failure) matching every given
     /// filter: on <paramref name="cpu"/>, of interrupt <paramref name="kind"/>.
     /// </summary>
