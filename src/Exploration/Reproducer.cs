@@ -84,7 +84,8 @@ public sealed record Reproducer(string Format, string ModelVersion, ReproducerTa
             new ReproducerTarget(target.Kind, target.Name, target.Hash, target.DurationNs, target.Text),
             run,
             StrategyFactory.Format(decisions),
-            finding) { Swarm = swarm };
+            finding)
+        { Swarm = swarm };
     }
 
     /// <summary>Reads a reproducer; a clear <see cref="FormatException"/> for anything that is not one.</summary>
