@@ -39,6 +39,13 @@ public sealed record CampaignOptions
     /// shows a violation first (R14's double report comes with one) is found this way.
     /// </summary>
     public string? Find { get; init; }
+
+    /// <summary>
+    /// Swarm runs: each schedule runs the target perturbed within these ranges, by a perturbation drawn from its seed
+    /// (<see cref="Exploration.Swarm.Draw"/>) and recorded in its reproducer; null (the default) runs the target as it is.
+    /// The target must be an <see cref="ISwarmTarget"/>.
+    /// </summary>
+    public SwarmSettings? Swarm { get; init; }
 }
 
 /// <summary>
@@ -192,6 +199,48 @@ public static class Explorer
     public static CampaignResult RunBatch(ActorSystem system, IExplorationTarget target, CampaignPlan plan, long start, long end, Func<long>? bound = null, Action<FindingInfo>? found = null, Action? scheduleDone = null, Action<FindingInfo, Func<Reproducer>>? reproduced = null, CancellationToken cancellation = default)
     {
         ArgumentNullException.ThrowIfNull(plan);
+        if (plan.Options.Strategy == StrategyKind.Guided)
+        {
+            throw new InvalidOperationException("guided schedules are drawn from the corpus of the schedules before them: run them with Explorer.Run or Explorer.RunGuided");
+        }
+
+        return RunSchedules(system, target, plan, start, end, bound, found, scheduleDone, null, null, reproduced, cancellation);
+    }
+
+    /// <summary>
+    /// Runs the schedules of a guided campaign [0, <paramref name="end"/>) on one actor system, generation by generation
+    /// (<see cref="GuidedCorpus"/>): what <see cref="Run"/> computes on any number of workers.
+    /// </summary>
+    public static CampaignResult RunGuided(ActorSystem system, IExplorationTarget target, CampaignPlan plan, long end)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        var corpus = new GuidedCorpus(plan.Options.Seed);
+        var parts = new List<CampaignResult>();
+        for (var start = 0L; start < end;)
+        {
+            var generation = GuidedCorpus.GenerationOf(start);
+            var stop = Math.Min(end, generation.End);
+            var observed = new SortedDictionary<long, (IReadOnlyList<Decision>, HashSet<ulong>, int)>();
+            var r = RunSchedules(system, target, plan, start, stop, null, null, null, corpus, (i, d, f, p) => observed[i] = (d, f, p), null, default);
+            parts.Add(r);
+            foreach (var (d, f, p) in observed.Values)
+            {
+                corpus.Add(d, f, p);
+            }
+
+            if (plan.Options.Until == UntilMode.First && r.FirstFinding != long.MaxValue)
+            {
+                break;
+            }
+
+            start = stop;
+        }
+
+        return CampaignResult.Merge(parts, plan.Options.Until);
+    }
+
+    private static CampaignResult RunSchedules(ActorSystem system, IExplorationTarget target, CampaignPlan plan, long start, long end, Func<long>? bound, Action<FindingInfo>? found, Action? scheduleDone, GuidedCorpus? corpus, Action<long, IReadOnlyList<Decision>, HashSet<ulong>, int>? observe, Action<FindingInfo, Func<Reproducer>>? reproduced, CancellationToken cancellation)
+    {
         var o = plan.Options;
         var result = new CampaignResult();
         for (var i = start; i < end; i++)
@@ -201,15 +250,39 @@ public static class Explorer
                 break;
             }
 
-            var kind = ScheduleSeeds.StrategyOf(o.Strategy, i);
-            var seed = ScheduleSeeds.For(o.Seed, i);
-            var run = ScheduleRunner.Run(system, target, StrategyFactory.Create(kind, seed, o.Depth, plan.PctSteps), o.MaxSteps, kind: o.Find);
+            ISchedulingStrategy strategy;
+            string name;
+            int seed;
+            var parent = -1;
+            if (corpus is not null)
+            {
+                (strategy, name, seed, parent) = corpus.StrategyFor(i);
+            }
+            else
+            {
+                var kind = ScheduleSeeds.StrategyOf(o.Strategy, i);
+                seed = ScheduleSeeds.For(o.Seed, i);
+                strategy = StrategyFactory.Create(kind, seed, o.Depth, plan.PctSteps);
+                name = StrategyNames.Of(kind);
+            }
+
+            SwarmPerturbation? swarm = null;
+            var runTarget = target;
+            if (o.Swarm is { } settings)
+            {
+                var st = target as ISwarmTarget ?? throw new InvalidOperationException($"swarm runs need a target that can be perturbed; '{target.Name}' ({target.Kind}) cannot");
+                swarm = Swarm.Draw(st, settings, seed);
+                runTarget = st.Perturb(swarm.Changes);
+            }
+
+            var run = ScheduleRunner.Run(system, runTarget, strategy, o.MaxSteps, kind: o.Find);
             var coverage = new CoverageMap();
             coverage.Observe(run.Machine.Recorder.Events);
+            observe?.Invoke(i, run.Decisions, ScheduleFeatures.Of(run.Machine, run.Finding), parent);
             var index = i;
             (FindingInfo, Func<Reproducer>)? finding = run.Finding is null
                 ? null
-                : (run.Finding, () => Reproducer.Of(target, new ReproducerRun(StrategyNames.Of(kind), seed, o.Seed, index, o.Depth, plan.PctSteps, o.MaxSteps, run.FindingsBefore), run.Decisions, run.Finding));
+                : (run.Finding, () => Reproducer.Of(target, new ReproducerRun(name, seed, o.Seed, index, o.Depth, plan.PctSteps, o.MaxSteps, run.FindingsBefore), run.Decisions, run.Finding, swarm));
             result.Add(i, run.Machine.Simulation.Deliveries, run.Decisions.Count, run.Outcome == RunOutcome.StepLimit, coverage, finding);
             scheduleDone?.Invoke();
             if (finding is { } made)
@@ -254,8 +327,6 @@ public static class Explorer
             }
 
             var plan = Plan(systems[0], target, options);
-            var batches = (options.Iterations + options.BatchSize - 1) / options.BatchSize;
-            var nextBatch = -1L;
             var bound = long.MaxValue;
             var done = 0L;
             var signatures = new ConcurrentDictionary<string, byte>(StringComparer.Ordinal);
@@ -279,51 +350,81 @@ public static class Explorer
             }
 
             Exception? failure = null;
-            var threads = systems.Select((system, w) => new Thread(() =>
+
+            // A guided campaign runs generation by generation, its corpus updated in schedule order between two (so its
+            // schedules do not depend on the workers); any other runs all its schedules as one phase.
+            var corpus = options.Strategy == StrategyKind.Guided ? new GuidedCorpus(options.Seed) : null;
+            var observed = new ConcurrentDictionary<long, (IReadOnlyList<Decision> Decisions, HashSet<ulong> Features, int Parent)>();
+            for (var phase = 0L; phase < options.Iterations && !cancellation.IsCancellationRequested && failure is null;)
             {
-                try
+                if (options.Until == UntilMode.First && phase > Interlocked.Read(ref bound))
                 {
-                    while (!cancellation.IsCancellationRequested && Volatile.Read(ref failure) is null)
+                    break;
+                }
+
+                var phaseEnd = corpus is null ? options.Iterations : Math.Min(options.Iterations, GuidedCorpus.GenerationOf(phase).End);
+                var batches = (phaseEnd - phase + options.BatchSize - 1) / options.BatchSize;
+                var nextBatch = -1L;
+                var phaseStart = phase;
+                var threads = systems.Take((int)Math.Min(systems.Length, batches)).Select((system, w) => new Thread(() =>
+                {
+                    try
                     {
-                        var b = Interlocked.Increment(ref nextBatch);
-                        var start = b * options.BatchSize;
-                        if (b >= batches || (options.Until == UntilMode.First && start > Interlocked.Read(ref bound)))
+                        while (!cancellation.IsCancellationRequested && Volatile.Read(ref failure) is null)
                         {
-                            return;
-                        }
-
-                        var end = Math.Min(options.Iterations, start + options.BatchSize);
-                        var r = RunBatch(system, target, plan, start, end, () => Interlocked.Read(ref bound), f =>
-                        {
-                            if (signatures.TryAdd(f.Signature, 0))
+                            var b = Interlocked.Increment(ref nextBatch);
+                            var start = phaseStart + (b * options.BatchSize);
+                            if (b >= batches || (options.Until == UntilMode.First && start > Interlocked.Read(ref bound)))
                             {
-                                found.Enqueue(f);
+                                return;
                             }
-                        }, () => Interlocked.Increment(ref done), Reproduced, cancellation);
-                        if (r.FirstFinding != long.MaxValue)
-                        {
-                            LowerBound(ref bound, r.FirstFinding);
-                        }
 
-                        results.Add(r);
+                            var end = Math.Min(phaseEnd, start + options.BatchSize);
+                            var r = RunSchedules(system, target, plan, start, end, () => Interlocked.Read(ref bound), f =>
+                            {
+                                if (signatures.TryAdd(f.Signature, 0))
+                                {
+                                    found.Enqueue(f);
+                                }
+                            }, () => Interlocked.Increment(ref done), corpus, corpus is null ? null : (i, d, f, p) => observed[i] = (d, f, p), Reproduced, cancellation);
+                            if (r.FirstFinding != long.MaxValue)
+                            {
+                                LowerBound(ref bound, r.FirstFinding);
+                            }
+
+                            results.Add(r);
+                        }
+                    }
+                    catch (Exception ex)
+                    {
+                        Interlocked.CompareExchange(ref failure, ex, null);
+                    }
+                })
+                {
+                    IsBackground = true,
+                    Name = $"explore-worker-{w}",
+                }).ToList();
+                threads.ForEach(t => t.Start());
+                foreach (var t in threads)
+                {
+                    while (!t.Join(TimeSpan.FromMilliseconds(500)))
+                    {
+                        Report(progress, done, options.Iterations, found, clock.Elapsed);
                     }
                 }
-                catch (Exception ex)
+
+                if (corpus is not null)
                 {
-                    Interlocked.CompareExchange(ref failure, ex, null);
+                    foreach (var i in observed.Keys.Order())
+                    {
+                        var (d, f, p) = observed[i];
+                        corpus.Add(d, f, p);
+                    }
+
+                    observed.Clear();
                 }
-            })
-            {
-                IsBackground = true,
-                Name = $"explore-worker-{w}",
-            }).ToList();
-            threads.ForEach(t => t.Start());
-            foreach (var t in threads)
-            {
-                while (!t.Join(TimeSpan.FromMilliseconds(500)))
-                {
-                    Report(progress, done, options.Iterations, found, clock.Elapsed);
-                }
+
+                phase = phaseEnd;
             }
 
             if (failure is not null)

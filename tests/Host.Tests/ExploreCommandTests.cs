@@ -107,7 +107,7 @@ public sealed class ExploreCommandTests : IDisposable
     }
 
     [Theory]
-    [InlineData("--strategy", "dfs", "--strategy: found 'dfs', expected random, pct, portfolio or exhaustive")]
+    [InlineData("--strategy", "dfs", "--strategy: found 'dfs', expected random, pct, portfolio, guided or exhaustive")]
     [InlineData("--until", "last", "--until: found 'last', expected first or all")]
     [InlineData("--iterations", "0", "--iterations must be at least 1, not 0")]
     [InlineData("--workers", "0", "--workers must be between 1 and 1024, not 0")]

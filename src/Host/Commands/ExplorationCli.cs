@@ -58,7 +58,11 @@ internal static class ExplorationCli
 
         try
         {
-            return (reproducer, Load(reproducer.Target.Kind, reproducer.Target.Text));
+            var target = Load(reproducer.Target.Kind, reproducer.Target.Text);
+
+            // A perturbation that does not fit the embedded scenario is bad input too, found before anything runs.
+            _ = Replayer.TargetOf(reproducer, Load);
+            return (reproducer, target);
         }
         catch (FormatException ex)
         {
@@ -102,6 +106,21 @@ internal static class ExplorationCli
         for (var i = 0; i < f.Chain.Length; i++)
         {
             w.WriteLine($"{indent}  {(i == 0 ? "  " : "→ ")}{f.Chain[i]}");
+        }
+    }
+
+    /// <summary>A swarm perturbation: how many changes, then each, a line each (at most 8, then how many more).</summary>
+    public static void WriteSwarm(TextWriter w, SwarmPerturbation swarm, string indent = "  ")
+    {
+        w.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{indent}swarm: {swarm.Changes.Length} change{(swarm.Changes.Length == 1 ? string.Empty : "s")} to the scenario{(swarm.Changes.Length == 0 ? string.Empty : ":")}"));
+        foreach (var c in swarm.Changes.Take(8))
+        {
+            w.WriteLine($"{indent}  {c}");
+        }
+
+        if (swarm.Changes.Length > 8)
+        {
+            w.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{indent}  … and {swarm.Changes.Length - 8} more (in the reproducer)"));
         }
     }
 

@@ -8,7 +8,7 @@ using TaskIsolation.Simulation;
 namespace TaskIsolation.Host.Commands;
 
 /// <summary>
-/// <c>taskisol explore FILE|NAME [--strategy random|pct|portfolio|exhaustive] [--max-schedules N] [--wall T] [--no-reduction] [--iterations N] [--max-steps S] [--depth D]
+/// <c>taskisol explore FILE|NAME [--strategy random|pct|portfolio|guided|exhaustive] [--max-schedules N] [--wall T] [--no-reduction] [--iterations N] [--max-steps S] [--depth D]
 /// [--seed N] [--workers W] [--until first|all] [--find KIND] [--out DIR]</c>: searches the schedules of a scenario for
 /// isolation violations, liveness failures and double reports (issue 6). Exit 0 when nothing was found, 1 when something was, 2 for bad input, 3 for an internal error
 /// (<see cref="ExitCodes"/>).
@@ -20,11 +20,11 @@ internal static partial class ExploreCommand
         var scenario = CliOptions.Scenario<string>("A scenario file (YAML) or a built-in scenario's name");
         var strategy = new Option<string>("--strategy")
         {
-            Description = "random (uniform), pct (Burckhardt et al. 2010: random priorities, D-1 change points), portfolio (both, alternating) or exhaustive (every schedule, depth first, with sleep sets)",
+            Description = "random (uniform), pct (Burckhardt et al. 2010: random priorities, D-1 change points), portfolio (both, alternating), guided (mutants of the schedules that reached new coverage, as a fuzzer's corpus) or exhaustive (every schedule, depth first, with sleep sets)",
             DefaultValueFactory = _ => "portfolio",
             HelpName = "random|pct|portfolio|exhaustive",
         };
-        strategy.CompletionSources.Add(["random", "pct", "portfolio", "exhaustive"]);
+        strategy.CompletionSources.Add(["random", "pct", "portfolio", "guided", "exhaustive"]);
         var maxSchedules = CliOptions.OptionalNumber<long>("--max-schedules", "With --strategy exhaustive: stop after this many schedules (the run then says it was bounded)", "N");
         var wall = new Option<string?>("--wall") { Description = "With --strategy exhaustive: stop after this much wall time (30s, 5m, ...; the run then says it was bounded)", HelpName = "DURATION" };
         var noReduction = new Option<bool>("--no-reduction") { Description = "With --strategy exhaustive: run every schedule, without pruning equivalent ones (sleep sets)" };
@@ -40,12 +40,17 @@ internal static partial class ExploreCommand
         var find = new Option<string?>("--find") { Description = "Look for one kind of finding only: violation, liveness, double-report, no-progress or monitor (a schedule runs past findings of other kinds)", HelpName = "KIND" };
         find.CompletionSources.Add([.. FindingInfo.Kinds]);
 
+        var swarm = new Option<bool>("--swarm") { Description = "Swarm runs: each schedule perturbs the scenario (timings, device IRQ rates, noise sources on or off) by a draw from its seed, recorded in its reproducer" };
+        var swarmTiming = new Option<string?>("--swarm-timing-factor") { Description = "With --swarm: each timing is drawn within [t/F, t*F] (default 2; 1 leaves timings alone)", HelpName = "F" };
+        var swarmIrq = new Option<string?>("--swarm-irq-factor") { Description = "With --swarm: each device IRQ's and NMI source's rate is drawn within [r/F, r*F] (default 2; 1 leaves rates alone)", HelpName = "F" };
+        var swarmKeepNoise = new Option<bool>("--swarm-keep-noise") { Description = "With --swarm: never switch a noise source off" };
         var cluster = new Option<bool>("--cluster") { Description = "Coordinate the campaign on an Akka.Cluster: workers join with 'taskisol worker --seed-node' (docs/cluster.md)" };
         var journal = new Option<string?>("--journal") { Description = "With --cluster: journal of finished batches; running again with it resumes the campaign", HelpName = "FILE" };
         var hosting = ClusterHosting.Create(defaultPort: 4053, defaultLevel: "warning");
         var command = new Command("explore", ExitCodes.Describe("Search a scenario's schedules for isolation violations, liveness failures and double reports", "nothing found", "a finding found", "taskisol explore scenarios/tlb-shootdown.yaml --iterations 300 --until first --out findings", "With --cluster, 130 (143) when Ctrl-C (SIGTERM) stops the coordinator before the campaign finished."))
         {
             scenario, strategy, iterations, maxSteps, depth, seed, workers, until, outDir, force, find, cluster, journal, maxSchedules, wall, noReduction,
+            swarm, swarmTiming, swarmIrq, swarmKeepNoise,
         };
         foreach (var o in hosting.All)
         {
@@ -55,6 +60,17 @@ internal static partial class ExploreCommand
         {
             var output = parse.InvocationConfiguration.Output;
             var error = parse.InvocationConfiguration.Error;
+            var swarmSettings = SwarmOptions(parse, swarm, swarmTiming, swarmIrq, swarmKeepNoise);
+            if (swarmSettings is not null && parse.GetValue(strategy) == "exhaustive")
+            {
+                throw new UsageException("--swarm is not supported with --strategy exhaustive: the search runs one scenario's whole tree");
+            }
+
+            if (swarmSettings is not null && parse.GetValue(cluster))
+            {
+                throw new UsageException("--swarm is not supported with --cluster yet: run the campaign on one node");
+            }
+
             if (parse.GetValue(strategy) == "exhaustive")
             {
                 if (parse.GetValue(find) is not null)
@@ -72,7 +88,7 @@ internal static partial class ExploreCommand
 
             if (!StrategyNames.TryParse(parse.GetValue(strategy), out var kind))
             {
-                throw new UsageException($"--strategy: found '{parse.GetValue(strategy)}', expected random, pct, portfolio or exhaustive");
+                throw new UsageException($"--strategy: found '{parse.GetValue(strategy)}', expected random, pct, portfolio, guided or exhaustive");
             }
 
             var untilMode = parse.GetValue(until) switch
@@ -111,6 +127,11 @@ internal static partial class ExploreCommand
                 throw new UsageException($"--find: found '{findKind}', expected {string.Join(", ", FindingInfo.Kinds.Take(FindingInfo.Kinds.Count - 1))} or {FindingInfo.Kinds[^1]}");
             }
 
+            if (kind == StrategyKind.Guided && parse.GetValue(cluster))
+            {
+                throw new UsageException("--strategy guided runs on one node (each generation of schedules is drawn from the corpus the one before left): drop --cluster");
+            }
+
             if (findKind is not null && parse.GetValue(cluster))
             {
                 throw new UsageException("--find is not supported with --cluster yet: run the campaign on one node");
@@ -139,8 +160,8 @@ internal static partial class ExploreCommand
             // The reproducers are finding-N.json: none of them may be the scenario file.
             var dir = parse.GetValue(outDir) is { } o ? ExplorationCli.OutputDirectory(o, "--out", inputs, FindingFile().IsMatch, "explore", parse.GetValue(force)) : null;
             var target = new ScenarioTarget(loaded);
-            var options = new CampaignOptions { Strategy = kind, Iterations = n, MaxSteps = steps, Depth = d, Seed = parse.GetValue(seed), Workers = w, Until = untilMode, Find = findKind };
-            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"exploring {target.Name} ({target.Hash}): {StrategyNames.Of(kind)}, {n} schedules, max {steps} steps, depth {d}, seed {options.Seed}, {w} worker{(w == 1 ? string.Empty : "s")}, until {parse.GetValue(until)}{(findKind is null ? string.Empty : $", finding only {findKind}")}"));
+            var options = new CampaignOptions { Strategy = kind, Iterations = n, MaxSteps = steps, Depth = d, Seed = parse.GetValue(seed), Workers = w, Until = untilMode, Find = findKind, Swarm = swarmSettings };
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"exploring {target.Name} ({target.Hash}): {StrategyNames.Of(kind)}, {n} schedules, max {steps} steps, depth {d}, seed {options.Seed}, {w} worker{(w == 1 ? string.Empty : "s")}, until {parse.GetValue(until)}{(findKind is null ? string.Empty : $", finding only {findKind}")}{SwarmText(swarmSettings)}"));
             // A person at a terminal gets a live bar; a pipe, a log or a test gets the plain lines.
             IExploreProgress view = ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected && node is null
                 ? new LiveExploreProgress(Spectre.Console.AnsiConsole.Console)
@@ -192,6 +213,43 @@ internal static partial class ExploreCommand
         });
         return command;
     }
+
+    /// <summary>The swarm ranges of the command line, or null without <c>--swarm</c>; a range option alone is refused.</summary>
+    private static SwarmSettings? SwarmOptions(ParseResult parse, Option<bool> swarm, Option<string?> timing, Option<string?> irq, Option<bool> keepNoise)
+    {
+        double Factor(Option<string?> option)
+        {
+            var text = parse.GetValue(option);
+            if (text is null)
+            {
+                return 2;
+            }
+
+            var ok = double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var f);
+            return ok && SwarmSettings.CheckFactor(f) is null
+                ? f
+                : throw new UsageException($"{option.Name}: found '{ErrorText.OneLine(text)}', {SwarmSettings.CheckFactor(ok ? f : double.NaN)}");
+        }
+
+        if (!parse.GetValue(swarm))
+        {
+            foreach (var name in new[] { timing.Name, irq.Name, keepNoise.Name })
+            {
+                if (parse.GetResult(parse.CommandResult.Command.Options.First(o => o.Name == name)) is { Implicit: false })
+                {
+                    throw new UsageException($"{name} needs --swarm");
+                }
+            }
+
+            return null;
+        }
+
+        return new SwarmSettings(Factor(timing), Factor(irq), !parse.GetValue(keepNoise));
+    }
+
+    private static string SwarmText(SwarmSettings? s) => s is null
+        ? string.Empty
+        : string.Create(CultureInfo.InvariantCulture, $", swarm: timings within ×{s.TimingFactor:0.###}, IRQ rates within ×{s.IrqRateFactor:0.###}, noise {(s.ToggleNoise ? "on or off" : "kept")}");
 
     private static int Exhaustive(ParseResult parse, TextWriter output, TextWriter error, Argument<string> scenario, Option<long> maxSteps, Option<long?> maxSchedules, Option<string?> wall, Option<bool> noReduction, Option<string?> outDir, Option<bool> force, Option<bool> cluster, Option<string> until)
     {
@@ -346,6 +404,11 @@ internal static partial class ExploreCommand
             w.WriteLine(string.Create(CultureInfo.InvariantCulture, $"finding {i}: {f.Signature}"));
             w.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {f.Count} schedule{(f.Count == 1 ? string.Empty : "s")}; first: schedule {f.FirstSchedule} ({f.Reproducer.Run.Strategy}, seed {f.Reproducer.Run.Seed}, {f.Reproducer.DecisionList.Count} decisions)"));
             ExplorationCli.WriteFinding(w, f.Reproducer.Finding);
+            if (f.Reproducer.Swarm is { } sw)
+            {
+                ExplorationCli.WriteSwarm(w, sw);
+            }
+
             if (dir is not null)
             {
                 var path = Path.Combine(dir, string.Create(CultureInfo.InvariantCulture, $"finding-{i}.json"));
@@ -368,7 +431,7 @@ internal static partial class ExploreCommand
         w.WriteLine();
         w.WriteLine(string.Create(CultureInfo.InvariantCulture, $"schedules: {r.Schedules} in {report.Elapsed.TotalSeconds:0.00} s ({report.SchedulesPerSecond:0} schedules/s); {r.FailingSchedules} failing; {r.StepLimited} hit --max-steps; {r.Deliveries} deliveries, {r.Decisions} decisions"));
         var plan = report.Plan;
-        if (plan.Options.Strategy != StrategyKind.Random)
+        if (plan.Options.Strategy is StrategyKind.Pct or StrategyKind.Portfolio)
         {
             var d = plan.Options.Depth;
             if (report.PctBound is { } bound)

@@ -94,6 +94,11 @@ internal static class MinimizeCommand
                 AtomicFile.WriteText(scenarioPath, w => w.Write(min.Target.Text));
                 ExplorationCli.Save(reproPath, min.Reproducer);
                 output.WriteLine($"minimized {reproducer.Target.Name}: {min.OriginalDeviations} → {min.Deviations} non-default decisions ({min.OriginalDecisions} → {min.Reproducer.DecisionList.Count} decisions), {min.TargetShrinks} scenario shrinks, {min.Runs} runs");
+                if (reproducer.Swarm is not null)
+                {
+                    output.WriteLine($"swarm: {min.OriginalPerturbations} → {min.Perturbations} changes to the scenario (those kept are applied in the minimized scenario)");
+                }
+
                 ExplorationCli.WriteFinding(output, min.Reproducer.Finding);
                 if (ModelVersion.Mismatch(reproducer.ModelVersion) is { } model)
                 {
