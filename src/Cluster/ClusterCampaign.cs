@@ -43,6 +43,7 @@ public static class ClusterCampaign
         ArgumentNullException.ThrowIfNull(spec);
         using var journal = journalPath is null ? null : CampaignJournal.Open(journalPath, spec);
         var completion = new TaskCompletionSource<ClusterCampaignReport>(TaskCreationOptions.RunContinuationsAsynchronously);
+        cancellation.ThrowIfCancellationRequested();
         var coordinator = node.ActorOf(CoordinatorActor.Props(spec, journal, completion), CoordinatorActor.Name);
         try
         {

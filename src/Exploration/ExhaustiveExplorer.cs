@@ -21,6 +21,12 @@ public sealed record ExhaustiveOptions
 
     /// <summary>Whether sleep sets prune equivalent schedules (on by default).</summary>
     public bool Reduction { get; init; } = true;
+
+    /// <summary>
+    /// Look for findings of this kind only (<see cref="FindingInfo.Kinds"/>): each schedule runs past findings of the
+    /// others to its first of this one, as <see cref="CampaignOptions.Find"/>; null (default) for any kind.
+    /// </summary>
+    public string? Find { get; init; }
 }
 
 /// <summary>Why an exhaustive search ended.</summary>
@@ -73,15 +79,20 @@ public sealed record ExhaustiveReport(ExhaustiveEnd End, long Schedules, long Pr
 /// </summary>
 public static class ExhaustiveExplorer
 {
-    /// <summary>Searches <paramref name="target"/>; <paramref name="progress"/> is called about once a second.</summary>
-    public static ExhaustiveReport Run(IExplorationTarget target, ExhaustiveOptions options, Action<ExhaustiveProgress>? progress = null, Func<ActorSystem>? newSystem = null, CancellationToken cancellation = default)
+    /// <summary>
+    /// Searches <paramref name="target"/>; <paramref name="progress"/> is called about once a second, and
+    /// <paramref name="newFinding"/> with the first finding's reproducer as soon as it is found (a caller writes it at
+    /// once, so a search stopped later loses nothing). <paramref name="cancellation"/> ends it after the schedule
+    /// running (<see cref="ExhaustiveEnd.Cancelled"/>).
+    /// </summary>
+    public static ExhaustiveReport Run(IExplorationTarget target, ExhaustiveOptions options, Action<ExhaustiveProgress>? progress = null, Func<ActorSystem>? newSystem = null, CancellationToken cancellation = default, Action<Reproducer>? newFinding = null)
     {
         ArgumentNullException.ThrowIfNull(target);
         ArgumentNullException.ThrowIfNull(options);
         var system = (newSystem ?? (() => ActorSystem.Create("exhaustive", SimulationConfig.Hocon)))();
         try
         {
-            return Run(system, target, options, progress, cancellation);
+            return Run(system, target, options, progress, cancellation, newFinding);
         }
         finally
         {
@@ -90,7 +101,7 @@ public static class ExhaustiveExplorer
     }
 
     /// <summary>Searches <paramref name="target"/> in <paramref name="system"/>.</summary>
-    public static ExhaustiveReport Run(ActorSystem system, IExplorationTarget target, ExhaustiveOptions options, Action<ExhaustiveProgress>? progress, CancellationToken cancellation)
+    public static ExhaustiveReport Run(ActorSystem system, IExplorationTarget target, ExhaustiveOptions options, Action<ExhaustiveProgress>? progress, CancellationToken cancellation, Action<Reproducer>? newFinding = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         var clock = Stopwatch.StartNew();
@@ -129,7 +140,7 @@ public static class ExhaustiveExplorer
                 return Done(failing > 0 ? ExhaustiveEnd.Finding : ExhaustiveEnd.Complete);
             }
 
-            var run = ScheduleRunner.Run(system, target, strategy, options.MaxSteps);
+            var run = ScheduleRunner.Run(system, target, strategy, options.MaxSteps, 0, options.Find);
             search.Finished(strategy);
             if (!strategy.Blocked)
             {
@@ -142,7 +153,12 @@ public static class ExhaustiveExplorer
             if (run.Finding is not null)
             {
                 failing++;
-                first ??= Reproducer.Of(target, new ReproducerRun("exhaustive", 0, 0, search.Schedules - 1, 0, 0, options.MaxSteps), run.Decisions, run.Finding);
+                if (first is null)
+                {
+                    first = Reproducer.Of(target, new ReproducerRun("exhaustive", 0, 0, search.Schedules - 1, 0, 0, options.MaxSteps, run.FindingsBefore), run.Decisions, run.Finding);
+                    newFinding?.Invoke(first);
+                }
+
                 if (options.Until == UntilMode.First)
                 {
                     return Done(ExhaustiveEnd.Finding);

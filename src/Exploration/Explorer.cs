@@ -39,6 +39,13 @@ public sealed record CampaignOptions
     /// shows a violation first (R14's double report comes with one) is found this way.
     /// </summary>
     public string? Find { get; init; }
+
+    /// <summary>
+    /// Swarm runs: each schedule runs the target perturbed within these ranges, by a perturbation drawn from its seed
+    /// (<see cref="Exploration.Swarm.Draw"/>) and recorded in its reproducer; null (the default) runs the target as it is.
+    /// The target must be an <see cref="ISwarmTarget"/>.
+    /// </summary>
+    public SwarmSettings? Swarm { get; init; }
 }
 
 /// <summary>
@@ -71,7 +78,14 @@ public sealed record CampaignPlan(CampaignOptions Options, int PctSteps, int Rec
 /// <param name="PerSecond">Schedules per second so far.</param>
 /// <param name="DistinctFindings">Distinct signatures so far.</param>
 /// <param name="Elapsed">Wall time so far.</param>
-public sealed record CampaignProgress(long Done, long Total, double PerSecond, int DistinctFindings, TimeSpan Elapsed);
+public sealed record CampaignProgress(long Done, long Total, double PerSecond, int DistinctFindings, TimeSpan Elapsed)
+{
+    /// <summary>
+    /// The first finding of each distinct signature seen so far, in the order they were found (empty where the campaign
+    /// does not report them, as a cluster's coordinator).
+    /// </summary>
+    public IReadOnlyList<FindingInfo> Findings { get; init; } = [];
+}
 
 /// <summary>A finished campaign: the merged result and how fast it ran.</summary>
 /// <param name="Plan">The plan.</param>
@@ -79,6 +93,9 @@ public sealed record CampaignProgress(long Done, long Total, double PerSecond, i
 /// <param name="Elapsed">Wall time.</param>
 public sealed record CampaignReport(CampaignPlan Plan, CampaignResult Result, TimeSpan Elapsed)
 {
+    /// <summary>Whether a stop request ended the campaign before its schedules were all run: the result covers those that ran.</summary>
+    public bool Stopped { get; init; }
+
     /// <summary>Schedules per second of wall time.</summary>
     public double SchedulesPerSecond => Elapsed.TotalSeconds <= 0 ? 0 : Result.Schedules / Elapsed.TotalSeconds;
 
@@ -169,32 +186,109 @@ public static class Explorer
     /// stops after the first that finds something, and skips schedules past <paramref name="bound"/> (the lowest
     /// failing index known so far, shared by the workers).
     /// </summary>
-    public static CampaignResult RunBatch(ActorSystem system, IExplorationTarget target, CampaignPlan plan, long start, long end, Func<long>? bound = null, Action<FindingInfo>? found = null, Action? scheduleDone = null)
+    /// <param name="system">The actor system.</param>
+    /// <param name="target">The target.</param>
+    /// <param name="plan">The campaign's plan.</param>
+    /// <param name="start">First schedule index.</param>
+    /// <param name="end">One past the last.</param>
+    /// <param name="bound">With <see cref="UntilMode.First"/>: the lowest failing index known so far.</param>
+    /// <param name="found">Called with each schedule's finding, after <paramref name="reproduced"/>.</param>
+    /// <param name="scheduleDone">Called after each schedule.</param>
+    /// <param name="reproduced">Called with each schedule's finding and a way to make its reproducer, as it is found.</param>
+    /// <param name="cancellation">Checked before each schedule: a stop request ends the batch there, with the schedules run so far.</param>
+    public static CampaignResult RunBatch(ActorSystem system, IExplorationTarget target, CampaignPlan plan, long start, long end, Func<long>? bound = null, Action<FindingInfo>? found = null, Action? scheduleDone = null, Action<FindingInfo, Func<Reproducer>>? reproduced = null, CancellationToken cancellation = default)
     {
         ArgumentNullException.ThrowIfNull(plan);
-        var o = plan.Options;
-        var result = new CampaignResult();
-        for (var i = start; i < end; i++)
+        if (plan.Options.Strategy == StrategyKind.Guided)
         {
-            if (o.Until == UntilMode.First && bound is not null && i > bound())
+            throw new InvalidOperationException("guided schedules are drawn from the corpus of the schedules before them: run them with Explorer.Run or Explorer.RunGuided");
+        }
+
+        return RunSchedules(system, target, plan, start, end, bound, found, scheduleDone, null, null, reproduced, cancellation);
+    }
+
+    /// <summary>
+    /// Runs the schedules of a guided campaign [0, <paramref name="end"/>) on one actor system, generation by generation
+    /// (<see cref="GuidedCorpus"/>): what <see cref="Run"/> computes on any number of workers.
+    /// </summary>
+    public static CampaignResult RunGuided(ActorSystem system, IExplorationTarget target, CampaignPlan plan, long end)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        var corpus = new GuidedCorpus(plan.Options.Seed);
+        var parts = new List<CampaignResult>();
+        for (var start = 0L; start < end;)
+        {
+            var generation = GuidedCorpus.GenerationOf(start);
+            var stop = Math.Min(end, generation.End);
+            var observed = new SortedDictionary<long, (IReadOnlyList<Decision>, HashSet<ulong>, int)>();
+            var r = RunSchedules(system, target, plan, start, stop, null, null, null, corpus, (i, d, f, p) => observed[i] = (d, f, p), null, default);
+            parts.Add(r);
+            foreach (var (d, f, p) in observed.Values)
+            {
+                corpus.Add(d, f, p);
+            }
+
+            if (plan.Options.Until == UntilMode.First && r.FirstFinding != long.MaxValue)
             {
                 break;
             }
 
-            var kind = ScheduleSeeds.StrategyOf(o.Strategy, i);
-            var seed = ScheduleSeeds.For(o.Seed, i);
-            var run = ScheduleRunner.Run(system, target, StrategyFactory.Create(kind, seed, o.Depth, plan.PctSteps), o.MaxSteps, kind: o.Find);
+            start = stop;
+        }
+
+        return CampaignResult.Merge(parts, plan.Options.Until);
+    }
+
+    private static CampaignResult RunSchedules(ActorSystem system, IExplorationTarget target, CampaignPlan plan, long start, long end, Func<long>? bound, Action<FindingInfo>? found, Action? scheduleDone, GuidedCorpus? corpus, Action<long, IReadOnlyList<Decision>, HashSet<ulong>, int>? observe, Action<FindingInfo, Func<Reproducer>>? reproduced, CancellationToken cancellation)
+    {
+        var o = plan.Options;
+        var result = new CampaignResult();
+        for (var i = start; i < end; i++)
+        {
+            if ((o.Until == UntilMode.First && bound is not null && i > bound()) || cancellation.IsCancellationRequested)
+            {
+                break;
+            }
+
+            ISchedulingStrategy strategy;
+            string name;
+            int seed;
+            var parent = -1;
+            if (corpus is not null)
+            {
+                (strategy, name, seed, parent) = corpus.StrategyFor(i);
+            }
+            else
+            {
+                var kind = ScheduleSeeds.StrategyOf(o.Strategy, i);
+                seed = ScheduleSeeds.For(o.Seed, i);
+                strategy = StrategyFactory.Create(kind, seed, o.Depth, plan.PctSteps);
+                name = StrategyNames.Of(kind);
+            }
+
+            SwarmPerturbation? swarm = null;
+            var runTarget = target;
+            if (o.Swarm is { } settings)
+            {
+                var st = target as ISwarmTarget ?? throw new InvalidOperationException($"swarm runs need a target that can be perturbed; '{target.Name}' ({target.Kind}) cannot");
+                swarm = Swarm.Draw(st, settings, seed);
+                runTarget = st.Perturb(swarm.Changes);
+            }
+
+            var run = ScheduleRunner.Run(system, runTarget, strategy, o.MaxSteps, kind: o.Find);
             var coverage = new CoverageMap();
             coverage.Observe(run.Machine.Recorder.Events);
+            observe?.Invoke(i, run.Decisions, ScheduleFeatures.Of(run.Machine, run.Finding), parent);
             var index = i;
             (FindingInfo, Func<Reproducer>)? finding = run.Finding is null
                 ? null
-                : (run.Finding, () => Reproducer.Of(target, new ReproducerRun(StrategyNames.Of(kind), seed, o.Seed, index, o.Depth, plan.PctSteps, o.MaxSteps, run.FindingsBefore), run.Decisions, run.Finding));
+                : (run.Finding, () => Reproducer.Of(target, new ReproducerRun(name, seed, o.Seed, index, o.Depth, plan.PctSteps, o.MaxSteps, run.FindingsBefore), run.Decisions, run.Finding, swarm));
             result.Add(i, run.Machine.Simulation.Deliveries, run.Decisions.Count, run.Outcome == RunOutcome.StepLimit, coverage, finding);
             scheduleDone?.Invoke();
-            if (run.Finding is not null)
+            if (finding is { } made)
             {
-                found?.Invoke(run.Finding);
+                reproduced?.Invoke(made.Item1, made.Item2);
+                found?.Invoke(made.Item1);
                 if (o.Until == UntilMode.First)
                 {
                     break;
@@ -209,8 +303,13 @@ public static class Explorer
     /// Runs a whole campaign on <see cref="CampaignOptions.Workers"/> threads, each with an actor system of its own
     /// made by <paramref name="newSystem"/> (default: <see cref="SimulationConfig.Hocon"/>), and merges the batches.
     /// <paramref name="progress"/> is called about twice a second from the calling thread.
+    /// <paramref name="cancellation"/> stops the campaign early: each worker finishes the schedule it is running and
+    /// starts no other, and the report covers the schedules that ran (<see cref="CampaignReport.Stopped"/>).
+    /// <paramref name="newFinding"/> is called with the reproducer of each signature's first finding as it is found
+    /// (from a worker thread, one call at a time), before the progress counts it, so a caller can write it at once;
+    /// the report's reproducer of that signature may be of a lower schedule found later.
     /// </summary>
-    public static CampaignReport Run(IExplorationTarget target, CampaignOptions options, Action<CampaignProgress>? progress = null, Func<int, ActorSystem>? newSystem = null, CancellationToken cancellation = default)
+    public static CampaignReport Run(IExplorationTarget target, CampaignOptions options, Action<CampaignProgress>? progress = null, Func<int, ActorSystem>? newSystem = null, CancellationToken cancellation = default, Action<Reproducer>? newFinding = null)
     {
         ArgumentNullException.ThrowIfNull(target);
         ArgumentNullException.ThrowIfNull(options);
@@ -228,52 +327,104 @@ public static class Explorer
             }
 
             var plan = Plan(systems[0], target, options);
-            var batches = (options.Iterations + options.BatchSize - 1) / options.BatchSize;
-            var nextBatch = -1L;
             var bound = long.MaxValue;
             var done = 0L;
             var signatures = new ConcurrentDictionary<string, byte>(StringComparer.Ordinal);
+            var found = new ConcurrentQueue<FindingInfo>();
             var results = new ConcurrentBag<CampaignResult>();
-            Exception? failure = null;
-            var threads = systems.Select((system, w) => new Thread(() =>
+            var announced = new HashSet<string>(StringComparer.Ordinal);
+            void Reproduced(FindingInfo f, Func<Reproducer> make)
             {
-                try
+                if (newFinding is null || signatures.ContainsKey(f.Signature))
                 {
-                    while (!cancellation.IsCancellationRequested && Volatile.Read(ref failure) is null)
+                    return;
+                }
+
+                lock (announced)
+                {
+                    if (announced.Add(f.Signature))
                     {
-                        var b = Interlocked.Increment(ref nextBatch);
-                        var start = b * options.BatchSize;
-                        if (b >= batches || (options.Until == UntilMode.First && start > Interlocked.Read(ref bound)))
-                        {
-                            return;
-                        }
-
-                        var end = Math.Min(options.Iterations, start + options.BatchSize);
-                        var r = RunBatch(system, target, plan, start, end, () => Interlocked.Read(ref bound), f => signatures.TryAdd(f.Signature, 0), () => Interlocked.Increment(ref done));
-                        if (r.FirstFinding != long.MaxValue)
-                        {
-                            LowerBound(ref bound, r.FirstFinding);
-                        }
-
-                        results.Add(r);
+                        newFinding(make());
                     }
                 }
-                catch (Exception ex)
-                {
-                    Interlocked.CompareExchange(ref failure, ex, null);
-                }
-            })
+            }
+
+            Exception? failure = null;
+
+            // A guided campaign runs generation by generation, its corpus updated in schedule order between two (so its
+            // schedules do not depend on the workers); any other runs all its schedules as one phase.
+            var corpus = options.Strategy == StrategyKind.Guided ? new GuidedCorpus(options.Seed) : null;
+            var observed = new ConcurrentDictionary<long, (IReadOnlyList<Decision> Decisions, HashSet<ulong> Features, int Parent)>();
+            for (var phase = 0L; phase < options.Iterations && !cancellation.IsCancellationRequested && failure is null;)
             {
-                IsBackground = true,
-                Name = $"explore-worker-{w}",
-            }).ToList();
-            threads.ForEach(t => t.Start());
-            foreach (var t in threads)
-            {
-                while (!t.Join(TimeSpan.FromMilliseconds(500)))
+                if (options.Until == UntilMode.First && phase > Interlocked.Read(ref bound))
                 {
-                    Report(progress, done, options.Iterations, signatures.Count, clock.Elapsed);
+                    break;
                 }
+
+                var phaseEnd = corpus is null ? options.Iterations : Math.Min(options.Iterations, GuidedCorpus.GenerationOf(phase).End);
+                var batches = (phaseEnd - phase + options.BatchSize - 1) / options.BatchSize;
+                var nextBatch = -1L;
+                var phaseStart = phase;
+                var threads = systems.Take((int)Math.Min(systems.Length, batches)).Select((system, w) => new Thread(() =>
+                {
+                    try
+                    {
+                        while (!cancellation.IsCancellationRequested && Volatile.Read(ref failure) is null)
+                        {
+                            var b = Interlocked.Increment(ref nextBatch);
+                            var start = phaseStart + (b * options.BatchSize);
+                            if (b >= batches || (options.Until == UntilMode.First && start > Interlocked.Read(ref bound)))
+                            {
+                                return;
+                            }
+
+                            var end = Math.Min(phaseEnd, start + options.BatchSize);
+                            var r = RunSchedules(system, target, plan, start, end, () => Interlocked.Read(ref bound), f =>
+                            {
+                                if (signatures.TryAdd(f.Signature, 0))
+                                {
+                                    found.Enqueue(f);
+                                }
+                            }, () => Interlocked.Increment(ref done), corpus, corpus is null ? null : (i, d, f, p) => observed[i] = (d, f, p), Reproduced, cancellation);
+                            if (r.FirstFinding != long.MaxValue)
+                            {
+                                LowerBound(ref bound, r.FirstFinding);
+                            }
+
+                            results.Add(r);
+                        }
+                    }
+                    catch (Exception ex)
+                    {
+                        Interlocked.CompareExchange(ref failure, ex, null);
+                    }
+                })
+                {
+                    IsBackground = true,
+                    Name = $"explore-worker-{w}",
+                }).ToList();
+                threads.ForEach(t => t.Start());
+                foreach (var t in threads)
+                {
+                    while (!t.Join(TimeSpan.FromMilliseconds(500)))
+                    {
+                        Report(progress, done, options.Iterations, found, clock.Elapsed);
+                    }
+                }
+
+                if (corpus is not null)
+                {
+                    foreach (var i in observed.Keys.Order())
+                    {
+                        var (d, f, p) = observed[i];
+                        corpus.Add(d, f, p);
+                    }
+
+                    observed.Clear();
+                }
+
+                phase = phaseEnd;
             }
 
             if (failure is not null)
@@ -281,9 +432,9 @@ public static class Explorer
                 throw new InvalidOperationException($"exploration failed: {failure.Message}", failure);
             }
 
-            Report(progress, done, options.Iterations, signatures.Count, clock.Elapsed);
+            Report(progress, done, options.Iterations, found, clock.Elapsed);
             var merged = CampaignResult.Merge(results, options.Until);
-            return new CampaignReport(plan, merged, clock.Elapsed);
+            return new CampaignReport(plan, merged, clock.Elapsed) { Stopped = cancellation.IsCancellationRequested && merged.Schedules < options.Iterations };
         }
         finally
         {
@@ -309,8 +460,16 @@ public static class Explorer
         }
     }
 
-    private static void Report(Action<CampaignProgress>? progress, long done, long total, int findings, TimeSpan elapsed) =>
-        progress?.Invoke(new CampaignProgress(Interlocked.Read(ref done), total, elapsed.TotalSeconds > 0 ? done / elapsed.TotalSeconds : 0, findings, elapsed));
+    private static void Report(Action<CampaignProgress>? progress, long done, long total, ConcurrentQueue<FindingInfo> found, TimeSpan elapsed)
+    {
+        if (progress is null)
+        {
+            return;
+        }
+
+        var findings = found.ToArray();
+        progress(new CampaignProgress(Interlocked.Read(ref done), total, elapsed.TotalSeconds > 0 ? done / elapsed.TotalSeconds : 0, findings.Length, elapsed) { Findings = findings });
+    }
 
     /// <summary>
     /// Random choices, counting what PCT's bound needs: scheduling steps and distinct receivers, data choices and the

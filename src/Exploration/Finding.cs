@@ -11,11 +11,11 @@ namespace TaskIsolation.Exploration;
 /// What a schedule found, in the form reproducers and reports carry: the failure, where, and its causal chain.
 /// <see cref="Signature"/> groups findings that are the same bug.
 /// </summary>
-/// <param name="Kind"><c>violation</c>, <c>liveness</c> or <c>double-report</c>.</param>
+/// <param name="Kind"><c>violation</c>, <c>liveness</c>, <c>double-report</c> or <c>monitor</c>.</param>
 /// <param name="Signature">The root cause: kind of the chain's root, interrupt kind, CPU role (see <see cref="FindingSignature"/>).</param>
 /// <param name="Cpu">CPU of the failure.</param>
 /// <param name="Interrupt">The interrupt kind of a violation (its <c>InterruptKind</c> name); null for liveness.</param>
-/// <param name="Task">The task hit, as <c>comm/pid</c>.</param>
+/// <param name="Task">The task hit, as <c>comm/pid</c> (empty for a monitor failure about no task).</param>
 /// <param name="TimeNs">Virtual time of the finding.</param>
 /// <param name="Chain">The causal chain, root first, one line per link.</param>
 public sealed record FindingInfo(string Kind, string Signature, int Cpu, string? Interrupt, string Task, long TimeNs, ImmutableArray<string> Chain)
@@ -84,13 +84,31 @@ public sealed record FindingInfo(string Kind, string Signature, int Cpu, string?
                 return new FindingInfo("liveness", FindingSignature.Of(l, machine), l.Cpu, null, l.Task.ToString(), l.Time, [.. chain.Select(c => c.What), l.What]);
             case DoubleReport d:
                 return new FindingInfo(DoubleReportKind, FindingSignature.Of(d, machine), d.Cpu, null, d.Task.ToString(), d.Time, [.. d.Chain.Select(l => l.What)]);
+            case MonitorFailed m:
+                return new FindingInfo(MonitorKind, FindingSignature.Of(m, machine), m.Cpu, null, m.Task?.ToString() ?? string.Empty, m.Time, [.. m.Chain.Select(l => l.What), m.What]);
+            case NoProgressDetected n:
+                return Of(n, machine);
             default:
                 return null;
         }
     }
 
+    /// <summary>
+    /// <paramref name="n"/> as a finding: it names no task (a loop may be of kernel actors alone; <c>-</c>), and its
+    /// chain is its one line, what looped.
+    /// </summary>
+    public static FindingInfo Of(NoProgressDetected n, SimulatedMachine machine)
+    {
+        ArgumentNullException.ThrowIfNull(n);
+        ArgumentNullException.ThrowIfNull(machine);
+        return new FindingInfo(NoProgressKind, FindingSignature.Of(n, FindingSignature.CpuRole(machine, n.Cpu)), n.Cpu, null, "-", n.Time, [n.What]);
+    }
+
     /// <summary>The kinds of finding, as <see cref="Kind"/> names them.</summary>
-    public static IReadOnlyList<string> Kinds { get; } = ["violation", "liveness", DoubleReportKind];
+    public static IReadOnlyList<string> Kinds { get; } = ["violation", "liveness", DoubleReportKind, NoProgressKind, MonitorKind];
+
+    /// <summary>The <see cref="Kind"/> of a <see cref="NoProgressDetected"/>: simulated time stopped at one instant (docs/model.md §12).</summary>
+    public const string NoProgressKind = "no-progress";
 
     /// <summary>The <see cref="Kind"/> a monitor's finding event has; null for an event that is no finding.</summary>
     public static string? KindOf(MachineEvent e) => e switch
@@ -98,8 +116,13 @@ public sealed record FindingInfo(string Kind, string Signature, int Cpu, string?
         ViolationDetected => "violation",
         LivenessViolated => "liveness",
         DoubleReport => DoubleReportKind,
+        MonitorFailed => MonitorKind,
+        NoProgressDetected => NoProgressKind,
         _ => null,
     };
+
+    /// <summary>The <see cref="Kind"/> of a <see cref="MonitorFailed"/>: a property of a scenario's <c>monitors:</c> or a user's monitor broke.</summary>
+    public const string MonitorKind = "monitor";
 
     /// <summary>The <see cref="Kind"/> of a <see cref="DoubleReport"/>: one loss of isolation reported twice (§9 R14).</summary>
     public const string DoubleReportKind = "double-report";
@@ -177,6 +200,38 @@ public static class FindingSignature
         ArgumentNullException.ThrowIfNull(root);
         ArgumentNullException.ThrowIfNull(role);
         return $"liveness on a {role} cpu; root: {Root(root)}";
+    }
+
+    /// <summary>The signature of a monitor failure on <paramref name="machine"/>.</summary>
+    public static string Of(MonitorFailed m, SimulatedMachine machine)
+    {
+        ArgumentNullException.ThrowIfNull(m);
+        ArgumentNullException.ThrowIfNull(machine);
+        var root = machine.Recorder.Find(m.Cause) is { } cause ? machine.Recorder.RootOf(cause) : m;
+        return Of(m, root, CpuRole(machine, m.Cpu));
+    }
+
+    /// <summary>
+    /// The signature of a monitor failure whose chain starts at <paramref name="root"/>, on a CPU of
+    /// <paramref name="role"/>: the monitor's name and kind and how it failed are part of it (two monitors are two properties).
+    /// </summary>
+    public static string Of(MonitorFailed m, MachineEvent root, string role)
+    {
+        ArgumentNullException.ThrowIfNull(m);
+        ArgumentNullException.ThrowIfNull(root);
+        ArgumentNullException.ThrowIfNull(role);
+        return $"monitor {m.Monitor} ({m.MonitorKind}) {MonitorFailures.Text(m.Failure)} on a {role} cpu; root: {Root(root)}";
+    }
+
+    /// <summary>
+    /// The signature of a run whose simulated time stopped: the role of the loop's first CPU and the message types of
+    /// the loop (typed names, no actor, pid or count), so the same loop is one finding whichever schedule reached it.
+    /// </summary>
+    public static string Of(NoProgressDetected n, string role)
+    {
+        ArgumentNullException.ThrowIfNull(n);
+        ArgumentNullException.ThrowIfNull(role);
+        return $"no-progress on a {role} cpu; loop: {string.Join(", ", n.MessageTypes)}";
     }
 
     /// <summary>

@@ -11,7 +11,17 @@ namespace TaskIsolation.Exploration;
 /// <param name="OriginalDecisions">Decisions of the original.</param>
 /// <param name="TargetShrinks">Shrinks of the target accepted.</param>
 /// <param name="Runs">Schedules run to minimize.</param>
-public sealed record MinimizeResult(IExplorationTarget Target, Reproducer Reproducer, int OriginalDeviations, int Deviations, int OriginalDecisions, int TargetShrinks, int Runs);
+public sealed record MinimizeResult(IExplorationTarget Target, Reproducer Reproducer, int OriginalDeviations, int Deviations, int OriginalDecisions, int TargetShrinks, int Runs)
+{
+    /// <summary>Changes of the original's swarm perturbation (0 when it had none).</summary>
+    public int OriginalPerturbations { get; init; }
+
+    /// <summary>
+    /// Of those, the changes the finding still needs: they are applied in the minimized target's text (whose reproducer
+    /// then has no perturbation of its own).
+    /// </summary>
+    public int Perturbations { get; init; }
+}
 
 /// <summary>
 /// Shrinks a reproducer while its finding (same signature and CPU) persists. First delta debugging (Zeller and
@@ -90,6 +100,18 @@ public static class Minimizer
             }
         }
 
+        // A swarm perturbation shrinks first, towards the unperturbed target: ddmin over its changes, each subset run with
+        // the recorded deviations. The changes kept are applied, so the target shrinks below are of the perturbed text.
+        var originalPerturbations = 0;
+        var perturbations = 0;
+        if (original.Swarm is { } swarm && target is ISwarmTarget unperturbed)
+        {
+            originalPerturbations = swarm.Changes.Length;
+            var kept = DdMin([.. swarm.Changes], subset => Guided(unperturbed.Perturb(subset), deviations) is not null);
+            perturbations = kept.Count;
+            target = unperturbed.Perturb(kept);
+        }
+
         var reduced = Reduce(target, deviations) ?? throw new InvalidOperationException("cannot minimize: the guided re-run of the recorded decisions does not reproduce");
         var (lastRun, devs) = reduced;
         var shrinks = 0;
@@ -126,7 +148,7 @@ public static class Minimizer
             new ReproducerRun("guided", 0, original.Run.CampaignSeed, -1, original.Run.Depth, original.Run.PctSteps, original.Run.MaxSteps, original.Run.FindingsBefore),
             lastRun.Decisions,
             lastRun.Finding!);
-        return new MinimizeResult(target, reproducer, originalDeviations, DeviationsOf(lastRun.Decisions).Count, recorded.Count, shrinks, runs);
+        return new MinimizeResult(target, reproducer, originalDeviations, DeviationsOf(lastRun.Decisions).Count, recorded.Count, shrinks, runs) { OriginalPerturbations = originalPerturbations, Perturbations = perturbations };
     }
 
     /// <summary>The decisions that did not take the default option, by position.</summary>

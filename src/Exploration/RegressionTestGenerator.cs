@@ -15,7 +15,7 @@ public sealed record RegressionTestOptions(string Namespace, string ClassName, s
 /// and asserts the finding: its kind, CPU and the root of its causal chain. The reproducer is embedded, so the file
 /// stands alone; the text is a pure function of the reproducer and the options, so regenerating gives the same file.
 /// </summary>
-public static class RegressionTestGenerator
+public static partial class RegressionTestGenerator
 {
     /// <summary>The C# source of the test.</summary>
     public static string Generate(Reproducer reproducer, RegressionTestOptions options)
@@ -108,9 +108,9 @@ public static class RegressionTestGenerator
         return sb.ToString();
     }
 
-    private static string Xml(string s) => s.Replace("&", "&amp;", StringComparison.Ordinal).Replace("<", "&lt;", StringComparison.Ordinal).Replace(">", "&gt;", StringComparison.Ordinal);
+    internal static string Xml(string s) => s.Replace("&", "&amp;", StringComparison.Ordinal).Replace("<", "&lt;", StringComparison.Ordinal).Replace(">", "&gt;", StringComparison.Ordinal);
 
-    private static string Literal(string s)
+    internal static string Literal(string s)
     {
         var sb = new StringBuilder("\"");
         foreach (var c in s)

@@ -54,7 +54,7 @@ public static class Replayer
     {
         ArgumentNullException.ThrowIfNull(reproducer);
         ArgumentNullException.ThrowIfNull(loader);
-        var target = loader(reproducer.Target.Kind, reproducer.Target.Text);
+        var target = TargetOf(reproducer, loader);
         var hashOk = TargetHash.Of(reproducer.Target.Text) == reproducer.Target.Hash;
         var modelOk = reproducer.ModelVersion == ModelVersion.Current;
         var context = (hashOk ? string.Empty : $"the target text was edited (its hash is {TargetHash.Of(reproducer.Target.Text)}, recorded {reproducer.Target.Hash}); ")
@@ -100,6 +100,25 @@ public static class Replayer
         }
 
         return new ReplayReport(ReplayStatus.Reproduced, $"{context}reproduced: {run.Finding.Kind} on cpu {run.Finding.Cpu} at {run.Finding.TimeNs} ns: {run.Finding.ChainText}", run, null, hashOk, modelOk);
+    }
+
+    /// <summary>
+    /// The target a reproducer's schedule ran: the embedded one, perturbed as its swarm perturbation says when it has one.
+    /// </summary>
+    /// <exception cref="FormatException">The text does not load, or the perturbation does not fit it.</exception>
+    public static IExplorationTarget TargetOf(Reproducer reproducer, TargetLoader loader)
+    {
+        ArgumentNullException.ThrowIfNull(reproducer);
+        ArgumentNullException.ThrowIfNull(loader);
+        var target = loader(reproducer.Target.Kind, reproducer.Target.Text);
+        if (reproducer.Swarm is not { } swarm)
+        {
+            return target;
+        }
+
+        return target is ISwarmTarget s
+            ? s.Perturb(swarm.Changes)
+            : throw new FormatException($"target kind '{reproducer.Target.Kind}' cannot be perturbed, but the reproducer has a swarm perturbation");
     }
 
     /// <summary>

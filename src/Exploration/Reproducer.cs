@@ -42,8 +42,21 @@ public sealed record ReproducerRun(
 /// </summary>
 public sealed record Reproducer(string Format, string ModelVersion, ReproducerTarget Target, ReproducerRun Run, string Decisions, FindingInfo Finding)
 {
-    /// <summary>The format tag this code writes and reads.</summary>
+    /// <summary>The format tag of a reproducer without a swarm perturbation (every reproducer before swarm runs).</summary>
     public const string CurrentFormat = "taskisol-reproducer/1";
+
+    /// <summary>
+    /// The format tag of a reproducer with a swarm perturbation (<see cref="Swarm"/>): format 1 and that one field. Both
+    /// are read; a reproducer is written in format 1 when it has no perturbation, so older readers still read it.
+    /// </summary>
+    public const string SwarmFormat = "taskisol-reproducer/2";
+
+    /// <summary>
+    /// The swarm perturbation of the scenario the schedule ran (null for none): replay applies it to the embedded
+    /// target, whose text and hash stay the unperturbed ones.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public SwarmPerturbation? Swarm { get; init; }
 
     private static readonly JsonSerializerOptions Json = new()
     {
@@ -58,17 +71,21 @@ public sealed record Reproducer(string Format, string ModelVersion, ReproducerTa
     [JsonIgnore]
     public IReadOnlyList<Decision> DecisionList => StrategyFactory.Parse(Decisions);
 
-    /// <summary>A reproducer of <paramref name="finding"/> found by a run of <paramref name="target"/>.</summary>
-    public static Reproducer Of(IExplorationTarget target, ReproducerRun run, IEnumerable<Decision> decisions, FindingInfo finding)
+    /// <summary>
+    /// A reproducer of <paramref name="finding"/> found by a run of <paramref name="target"/>, perturbed by
+    /// <paramref name="swarm"/> when one is given (then in <see cref="SwarmFormat"/>).
+    /// </summary>
+    public static Reproducer Of(IExplorationTarget target, ReproducerRun run, IEnumerable<Decision> decisions, FindingInfo finding, SwarmPerturbation? swarm = null)
     {
         ArgumentNullException.ThrowIfNull(target);
         return new Reproducer(
-            CurrentFormat,
+            swarm is null ? CurrentFormat : SwarmFormat,
             Exploration.ModelVersion.Current,
             new ReproducerTarget(target.Kind, target.Name, target.Hash, target.DurationNs, target.Text),
             run,
             StrategyFactory.Format(decisions),
-            finding);
+            finding)
+        { Swarm = swarm };
     }
 
     /// <summary>Reads a reproducer; a clear <see cref="FormatException"/> for anything that is not one.</summary>
@@ -90,9 +107,35 @@ public sealed record Reproducer(string Format, string ModelVersion, ReproducerTa
             throw new FormatException("not a reproducer: format, target, run, decisions and finding are all required");
         }
 
-        if (r.Format != CurrentFormat)
+        if (r.Format != CurrentFormat && r.Format != SwarmFormat)
         {
-            throw new FormatException($"not a reproducer: format is '{r.Format}', expected '{CurrentFormat}'");
+            throw new FormatException($"not a reproducer: format is '{r.Format}', expected '{CurrentFormat}' or '{SwarmFormat}'");
+        }
+
+        if (r.Format == CurrentFormat && r.Swarm is not null)
+        {
+            throw new FormatException($"swarm: a '{CurrentFormat}' reproducer has no swarm perturbation (format '{SwarmFormat}' has)");
+        }
+
+        if (r.Format == SwarmFormat && r.Swarm is null)
+        {
+            throw new FormatException($"swarm: a '{SwarmFormat}' reproducer needs its swarm perturbation");
+        }
+
+        if (r.Swarm is { } sw)
+        {
+            if (sw.Changes.IsDefault)
+            {
+                throw new FormatException("swarm.changes is required (an empty list for none)");
+            }
+
+            foreach (var c in sw.Changes)
+            {
+                if (c is null || c.Kind is null || c.Where is null || !SwarmKinds.All.Contains(c.Kind))
+                {
+                    throw new FormatException($"swarm.changes: a change needs a kind ({string.Join(", ", SwarmKinds.All)}), where and ns");
+                }
+            }
         }
 
         if (r.Run.FindingsBefore < 0)

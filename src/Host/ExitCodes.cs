@@ -26,10 +26,10 @@ public static class ExitCodes
 
     /// <summary>
     /// Stopped by Ctrl-C (SIGINT) before it had an answer: 128 + the signal's number, as a shell reports a process a
-    /// signal ended (143 for SIGTERM, see <see cref="StoppedBy"/>). Only a cluster coordinator (<c>explore
-    /// --cluster</c>) catches the signal and ends so, after leaving the cluster and keeping its journal; the other
-    /// commands either answer anyway (<c>soak</c> writes its final snapshot and exits 0 or 1, a <c>worker</c> leaves
-    /// and exits 0) or are ended by the signal itself, which the shell shows as the same 130 or 143.
+    /// signal ended (143 for SIGTERM, see <see cref="StoppedBy"/>). <c>explore</c> catches the signal, finishes the
+    /// schedules in flight, prints the summary of what ran and ends so (a cluster coordinator after leaving the cluster
+    /// and keeping its journal); <c>soak</c> writes its final snapshot and exits 0 or 1, a <c>worker</c> leaves and
+    /// exits 0; the other commands are ended by the signal itself, which the shell shows as the same 130 or 143.
     /// </summary>
     public const int Interrupted = 130;
 
@@ -47,8 +47,9 @@ public static class ExitCodes
 
     /// <summary>
     /// A command's description for <c>--help</c>: <paramref name="summary"/>, then what 0 (and 1, for a command that
-    /// judges) mean for this command, then 2 and 3, which mean the same everywhere.
+    /// judges) mean for this command, then 2 and 3, which mean the same everywhere, and anything <paramref name="more"/> adds;
     /// </summary>
-    public static string Describe(string summary, string ok, string? failed = null) =>
-        $"{summary}. Exit codes: 0 {ok},{(failed is null ? string.Empty : $" 1 {failed},")} 2 bad input, 3 internal error.";
+    /// <paramref name="example"/> is one command line that shows the command at work.
+    public static string Describe(string summary, string ok, string? failed, string example, string? more = null) =>
+        $"{summary}.\n\nExit codes: 0 {ok},{(failed is null ? string.Empty : $" 1 {failed},")} 2 bad input, 3 internal error.{(more is null ? string.Empty : " " + more)}\n\nExample: {example}";
 }

@@ -27,11 +27,12 @@ public static class Program
         // No response files: an argument starting with '@' is a value (a command line may hold one), not a path.
         var parse = Cli.BuildRoot().Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
         var prefix = parse.CommandResult.Command is RootCommand ? Cli.Name : $"{Cli.Name} {parse.CommandResult.Command.Name}";
-        if (parse.Action is ParseErrorAction)
+        var errors = Cli.Errors(parse);
+        if (errors.Count > 0 || parse.Action is ParseErrorAction)
         {
-            foreach (var error in parse.Errors)
+            foreach (var error in errors)
             {
-                stderr.WriteLine($"{prefix}: {ErrorText.OneLine(error.Message)}");
+                stderr.WriteLine($"{prefix}: {error}");
             }
 
             stderr.WriteLine($"Try '{prefix} --help'.");

@@ -137,6 +137,47 @@ public static class AtomicFile
         SyncDirectory(path, dir);
     }
 
+    /// <summary>
+    /// Points the symbolic link <paramref name="link"/> at <paramref name="target"/> (a path relative to the link's
+    /// directory, as <c>ln -s</c> takes it) atomically: a new link is made beside it under a temporary name and
+    /// renamed over it (<c>rename(2)</c> replaces a link, never what it points to), then the directory is flushed. A
+    /// reader of <paramref name="link"/> sees the old target or the new one, never neither; a process killed in between
+    /// can leave only the temporary link (<c>NAME.tmp-PID</c>), which the next switch of the same process replaces.
+    /// </summary>
+    /// <exception cref="OutputFileException">The link could not be made or renamed.</exception>
+    public static void SwitchLink(string link, string target)
+    {
+        ArgumentNullException.ThrowIfNull(link);
+        ArgumentNullException.ThrowIfNull(target);
+        var dir = Path.GetDirectoryName(Path.GetFullPath(link)) ?? ".";
+        var temp = TempLinkName(link);
+        if (Syscall.unlink(temp) != 0 && Stdlib.GetLastError() != Errno.ENOENT)
+        {
+            throw new OutputFileException(link, $"cannot write '{link}': removing '{temp}': {OutputCheck.LastError()}");
+        }
+
+        if (Syscall.symlink(target, temp) != 0)
+        {
+            throw new OutputFileException(link, $"cannot write '{link}': making the link '{temp}': {OutputCheck.LastError()}");
+        }
+
+        if (Syscall.rename(temp, link) != 0)
+        {
+            var error = OutputCheck.LastError();
+            Syscall.unlink(temp);
+            throw new OutputFileException(link, $"cannot write '{link}': {error}");
+        }
+
+        SyncDirectory(link, dir);
+    }
+
+    /// <summary>The temporary name <see cref="SwitchLink"/> makes the new link under: <c>NAME.tmp-PID</c>.</summary>
+    public static string TempLinkName(string link)
+    {
+        ArgumentNullException.ThrowIfNull(link);
+        return $"{link}.tmp-{Environment.ProcessId}";
+    }
+
     /// <summary>A file replaced keeps its permissions (a new one gets the umask's, as any new file).</summary>
     private static void KeepMode(string target, string temp)
     {

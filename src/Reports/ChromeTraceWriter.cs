@@ -190,7 +190,7 @@ public sealed class ChromeTraceWriter : IRunObserver, IDisposable
                 Instant(d.Cpu, d.Time, $"DOUBLE REPORT: {d.Task} reported by cpu {d.FirstReportCpu} and cpu {d.SecondReportCpu}", "violation", d.Chain);
                 TaskInstant(d.Task, d.Cpu, d.Time, $"DOUBLE REPORT: reported by cpu {d.FirstReportCpu} and cpu {d.SecondReportCpu}", "violation");
                 break;
-            case PrctlReturned or SignalSent or KernelLogged:
+            case PrctlReturned or SignalSent or SignalDiscarded or KernelLogged:
                 Instant(e.Cpu, e.Time, e.What, e.GetType().Name, null);
                 break;
         }

@@ -23,6 +23,7 @@ public sealed class ClefLogWriter : IRunObserver
     private static readonly MessageTemplate Stuck = Parser.Parse("Liveness: {Task} on cpu {Cpu} has been {Doing} since {SinceNs} ns (bound {BoundNs} ns)");
     private static readonly MessageTemplate DoubleReportT = Parser.Parse("Double report on cpu {Cpu}: {Task}'s loss of isolation reported by cpu {FirstCpu} and cpu {SecondCpu}; chain: {Chain}");
     private static readonly MessageTemplate SignalSentT = Parser.Parse("Signal {Signal} to {Task}: {Reason}");
+    private static readonly MessageTemplate SignalDiscardedT = Parser.Parse("Signal {Signal} to {Task} discarded (ignored by default): {Reason}");
     private static readonly MessageTemplate ExitT = Parser.Parse("{Task} exited with {Code} (signal {Signal})");
     private static readonly MessageTemplate PrctlT = Parser.Parse("{Task}: prctl({Option}, {Arg}) = {Result}");
 
@@ -89,6 +90,9 @@ public sealed class ClefLogWriter : IRunObserver
                 break;
             case SignalSent s:
                 Write(s, LogEventLevel.Information, SignalSentT, [Prop("Signal", s.Signal), Prop("Task", s.Task.ToString()), Prop("Reason", s.Reason.Text)]);
+                break;
+            case SignalDiscarded s:
+                Write(s, LogEventLevel.Information, SignalDiscardedT, [Prop("Signal", s.Signal), Prop("Task", s.Task.ToString()), Prop("Reason", s.Reason.Text)]);
                 break;
             case TaskExited x:
                 Write(x, x.Signal == 0 ? LogEventLevel.Information : LogEventLevel.Warning, ExitT, [Prop("Task", x.Task.ToString()), Prop("Code", x.Code), Prop("Signal", x.Signal)]);

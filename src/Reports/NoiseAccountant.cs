@@ -128,6 +128,27 @@ public sealed class NoiseAccountant : IRunObserver
     /// </summary>
     public long NoiseNs(int cpu) => _cpus[cpu]?.NoiseNs ?? 0;
 
+    /// <summary>
+    /// The longest single noise of <paramref name="cpu"/> up to <paramref name="nowNs"/> (not before the last event
+    /// seen): the longest that has ended, or the one still going on with its length so far, whichever is longer; 0 for
+    /// a CPU not measured. What <see cref="Snapshot"/> gives as <see cref="CpuNoise.MaxSingleNs"/>, for one CPU and
+    /// without allocating: a monitor asks it at every event.
+    /// </summary>
+    public long SingleNoiseNs(int cpu, long nowNs)
+    {
+        if ((uint)cpu >= (uint)_cpus.Length || _cpus[cpu] is not { } c || nowNs <= _startNs)
+        {
+            return 0;
+        }
+
+        c.Settle(nowNs, this);
+        var open = c.InNoise ? Math.Max(0, Math.Min(c.End, nowNs) - Math.Max(c.NoiseStart, _startNs)) : 0;
+        return Math.Max(c.MaxSingleNs, open);
+    }
+
+    /// <summary>Whether a single noise is going on on <paramref name="cpu"/> as of the last event seen.</summary>
+    public bool InNoise(int cpu) => (uint)cpu < (uint)_cpus.Length && _cpus[cpu] is { InNoise: true };
+
     /// <summary>The figures as of the last event seen (after <see cref="Finish"/>, the final ones).</summary>
     public IReadOnlyList<CpuNoise> Cpus => Snapshot(LastTimeNs);
 

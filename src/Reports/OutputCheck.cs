@@ -8,6 +8,11 @@ namespace TaskIsolation.Reports;
 /// <param name="Path">Its path as the user gave it.</param>
 public sealed record InputFile(string What, string Path);
 
+/// <summary>An output directory a command owns (<see cref="OutputCheck.PrepareOwnedDirectory"/>).</summary>
+/// <param name="Path">Its full path.</param>
+/// <param name="Started">When the command started writing it (UTC): files written since are its own.</param>
+public sealed record OwnedDirectory(string Path, DateTime Started);
+
 /// <summary>
 /// Checks output paths before a command runs, so that a path that cannot be written fails at once, with nothing run
 /// and nothing written, rather than after minutes of work; and so that no output overwrites an input. Each failure is
@@ -155,6 +160,126 @@ public static class OutputCheck
         }
 
         ProbeDirectory(full, Fail);
+        CheckInputsInside(full, inputs, writes, Fail);
+        return full;
+    }
+
+    /// <summary>
+    /// The name of the file in which a command records the output directory it writes: the command's name on the
+    /// first line, then each file it wrote there, one name a line (docs/reports.md, "Output directories").
+    /// </summary>
+    public const string ManifestFile = ".taskisol-outputs";
+
+    /// <summary>
+    /// <see cref="PrepareDirectory(string, string, IReadOnlyCollection{InputFile}, Func{string, bool}?)"/> for a
+    /// command that owns its output directory (<c>explore</c>, <c>soak</c>, <c>minimize</c>): the directory must be
+    /// new, empty, or hold a previous run of the same <paramref name="command"/> (its manifest, <see cref="ManifestFile"/>).
+    /// A previous run of the same command is replaced: the files its manifest lists are removed, unless the command
+    /// <paramref name="accumulates"/> (each run adds its own files beside the earlier ones'). Any other non-empty
+    /// directory is refused unless <paramref name="force"/>; then only the files a manifest lists (taskisol's own,
+    /// from whichever command) are removed, and everything else is kept. Nothing is removed when a check fails.
+    /// </summary>
+    /// <returns>The directory's full path and the time the command started writing it, for <see cref="RecordOutputs"/>.</returns>
+    /// <exception cref="OutputFileException">Naming the option, the path and the reason.</exception>
+    public static OwnedDirectory PrepareOwnedDirectory(string option, string path, IReadOnlyCollection<InputFile> inputs, Func<string, bool> writes, string command, bool force, bool accumulates = false)
+    {
+        ArgumentNullException.ThrowIfNull(writes);
+        ArgumentNullException.ThrowIfNull(command);
+        var started = DateTime.UtcNow;
+        var full = PrepareDirectory(option, path, inputs, writes);
+        string Fail(string why) => throw new OutputFileException(path, $"{option} '{path}': {why}");
+        var manifestPath = Path.Combine(full, ManifestFile);
+        var previous = ReadManifest(manifestPath);
+        var others = Directory.EnumerateFileSystemEntries(full).Select(Path.GetFileName).Where(n => n is not null && n != ManifestFile && !(previous?.Files.Contains(n) ?? false)).Order(StringComparer.Ordinal).ToList();
+        var same = previous is not null && previous.Command == command;
+        if (!force && (previous is not null ? !same : others.Count > 0))
+        {
+            var what = previous is not null
+                ? $"holds the outputs of 'taskisol {previous.Command}', not of '{command}'"
+                : $"is not empty ({others.Count} {(others.Count == 1 ? "entry" : "entries")}, e.g. '{others[0]}') and holds no previous run of 'taskisol {command}'";
+            return new OwnedDirectory(Fail($"{what}; use --force to write there anyway (taskisol then removes only the files it wrote)"), started);
+        }
+
+        // A command whose runs add to one directory (minimize: one test per finding, side by side) keeps its earlier
+        // outputs; another command's are removed, with --force.
+        if (accumulates && same)
+        {
+            return new OwnedDirectory(full, started);
+        }
+
+        // Our own files only: those a manifest lists, never a file the user put there.
+        foreach (var name in previous?.Files ?? [])
+        {
+            var entry = Path.Combine(full, name);
+            try
+            {
+                if (Directory.Exists(entry) && new DirectoryInfo(entry).LinkTarget is null)
+                {
+                    Directory.Delete(entry, recursive: true);
+                }
+                else
+                {
+                    File.Delete(entry);
+                }
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                Fail($"cannot remove '{name}' of the previous run: {Reason(ex)}");
+            }
+        }
+
+        WriteManifest(manifestPath, command, []);
+        return new OwnedDirectory(full, started);
+    }
+
+    /// <summary>
+    /// Records in <paramref name="dir"/>'s manifest the entries <paramref name="writes"/> names that were written since
+    /// the command started (those a later run will remove), keeping the ones already recorded.
+    /// </summary>
+    public static void RecordOutputs(OwnedDirectory dir, string command, Func<string, bool> writes)
+    {
+        ArgumentNullException.ThrowIfNull(dir);
+        ArgumentNullException.ThrowIfNull(writes);
+        var manifestPath = Path.Combine(dir.Path, ManifestFile);
+        var files = new SortedSet<string>(ReadManifest(manifestPath)?.Files ?? [], StringComparer.Ordinal);
+        foreach (var entry in Directory.EnumerateFileSystemEntries(dir.Path))
+        {
+            var name = Path.GetFileName(entry);
+            if (name != ManifestFile && writes(name) && File.GetLastWriteTimeUtc(entry) >= dir.Started.AddSeconds(-2))
+            {
+                files.Add(name);
+            }
+        }
+
+        WriteManifest(manifestPath, command, files);
+    }
+
+    private sealed record Manifest(string Command, HashSet<string> Files);
+
+    private static Manifest? ReadManifest(string path)
+    {
+        if (!File.Exists(path))
+        {
+            return null;
+        }
+
+        var lines = File.ReadAllLines(path);
+        const string Prefix = "taskisol ";
+        if (lines.Length == 0 || !lines[0].StartsWith(Prefix, StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        // A listed name is a plain name in this directory: never a path that leads out of it.
+        var files = lines.Skip(1).Where(l => l.Length > 0 && l is not ("." or "..") && l.IndexOfAny(['/', '\\', '\0']) < 0);
+        return new Manifest(lines[0][Prefix.Length..], files.ToHashSet(StringComparer.Ordinal));
+    }
+
+    private static void WriteManifest(string path, string command, IEnumerable<string> files) =>
+        AtomicFile.WriteAllText(path, string.Concat(files.Select(f => f + "\n").Prepend($"taskisol {command}\n")));
+
+    private static void CheckInputsInside(string full, IReadOnlyCollection<InputFile> inputs, Func<string, bool>? writes, Func<string, string> Fail)
+    {
         if (writes is not null && Directory.Exists(full))
         {
             foreach (var entry in Directory.EnumerateFileSystemEntries(full))
@@ -169,13 +294,11 @@ public static class OutputCheck
                 {
                     if (Identity(input.Path) == id)
                     {
-                        return Fail($"holds {input.What} '{input.Path}' as '{name}', which it would overwrite");
+                        Fail($"holds {input.What} '{input.Path}' as '{name}', which it would overwrite");
                     }
                 }
             }
         }
-
-        return full;
     }
 
     /// <summary>Whether <paramref name="path"/> names a regular file (its symlinks followed) or nothing: not a device, FIFO, socket or directory.</summary>

@@ -41,6 +41,13 @@ public sealed record RunReport
     /// <summary>Tasks out of user mode for longer than the liveness bound (§7), each with what it was doing.</summary>
     public required ImmutableArray<LivenessReport> Liveness { get; init; }
 
+    /// <summary>
+    /// Failures of the run's monitors (a scenario's <c>monitors:</c>, a user's own), each with its causal chain; absent
+    /// (null) when none failed, so reports of runs without monitors read as before.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public ImmutableArray<MonitorReport>? Monitors { get; init; }
+
     /// <summary>Signals generated.</summary>
     public required ImmutableArray<SignalReport> Signals { get; init; }
 
@@ -55,6 +62,12 @@ public sealed record RunReport
 
     /// <summary>The scenario's expectations and whether each held.</summary>
     public required ImmutableArray<ExpectationReport> Expectations { get; init; }
+    /// <summary>
+    /// Set when simulated time stopped at one instant (docs/model.md §12): the run ended there with this finding.
+    /// Absent from the JSON otherwise.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public NoProgressReport? NoProgress { get; init; }
 }
 
 /// <summary>
@@ -131,10 +144,30 @@ public sealed record ChainLinkReport(long TimeNs, int Cpu, string What);
 public sealed record ViolationReport(long TimeNs, int Cpu, string Task, string Kind, string Detail, ImmutableArray<ChainLinkReport> Chain);
 
 /// <summary>
+/// Simulated time stopped (docs/model.md §12): at <paramref name="TimeNs"/>, <paramref name="Deliveries"/> deliveries
+/// without the clock moving, among the actors of <paramref name="Loop"/>; <paramref name="What"/> says it in one line.
+/// </summary>
+public sealed record NoProgressReport(long TimeNs, int Cpu, long Deliveries, string What, ImmutableArray<LoopActorReport> Loop);
+
+/// <summary>An actor of the loop of a <see cref="NoProgressReport"/> and the message types it received (by type name).</summary>
+public sealed record LoopActorReport(string Actor, ImmutableArray<string> Messages);
+
+/// <summary>
 /// A liveness failure (docs/model.md §7): a task out of user mode past the bound, with what it was doing then
 /// (<see cref="LivenessWait"/>, written snake_case: <c>returning_to_user</c>, <c>in_kernel</c>, <c>runnable</c>).
 /// </summary>
 public sealed record LivenessReport(long TimeNs, int Cpu, string Task, long SinceNs, long BoundNs, LivenessWait Waiting);
+
+/// <summary>A monitor's failure (docs/exploration.md, "Monitors"): which monitor, how it failed, where, and the chain.</summary>
+/// <param name="TimeNs">When it failed.</param>
+/// <param name="Cpu">The CPU the property is about.</param>
+/// <param name="Monitor">The monitor's name.</param>
+/// <param name="Kind">Its kind (<c>no_interrupt</c>, <c>max_single_noise</c>, <c>reaches_user</c>, a class name).</param>
+/// <param name="Failure">How it failed: <c>assertion</c>, <c>hot_too_long</c> or <c>hot_at_end</c> in the JSON.</param>
+/// <param name="Task">The task it is about, or null.</param>
+/// <param name="Reason">What broke, in words.</param>
+/// <param name="Chain">The causal chain of the event that broke it (or made it hot), root first.</param>
+public sealed record MonitorReport(long TimeNs, int Cpu, string Monitor, string Kind, MonitorFailure Failure, string? Task, string Reason, ImmutableArray<ChainLinkReport> Chain);
 
 /// <summary>A signal generated for a task.</summary>
 public sealed record SignalReport(long TimeNs, int Cpu, string Task, int Signal, string Reason);

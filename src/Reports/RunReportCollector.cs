@@ -21,6 +21,8 @@ public sealed class RunReportCollector(int maxEntries = int.MaxValue) : IRunObse
 {
     private readonly List<ViolationReport> _violations = [];
     private readonly List<LivenessReport> _liveness = [];
+    private readonly List<MonitorReport> _monitors = [];
+    private NoProgressReport? _noProgress;
     private readonly List<SignalReport> _signals = [];
     private readonly List<ExitReport> _exits = [];
     private readonly List<PrctlReport> _prctl = [];
@@ -71,6 +73,13 @@ public sealed class RunReportCollector(int maxEntries = int.MaxValue) : IRunObse
         return new(l.Time, l.Cpu, l.Task.ToString(), l.SinceNs, l.BoundNs, l.Waiting);
     }
 
+    /// <summary>A monitor failure as a report entry.</summary>
+    public static MonitorReport ToReport(MonitorFailed m)
+    {
+        ArgumentNullException.ThrowIfNull(m);
+        return new(m.Time, m.Cpu, m.Monitor, m.MonitorKind, m.Failure, m.Task?.ToString(), m.Reason, [.. m.Chain.Select(ToReport)]);
+    }
+
     /// <inheritdoc />
     public void Observe(MachineEvent e)
     {
@@ -86,6 +95,9 @@ public sealed class RunReportCollector(int maxEntries = int.MaxValue) : IRunObse
                 LivenessCount++;
                 Keep(_liveness, ToReport(l));
                 break;
+            case MonitorFailed m:
+                Keep(_monitors, ToReport(m));
+                break;
             case SignalSent s:
                 Keep(_signals, new SignalReport(s.Time, s.Cpu, s.Task.ToString(), s.Signal, s.Reason.Text));
                 break;
@@ -97,6 +109,9 @@ public sealed class RunReportCollector(int maxEntries = int.MaxValue) : IRunObse
                 break;
             case KernelLogged k:
                 Keep(_log, new LogLineReport(k.Time, Dmesg.Format(k.Time, k.Text)));
+                break;
+            case NoProgressDetected n:
+                _noProgress = new NoProgressReport(n.Time, n.Cpu, n.Deliveries, n.What, [.. n.Loop.Select(a => new LoopActorReport(a.Actor, a.Messages))]);
                 break;
         }
     }
@@ -129,11 +144,13 @@ public sealed class RunReportCollector(int maxEntries = int.MaxValue) : IRunObse
             Cpus = [.. noise.Snapshot(info.SimulatedNs).Select(CpuNoiseReport.From)],
             Violations = [.. _violations],
             Liveness = [.. _liveness],
+            Monitors = _monitors.Count == 0 ? null : [.. _monitors],
             Signals = [.. _signals],
             Exits = [.. _exits],
             Prctl = [.. _prctl],
             Log = [.. bootLog.Select(l => new LogLineReport(l.TimeNs, l.ToString())), .. _log],
             Expectations = [.. expectations.Select(x => new ExpectationReport(x.Text, x.Held))],
+            NoProgress = _noProgress,
         };
     }
 

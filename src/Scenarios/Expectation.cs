@@ -418,7 +418,7 @@ public sealed record EventPoint(string Task, PointKind Kind, string? Step, int O
     }
 
     /// <summary>The step's name as events carry it (<see cref="TaskStep.Name"/>): the scenario's word, or the trace's where they differ.</summary>
-    private string StepName => Step is not null && TraceNames.TryGetValue(Step, out var t) ? t : Step ?? string.Empty;
+    internal string StepName => Step is not null && TraceNames.TryGetValue(Step, out var t) ? t : Step ?? string.Empty;
 
     private static string Ordinal(int n) => string.Create(CultureInfo.InvariantCulture, $"{n}{(n % 100 is 11 or 12 or 13 ? "th" : (n % 10) switch { 1 => "st", 2 => "nd", 3 => "rd", _ => "th" })}");
 }

@@ -33,11 +33,11 @@ internal static class ModelKeys
         new("nmi_handler", t => t.NmiHandlerNs, (t, ns) => t with { NmiHandlerNs = ns }),
         new("syscall_entry", t => t.SyscallEntryNs, (t, ns) => t with { SyscallEntryNs = ns }),
         new("page_fault", t => t.PageFaultNs, (t, ns) => t with { PageFaultNs = ns }),
-        new("return_enter", t => t.ReturnEnterNs, (t, ns) => t with { ReturnEnterNs = ns }),
+        new("return_enter", t => t.ReturnEnterNs, (t, ns) => t with { ReturnEnterNs = ns }, NonZeroBecause: "an isolated task waiting in the return-to-user loop would go round it at one instant for ever"),
         new("unaligned_fixup", t => t.UnalignedFixupNs, (t, ns) => t with { UnalignedFixupNs = ns }),
-        new("unaligned_hardware", t => t.UnalignedHardwareNs, (t, ns) => t with { UnalignedHardwareNs = ns }),
+        new("unaligned_hardware", t => t.UnalignedHardwareNs, (t, ns) => t with { UnalignedHardwareNs = ns }, NonZeroBecause: "a loop of misaligned accesses would run in user space at one instant for ever"),
         new("return_ready", t => t.ReturnReadyNs, (t, ns) => t with { ReturnReadyNs = ns }),
-        new("return_to_user", t => t.ReturnToUserNs, (t, ns) => t with { ReturnToUserNs = ns }),
+        new("return_to_user", t => t.ReturnToUserNs, (t, ns) => t with { ReturnToUserNs = ns }, NonZeroBecause: "a loop of system calls or exceptions would go round at one instant for ever"),
         new("context_switch", t => t.ContextSwitchNs, (t, ns) => t with { ContextSwitchNs = ns }),
         new("vmstat_work", t => t.VmstatWorkNs, (t, ns) => t with { VmstatWorkNs = ns }),
         new("lru_drain_work", t => t.LruDrainWorkNs, (t, ns) => t with { LruDrainWorkNs = ns }),
@@ -72,4 +72,9 @@ internal sealed record SwitchKey(string Key, Func<ModelSwitches, bool> Get, Func
 /// <param name="Get">Its value in a <see cref="ModelTimings"/>, in nanoseconds (or the count).</param>
 /// <param name="Set">A copy with it set.</param>
 /// <param name="IsCount">A plain number from 1 to 1024, not a duration.</param>
-internal sealed record TimingKey(string Key, Func<ModelTimings, long> Get, Func<ModelTimings, long, ModelTimings> Set, bool IsCount = false);
+/// <param name="NonZeroBecause">
+/// Set for a cost every loop of some program pays and nothing else does: 0 would let that loop run at one simulated
+/// instant for ever (found by running each looping program with every timing 0 but one), so the loader refuses it and
+/// says why. Null: 0 is allowed.
+/// </param>
+internal sealed record TimingKey(string Key, Func<ModelTimings, long> Get, Func<ModelTimings, long, ModelTimings> Set, bool IsCount = false, string? NonZeroBecause = null);

@@ -62,6 +62,12 @@ public sealed record Scenario
     /// </summary>
     public OsnoiseSettings Osnoise { get; init; } = OsnoiseSettings.Default;
 
+    /// <summary>
+    /// Properties checked at every event of the run (<c>monitors:</c>, docs/scenarios.md): each failure is a finding like
+    /// a violation, with a chain, a reproducer and a signature.
+    /// </summary>
+    public ImmutableArray<ScenarioMonitor> Monitors { get; init; } = [];
+
     /// <summary>What must hold at the end of the run.</summary>
     public ImmutableArray<Expectation> Expectations { get; init; } = [];
 
@@ -152,6 +158,12 @@ public sealed record ScenarioModel
 
     /// <summary>Bound of the liveness monitor: a task out of user mode must get back within it (docs/model.md §7).</summary>
     public long LivenessBoundNs { get; init; } = 100_000_000;
+
+    /// <summary>
+    /// The most deliveries one simulated instant may hold (<c>max_instant_deliveries</c>): past it the run stops with a
+    /// no-progress finding (docs/model.md §12).
+    /// </summary>
+    public long MaxInstantDeliveries { get; init; } = TaskIsolation.Simulation.Simulation.DefaultMaxInstantDeliveries;
 }
 
 /// <summary>A task the scenario starts.</summary>

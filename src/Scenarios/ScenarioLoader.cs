@@ -25,9 +25,9 @@ public static class ScenarioLoader
     /// <summary>The keys of every mapping of the format, by the name docs/scenario.schema.json gives its definition.</summary>
     public static IReadOnlyDictionary<string, IReadOnlyList<string>> Keys { get; } = new Dictionary<string, IReadOnlyList<string>>
     {
-        ["scenario"] = ["name", "description", "cpus", "arch", "config", "cmdline", "sysctl", "model", "duration", "tasks", "noise", "osnoise", "expectations"],
+        ["scenario"] = ["name", "description", "cpus", "arch", "config", "cmdline", "sysctl", "model", "duration", "tasks", "noise", "osnoise", "monitors", "expectations"],
         ["osnoise"] = ["cpus", "period", "warm_up"],
-        ["model"] = ["variant", "residual_tick", .. SwitchKeys(), "bounded_wait", "liveness_bound", "timings"],
+        ["model"] = ["variant", "residual_tick", .. SwitchKeys(), "bounded_wait", "liveness_bound", "max_instant_deliveries", "timings"],
         ["timings"] = [.. TimingKeys()],
         ["sysctl"] = ["vm.stat_interval"],
         ["task"] = ["name", "cpus", "policy", "start", "program"],
@@ -59,6 +59,10 @@ public static class ScenarioLoader
         ["elapsed"] = ["from", "to", "at_least", "at_most"],
         ["event_point"] = ["task", "starts", "ends", "exits", "call"],
         ["max_noise"] = ["cpus", "at_least", "at_most"],
+        ["monitor"] = ["no_interrupt", "max_single_noise", "reaches_user"],
+        ["no_interrupt"] = ["name", "cpus", "kind", "from", "to"],
+        ["max_single_noise"] = ["name", "cpus", "at_most"],
+        ["reaches_user"] = ["name", "task", "after", "within"],
     };
 
     /// <summary>

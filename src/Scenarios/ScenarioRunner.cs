@@ -44,6 +44,12 @@ public sealed record RunSettings
     /// <see cref="ScenarioRun.Expectations"/> are then empty.
     /// </summary>
     public bool Judge { get; init; } = true;
+
+    /// <summary>
+    /// Monitors of your own (<see cref="TaskIsolation.Actors.Monitors.IsolationMonitor"/>), as factories: each run makes
+    /// new ones, after the scenario's <c>monitors:</c>. Their failures are findings like the scenario's monitors'.
+    /// </summary>
+    public IReadOnlyList<Func<TaskIsolation.Actors.Monitors.IMachineMonitor>> Monitors { get; init; } = [];
 }
 
 /// <summary>What a scenario run produced.</summary>
@@ -122,6 +128,12 @@ public static class ScenarioRunner
 
         Func<bool>? stop = settings.Stop is { } s ? () => s(machine) : null;
         var outcome = session.RunUntil(settings.DurationNs ?? scenario.DurationNs, stop);
+        if (outcome is RunOutcome.TimeLimit or RunOutcome.Idle)
+        {
+            // The run reached its end, not a cut: a monitor still hot fails now (IEndOfRunMonitor).
+            machine.Recorder.End(machine.Now);
+        }
+
         var run = new ScenarioRun(scenario, settings, machine, outcome, [], TimeSpan.Zero);
         if (settings.Judge)
         {

@@ -74,6 +74,22 @@ public sealed class ScenarioSession
         return s_boots.GetValue(scenario, s => BootedMachine.Boot(s.Cpus, s.Arch, s.Config, s.Cmdline, s.Sysctl));
     }
 
+    /// <summary>
+    /// Lets <paramref name="scenario"/> start from <paramref name="like"/>'s boot when both describe the same machine
+    /// (CPUs, arch, Kconfig, command line, sysctl): a variant of a scenario that only changes its workload (a swarm
+    /// schedule's perturbation) then does not boot again. Does nothing when the machines differ.
+    /// </summary>
+    public static void ShareBoot(Scenario like, Scenario scenario)
+    {
+        ArgumentNullException.ThrowIfNull(like);
+        ArgumentNullException.ThrowIfNull(scenario);
+        if (like.Cpus == scenario.Cpus && like.Arch == scenario.Arch && Equals(like.Config, scenario.Config) && like.Cmdline == scenario.Cmdline && Equals(like.Sysctl, scenario.Sysctl))
+        {
+            var boot = Boot(like);
+            _ = s_boots.GetValue(scenario, _ => boot);
+        }
+    }
+
     /// <summary>The machine options of <paramref name="scenario"/>'s model settings under <paramref name="settings"/>.</summary>
     public static MachineOptions Options(Scenario scenario, RunSettings settings)
     {
@@ -89,6 +105,8 @@ public sealed class ScenarioSession
             Variant = scenario.Model.Variant,
             LivenessBoundNs = scenario.Model.LivenessBoundNs,
             Observer = settings.Observer,
+            Monitors = [.. scenario.Monitors.Select(m => (TaskIsolation.Actors.Monitors.IMachineMonitor)m.Create(scenario)), .. settings.Monitors.Select(f => f())],
+            MaxInstantDeliveries = scenario.Model.MaxInstantDeliveries,
         };
     }
 
@@ -136,9 +154,9 @@ public sealed class ScenarioSession
             {
                 // Run up to the start time without letting the monitors close the run: that happens once, at the end.
                 var outcome = Machine.Simulation.RunUntil(at, stop);
-                if (outcome is RunOutcome.StepLimit or RunOutcome.Stopped)
+                if (outcome is RunOutcome.StepLimit or RunOutcome.Stopped or RunOutcome.NoProgress)
                 {
-                    Machine.Recorder.Finish(Machine.Now);
+                    Machine.Finish();
                     return outcome;
                 }
             }

@@ -54,6 +54,12 @@ public static partial class ScenarioWriter
         WriteList(w, "tasks", s.Tasks, WriteTask);
         WriteList(w, "noise", s.Noise, WriteNoise);
         WriteOsnoise(w, s.Osnoise);
+        if (!s.Monitors.IsEmpty)
+        {
+            // Only when there are some: the canonical text, and so every hash, of a scenario without stays as it was.
+            WriteList(w, "monitors", s.Monitors, WriteMonitor);
+        }
+
         WriteList(w, "expectations", s.Expectations, WriteExpectation);
         return w.ToString();
     }
@@ -102,6 +108,12 @@ public static partial class ScenarioWriter
         }
 
         w.Line(1, $"liveness_bound: {Durations.Format(m.LivenessBoundNs)}");
+        if (m.MaxInstantDeliveries != TaskIsolation.Simulation.Simulation.DefaultMaxInstantDeliveries)
+        {
+            // Written only when set, so the canonical text (and hash) of every scenario that leaves it alone is unchanged.
+            w.Line(1, string.Create(CultureInfo.InvariantCulture, $"max_instant_deliveries: {m.MaxInstantDeliveries}"));
+        }
+
         w.Line(1, "timings:");
         foreach (var k in ModelKeys.Timings)
         {
@@ -422,6 +434,32 @@ public static partial class ScenarioWriter
                 break;
             default:
                 throw new ArgumentException($"expectation {e.Describe()} has no scenario form", nameof(e));
+        }
+    }
+
+    private static void WriteMonitor(Emitter w, int d, ScenarioMonitor m)
+    {
+        w.Item(d, m.Kind + ":");
+        w.Line(d + 2, $"name: {Str(m.Name)}");
+        switch (m)
+        {
+            case NoInterruptMonitor x:
+                w.Line(d + 2, $"cpus: {Cpus(x.Cpus)}");
+                OptKind(w, d + 2, x.Interrupt);
+                WritePoint(w, d + 2, "from", x.From);
+                WritePoint(w, d + 2, "to", x.To);
+                break;
+            case MaxSingleNoiseMonitor x:
+                OptCpus(w, d + 2, x.Cpus);
+                w.Line(d + 2, $"at_most: {Durations.Format(x.AtMostNs)}");
+                break;
+            case ReachesUserMonitor x:
+                w.Line(d + 2, $"task: {Str(x.Task)}");
+                w.Line(d + 2, $"after: {Str(x.After)}");
+                w.Line(d + 2, $"within: {Durations.Format(x.WithinNs)}");
+                break;
+            default:
+                throw new ArgumentException($"monitor {m.Describe()} has no scenario form", nameof(m));
         }
     }
 

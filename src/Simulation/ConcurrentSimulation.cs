@@ -20,6 +20,7 @@ public sealed class ConcurrentSimulation : Simulation
     private long _pumpUntil;
     private Func<bool>? _pumpStop;
     private volatile bool _pumping;
+    private volatile bool _stopping;
     private int _advancing;
     private RunOutcome _pumpOutcome;
     private System.Runtime.ExceptionServices.ExceptionDispatchInfo? _pumpError;
@@ -36,15 +37,25 @@ public sealed class ConcurrentSimulation : Simulation
     /// <inheritdoc />
     public override void Send(IActorRef to, IMachineMessage message, IActorRef from)
     {
+        if (_stopping)
+        {
+            // Stalled or interrupted: what is in flight is handled, nothing new is sent, so the instant ends.
+            return;
+        }
+
         CountType(message);
         Interlocked.Increment(ref _inFlight);
         to.Tell(message, from);
     }
 
     /// <inheritdoc />
-    internal override void Handled()
+    internal override void Handled(IActorRef actor, object message)
     {
-        Interlocked.Increment(ref _deliveries);
+        if (!CountInstant(actor, message, Interlocked.Increment(ref _deliveries)))
+        {
+            _stopping = true;
+        }
+
         if (Interlocked.Decrement(ref _inFlight) == 0 && _pumping)
         {
             // The instant is over, and this thread saw it end: it advances the clock itself.
@@ -68,6 +79,17 @@ public sealed class ConcurrentSimulation : Simulation
         if (_pumping)
         {
             Finish(RunOutcome.Stopped);
+        }
+    }
+
+    /// <inheritdoc />
+    private protected override void OnInterrupt()
+    {
+        // Stop sending; the last message in flight then ends the instant and its thread finishes the run.
+        _stopping = true;
+        if (_pumping && Interlocked.Read(ref _inFlight) == 0)
+        {
+            Pump();
         }
     }
 
@@ -128,7 +150,8 @@ public sealed class ConcurrentSimulation : Simulation
                 while (_pumping && Interlocked.Read(ref _inFlight) == 0)
                 {
                     var outcome = Faulted ? RunOutcome.Stopped
-                        : _pumpStop?.Invoke() == true ? RunOutcome.Stopped
+                        : Stall is not null ? RunOutcome.NoProgress
+                        : Interrupted || _pumpStop?.Invoke() == true ? RunOutcome.Stopped
                         : AdvanceTo(_pumpUntil);
                     if (outcome != RunOutcome.Continue)
                     {

@@ -60,7 +60,12 @@ public sealed class ControlledSimulation : Simulation
         while (true)
         {
             ThrowIfFaulted();
-            if (stop?.Invoke() == true)
+            if (Stall is not null)
+            {
+                return RunOutcome.NoProgress;
+            }
+
+            if (Interrupted || stop?.Invoke() == true)
             {
                 return RunOutcome.Stopped;
             }
@@ -114,6 +119,7 @@ public sealed class ControlledSimulation : Simulation
 
             _deliveries++;
             CountType(delivery.Message);
+            CountInstant(delivery.To, delivery.Message, _deliveries);
             if (_observer is null)
             {
                 delivery.To.Tell(delivery.Message, delivery.From);

@@ -40,7 +40,7 @@ public abstract class SimActor : UntypedActor
         {
             if (message is IMachineMessage)
             {
-                Sim.Handled();
+                Sim.Handled(Self, message);
             }
         }
     }

@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using Akka.Actor;
 
 namespace TaskIsolation.Simulation;
@@ -25,6 +26,11 @@ public abstract class Simulation
     private long _eventIds;
     private Exception? _fault;
     private bool _running;
+    private volatile bool _interrupted;
+    private long _instantTime = -1;
+    private long _instantBase;
+    private NoProgress? _stall;
+    private Dictionary<(string Actor, string Message), long>? _loopTally;
 
     /// <summary>Messages delivered so far: the subclass counts them.</summary>
     private protected long _deliveries;
@@ -54,6 +60,40 @@ public abstract class Simulation
 
     /// <summary>When set, controlled runs stop after this many deliveries (exploration bounds schedule length).</summary>
     public long MaxDeliveries { get; set; } = long.MaxValue;
+
+    /// <summary>The default of <see cref="MaxInstantDeliveries"/>: far more than any instant of a real run holds.</summary>
+    public const long DefaultMaxInstantDeliveries = 100_000;
+
+    /// <summary>The least <see cref="MaxInstantDeliveries"/> may be: a 1,024-CPU jiffy boundary releases a thousand ticks at once.</summary>
+    public const long MinMaxInstantDeliveries = 10_000;
+
+    /// <summary>The most <see cref="MaxInstantDeliveries"/> may be set to from a scenario: a billion deliveries is minutes of wall time.</summary>
+    public const long MaxMaxInstantDeliveries = 1_000_000_000;
+
+    /// <summary>
+    /// The most deliveries one simulated instant may hold. Time only moves at quiescence, so a set of actors that keep
+    /// sending each other messages with no delay holds the clock at one instant for ever; past this bound the run stops
+    /// with <see cref="RunOutcome.NoProgress"/> and <see cref="Stall"/> says what was looping.
+    /// </summary>
+    public long MaxInstantDeliveries { get; set; } = DefaultMaxInstantDeliveries;
+
+    /// <summary>What held the clock, once a run stopped with <see cref="RunOutcome.NoProgress"/>; null until then.</summary>
+    public NoProgress? Stall => Volatile.Read(ref _stall);
+
+    /// <summary>Whether <see cref="Interrupt"/> was called.</summary>
+    public bool Interrupted => _interrupted;
+
+    /// <summary>
+    /// Stops the run as soon as possible, from any thread (a signal handler's): controlled mode stops before its next
+    /// delivery, concurrent mode stops sending, lets what is in flight be handled, and stops. The machine is then
+    /// between two deliveries of an instant, so the simulation does not run again: every later run returns
+    /// <see cref="RunOutcome.Stopped"/> at once.
+    /// </summary>
+    public void Interrupt()
+    {
+        _interrupted = true;
+        OnInterrupt();
+    }
 
     /// <summary>The Akka dispatcher model actors must use in this mode.</summary>
     public abstract string Dispatcher { get; }
@@ -167,6 +207,18 @@ public abstract class Simulation
 
         // A faulted run stays faulted: its lost messages would leave concurrent mode waiting for ever.
         ThrowIfFaulted();
+
+        // So does a stalled or interrupted one: its instant is over only for the messages it dropped.
+        if (Stall is not null)
+        {
+            return RunOutcome.NoProgress;
+        }
+
+        if (_interrupted)
+        {
+            return RunOutcome.Stopped;
+        }
+
         _running = true;
         try
         {
@@ -179,7 +231,7 @@ public abstract class Simulation
     }
 
     /// <summary>Called by <see cref="SimActor"/> when it has handled a model message.</summary>
-    internal virtual void Handled()
+    internal virtual void Handled(IActorRef actor, object message)
     {
     }
 
@@ -206,6 +258,69 @@ public abstract class Simulation
     /// <summary>The mode's own part of <see cref="FaultOutsideHandler"/>.</summary>
     private protected virtual void OnFaultOutsideHandler()
     {
+    }
+
+    /// <summary>The mode's own part of <see cref="Interrupt"/>.</summary>
+    private protected virtual void OnInterrupt()
+    {
+    }
+
+    /// <summary>How many deliveries of the current instant <see cref="Stall"/> names the participants of (the last ones).</summary>
+    private const long TallyWindow = 4_096;
+
+    /// <summary>
+    /// Counts a delivery to <paramref name="to"/> of <paramref name="message"/> against the instant's bound; false when
+    /// the bound is reached, after which <see cref="Stall"/> is set. The deliveries of the instant's last
+    /// <see cref="TallyWindow"/> before the bound are tallied by receiver and message type: they are the loop. Called by
+    /// one thread at a time in controlled mode, by the handling threads in concurrent mode (hence the lock, taken only
+    /// in the window).
+    /// </summary>
+    private protected bool CountInstant(IActorRef to, object message, long deliveries)
+    {
+        var now = Volatile.Read(ref _now);
+        if (now != Volatile.Read(ref _instantTime))
+        {
+            lock (_timerLock)
+            {
+                if (now != _instantTime)
+                {
+                    _instantBase = deliveries - 1;
+                    Volatile.Write(ref _instantTime, now);
+                }
+            }
+        }
+
+        var atInstant = deliveries - Volatile.Read(ref _instantBase);
+        var max = MaxInstantDeliveries;
+        if (atInstant <= max - Math.Min(TallyWindow, max / 2))
+        {
+            return true;
+        }
+
+        lock (_timerLock)
+        {
+            if (_stall is not null)
+            {
+                return false;
+            }
+
+            var tally = _loopTally ??= [];
+            var key = (to.Path.Name, message.GetType().Name);
+            tally[key] = tally.GetValueOrDefault(key) + 1;
+            if (atInstant < max)
+            {
+                return true;
+            }
+
+            var loop = tally
+                .GroupBy(kv => kv.Key.Actor, StringComparer.Ordinal)
+                .Select(g => new LoopParticipant(g.Key, [.. g.Select(kv => kv.Key.Message).Order(StringComparer.Ordinal)]))
+                .OrderBy(p => p.Actor, StringComparer.Ordinal)
+                .ToImmutableArray();
+            Volatile.Write(ref _stall, new NoProgress(now, max, loop));
+            _loopTally = null;
+            return false;
+        }
     }
 
     /// <summary>A data choice among two or more options.</summary>
@@ -319,6 +434,43 @@ public enum RunOutcome
 
     /// <summary>The delivery bound (<see cref="Simulation.MaxDeliveries"/>) was reached.</summary>
     StepLimit,
+
+    /// <summary>
+    /// One instant held more than <see cref="Simulation.MaxInstantDeliveries"/> deliveries: simulated time could not
+    /// advance (<see cref="Simulation.Stall"/> says what looped). The simulation does not run again.
+    /// </summary>
+    NoProgress,
+}
+
+/// <summary>
+/// Why simulated time stopped: at <paramref name="TimeNs"/>, <paramref name="Deliveries"/> deliveries were made without
+/// the clock moving, among <paramref name="Loop"/>.
+/// </summary>
+/// <param name="TimeNs">The instant the clock was held at.</param>
+/// <param name="Deliveries">Deliveries at that instant (the bound).</param>
+/// <param name="Loop">The receivers of the instant's last deliveries, by actor name, each with the message types it received.</param>
+public sealed record NoProgress(long TimeNs, long Deliveries, ImmutableArray<LoopParticipant> Loop)
+{
+    /// <summary>Value equality, the loop compared element by element.</summary>
+    public bool Equals(NoProgress? other) => other is not null && TimeNs == other.TimeNs && Deliveries == other.Deliveries && Loop.SequenceEqual(other.Loop);
+
+    /// <inheritdoc />
+    public override int GetHashCode() => HashCode.Combine(TimeNs, Deliveries, Loop.Length);
+}
+
+/// <summary>An actor of a loop that held the clock, and the message types it received in it (sorted).</summary>
+/// <param name="Actor">The actor's name (<c>cpu3</c>, <c>task-101</c>).</param>
+/// <param name="Messages">The types of the messages it received, by name.</param>
+public sealed record LoopParticipant(string Actor, ImmutableArray<string> Messages)
+{
+    /// <summary>Value equality, the messages compared element by element.</summary>
+    public bool Equals(LoopParticipant? other) => other is not null && Actor == other.Actor && Messages.SequenceEqual(other.Messages);
+
+    /// <inheritdoc />
+    public override int GetHashCode() => HashCode.Combine(Actor, Messages.Length);
+
+    /// <summary><c>cpu3 (ReturnStep, SyscallDone)</c>.</summary>
+    public override string ToString() => $"{Actor} ({string.Join(", ", Messages)})";
 }
 
 /// <summary>A model actor threw while handling a message: a bug in the model, never a simulated outcome.</summary>

@@ -19,6 +19,7 @@ namespace TaskIsolation.Soak;
 /// <param name="Series">Noise over time.</param>
 /// <param name="Latency">Each CPU's single-noise durations for percentiles (HdrHistogram), copied; empty before the ledger was attached.</param>
 /// <param name="Crossing">The single noise above <see cref="SoakSettings.StopAboveNs"/> that stopped the soak, if one did.</param>
+/// <param name="NoProgress">The finding that simulated time stopped at one instant, if it did (docs/model.md §12).</param>
 public sealed record SoakCapture(
     long NowNs,
     long Events,
@@ -33,4 +34,9 @@ public sealed record SoakCapture(
     long LivenessCount,
     ImmutableArray<SeriesPoint> Series,
     ImmutableArray<LatencyHistogram> Latency = default,
-    SingleNoise? Crossing = null);
+    SingleNoise? Crossing = null,
+    NoProgressDetected? NoProgress = null)
+{
+    /// <summary>Failures of the scenario's monitors (<c>monitors:</c>) so far.</summary>
+    public long MonitorFailureCount { get; init; }
+}

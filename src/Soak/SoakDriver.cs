@@ -22,6 +22,9 @@ public enum SoakEnd
 
     /// <summary>A single noise longer than <see cref="SoakSettings.StopAboveNs"/> ended (<c>--stop-us</c>).</summary>
     NoiseAbove,
+
+    /// <summary>Simulated time stopped: one instant held more deliveries than the scenario's bound (a no-progress finding).</summary>
+    NoProgress,
 }
 
 /// <summary>Where a soak stands, reported after every slice.</summary>
@@ -125,6 +128,10 @@ public static class SoakDriver
             return snapshot;
         }
 
+        // A stop request interrupts the slice at once (between two deliveries, or, concurrently, once what is in flight
+        // is handled): a slice normally lasts at most 100 ms of simulated time, but one whose instant never ends would
+        // last for ever, and the signal must end the soak within a second whatever the model does.
+        using var interrupt = stop.Register(machine.Simulation.Interrupt);
         SoakEnd why;
         while (true)
         {
@@ -159,13 +166,26 @@ public static class SoakDriver
                 ledger.Settle();
                 return ledger.StopNow(machine.Now);
             });
-            Debug.Assert(outcome != RunOutcome.Stopped || ledger.Crossing is not null, "only a noise above --stop-us stops the run");
+            Debug.Assert(outcome != RunOutcome.Stopped || machine.Simulation.Interrupted || ledger.Crossing is not null, "only an interrupt or a noise above --stop-us stops the run");
+            if (outcome == RunOutcome.NoProgress)
+            {
+                why = SoakEnd.NoProgress;
+                break;
+            }
+
             if (ledger.Crossing is not null)
             {
                 why = SoakEnd.NoiseAbove;
                 break;
             }
 
+            if (outcome == RunOutcome.Stopped)
+            {
+                // A stop request interrupted the slice (it may have been an instant that never ends): the machine is
+                // between two deliveries, so the final snapshot is taken there.
+                why = SoakEnd.StopRequested;
+                break;
+            }
             if (machine.Now >= nextSnapshot && machine.Now < endNs)
             {
                 Snapshot(final: false, end: null);

@@ -81,6 +81,11 @@ public static class SoakFormats
         b.Append(Header(s));
         b.Append(C, $"# violations: {cap.ViolationCount} ({cap.Violations.Length} kept in full)\n");
         b.Append(C, $"# liveness failures: {cap.LivenessCount} ({cap.Liveness.Length} kept in full)\n");
+        if (cap.NoProgress is { } stalled)
+        {
+            b.Append(C, $"# {stalled.What}\n");
+        }
+
         foreach (var k in cap.Violations)
         {
             b.Append(ReportText.Violation(RunReportCollector.ToReport((ViolationDetected)k.Finding)));
@@ -124,7 +129,18 @@ public static class SoakFormats
         b.Append(C, $"simulated {Seconds(st.NowNs)} s of {Seconds(st.ForNs)} s in {st.Wall.TotalSeconds:F1} s wall ({st.SimPerWall:F2} sim s per wall s)\n");
         b.Append(C, $"events {s.Capture.Events} ({st.EventsPerSecond:F0}/s), deliveries {s.Deliveries}, decisions {s.Decisions}\n");
         b.Append(C, $"violations {s.Capture.ViolationCount}, liveness failures {s.Capture.LivenessCount}");
+        if (s.Capture.MonitorFailureCount > 0)
+        {
+            // Only when a monitor failed: soaks without one read as before.
+            b.Append(C, $", monitor failures {s.Capture.MonitorFailureCount}");
+        }
+
         b.Append(!s.Final ? "\n" : Found(s) ? " (found: exit 1)\n" : " (nothing found: exit 0)\n");
+        if (s.Capture.NoProgress is { } stalled)
+        {
+            b.Append(stalled.What).Append('\n');
+        }
+
         var distinct = s.Distinct ?? (s.First is { } first ? [first] : []);
         for (var i = 0; i < distinct.Count; i++)
         {
@@ -148,14 +164,14 @@ public static class SoakFormats
     }
 
     /// <summary>
-    /// Whether the soak found something: a violation, a liveness failure, or a single noise above <c>--stop-us</c>.
-    /// <c>taskisol soak</c> then exits 1, as
+    /// Whether the soak found something: a violation, a liveness failure, a monitor failure, simulated time stopped (no
+    /// progress), or a single noise above <c>--stop-us</c>. <c>taskisol soak</c> then exits 1, as
     /// <c>taskisol explore</c> does when it finds one.
     /// </summary>
     public static bool Found(SoakSnapshot s)
     {
         ArgumentNullException.ThrowIfNull(s);
-        return s.Capture.ViolationCount + s.Capture.LivenessCount > 0 || s.Capture.Crossing is not null;
+        return s.Capture.ViolationCount + s.Capture.LivenessCount + s.Capture.MonitorFailureCount > 0 || s.Capture.NoProgress is not null || s.Capture.Crossing is not null;
     }
 
     /// <summary>Why a soak ended, in words.</summary>
@@ -165,6 +181,7 @@ public static class SoakFormats
         SoakEnd.WallLimit => "the wall-clock limit was reached",
         SoakEnd.StopRequested => "stopped on request",
         SoakEnd.NoiseAbove => "a single noise was above --stop-us",
+        SoakEnd.NoProgress => "simulated time stopped (no progress at one instant)",
         _ => "nothing was left to run",
     };
 
@@ -265,6 +282,33 @@ public static class SoakFormats
 
             WriteFindings(w, "violations", cap.ViolationCount, cap.Violations);
             WriteFindings(w, "liveness", cap.LivenessCount, cap.Liveness);
+            if (cap.NoProgress is { } stalled)
+            {
+                // Only when time stopped, so every other snapshot reads as before.
+                w.WriteStartObject("noProgress");
+                w.WriteNumber("timeNs", stalled.Time);
+                w.WriteNumber("cpu", stalled.Cpu);
+                w.WriteNumber("deliveries", stalled.Deliveries);
+                w.WriteString("what", stalled.What);
+                w.WriteStartArray("loop");
+                foreach (var a in stalled.Loop)
+                {
+                    w.WriteStartObject();
+                    w.WriteString("actor", a.Actor);
+                    w.WriteStartArray("messages");
+                    foreach (var m in a.Messages)
+                    {
+                        w.WriteStringValue(m);
+                    }
+
+                    w.WriteEndArray();
+                    w.WriteEndObject();
+                }
+
+                w.WriteEndArray();
+                w.WriteEndObject();
+            }
+
             w.WriteStartArray("series");
             foreach (var p in cap.Series)
             {

@@ -60,6 +60,8 @@ public sealed class SoakLedger
     private long _violationCount;
     private long _livenessCount;
     private long _doubleReportCount;
+    private long _monitorCount;
+    private NoProgressDetected? _noProgress;
 
     /// <summary>A ledger sized by <paramref name="settings"/>; <see cref="Attach"/> it to the machine it observes.</summary>
     public SoakLedger(SoakSettings settings)
@@ -294,7 +296,11 @@ public sealed class SoakLedger
                 _livenessCount,
                 _series.Points,
                 _noise is null ? [] : [.. Enumerable.Range(0, _noise.NrCpus).Select(c => _noise.Latency(c).Clone())],
-                _crossing);
+                _crossing,
+                _noProgress)
+            {
+                MonitorFailureCount = _monitorCount,
+            };
         }
     }
 
@@ -342,6 +348,16 @@ public sealed class SoakLedger
                     }
 
                     break;
+                case NoProgressDetected n:
+                    var ahead = Found;
+                    _noProgress = n;
+                    if (_machine is not null && Counted(FindingInfo.Of(n, _machine).Signature) is not null)
+                    {
+                        _unsettled = true;
+                        _unsettledDistinct.Add(new FirstFinding(FindingInfo.Of(n, _machine), -1, 0, (int)ahead));
+                    }
+
+                    break;
                 case DoubleReport d:
                     var prior = Found;
                     _doubleReportCount++;
@@ -352,12 +368,22 @@ public sealed class SoakLedger
                     }
 
                     break;
+                case MonitorFailed m:
+                    var previous = Found;
+                    _monitorCount++;
+                    if (Counted(_machine is null ? null : FindingSignature.Of(m, _machine)) is { } mSig)
+                    {
+                        _unsettled = true;
+                        _unsettledDistinct.Add(new FirstFinding(new FindingInfo(FindingInfo.MonitorKind, mSig, m.Cpu, null, m.Task?.ToString() ?? string.Empty, m.Time, [.. m.Chain.Select(l => l.What), m.What]), -1, 0, (int)previous));
+                    }
+
+                    break;
             }
         }
     }
 
     /// <summary>Findings so far, of every kind the monitors raise (a replay's count of findings before the next one).</summary>
-    private long Found => _violationCount + _livenessCount + _doubleReportCount;
+    private long Found => _violationCount + _livenessCount + _doubleReportCount + _monitorCount + (_noProgress is null ? 0 : 1);
 
     /// <summary><paramref name="first"/> with the count of findings under its signature so far.</summary>
     private FirstFinding Counted(FirstFinding first) => first with { Count = _signatures.GetValueOrDefault(first.Info.Signature, 1) };

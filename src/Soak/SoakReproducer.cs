@@ -23,6 +23,7 @@ public sealed class SoakReproducer
     private readonly int _seed;
     private readonly Func<IReadOnlyList<Decision>> _decisions;
     private int _written;
+    private string? _last;
 
     /// <summary>A writer for soaks of <paramref name="scenario"/> under the random strategy seeded with <paramref name="seed"/>.</summary>
     /// <param name="scenario">The scenario soaked.</param>
@@ -54,16 +55,30 @@ public sealed class SoakReproducer
     }
 
     /// <summary>
-    /// Writes the reproducer of each distinct finding signature of <paramref name="snapshot"/> not written yet into
-    /// <paramref name="directory"/> (<see cref="FileNameOf"/>), each once.
+    /// Writes the reproducer of each distinct finding signature of <paramref name="snapshot"/> into
+    /// <paramref name="directory"/> (<see cref="FileNameOf"/>), a snapshot's folder: those written into an earlier
+    /// folder are copied from the last one (a reproducer never changes once written), the new ones are made.
     /// </summary>
     public void Write(SoakSnapshot snapshot, string directory)
     {
         ArgumentNullException.ThrowIfNull(snapshot);
+        ArgumentNullException.ThrowIfNull(directory);
         IReadOnlyList<FirstFinding> distinct = snapshot.Distinct ?? (snapshot.First is { } first ? [first] : []);
+        for (var i = 0; i < _written && _last is not null && _last != directory; i++)
+        {
+            var from = Path.Combine(_last, FileNameOf(i));
+            Reports.AtomicFile.Write(Path.Combine(directory, FileNameOf(i)), to =>
+            {
+                using var source = File.OpenRead(from);
+                source.CopyTo(to);
+            });
+        }
+
         for (; _written < distinct.Count; _written++)
         {
             Reports.AtomicFile.WriteAllText(Path.Combine(directory, FileNameOf(_written)), For(distinct[_written]).ToJson());
         }
+
+        _last = directory;
     }
 }

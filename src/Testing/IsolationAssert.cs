@@ -111,6 +111,32 @@ public static class IsolationAssert
         }
     }
 
+    /// <summary>No monitor failed (the scenario's <c>monitors:</c> and your own).</summary>
+    public static void NoMonitorFailure(IsolationResult result)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        if (result.MonitorFailures.Count > 0)
+        {
+            Fail(nameof(NoMonitorFailure), $"{result.MonitorFailures.Count} monitor(s) failed:\n"
+                + string.Join('\n', result.MonitorFailures.Select(m => $"  {m.What}; chain: {m.ChainText}")), result.Summary());
+        }
+    }
+
+    /// <summary>The monitor named <paramref name="monitor"/> failed (how, when <paramref name="failure"/> is given).</summary>
+    /// <returns>Its failure.</returns>
+    public static MonitorFailed MonitorFailure(IsolationResult result, string monitor, MonitorFailure? failure = null)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        ArgumentNullException.ThrowIfNull(monitor);
+        var found = result.MonitorFailures.FirstOrDefault(m => m.Monitor == monitor && (failure is null || m.Failure == failure));
+        if (found is null)
+        {
+            Fail(nameof(MonitorFailure), $"monitor {monitor} did not fail{(failure is { } f ? $" ({f})" : string.Empty)}; failures: {(result.MonitorFailures.Count == 0 ? "none" : string.Join(", ", result.MonitorFailures.Select(m => $"{m.Monitor} ({m.Failure})")))}", result.Summary());
+        }
+
+        return found!;
+    }
+
     /// <summary>The exploration found nothing over all its schedules.</summary>
     public static void NoFinding(ExplorationResult exploration)
     {
@@ -118,6 +144,33 @@ public static class IsolationAssert
         if (exploration.Findings.Count > 0)
         {
             Fail(nameof(NoFinding), $"expected no finding in {exploration.Schedules} schedules, but {exploration.FailingSchedules} schedules found something", exploration.Summary());
+        }
+    }
+
+    /// <summary>
+    /// The exhaustive search (<see cref="IsolationExplorer.ExploreAll"/>) covered every schedule and none found anything:
+    /// it fails when a schedule found something (naming it, its chain and decisions) and when the search was bounded (by
+    /// its schedule budget, or a schedule cut by the delivery bound), since then it proves nothing.
+    /// </summary>
+    public static void NoFinding(ExhaustiveReport search)
+    {
+        ArgumentNullException.ThrowIfNull(search);
+        if (search.Reproducer is { } r)
+        {
+            var f = r.Finding;
+            Fail(nameof(NoFinding), $"expected no finding in any schedule, but schedule {r.Run.Schedule + 1} of the exhaustive search found {f.Signature}: {f.Kind} on cpu {f.Cpu}{(f.Interrupt is null ? string.Empty : $" ({f.Interrupt})")} of {f.Task} at {f.TimeNs} ns: {f.ChainText}; decisions {r.Decisions}", null);
+        }
+
+        if (!search.Proved)
+        {
+            var why = search.End switch
+            {
+                ExhaustiveEnd.MaxSchedules => "its schedule budget ended it",
+                ExhaustiveEnd.Wall => "its wall bound ended it",
+                ExhaustiveEnd.Cancelled => "it was cancelled",
+                _ => $"{search.StepLimited} schedules hit the delivery bound",
+            };
+            Fail(nameof(NoFinding), $"expected a search of every schedule, but {why} after {search.Schedules} schedules ({search.Fraction:P1} of the tree as far as known): no finding, but not a proof", null);
         }
     }
 

@@ -52,6 +52,9 @@ public sealed class IsolationResult
     /// <summary>Tasks stuck out of user mode past the liveness bound (docs/model.md §7).</summary>
     public IReadOnlyList<LivenessViolated> LivenessFailures => Run.Machine.LivenessFailures;
 
+    /// <summary>Failures of the run's monitors (the scenario's <c>monitors:</c> and your own), in order.</summary>
+    public IReadOnlyList<MonitorFailed> MonitorFailures => Run.Machine.MonitorFailures;
+
     /// <summary>Every signal sent to a task, with its typed reason.</summary>
     public IReadOnlyList<SignalSent> Signals => [.. Events.OfType<SignalSent>()];
 

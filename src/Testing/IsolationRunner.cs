@@ -1,4 +1,5 @@
 using Akka.Actor;
+using TaskIsolation.Actors.Monitors;
 using TaskIsolation.Scenarios;
 using TaskIsolation.Simulation;
 
@@ -26,6 +27,17 @@ public static class IsolationRunner
     /// </summary>
     public static IsolationResult RunConcurrent(Scenario scenario, int seed = 1, long? durationNs = null) =>
         Run(scenario, new RunSettings { Mode = ExecutionMode.Concurrent, Seed = seed, DurationNs = durationNs });
+
+    /// <summary>
+    /// Runs <paramref name="scenario"/> in controlled mode with monitors of your own besides the scenario's
+    /// (<see cref="IsolationMonitor"/>): each factory makes the monitor of this run. A failure is in
+    /// <see cref="IsolationResult.MonitorFailures"/>.
+    /// </summary>
+    public static IsolationResult Run(Scenario scenario, int seed, IEnumerable<Func<IsolationMonitor>> monitors)
+    {
+        ArgumentNullException.ThrowIfNull(monitors);
+        return Run(scenario, new RunSettings { Mode = ExecutionMode.Controlled, Seed = seed, Monitors = [.. monitors.Select(f => (Func<IMachineMonitor>)(() => f()))] });
+    }
 
     /// <summary>Runs with every setting of <see cref="RunSettings"/> (a strategy of your own, a delivery bound, a stop check).</summary>
     public static IsolationResult Run(Scenario scenario, RunSettings settings) => new(ScenarioRunner.Run(scenario, settings));

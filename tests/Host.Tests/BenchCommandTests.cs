@@ -12,7 +12,7 @@ public class BenchCommandTests
         try
         {
             var path = Path.Combine(dir.FullName, "b.json");
-            var r = Taskisol.Run("bench", "--quick", "--json", path);
+            var r = Taskisol.Run("bench", "--quick", "--report", path);
 
             Assert.Equal(0, r.Exit);
             Assert.Contains("Raw Akka, single-threaded", r.Out, StringComparison.Ordinal);
@@ -49,9 +49,9 @@ public class BenchCommandTests
     [Fact]
     public void A_json_file_in_a_missing_directory_is_refused_before_measuring()
     {
-        var r = Taskisol.Run("bench", "--quick", "--json", "/nonexistent-dir/b.json");
+        var r = Taskisol.Run("bench", "--quick", "--report", "/nonexistent-dir/b.json");
 
         Assert.Equal(2, r.Exit);
-        Assert.Equal("taskisol bench: --json '/nonexistent-dir/b.json': directory '/nonexistent-dir' does not exist\n", r.Err);
+        Assert.Equal("taskisol bench: --report '/nonexistent-dir/b.json': directory '/nonexistent-dir' does not exist\n", r.Err);
     }
 }

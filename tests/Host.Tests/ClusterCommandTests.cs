@@ -84,6 +84,85 @@ public sealed class ClusterCommandTests : IDisposable
         Assert.Contains("taskisol explore: ", await coordinatorErr, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task A_worker_killed_mid_batch_leaves_the_findings_and_schedule_count_of_the_single_node_campaign()
+    {
+        // The whole path with real processes: a coordinator and two workers on loopback, one worker SIGKILLed while it
+        // runs its first batch. The coordinator hands that worker's batches to the other once the split-brain resolver
+        // has downed it (stable-after 7 s), and the campaign must end as the single-node one of the same seed and size.
+        var scenario = Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "..", "scenarios", "tlb-shootdown.yaml");
+        var journal = Path.Combine(_dir, "killed.jsonl");
+        string[] campaign = ["explore", scenario, "--iterations", "48", "--seed", "5"];
+        var single = Taskisol.Run([.. campaign, "--workers", "1"]);
+
+        // One guard over every wait (a hung child fails the test, it never hangs the suite); every child killed at the end.
+        using var guard = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        using var coordinator = Start([.. campaign, "--cluster", "--port", "0", "--journal", journal, "--log-level", "info"]);
+        System.Diagnostics.Process? victim = null;
+        System.Diagnostics.Process? survivor = null;
+        try
+        {
+            var coordinatorErr = coordinator.StandardError.ReadToEndAsync(guard.Token);
+            var head = new List<string>();
+            string? seed = null;
+            while (seed is null && await coordinator.StandardOutput.ReadLineAsync(guard.Token) is { } line)
+            {
+                head.Add(line);
+                if (line.StartsWith("  start workers with: taskisol worker --seed-node ", StringComparison.Ordinal))
+                {
+                    seed = line.Split(' ').Last();
+                }
+            }
+
+            Assert.NotNull(seed);
+            victim = Start("worker", "--seed-node", seed, "--slots", "1", "--log-level", "info");
+            survivor = Start("worker", "--seed-node", seed, "--slots", "1", "--once", "--log-level", "info");
+            var survivorOut = survivor.StandardOutput.ReadToEndAsync(guard.Token);
+            var survivorErr = survivor.StandardError.ReadToEndAsync(guard.Token);
+            _ = victim.StandardOutput.ReadToEndAsync(guard.Token);
+
+            // The victim logs the campaign when its first batch arrives: it is then running that batch (a batch of
+            // eight schedules takes far longer than a kill), so the SIGKILL lands mid-batch.
+            while (await victim.StandardError.ReadLineAsync(guard.Token) is { } line && !line.Contains(" schedules", StringComparison.Ordinal))
+            {
+            }
+
+            victim.Kill();
+            await victim.WaitForExitAsync(guard.Token);
+            var coordinatorOut = string.Join('\n', head) + "\n" + await coordinator.StandardOutput.ReadToEndAsync(guard.Token);
+            await coordinator.WaitForExitAsync(guard.Token);
+            await survivor.WaitForExitAsync(guard.Token);
+            var err = await coordinatorErr;
+
+            Assert.True(coordinator.ExitCode == 1, $"coordinator exit {coordinator.ExitCode}; stderr: {err}");
+            Assert.True(survivor.ExitCode == 0, $"worker exit {survivor.ExitCode}; stderr: {await survivorErr}");
+            var lost = System.Text.RegularExpressions.Regex.Match(err, @"; (\d+) unfinished batches go to others");
+            Assert.True(lost.Success && int.Parse(lost.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) >= 1, $"no batch of the killed worker was handed on; stderr: {err}");
+            Assert.Equal(Findings(single.Out), Findings(coordinatorOut));
+            Assert.StartsWith("finding 1: violation CallFunctionIpi", Findings(coordinatorOut), StringComparison.Ordinal);
+            Assert.Equal(Schedules(single.Out), Schedules(coordinatorOut));
+            Assert.Equal("48", Schedules(coordinatorOut));
+            Assert.Equal("worker stopped after 1 finished campaign\n", await survivorOut);
+        }
+        finally
+        {
+            foreach (var p in new[] { coordinator, victim, survivor })
+            {
+                if (p is { HasExited: false })
+                {
+                    p.Kill(entireProcessTree: true);
+                }
+            }
+
+            victim?.Dispose();
+            survivor?.Dispose();
+        }
+
+        // The findings block: from the first finding to the summary line; and the number of schedules the summary counts.
+        static string Findings(string output) => string.Join('\n', output.Split('\n').SkipWhile(l => !l.StartsWith("finding ", StringComparison.Ordinal)).TakeWhile(l => !l.StartsWith("schedules:", StringComparison.Ordinal)));
+        static string Schedules(string output) => output.Split('\n').First(l => l.StartsWith("schedules: ", StringComparison.Ordinal)).Split(' ')[1];
+    }
+
     private static System.Diagnostics.Process Start(params string[] args)
     {
         var start = new System.Diagnostics.ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet")
@@ -107,12 +186,12 @@ public sealed class ClusterCommandTests : IDisposable
     [InlineData(new[] { "worker", "--seed-node", "akka.tcp://other@127.0.0.1:4053" }, "the actor system must be 'taskisol'")]
     [InlineData(new[] { "worker", "--seed-node", "akka.tcp://taskisol@127.0.0.1:4053", "--port", "70000" }, "--port must be between 0 and 65535, not 70000")]
     [InlineData(new[] { "worker", "--seed-node", "akka.tcp://taskisol@127.0.0.1:4053", "--slots", "0" }, "--slots must be between 1 and 1024, not 0")]
-    [InlineData(new[] { "worker", "--seed-node", "akka.tcp://taskisol@127.0.0.1:4053", "--config", "/nonexistent/cluster.conf" }, "--config /nonexistent/cluster.conf:")]
+    [InlineData(new[] { "worker", "--seed-node", "akka.tcp://taskisol@127.0.0.1:4053", "--cluster-config", "/nonexistent/cluster.conf" }, "--cluster-config /nonexistent/cluster.conf:")]
     [InlineData(new[] { "worker", "--seed-node", "akka.tcp://taskisol@127.0.0.1:4053", "--log-level", "loud" }, "--log-level: found 'loud'")]
-    [InlineData(new[] { "worker", "--seed-node", "akka.tcp://taskisol@127.0.0.1:4053", "--config", "" }, "--config: the path is empty, expected a HOCON file")]
+    [InlineData(new[] { "worker", "--seed-node", "akka.tcp://taskisol@127.0.0.1:4053", "--cluster-config", "" }, "--cluster-config: the path is empty, expected a HOCON file")]
     [InlineData(new[] { "worker", "--seed-node", "akka.tcp://taskisol@127.0.0.1:4053", "--host", "1_000" }, "--host: '1_000' is not a host name or an IP address")]
     [InlineData(new[] { "worker", "--seed-node", "akka.tcp://taskisol@127.0.0.1:4053", "--host", "999.1.1.1.1" }, "--host: '999.1.1.1.1' is not a host name or an IP address")]
-    [InlineData(new[] { "worker", "--seed-node", "akka.tcp://taskisol@127.0.0.1:4053", "--log", "/nonexistent/w.log" }, "--log '/nonexistent/w.log': directory '/nonexistent' does not exist")]
+    [InlineData(new[] { "worker", "--seed-node", "akka.tcp://taskisol@127.0.0.1:4053", "--node-log", "/nonexistent/w.log" }, "--node-log '/nonexistent/w.log': directory '/nonexistent' does not exist")]
     public void Worker_bad_input_exits_2_naming_the_option(string[] args, string message)
     {
         var r = Taskisol.Run(args);

@@ -60,9 +60,9 @@ public sealed class ExitCodeTests : IDisposable
     [InlineData("cpulist", "--nbits", "4", "0-4")]
     [InlineData("no-such-command")]
     [InlineData("soak", "default", "--out", "")]
-    [InlineData("bench", "--json", "")]
-    [InlineData("bench", "--json", "/proc/self/x.json")]
-    [InlineData("worker", "--seed-node", "akka.tcp://taskisol@127.0.0.1:1", "--config", "")]
+    [InlineData("bench", "--report", "")]
+    [InlineData("bench", "--report", "/proc/self/x.json")]
+    [InlineData("worker", "--seed-node", "akka.tcp://taskisol@127.0.0.1:1", "--cluster-config", "")]
     [InlineData("worker", "--seed-node", "akka.tcp://taskisol@127.0.0.1:1", "--host", "1_000")]
     public void Bad_input_is_2_and_names_the_problem_without_a_stack_trace(params string[] args)
     {

@@ -107,12 +107,12 @@ public sealed class ExploreCommandTests : IDisposable
     }
 
     [Theory]
-    [InlineData("--strategy", "dfs", "--strategy: found 'dfs', expected random, pct, portfolio or exhaustive")]
+    [InlineData("--strategy", "dfs", "--strategy: found 'dfs', expected random, pct, portfolio, guided or exhaustive")]
     [InlineData("--until", "last", "--until: found 'last', expected first or all")]
     [InlineData("--iterations", "0", "--iterations must be at least 1, not 0")]
     [InlineData("--workers", "0", "--workers must be between 1 and 1024, not 0")]
     [InlineData("--depth", "0", "--depth must be between 1 and 64, not 0")]
-    [InlineData("--find", "crash", "--find: found 'crash', expected violation, liveness or double-report")]
+    [InlineData("--find", "crash", "--find: found 'crash', expected violation, liveness, double-report, no-progress or monitor")]
     public void Explore_bad_options_exit_2_naming_the_option(string option, string value, string message)
     {
         var scenario = Write("race.yaml", Race);
@@ -165,5 +165,121 @@ public sealed class ExploreCommandTests : IDisposable
         var refused = Taskisol.Run("explore", scenario, "--find", "violation", "--cluster");
         Assert.Equal(2, refused.Exit);
         Assert.Contains("--find is not supported with --cluster", refused.Err, StringComparison.Ordinal);
+    }
+
+    [SkippableTheory]
+    [InlineData("INT", 130)]
+    [InlineData("TERM", 143)]
+    public async Task A_signal_after_the_first_finding_keeps_its_reproducer_and_prints_the_summary_of_what_ran(string signal, int code)
+    {
+        // As in ClusterCommandTests: a process started in the background without job control ignores SIGINT, and so
+        // would the child; say so rather than wait.
+        Skip.If(signal == "INT" && SignalIgnored(2), "SIGINT is ignored in this test process (started in the background without job control), so its children cannot receive it");
+
+        var scenario = Write("race.yaml", Race);
+        var outDir = Path.Combine(_dir, "out");
+        var start = new System.Diagnostics.ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "taskisol.dll"), "explore", scenario, "--iterations", "1000000", "--workers", "1", "--out", outDir })
+        {
+            start.ArgumentList.Add(a);
+        }
+
+        using var process = System.Diagnostics.Process.Start(start)!;
+
+        // A guard against a hung child, not a wait for something to happen.
+        using var guard = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        var stderr = process.StandardError.ReadToEndAsync(guard.Token);
+        try
+        {
+            // Wait for the progress line that shows the first finding (an event, not a time): its reproducer is on disk.
+            string? line;
+            do
+            {
+                line = await process.StandardOutput.ReadLineAsync(guard.Token);
+                Assert.NotNull(line);
+            }
+            while (!line.EndsWith(" 1 distinct finding", StringComparison.Ordinal));
+
+            var repro = Path.Combine(outDir, "finding-1.json");
+            Assert.True(File.Exists(repro), "the reproducer is written when the finding is found, not at the end");
+
+            using (var kill = System.Diagnostics.Process.Start("kill", [$"-{signal}", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+            {
+                await kill.WaitForExitAsync(guard.Token);
+            }
+
+            var rest = await process.StandardOutput.ReadToEndAsync(guard.Token);
+            await process.WaitForExitAsync(guard.Token);
+            var err = await stderr;
+            Assert.True(code == process.ExitCode, $"exit {process.ExitCode}, expected {code}; stderr: {err}");
+            Assert.Contains($"taskisol explore: SIG{signal} received: finishing the schedules in flight, then the summary", err, StringComparison.Ordinal);
+            Assert.Matches($"\nstopped by SIG{signal} after [0-9]+ schedules \\(of 1000000\\): this summary is of those\n", rest);
+            Assert.Contains("finding 1: violation CallFunctionIpi on a nohz_full+isolcpus+task_isolation cpu; root: task step munmap", rest, StringComparison.Ordinal);
+            Assert.Contains($"  reproducer: {repro}\n", rest, StringComparison.Ordinal);
+            Assert.Contains("coverage (interrupts taken, by CPU state):", rest, StringComparison.Ordinal);
+            Assert.Empty(Directory.GetFiles(outDir, "*.tmp*"));
+
+            var replay = Taskisol.Run("replay", repro);
+            Assert.Equal(0, replay.Exit);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw;
+        }
+    }
+
+    private static bool SignalIgnored(int signal)
+    {
+        // /proc/self/status: "SigIgn:\t<hex mask>", bit (signal - 1).
+        var line = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("SigIgn:", StringComparison.Ordinal));
+        return line is not null && (Convert.ToUInt64(line["SigIgn:".Length..].Trim(), 16) & (1UL << (signal - 1))) != 0;
+    }
+
+    [Fact]
+    public void Monitors_of_a_scenario_fail_run_and_are_found_by_explore_replay_and_soak()
+    {
+        var scenario = Write("monitored.yaml", Race.Replace("expectations:", """
+            monitors:
+              - no_interrupt: {name: quiet, cpus: 3, kind: call_function_ipi, from: {task: iso, ends: prctl}}
+            expectations:
+            """, StringComparison.Ordinal));
+        var report = Path.Combine(_dir, "report.json");
+
+        var run = Taskisol.Run("run", scenario, "--report", report);
+        Assert.Equal(1, run.Exit);
+        Assert.Contains("cpu 3: monitor quiet (no_interrupt) failed: TLB shootdown IPI (call_function_ipi) taken in ", run.Out, StringComparison.Ordinal);
+        Assert.Contains("\nmonitors: 1 of 1 failed: quiet\n", run.Out, StringComparison.Ordinal);
+        var monitors = JsonNode.Parse(File.ReadAllText(report))!["monitors"]!.AsArray();
+        var entry = Assert.Single(monitors)!;
+        Assert.Equal("quiet", (string?)entry["monitor"]);
+        Assert.Equal("assertion", (string?)entry["failure"]);
+        Assert.EndsWith(": munmap", (string?)entry["chain"]![0]!["what"], StringComparison.Ordinal);
+
+        var outDir = Path.Combine(_dir, "out");
+        var explore = Taskisol.Run("explore", scenario, "--iterations", "8", "--workers", "1", "--find", "monitor", "--out", outDir);
+        Assert.Equal(1, explore.Exit);
+        Assert.Contains("finding 1: monitor quiet (no_interrupt) failed on a nohz_full+isolcpus+task_isolation cpu; root: task step munmap", explore.Out, StringComparison.Ordinal);
+        var replay = Taskisol.Run("replay", Path.Combine(outDir, "finding-1.json"), "--check");
+        Assert.Equal(0, replay.Exit);
+        Assert.Contains("reproduced: monitor on cpu 3", replay.Out, StringComparison.Ordinal);
+
+        var exhaustive = Taskisol.Run("explore", scenario, "--strategy", "exhaustive");
+        Assert.Equal(1, exhaustive.Exit);
+        Assert.Contains("finding: monitor quiet (no_interrupt) failed", exhaustive.Out, StringComparison.Ordinal);
+
+        var soakDir = Path.Combine(_dir, "soak");
+        var soak = Taskisol.Run("soak", scenario, "--for", "2ms", "--out", soakDir);
+        Assert.Equal(1, soak.Exit);
+        Assert.Contains(", monitor failures 1 (found: exit 1)", soak.Out, StringComparison.Ordinal);
+        Assert.Contains("monitor quiet (no_interrupt) failed", soak.Out, StringComparison.Ordinal);
+
+        // Without the section, the run of the same race passes as before.
+        Assert.Equal(0, Taskisol.Run("run", Write("plain.yaml", Race)).Exit);
     }
 }

@@ -31,22 +31,22 @@ public sealed class NoiseReportTests : IDisposable
 
         // The same run: run's JSON figures are the soak's.
         using var runJson = JsonDocument.Parse(File.ReadAllText(report));
-        using var soakJson = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "noise.json")));
+        using var soakJson = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "latest", "noise.json")));
         var cpus = runJson.RootElement.GetProperty("cpus");
         Assert.Equal(cpus.GetRawText(), soakJson.RootElement.GetProperty("cpus").GetRawText());
         Assert.Equal("0,3", runJson.RootElement.GetProperty("osnoise").GetProperty("cpus").GetString());
 
         // The tables: run's and the soak's noise.txt, row for row.
-        var table = File.ReadAllText(Path.Combine(dir, "noise.txt"));
+        var table = File.ReadAllText(Path.Combine(dir, "latest", "noise.txt"));
         var rows = TableRows(table);
         Assert.Equal(rows, TableRows(run.Out));
 
-        using var snapshot = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "snapshot.json")));
+        using var snapshot = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "latest", "snapshot.json")));
         var snapCpus = snapshot.RootElement.GetProperty("cpus");
-        var summary = File.ReadAllText(Path.Combine(dir, "summary.txt"));
+        var summary = File.ReadAllText(Path.Combine(dir, "latest", "summary.txt"));
         var progress = soak.Out.Split('\n').Single(l => l.StartsWith("soak: ", StringComparison.Ordinal) && l.EndsWith("(final)", StringComparison.Ordinal));
         var series = snapshot.RootElement.GetProperty("series").EnumerateArray().Single();
-        var html = WebUtility.HtmlDecode(File.ReadAllText(Path.Combine(dir, "report.html")));
+        var html = WebUtility.HtmlDecode(File.ReadAllText(Path.Combine(dir, "latest", "report.html")));
         foreach (var c in cpus.EnumerateArray())
         {
             var cpu = c.GetProperty("cpu").GetInt32();
@@ -95,7 +95,7 @@ public sealed class NoiseReportTests : IDisposable
         Assert.Contains("Not measured: cpus 1-2.", html, StringComparison.Ordinal);
 
         // The histogram file has a column per CPU measured, as rtla osnoise hist has one per CPU it ran on.
-        var index = File.ReadAllLines(Path.Combine(dir, "hist.txt")).Single(l => l.StartsWith("Index", StringComparison.Ordinal));
+        var index = File.ReadAllLines(Path.Combine(dir, "latest", "hist.txt")).Single(l => l.StartsWith("Index", StringComparison.Ordinal));
         Assert.Equal(["Index", "CPU-000", "CPU-003"], index.Split(' ', StringSplitOptions.RemoveEmptyEntries));
 
         // The HTML report shows the same table and summary, character for character.
@@ -133,7 +133,7 @@ public sealed class NoiseReportTests : IDisposable
 
         var dir = P("soak");
         Assert.Equal(0, Taskisol.Run("soak", file, "--for", "1s", "--snapshot-every", "1s", "--out", dir).Exit);
-        Assert.StartsWith("  3 #10 ", TableRows(File.ReadAllText(Path.Combine(dir, "noise.txt")))[3], StringComparison.Ordinal);
+        Assert.StartsWith("  3 #10 ", TableRows(File.ReadAllText(Path.Combine(dir, "latest", "noise.txt")))[3], StringComparison.Ordinal);
     }
 
     [Theory]

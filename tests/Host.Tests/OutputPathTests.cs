@@ -146,8 +146,8 @@ public sealed class OutputPathTests : IDisposable
     {
         foreach (var (args, message) in new (string[], string)[]
         {
-            (["bench", "--quick", "--json", ""], "taskisol bench: --json '': the path is empty, expected a file"),
-            (["bench", "--quick", "--json", "/proc/self/x.json"], "taskisol bench: --json '/proc/self/x.json': cannot create a file in directory '/proc/self': "),
+            (["bench", "--quick", "--report", ""], "taskisol bench: --report '': the path is empty, expected a file"),
+            (["bench", "--quick", "--report", "/proc/self/x.json"], "taskisol bench: --report '/proc/self/x.json': cannot create a file in directory '/proc/self': "),
             (["soak", "default", "--for", "1s", "--out", ""], "taskisol soak: --out '': the path is empty, expected a directory"),
             (["run", Scenario, "--report", P("a\u2028b/r.json")], $"taskisol run: --report '{P("a\\u2028b/r.json")}': directory '{P("a\\u2028b")}' does not exist"),
         })
@@ -197,10 +197,12 @@ public sealed class OutputPathTests : IDisposable
                 });
             }
 
-            var r = Taskisol.Run("explore", Scenario, "--iterations", "30", "--until", "first", "--workers", "1", "--out", disk);
+            // --force: the directory holds a file of someone else's. The first write is the directory's manifest,
+            // before the campaign runs.
+            var r = Taskisol.Run("explore", Scenario, "--iterations", "30", "--until", "first", "--workers", "1", "--out", disk, "--force");
 
             Assert.Equal(2, r.Exit);
-            Assert.StartsWith($"taskisol explore: cannot write '{Path.Combine(disk, "finding-1.json")}': ", r.Err, StringComparison.Ordinal);
+            Assert.StartsWith($"taskisol explore: cannot write '{Path.Combine(disk, ".taskisol-outputs")}': ", r.Err, StringComparison.Ordinal);
             Assert.Contains("No space left on device", r.Err, StringComparison.Ordinal);
             Assert.Single(r.Err.TrimEnd('\n').Split('\n'));
             Assert.Equal(["fill"], Directory.GetFileSystemEntries(disk).Select(Path.GetFileName));

@@ -83,7 +83,7 @@ public sealed class RunCommandTests : IDisposable
         Assert.Equal(
             $"{file}:4:11: tasks[0].cpus: invalid CPU list: ERANGE in region '7' at offset 0 of '7': CPU 7 is past the last CPU 3\n"
             + $"{file}:5:24: tasks[0].program[0].compute: '2 parsecs' has an unknown unit 'parsecs': use ns, us, ms, s, m or h\n"
-            + $"{file}:6:1: scenario: unknown key 'durration' (did you mean 'duration'?), expected one of name, description, cpus, arch, config, cmdline, sysctl, model, duration, tasks, noise, osnoise, expectations\n",
+            + $"{file}:6:1: scenario: unknown key 'durration' (did you mean 'duration'?), expected one of name, description, cpus, arch, config, cmdline, sysctl, model, duration, tasks, noise, osnoise, monitors, expectations\n",
             r.Err);
         Assert.Equal(before, Directory.GetFiles(_dir));
     }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using TaskIsolation.Exploration;
+using TaskIsolation.Soak;
 
 namespace TaskIsolation.Host.Tests;
 
@@ -28,23 +29,25 @@ public sealed class SoakCommandTests : IDisposable
         Assert.Contains("violations 0, liveness failures 0 (nothing found: exit 0)\n", r.Out, StringComparison.Ordinal);
         foreach (var f in new[] { "noise.txt", "noise.json", "hist.txt", "violations.txt", "recent-events.txt", "snapshot.json", "summary.txt", "report.html" })
         {
-            Assert.True(File.Exists(Path.Combine(dir, f)), f);
+            Assert.True(File.Exists(Path.Combine(dir, "latest", f)), f);
         }
 
-        Assert.Empty(Directory.GetFiles(dir, ".*"));
-        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "snapshot.json")));
+        Assert.Empty(Directory.GetFiles(Path.Combine(dir, "latest"), ".*"));
+        // No temporary file left behind; the one dot file is the manifest of the directory's own files.
+        Assert.Equal([Path.Combine(dir, Reports.OutputCheck.ManifestFile)], Directory.GetFiles(dir, ".*"));
+        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "latest", "snapshot.json")));
         Assert.Equal(20_000_000_000, json.RootElement.GetProperty("simulatedNs").GetInt64());
         Assert.Equal(4, json.RootElement.GetProperty("series").GetArrayLength());
 
         // The default scenario's poller is disturbed only while it starts (its arrival and the tick its prctl's wait
         // takes, a few microseconds): its CPU is all but 100 % available, and the idle CPUs are wholly so.
-        var noise = File.ReadAllText(Path.Combine(dir, "noise.txt"));
+        var noise = File.ReadAllText(Path.Combine(dir, "latest", "noise.txt"));
         Assert.Matches(@"\n  3 #20\s+20000000000\s+[1-9]\d{0,3}\s+99\.9999\d", noise);
         Assert.Matches(@"\n  1 #20\s+20000000000\s+0\s+100\.00000", noise);
-        Assert.Contains("# RTLA osnoise histogram", File.ReadAllText(Path.Combine(dir, "hist.txt")), StringComparison.Ordinal);
+        Assert.Contains("# RTLA osnoise histogram", File.ReadAllText(Path.Combine(dir, "latest", "hist.txt")), StringComparison.Ordinal);
 
         // Self-contained: inline SVG, no script, nothing fetched from elsewhere.
-        var html = File.ReadAllText(Path.Combine(dir, "report.html"));
+        var html = File.ReadAllText(Path.Combine(dir, "latest", "report.html"));
         Assert.Contains("<svg", html, StringComparison.Ordinal);
         Assert.Contains("<polyline", html, StringComparison.Ordinal);
         Assert.DoesNotContain("<script", html, StringComparison.OrdinalIgnoreCase);
@@ -63,8 +66,8 @@ public sealed class SoakCommandTests : IDisposable
         Assert.Equal(1, r.Exit);
         Assert.Equal("", r.Err);
         Assert.Matches(@"\nviolations [1-9][0-9]*, liveness failures 0 \(found: exit 1\)\n", r.Out);
-        Assert.Contains("(found: exit 1)", File.ReadAllText(Path.Combine(dir, "summary.txt")), StringComparison.Ordinal);
-        var reproducer = Reproducer.Parse(File.ReadAllText(Path.Combine(dir, "reproducer.json")));
+        Assert.Contains("(found: exit 1)", File.ReadAllText(Path.Combine(dir, "latest", "summary.txt")), StringComparison.Ordinal);
+        var reproducer = Reproducer.Parse(File.ReadAllText(Path.Combine(dir, "latest", "reproducer.json")));
         Assert.Equal("scenario", reproducer.Target.Kind);
         Assert.Equal("residual-tick", reproducer.Target.Name);
         Assert.Equal(TargetHash.Of(reproducer.Target.Text), reproducer.Target.Hash);
@@ -74,11 +77,11 @@ public sealed class SoakCommandTests : IDisposable
         Assert.Equal("ResidualTick", reproducer.Finding.Interrupt);
         Assert.Equal(reproducer.Finding.TimeNs, reproducer.Target.DurationNs);
 
-        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "snapshot.json")));
+        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "latest", "snapshot.json")));
         var violations = json.RootElement.GetProperty("violations");
         Assert.True(violations.GetProperty("count").GetInt64() >= 2);
         Assert.Equal(reproducer.Finding.TimeNs, violations.GetProperty("kept")[0].GetProperty("timeNs").GetInt64());
-        Assert.Contains("VIOLATION", File.ReadAllText(Path.Combine(dir, "violations.txt")), StringComparison.Ordinal);
+        Assert.Contains("VIOLATION", File.ReadAllText(Path.Combine(dir, "latest", "violations.txt")), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -88,12 +91,12 @@ public sealed class SoakCommandTests : IDisposable
         var r = Taskisol.Run("soak", "residual-tick", "--mode", "concurrent", "--for", "3s", "--snapshot-every", "1s", "--out", dir);
 
         Assert.Equal(1, r.Exit);
-        Assert.False(File.Exists(Path.Combine(dir, "reproducer.json")));
-        Assert.True(File.Exists(Path.Combine(dir, "snapshot.json")));
+        Assert.False(File.Exists(Path.Combine(dir, "latest", "reproducer.json")));
+        Assert.True(File.Exists(Path.Combine(dir, "latest", "snapshot.json")));
     }
 
     [Theory]
-    [InlineData("no-such-scenario", "unknown scenario 'no-such-scenario'")]
+    [InlineData("no-such-scenario", "no scenario file or built-in scenario named 'no-such-scenario'")]
     [InlineData("--for=10", "--for: '10' has no unit")]
     [InlineData("--for=-5s", "--for: '-5s' is negative")]
     [InlineData("--snapshot-every=0", "--snapshot-every: '0' must be longer than 0")]
@@ -170,19 +173,112 @@ public sealed class SoakCommandTests : IDisposable
         Assert.Contains("soak ended: stopped on request", rest, StringComparison.Ordinal);
         Assert.Contains("(found: exit 1)", rest, StringComparison.Ordinal);
         AssertFinalSnapshot(dir);
-        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "snapshot.json")));
+        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "latest", "snapshot.json")));
         Assert.True(json.RootElement.GetProperty("violations").GetProperty("count").GetInt64() > 0);
+    }
+
+    [Fact]
+    public async Task A_second_signal_close_after_the_first_leaves_latest_one_whole_snapshot()
+    {
+        // Two SIGTERMs back to back: the first asks for the final snapshot, the second ends the process wherever it is
+        // (perhaps halfway through that snapshot's folder). `latest` must still name one whole snapshot: every file,
+        // all of the same sequence, no temporary file.
+        var dir = Path.Combine(_root, "out");
+        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "taskisol.dll"), "soak", "residual-tick", "--for", "10h", "--snapshot-every", "1s", "--out", dir })
+        {
+            start.ArgumentList.Add(a);
+        }
+
+        using var process = Process.Start(start)!;
+        using var guard = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+        try
+        {
+            _ = process.StandardError.ReadToEndAsync(guard.Token);
+
+            // The first snapshot's line (an event, not a time): `latest` exists from here on.
+            Assert.StartsWith("soak: ", await process.StandardOutput.ReadLineAsync(guard.Token), StringComparison.Ordinal);
+            for (var i = 0; i < 2; i++)
+            {
+                using var kill = Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!;
+                await kill.WaitForExitAsync(guard.Token);
+            }
+
+            _ = await process.StandardOutput.ReadToEndAsync(guard.Token);
+            await process.WaitForExitAsync(guard.Token);
+        }
+        finally
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+            }
+        }
+
+        var latest = new DirectoryInfo(Path.Combine(dir, "latest"));
+        Assert.NotNull(latest.LinkTarget);
+        Assert.Matches(@"^snapshots/[0-9]{6}$", latest.LinkTarget);
+        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(latest.FullName, "snapshot.json")));
+        var sequence = json.RootElement.GetProperty("sequence").GetInt32();
+        foreach (var f in SnapshotWriter.Files)
+        {
+            Assert.True(File.Exists(Path.Combine(latest.FullName, f)), f);
+        }
+
+        foreach (var f in new[] { "noise.txt", "hist.txt", "violations.txt", "recent-events.txt" })
+        {
+            Assert.StartsWith($"# taskisol soak snapshot {sequence}", File.ReadAllText(Path.Combine(latest.FullName, f)), StringComparison.Ordinal);
+        }
+
+        if (json.RootElement.GetProperty("final").GetBoolean())
+        {
+            Assert.True(File.Exists(Path.Combine(latest.FullName, "summary.txt")));
+        }
+
+        Assert.Empty(Directory.GetFileSystemEntries(latest.FullName, ".*"));
+    }
+
+    [Fact]
+    public void An_out_directory_whose_latest_is_not_the_soaks_link_is_refused_before_anything_runs()
+    {
+        var dir = Path.Combine(_root, "out");
+        Directory.CreateDirectory(dir);
+        File.WriteAllText(Path.Combine(dir, "latest"), "mine");
+
+        var r = Taskisol.Run("soak", "default", "--for", "1s", "--out", dir);
+
+        Assert.Equal(2, r.Exit);
+        Assert.Equal($"taskisol soak: --out '{dir}': holds 'latest', which is not the link a soak makes; it would be replaced\n", r.Err);
+        Assert.Equal("mine", File.ReadAllText(Path.Combine(dir, "latest")));
+        Assert.False(Directory.Exists(Path.Combine(dir, "snapshots")));
+
+        // A soak's own entries are accepted: a second soak into the same directory replaces the first one's snapshots
+        // (the manifest lists them) and switches `latest` to its own.
+        File.Delete(Path.Combine(dir, "latest"));
+        Assert.Equal(0, Taskisol.Run("soak", "default", "--for", "1s", "--out", dir).Exit);
+        var firstSummary = File.GetLastWriteTimeUtc(Path.Combine(dir, "latest", "summary.txt"));
+        Assert.Equal(0, Taskisol.Run("soak", "default", "--for", "1s", "--out", dir).Exit);
+        Assert.NotNull(new DirectoryInfo(Path.Combine(dir, "latest")).LinkTarget);
+        Assert.True(File.GetLastWriteTimeUtc(Path.Combine(dir, "latest", "summary.txt")) >= firstSummary);
+        Assert.Equal(["latest", "snapshots"], Directory.GetFileSystemEntries(dir).Select(Path.GetFileName).Where(n => n![0] != '.').Order(StringComparer.Ordinal));
     }
 
     private static void AssertFinalSnapshot(string dir)
     {
-        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "snapshot.json")));
+        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "latest", "snapshot.json")));
         Assert.True(json.RootElement.GetProperty("final").GetBoolean());
         Assert.Equal("StopRequested", json.RootElement.GetProperty("end").GetString());
         Assert.True(json.RootElement.GetProperty("simulatedNs").GetInt64() < 36_000_000_000_000);
-        Assert.True(File.Exists(Path.Combine(dir, "report.html")));
-        Assert.True(File.Exists(Path.Combine(dir, "summary.txt")));
-        Assert.Empty(Directory.GetFiles(dir, ".*"));
+        Assert.True(File.Exists(Path.Combine(dir, "latest", "report.html")));
+        Assert.True(File.Exists(Path.Combine(dir, "latest", "summary.txt")));
+        Assert.Empty(Directory.GetFiles(Path.Combine(dir, "latest"), ".*"));
+        // No temporary file left behind; the one dot file is the manifest of the directory's own files.
+        Assert.Equal([Path.Combine(dir, Reports.OutputCheck.ManifestFile)], Directory.GetFiles(dir, ".*"));
     }
 
     /// <summary>
@@ -251,16 +347,16 @@ public sealed class SoakCommandTests : IDisposable
 
         Assert.Equal(1, r.Exit);
         Assert.Contains("violations 0, liveness failures 1 (found: exit 1)", r.Out, StringComparison.Ordinal);
-        var text = File.ReadAllText(Path.Combine(dir, "violations.txt"));
+        var text = File.ReadAllText(Path.Combine(dir, "latest", "violations.txt"));
         Assert.Contains(": slow/101 in the kernel since [", text, StringComparison.Ordinal);
         Assert.DoesNotContain("returning to user", text, StringComparison.Ordinal);
-        var html = File.ReadAllText(Path.Combine(dir, "report.html"));
+        var html = File.ReadAllText(Path.Combine(dir, "latest", "report.html"));
         Assert.Contains(": slow/101 in the kernel since [", html, StringComparison.Ordinal);
         Assert.DoesNotContain("returning to user", html, StringComparison.Ordinal);
-        using var report = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "noise.json")));
+        using var report = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "latest", "noise.json")));
         var liveness = Assert.Single(report.RootElement.GetProperty("liveness").EnumerateArray());
         Assert.Equal("in_kernel", liveness.GetProperty("waiting").GetString());
-        using var snapshot = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "snapshot.json")));
+        using var snapshot = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "latest", "snapshot.json")));
         Assert.Contains("has been in the kernel since", snapshot.RootElement.GetProperty("liveness").GetProperty("kept")[0].GetProperty("what").GetString(), StringComparison.Ordinal);
     }
 }

@@ -299,6 +299,12 @@ internal sealed partial class CpuActor
             return;
         }
 
+        if (sig != Signal.None && DiscardedWhenSent(pid, sig))
+        {
+            Publish(new SignalDiscarded(Sim.NewEventId(), Now, _cpu, cause, new TaskRef(pid, CommOf(pid)), sig, reason));
+            return;
+        }
+
         var e = new SignalSent(Sim.NewEventId(), Now, _cpu, cause, new TaskRef(pid, CommOf(pid)), sig, reason);
         Publish(e);
         if (sig == Signal.None)
@@ -308,6 +314,12 @@ internal sealed partial class CpuActor
 
         SignalArrived(new SignalPayload(pid, sig, reason.Text), e.Id);
     }
+
+    /// <summary>
+    /// <c>sig_ignored()</c> as the sender runs it: it reads the target's handlers (shared memory, wherever the target
+    /// runs) and discards a default-ignored signal (<see cref="SignalDelivery.DiscardedWhenSent"/>).
+    /// </summary>
+    private bool DiscardedWhenSent(int pid, int sig) => SignalDelivery.DiscardedWhenSent(_m.Memory.CatchesSignal(pid, sig), sig);
 
     private string CommOf(int pid)
     {
@@ -536,6 +548,13 @@ internal sealed partial class CpuActor
                     break;
                 case IsolationAction.ClearFlags:
                     _m.Memory.ClearIsolationFlagsRemotely(pid);
+                    break;
+                case IsolationAction.SendSignal send when SignalDelivery.Generates(send.Signal) && DiscardedWhenSent(pid, send.Signal):
+                    // SET_SIG() of a signal the task ignores by default: send_sig_info() discards it, so no wake-up
+                    // follows the reported interrupt.
+                    var discarded = new SignalDiscarded(Sim.NewEventId(), Now, _cpu, cause, new TaskRef(pid, r.Task.Comm), send.Signal, SignalReason.TaskIsolation);
+                    Publish(discarded);
+                    cause = discarded.Id;
                     break;
                 case IsolationAction.SendSignal send when SignalDelivery.Generates(send.Signal):
                     var sent = new SignalSent(Sim.NewEventId(), Now, _cpu, cause, new TaskRef(pid, r.Task.Comm), send.Signal, SignalReason.TaskIsolation);

@@ -229,6 +229,7 @@ internal sealed partial class CpuActor
     private void DoSigaction(int signal, long cause)
     {
         _rq.Curr = _rq.Curr! with { CaughtSignals = _rq.Curr.CaughtSignals.Add(signal) };
+        _m.Memory.SetSignalCaught(_rq.Curr.Pid, signal);
         SyscallReturn(0, cause);
     }
 
@@ -429,6 +430,14 @@ internal sealed partial class CpuActor
             return;
         }
 
+        if (k.Signal != 0 && DiscardedWhenSent(pid, k.Signal))
+        {
+            // kill() succeeds, but the signal is gone before anyone is woken (sig_ignored()).
+            Publish(new SignalDiscarded(Sim.NewEventId(), Now, _cpu, cause, new TaskRef(pid, k.Target), k.Signal, SignalReason.KillFrom(_rq.Curr!.Ref)));
+            SyscallReturn(0, cause);
+            return;
+        }
+
         var e = new SignalSent(Sim.NewEventId(), Now, _cpu, cause, new TaskRef(pid, k.Target), k.Signal, SignalReason.KillFrom(_rq.Curr!.Ref));
         Publish(e);
         var where = _m.Memory.TaskCpu(pid);
@@ -459,6 +468,7 @@ internal sealed partial class CpuActor
         _m.TaskActors[pid] = actor;
         _m.Memory.RegisterComm(sp.Comm, pid);
         _m.Memory.SetThreadGroup(pid, child.Tgid);
+        _m.Memory.CopySignalHandlers(parent.Pid, pid);
         var e = new TaskCreated(Sim.NewEventId(), Now, _cpu, cause, child.Ref, parent.Pid, sp.Thread);
         Publish(e);
 

@@ -11,8 +11,9 @@ namespace TaskIsolation.Actors.Machine;
 /// over them in order, and republishes events and findings on the Akka event stream so TestKit probes can subscribe.
 /// <para>
 /// By default it keeps every event. With a <c>keepLast</c> bound it keeps only a ring of the most recent events, so a
-/// soak of hours runs in flat memory (issue 9): counts by type and every finding (each violation carries its causal
-/// chain, resolved when it was detected) are still kept whole. Chains are resolved through a separate index of
+/// soak of hours runs in flat memory (issue 9): counts by type are still kept whole, and the first
+/// <see cref="FindingsKeptWithRing"/> findings (each violation carries its causal chain, resolved when it was detected)
+/// with a count of all. Chains are resolved through a separate index of
 /// possible causes, bounded by virtual time rather than by count: an event stays findable while it is younger than
 /// <see cref="CauseWindowNs"/> or has been named as a cause within it (a periodic tick keeps naming the event that
 /// started it). A chain that reaches past what is kept ends in a link saying so instead of silently stopping.
@@ -107,7 +108,10 @@ public sealed class EventRecorder : IEventSink, IEventHistory
         }
     }
 
-    /// <summary>Every finding the monitors raised (violations, liveness failures), in order; never dropped by the ring.</summary>
+    /// <summary>
+    /// Every finding the monitors raised (violations, liveness failures), in order; with a ring only the first
+    /// <see cref="FindingsKeptWithRing"/> (<see cref="FindingCount"/> counts them all).
+    /// </summary>
     public IReadOnlyList<MachineEvent> Findings
     {
         get
@@ -171,6 +175,21 @@ public sealed class EventRecorder : IEventSink, IEventHistory
         }
     }
 
+    /// <summary>
+    /// Records a finding that no monitor raises because no event shows it: the machine's own judgement of the run
+    /// (<see cref="NoProgressDetected"/>: the clock stopped). Counted, kept and observed like the monitors' findings.
+    /// </summary>
+    public void Raise(MachineEvent finding)
+    {
+        ArgumentNullException.ThrowIfNull(finding);
+        lock (_lock)
+        {
+            AppendFinding(finding);
+        }
+
+        _stream?.Publish(finding);
+    }
+
     /// <summary>Lets the monitors judge hot states at the end of a run.</summary>
     public void Finish(long nowNs)
     {
@@ -180,6 +199,37 @@ public sealed class EventRecorder : IEventSink, IEventHistory
             foreach (var m in _monitors)
             {
                 foreach (var f in m.Finish(nowNs, this))
+                {
+                    AppendFinding(f);
+                    published.Add(f);
+                }
+            }
+        }
+
+        foreach (var p in published)
+        {
+            _stream?.Publish(p);
+        }
+    }
+
+    /// <summary>
+    /// The run reached its end (its duration, or nothing left to do), not a cut: lets the monitors that judge the end
+    /// (<see cref="IEndOfRunMonitor"/>, such as an <see cref="IsolationMonitor"/> still hot) raise their findings.
+    /// Call it after <see cref="Finish"/>, once a run.
+    /// </summary>
+    public void End(long nowNs)
+    {
+        List<MachineEvent> published = [];
+        lock (_lock)
+        {
+            foreach (var m in _monitors)
+            {
+                if (m is not IEndOfRunMonitor end)
+                {
+                    continue;
+                }
+
+                foreach (var f in end.End(nowNs, this))
                 {
                     AppendFinding(f);
                     published.Add(f);
@@ -289,9 +339,19 @@ public sealed class EventRecorder : IEventSink, IEventHistory
     private void AppendFinding(MachineEvent f)
     {
         _findingCount++;
-        _findings.Add(f);
+
+        // With a ring, the first findings are kept and the rest counted: a soak of hours finds a residual tick a
+        // second per CPU, and its ledger keeps what it reports (SoakLedger), so this list must not grow with the run.
+        if (_keepLast == 0 || _findings.Count < FindingsKeptWithRing)
+        {
+            _findings.Add(f);
+        }
+
         Append(f);
     }
+
+    /// <summary>With a ring (<see cref="KeepLast"/> &gt; 0), how many findings <see cref="Findings"/> keeps: the first ones.</summary>
+    public const int FindingsKeptWithRing = 1_000;
 
     private void Append(MachineEvent e)
     {

@@ -43,10 +43,23 @@ public sealed record MachineOptions
     public long LivenessBoundNs { get; init; } = 100_000_000;
 
     /// <summary>
+    /// The most deliveries one simulated instant may hold before the run stops with a <see cref="NoProgressDetected"/>
+    /// finding (<see cref="SimCore.MaxInstantDeliveries"/>, docs/model.md §12).
+    /// </summary>
+    public long MaxInstantDeliveries { get; init; } = SimCore.DefaultMaxInstantDeliveries;
+
+    /// <summary>
     /// Sees every event and every finding as it is recorded, in order (a soak's noise ledger, say): what it counts is
     /// exactly what the run recorded. Called under the recorder's lock: it must be quick and must not publish.
     /// </summary>
     public Action<MachineEvent>? Observer { get; init; }
+
+    /// <summary>
+    /// Monitors of this machine besides the built-in ones (violations, double reports, liveness): a scenario's
+    /// <c>monitors:</c> and a user's own (<see cref="TaskIsolation.Actors.Monitors.IsolationMonitor"/>). Each watches
+    /// every event after the built-ins; instances are the machine's own, so give each run new ones.
+    /// </summary>
+    public IReadOnlyList<IMachineMonitor> Monitors { get; init; } = [];
 
     /// <summary>
     /// 0 (the default): the recorder keeps every event. Otherwise it keeps a ring of the last this many, plus every
@@ -89,8 +102,9 @@ public sealed class SimulatedMachine
         Options = options;
         _prefix = $"m{Interlocked.Increment(ref s_machines)}";
         Simulation = SimCore.Create(options.Mode, options.Strategy, options.Seed);
+        Simulation.MaxInstantDeliveries = options.MaxInstantDeliveries;
         Memory = new KernelMemory(booted.NrCpus);
-        Recorder = new EventRecorder([new ViolationMonitor(), new ReportMonitor(), new LivenessMonitor(options.LivenessBoundNs)], system.EventStream, Simulation.NewEventId, options.Observer, options.KeepEvents);
+        Recorder = new EventRecorder([new ViolationMonitor(), new ReportMonitor(), new LivenessMonitor(options.LivenessBoundNs), .. options.Monitors], system.EventStream, Simulation.NewEventId, options.Observer, options.KeepEvents);
 
         // What the exhaustive search counts as shared state around each delivery: kernel memory and the recorder (its
         // monitors keep state across events, so two deliveries that both publish do not commute).
@@ -160,6 +174,9 @@ public sealed class SimulatedMachine
 
     /// <summary>The liveness failures found so far.</summary>
     public IReadOnlyList<LivenessViolated> LivenessFailures => Recorder.Findings.OfType<LivenessViolated>().ToList();
+
+    /// <summary>The monitor failures found so far (a scenario's <c>monitors:</c>, a user's monitors).</summary>
+    public IReadOnlyList<MonitorFailed> MonitorFailures => Recorder.Findings.OfType<MonitorFailed>().ToList();
 
     /// <summary>Creates the actors of a booted machine in <paramref name="system"/> (configured with <see cref="SimulationConfig.Hocon"/>).</summary>
     public static SimulatedMachine Boot(ActorSystem system, BootedMachine booted, MachineOptions? options = null)
@@ -264,8 +281,44 @@ public sealed class SimulatedMachine
     public RunOutcome RunUntil(long untilNs, Func<bool>? stop = null)
     {
         var outcome = Simulation.RunUntil(untilNs, stop);
-        Recorder.Finish(Now);
+        Finish();
         return outcome;
+    }
+
+    /// <summary>
+    /// Ends a run of the simulation: when it stopped because simulated time could not advance
+    /// (<see cref="RunOutcome.NoProgress"/>), records that as a <see cref="NoProgressDetected"/> finding (once), then lets
+    /// the monitors judge what is still hot. <see cref="RunUntil"/> calls it; call it after running
+    /// <see cref="Simulation"/> directly.
+    /// </summary>
+    public void Finish()
+    {
+        if (Simulation.Stall is { } stall && NoProgress is null)
+        {
+            var loop = stall.Loop.Select(p => new LoopActor(p.Actor, p.Messages)).ToImmutableArray();
+            var cpu = stall.Loop.Select(p => CpuOfActor(p.Actor)).FirstOrDefault(c => c >= 0, 0);
+            NoProgress = new NoProgressDetected(Simulation.NewEventId(), stall.TimeNs, cpu, 0, stall.Deliveries, loop);
+            Recorder.Raise(NoProgress);
+        }
+
+        Recorder.Finish(Now);
+    }
+
+    /// <summary>The finding of a run whose simulated time stopped (<see cref="RunOutcome.NoProgress"/>), once <see cref="Finish"/> saw it; else null.</summary>
+    public NoProgressDetected? NoProgress { get; private set; }
+
+    /// <summary>The CPU whose actor has this name (<c>cpu3</c>, as <see cref="CreateActors"/> names them), or -1.</summary>
+    private int CpuOfActor(string name)
+    {
+        for (var cpu = 0; cpu < _m.NrCpus; cpu++)
+        {
+            if (_m.Cpus[cpu].Path.Name == name)
+            {
+                return cpu;
+            }
+        }
+
+        return -1;
     }
 
     /// <summary>

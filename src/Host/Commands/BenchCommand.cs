@@ -5,8 +5,8 @@ using TaskIsolation.Reports;
 namespace TaskIsolation.Host.Commands;
 
 /// <summary>
-/// <c>taskisol bench [--quick] [--json FILE]</c>: how fast the model runs, against raw Akka in the same process and run
-/// (issue 8). Prints a table; with <c>--json</c> also writes the figures as JSON, atomically. Targets are reported,
+/// <c>taskisol bench [--quick] [--report FILE]</c>: how fast the model runs, against raw Akka in the same process and run
+/// (issue 8). Prints a table; with <c>--report</c> also writes the figures as JSON, atomically. Targets are reported,
 /// never enforced: the exit code is 0 whatever the figures.
 /// </summary>
 internal static class BenchCommand
@@ -14,8 +14,8 @@ internal static class BenchCommand
     public static Command Create()
     {
         var quick = new Option<bool>("--quick") { Description = "Run each stage briefly (seconds, not minutes): a smoke test of the bench itself" };
-        var json = new Option<string?>("--json") { Description = "Also write the figures as JSON to this file (written to a temp file, then renamed)" };
-        var command = new Command("bench", ExitCodes.Describe("Measure the model's speed against raw Akka: message rate, time compression, scale", "measured (whatever the figures)"))
+        var json = new Option<string?>("--report") { Description = "Also write the figures as JSON to this file (written to a temp file, then renamed)", HelpName = "FILE" };
+        var command = new Command("bench", ExitCodes.Describe("Measure the model's speed against raw Akka: message rate, time compression, scale", "measured (whatever the figures)", null, "taskisol bench --report bench.json"))
         {
             quick,
             json,
@@ -26,7 +26,7 @@ internal static class BenchCommand
             if (jsonPath is not null)
             {
                 // Check the destination before spending minutes measuring.
-                OutputCheck.CheckFile("--json", jsonPath, []);
+                OutputCheck.CheckFile("--report", jsonPath, []);
             }
 
             var output = parse.InvocationConfiguration.Output;

@@ -15,15 +15,13 @@ internal static class BootCommand
 {
     public static Command Create()
     {
-        var cpus = new Option<int>("--cpus")
-        {
-            Description = $"Number of CPUs, 1 to {CpuMask.MaxBits}; CPU 0 is the boot CPU",
-            Required = true,
-        };
+        var cpus = CliOptions.Number<int>("--cpus", $"Number of CPUs, 1 to {CpuMask.MaxBits}; CPU 0 is the boot CPU", "N");
+        cpus.Required = true;
         var arch = new Option<string>("--arch")
         {
             Description = $"Architecture: {string.Join(", ", ArchNames.All)}",
             DefaultValueFactory = _ => ArchNames.Name(Arch.X86_64),
+            HelpName = string.Join('|', ArchNames.All),
         };
         arch.CompletionSources.Add([.. ArchNames.All]);
         var config = new Option<string[]>("--config")
@@ -32,16 +30,18 @@ internal static class BootCommand
                 + "HZ: 100, 250, 300 or 1000); repeat for several. Defaults: NO_HZ_FULL=y TASK_ISOLATION=y "
                 + "TASK_ISOLATION_ALL=n HZ=1000 RCU_NOCB_CPU=y",
             AllowMultipleArgumentsPerToken = false,
+            HelpName = "NAME=VALUE",
         };
         var cmdline = new Option<string>("--cmdline")
         {
             Description = "The kernel command line, e.g. \"nohz_full=1-7 isolcpus=1-7 task_isolation=1-7\" "
                 + "(write --cmdline=-- for a line that is just '--')",
             DefaultValueFactory = _ => string.Empty,
+            HelpName = "LINE",
         };
         var json = new Option<bool>("--json") { Description = "Print one JSON object: log, sysfs and unknown parameters" };
 
-        var command = new Command("boot", ExitCodes.Describe("Boot a machine and print its boot log and sysfs CPU files", "booted"))
+        var command = new Command("boot", ExitCodes.Describe("Boot a machine and print its boot log and sysfs CPU files", "booted", null, "taskisol boot --cpus 8 --cmdline \"nohz_full=1-7 isolcpus=1-7 task_isolation=1-7\""))
         {
             cpus,
             arch,

@@ -44,12 +44,18 @@ internal sealed partial class ClusterHosting
 
     /// <summary>The node options of a command; <paramref name="defaultPort"/> is the port when none is given.</summary>
     public static ClusterHosting Create(int defaultPort, string defaultLevel) => new(
-        new Option<string>("--host") { Description = "Address the cluster node binds (0.0.0.0: every interface)", DefaultValueFactory = _ => "127.0.0.1" },
-        new Option<int>("--port") { Description = $"TCP port of the cluster node (0: any free port; default {defaultPort})", DefaultValueFactory = _ => defaultPort },
-        new Option<string?>("--public-host") { Description = "Host name other nodes reach this one by, when it differs from --host" },
-        new Option<string?>("--config") { Description = "HOCON file with cluster settings (docs/cluster.md); command-line options win over it" },
-        new Option<string?>("--log") { Description = "Also write this node's logs to FILE as compact JSON lines (Serilog CLEF)" },
-        new Option<string>("--log-level") { Description = "Least level of the node's logs on stderr: debug, information, warning or error", DefaultValueFactory = _ => defaultLevel });
+        new Option<string>("--host") { Description = "Address the cluster node binds (0.0.0.0: every interface)", DefaultValueFactory = _ => "127.0.0.1", HelpName = "HOST" },
+        CliOptions.Number<int>("--port", "TCP port of the cluster node (0: any free port)", "PORT", defaultPort),
+        new Option<string?>("--public-host") { Description = "Host name other nodes reach this one by, when it differs from --host", HelpName = "HOST" },
+        new Option<string?>(ConfigName) { Description = "HOCON file with cluster settings (docs/cluster.md); command-line options win over it", HelpName = "FILE" },
+        new Option<string?>(LogName) { Description = "Also write this node's logs to FILE as compact JSON lines (Serilog CLEF)", HelpName = "FILE" },
+        new Option<string>("--log-level") { Description = "Least level of the node's logs on stderr: debug, information, warning or error", DefaultValueFactory = _ => defaultLevel, HelpName = "LEVEL" });
+
+    /// <summary>The node's HOCON file: not <c>--config</c>, which is a Kconfig option in <c>boot</c>.</summary>
+    public const string ConfigName = "--cluster-config";
+
+    /// <summary>The node's log: not <c>--log</c>, which is the kernel log in <c>run</c>.</summary>
+    public const string LogName = "--node-log";
 
     /// <summary>The node options the command line gives, with <paramref name="roles"/>; bad values are <see cref="UsageException"/>s.</summary>
     public ClusterNodeOptions NodeOptions(ParseResult parse, IReadOnlyList<string> roles, Config? extra = null)
@@ -83,7 +89,7 @@ internal sealed partial class ClusterHosting
             }
             catch (Exception ex) when (ex is ConfigurationException or FormatException or InvalidOperationException or ArgumentException)
             {
-                throw new UsageException($"--config {file}: not valid HOCON: {ex.Message}");
+                throw new UsageException($"{ConfigName} {file}: not valid HOCON: {ex.Message}");
             }
         }
 
@@ -99,7 +105,7 @@ internal sealed partial class ClusterHosting
         }
         catch (Exception ex) when (ex is NullReferenceException or ConfigurationException or FormatException or InvalidOperationException or ArgumentException)
         {
-            throw new UsageException($"--config {parse.GetValue(Config)}: not a valid node configuration: {ex.Message}");
+            throw new UsageException($"{ConfigName} {parse.GetValue(Config)}: not a valid node configuration: {ex.Message}");
         }
 
         return options;
@@ -121,7 +127,7 @@ internal sealed partial class ClusterHosting
 
         if (parse.GetValue(Log) is { } log)
         {
-            outputs.Add(("--log", log));
+            outputs.Add((LogName, log));
         }
 
         OutputCheck.CheckFiles(outputs, all);
@@ -136,12 +142,12 @@ internal sealed partial class ClusterHosting
     {
         if (file.Length == 0)
         {
-            throw new UsageException("--config: the path is empty, expected a HOCON file");
+            throw new UsageException($"{ConfigName}: the path is empty, expected a HOCON file");
         }
 
         if (Directory.Exists(file))
         {
-            throw new UsageException($"--config {file}: is a directory, expected a HOCON file");
+            throw new UsageException($"{ConfigName} {file}: is a directory, expected a HOCON file");
         }
 
         byte[] bytes;
@@ -151,10 +157,10 @@ internal sealed partial class ClusterHosting
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
         {
-            throw new UsageException($"--config {file}: {ex.Message}");
+            throw new UsageException($"{ConfigName} {file}: {ex.Message}");
         }
 
-        return Utf8Text.Decode(bytes, out var invalid) ?? throw new UsageException($"--config {file}: {invalid}; a HOCON file is UTF-8");
+        return Utf8Text.Decode(bytes, out var invalid) ?? throw new UsageException($"{ConfigName} {file}: {invalid}; a HOCON file is UTF-8");
     }
 
     /// <summary>Sends the node's logs (Akka's, through Akka.Logger.Serilog, and ours) to <paramref name="stderr"/> and the <c>--log</c> file.</summary>
@@ -184,7 +190,7 @@ internal sealed partial class ClusterHosting
             catch (IOException ex) when (file is not null)
             {
                 // The last lines could not be flushed (a full disk): an output file that could not be written.
-                throw new OutputFileException(file, $"--log '{file}': cannot write it: {ex.Message}", ex);
+                throw new OutputFileException(file, $"{LogName} '{file}': cannot write it: {ex.Message}", ex);
             }
         });
     }
@@ -291,8 +297,10 @@ internal sealed partial class ClusterHosting
             {
                 throw new UsageException($"--journal {journal}: {ex.Message}");
             }
-            catch (OperationCanceledException)
+            catch (Exception ex) when (ex is OperationCanceledException || (stop.Received is not null && ex is InvalidOperationException))
             {
+                // A signal that arrives while the coordinator actor is being created can find the node already leaving
+                // (Akka's ActorOf then throws "cannot create child while terminating"): that is the same stop.
                 // Not bad input: the user stopped it. 128 + the signal, as if the signal had ended the process.
                 var signal = stop.Received ?? System.Runtime.InteropServices.PosixSignal.SIGINT;
                 throw new StoppedException(

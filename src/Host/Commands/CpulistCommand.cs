@@ -11,18 +11,14 @@ internal static class CpulistCommand
 {
     public static Command Create()
     {
-        var nbits = new Option<int>("--nbits")
-        {
-            Description = $"Mask size in bits (number of CPUs), 1 to {CpuMask.MaxBits}",
-            DefaultValueFactory = _ => 64,
-        };
+        var nbits = CliOptions.Number<int>("--nbits", $"Mask size in bits (number of CPUs), 1 to {CpuMask.MaxBits}", "N", 64);
         var mask = new Option<bool>("--mask") { Description = "Print the hex mask form (%*pb) instead of the list" };
         var list = new Argument<string>("LIST")
         {
             Description = "The CPU list, e.g. 0-3,8-15:2/4 (put '--' before a list that starts with '-')",
         };
 
-        var command = new Command("cpulist", ExitCodes.Describe("Parse a CPU list as the kernel does and print it back", "parsed"))
+        var command = new Command("cpulist", ExitCodes.Describe("Parse a CPU list as the kernel does and print it back", "parsed", null, "taskisol cpulist --nbits 16 --mask 0-7:2/4,N"))
         {
             nbits,
             mask,

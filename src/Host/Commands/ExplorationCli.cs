@@ -58,7 +58,11 @@ internal static class ExplorationCli
 
         try
         {
-            return (reproducer, Load(reproducer.Target.Kind, reproducer.Target.Text));
+            var target = Load(reproducer.Target.Kind, reproducer.Target.Text);
+
+            // A perturbation that does not fit the embedded scenario is bad input too, found before anything runs.
+            _ = Replayer.TargetOf(reproducer, Load);
+            return (reproducer, target);
         }
         catch (FormatException ex)
         {
@@ -85,11 +89,12 @@ internal static class ExplorationCli
     }
 
     /// <summary>
-    /// Checks that <paramref name="dir"/> can hold output (creating it), before anything runs: see
-    /// <see cref="OutputCheck.PrepareDirectory"/>; <paramref name="writes"/> says which names the command writes there.
+    /// Checks that <paramref name="dir"/> can hold <paramref name="command"/>'s output (creating it), before anything
+    /// runs: see <see cref="OutputCheck.PrepareOwnedDirectory"/>; <paramref name="writes"/> says which names the command
+    /// writes there. The command calls <see cref="OutputCheck.RecordOutputs"/> when it has written them.
     /// </summary>
-    public static string OutputDirectory(string dir, string option, IReadOnlyCollection<InputFile> inputs, Func<string, bool> writes) =>
-        OutputCheck.PrepareDirectory(option, dir, inputs, writes);
+    public static OwnedDirectory OutputDirectory(string dir, string option, IReadOnlyCollection<InputFile> inputs, Func<string, bool> writes, string command, bool force, bool accumulates = false) =>
+        OutputCheck.PrepareOwnedDirectory(option, dir, inputs, writes, command, force, accumulates);
 
     /// <summary>Writes a reproducer atomically.</summary>
     public static void Save(string path, Reproducer reproducer) => AtomicFile.WriteText(path, w => w.Write(reproducer.ToJson()));
@@ -101,6 +106,21 @@ internal static class ExplorationCli
         for (var i = 0; i < f.Chain.Length; i++)
         {
             w.WriteLine($"{indent}  {(i == 0 ? "  " : "→ ")}{f.Chain[i]}");
+        }
+    }
+
+    /// <summary>A swarm perturbation: how many changes, then each, a line each (at most 8, then how many more).</summary>
+    public static void WriteSwarm(TextWriter w, SwarmPerturbation swarm, string indent = "  ")
+    {
+        w.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{indent}swarm: {swarm.Changes.Length} change{(swarm.Changes.Length == 1 ? string.Empty : "s")} to the scenario{(swarm.Changes.Length == 0 ? string.Empty : ":")}"));
+        foreach (var c in swarm.Changes.Take(8))
+        {
+            w.WriteLine($"{indent}  {c}");
+        }
+
+        if (swarm.Changes.Length > 8)
+        {
+            w.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{indent}  … and {swarm.Changes.Length - 8} more (in the reproducer)"));
         }
     }
 

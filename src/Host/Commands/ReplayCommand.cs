@@ -16,11 +16,12 @@ internal static class ReplayCommand
     public static Command Create()
     {
         var file = new Argument<string>("reproducer") { Description = "A reproducer JSON file written by 'taskisol explore --out' or 'minimize'" };
-        var trace = new Option<string?>("--trace") { Description = "Write the replayed run as a Perfetto (Chrome trace-event JSON) file" };
-        var ftrace = new Option<string?>("--ftrace") { Description = "Write the replayed run as 4.7 ftrace text" };
+        file.HelpName = "REPRO.json";
+        var trace = new Option<string?>("--trace") { Description = "Write the replayed run as a Perfetto (Chrome trace-event JSON) file", HelpName = "FILE" };
+        var ftrace = new Option<string?>("--ftrace") { Description = "Write the replayed run as 4.7 ftrace text", HelpName = "FILE" };
         var check = new Option<bool>("--check") { Description = "Replay twice and compare the traces byte for byte" };
-        var html = new Option<string?>("--html") { Description = "Write the HTML report of the replayed run (the page run --html writes; docs/reports.md)", HelpName = "R.html" };
-        var command = new Command("replay", ExitCodes.Describe("Re-run a reproducer exactly and report its finding", "the finding reproduced", "it did not (the first divergent decision is named)")) { file, trace, ftrace, html, check };
+        var html = new Option<string?>("--html") { Description = "Write the HTML report of the replayed run (the page run --html writes; docs/reports.md)", HelpName = "FILE" };
+        var command = new Command("replay", ExitCodes.Describe("Re-run a reproducer exactly and report its finding", "the finding reproduced", "it did not (the first divergent decision is named)", "taskisol replay findings/finding-1.json --check")) { file, trace, ftrace, html, check };
         command.SetAction(parse =>
         {
             var output = parse.InvocationConfiguration.Output;

@@ -24,38 +24,33 @@ internal static class RunCommand
 {
     public static Command Create()
     {
-        var scenario = new Argument<string?>("scenario")
-        {
-            Description = "A scenario file (YAML, see docs/scenarios.md) or the name of a built-in scenario "
-                + $"('taskisol scenarios' lists them); '{BuiltInScenarios.DefaultName}' when omitted",
-            Arity = ArgumentArity.ZeroOrOne,
-        };
-        var seed = new Option<int>("--seed")
-        {
-            Description = "Seed of the schedule (controlled mode) or of the model's choices (concurrent); same seed, same run in controlled mode",
-            DefaultValueFactory = _ => 1,
-        };
+        var scenario = CliOptions.Scenario<string?>("A scenario file (YAML, see docs/scenarios.md) or the name of a built-in scenario "
+                + $"('taskisol scenarios' lists them); '{BuiltInScenarios.DefaultName}' when omitted");
+        scenario.Arity = ArgumentArity.ZeroOrOne;
+        var seed = CliOptions.Seed("Seed of the schedule (controlled mode) or of the model's choices (concurrent); same seed, same run in controlled mode");
         var mode = new Option<string>("--mode")
         {
             Description = "controlled (one thread, a seeded schedule: reproducible) or concurrent (Akka's thread pool)",
             DefaultValueFactory = _ => "controlled",
+            HelpName = "controlled|concurrent",
         };
         mode.CompletionSources.Add(["controlled", "concurrent"]);
         var duration = new Option<string?>("--duration")
         {
             Description = "Simulated time to run instead of the scenario's duration: 500us, 2ms, 1.5s, 10m",
+            HelpName = "DURATION",
         };
         var noiseCpus = NoiseCpusOption.Create();
         var quiet = new Option<bool>("--quiet") { Description = "Print only the expectations and the summary" };
-        var report = new Option<string?>("--report") { Description = "Write the run as JSON (docs/report.schema.json) to this file", HelpName = "R.json" };
-        var trace = new Option<string?>("--trace") { Description = "Write a Chrome trace-event timeline for ui.perfetto.dev to this file", HelpName = "T.json" };
-        var ftrace = new Option<string?>("--ftrace") { Description = "Write the 4.7-style ftrace text of the run to this file", HelpName = "F.txt" };
-        var log = new Option<string?>("--log") { Description = "Write the kernel log and findings as Serilog compact JSON (CLEF) to this file", HelpName = "L.clef" };
-        var html = new Option<string?>("--html") { Description = "Write the HTML report (noise over time, percentiles, findings with their timelines; docs/reports.md) to this file", HelpName = "R.html" };
+        var report = new Option<string?>("--report") { Description = "Write the run as JSON (docs/report.schema.json) to this file", HelpName = "FILE" };
+        var trace = new Option<string?>("--trace") { Description = "Write a Chrome trace-event timeline for ui.perfetto.dev to this file", HelpName = "FILE" };
+        var ftrace = new Option<string?>("--ftrace") { Description = "Write the 4.7-style ftrace text of the run to this file", HelpName = "FILE" };
+        var log = new Option<string?>("--log") { Description = "Write the kernel log and findings as Serilog compact JSON (CLEF) to this file", HelpName = "FILE" };
+        var html = new Option<string?>("--html") { Description = "Write the HTML report (noise over time, percentiles, findings with their timelines; docs/reports.md) to this file", HelpName = "FILE" };
         var stopUs = StopOptions.CreateStop();
         var traceOnStop = StopOptions.CreateTrace();
 
-        var command = new Command("run", ExitCodes.Describe("Run a scenario and judge its expectations", "every expectation held", "one failed"))
+        var command = new Command("run", ExitCodes.Describe("Run a scenario and judge its expectations", "every expectation held and no monitor failed", "one failed, or simulated time stopped", "taskisol run scenarios/tlb-shootdown.yaml --quiet"))
         {
             scenario,
             seed,
@@ -75,7 +70,7 @@ internal static class RunCommand
         {
             var output = parse.InvocationConfiguration.Output;
             var error = parse.InvocationConfiguration.Error;
-            var (loaded, settings) = Resolve(parse.GetValue(scenario), parse.GetValue(seed), parse.GetValue(mode), parse.GetValue(duration), error);
+            var (loaded, settings) = Resolve(parse.GetValue(scenario), CliOptions.RunSeed(parse.GetValue(seed)), parse.GetValue(mode), parse.GetValue(duration), error);
             if (loaded is null)
             {
                 return ExitCodes.BadInput;
@@ -131,8 +126,9 @@ internal static class RunCommand
                 StopOptions.WriteTrace(tracePath, run.Machine.Recorder.Events, stopped, run.Machine.Now, run.Machine.Booted.NrCpus, run.Machine.Options.Timings, run.Machine.Booted.Arch);
             }
 
-            // A noise above --stop-us is an answer of no, as a failed expectation is.
-            return run.AllHeld && crossing is null ? ExitCodes.Ok : ExitCodes.Failed;
+            // A monitor's failure fails the run as an expectation's does: both are what the scenario says must hold. A run
+            // whose simulated time stopped did not reach its end, and a noise above --stop-us is an answer of no too.
+            return run.AllHeld && run.Machine.MonitorFailures.Count == 0 && run.Machine.NoProgress is null && crossing is null ? ExitCodes.Ok : ExitCodes.Failed;
         });
         return command;
     }
@@ -186,7 +182,7 @@ internal static class RunCommand
         what is not null && File.Exists(what) ? [new InputFile("the scenario", what)] : [];
 
     /// <summary>An existing file first, then a built-in name; anything else is an error that says which was tried.</summary>
-    private static Scenario Load(string what)
+    internal static Scenario Load(string what)
     {
         if (File.Exists(what))
         {
@@ -198,9 +194,9 @@ internal static class RunCommand
             return BuiltInScenarios.Load(what);
         }
 
-        var names = string.Join(", ", BuiltInScenarios.All.Select(s => s.Name));
+        var names = BuiltInScenarios.All.Select(s => s.Name);
         throw new UsageException(Directory.Exists(what)
-            ? $"'{what}' is a directory, expected a scenario file or a built-in scenario ({names})"
-            : $"no scenario file or built-in scenario named '{what}' (built-in: {names})");
+            ? $"'{what}' is a directory, expected a scenario file or a built-in scenario ('taskisol scenarios' lists them)"
+            : $"no scenario file or built-in scenario named '{what}'{Cli.DidYouMean(what, names)} ('taskisol scenarios' lists the built-in ones)");
     }
 }

@@ -33,6 +33,12 @@ internal sealed class RunOutput(ScenarioRun run, RunReport? report = null)
 
         WriteExpectations(w);
         WriteSummary(w);
+
+        // Even with --quiet: the run did not reach its end, and the expectations above judged only what came before.
+        if (Run.Machine.NoProgress is { } stalled)
+        {
+            w.WriteLine($"run stopped: {stalled.What} (docs/model.md §12: model.max_instant_deliveries)");
+        }
     }
 
     public void WriteHeader(TextWriter w)
@@ -101,6 +107,16 @@ internal sealed class RunOutput(ScenarioRun run, RunReport? report = null)
             w.WriteLine(string.Create(Inv, $"{Seconds(l.Time)} cpu {l.Cpu}: {l.Task} stuck {l.Doing} since {Seconds(l.SinceNs)} (liveness bound {Durations.Format(l.BoundNs)})"));
         }
 
+        // A monitor's failure (docs/scenarios.md, monitors): printed only when there is one, so runs without read as before.
+        foreach (var m in Run.Machine.Recorder.Events.OfType<MonitorFailed>())
+        {
+            w.WriteLine(string.Create(Inv, $"{Seconds(m.Time)} cpu {m.Cpu}: monitor {m.Monitor} ({m.MonitorKind}) {MonitorFailures.Text(m.Failure)}: {m.Reason}"));
+            foreach (var link in m.Chain)
+            {
+                w.WriteLine(string.Create(Inv, $"    {Seconds(link.TimeNs)} cpu {link.Cpu}: {link.What}"));
+            }
+        }
+
         // A loss of isolation reported twice (§9 R14): printed only when there is one, so runs without one read as before.
         foreach (var d in Run.Machine.Recorder.Events.OfType<DoubleReport>())
         {
@@ -128,6 +144,14 @@ internal sealed class RunOutput(ScenarioRun run, RunReport? report = null)
 
     public void WriteSummary(TextWriter w)
     {
+        var failed = Run.Machine.MonitorFailures;
+        if (!Run.Scenario.Monitors.IsEmpty || failed.Count > 0)
+        {
+            // Only for a run with monitors: the others' last lines read as before.
+            var total = Run.Scenario.Monitors.Length + Run.Settings.Monitors.Count;
+            w.WriteLine(string.Create(Inv, $"monitors: {failed.Count} of {total} failed{(failed.Count == 0 ? string.Empty : ": " + string.Join(", ", failed.Select(m => m.Monitor)))}"));
+        }
+
         var held = Run.Expectations.Count(e => e.Held);
         w.WriteLine(string.Create(Inv,
             $"{held} of {Run.Expectations.Length} expectations held; {Run.Machine.Recorder.Events.Count} events; "

@@ -8,7 +8,7 @@ internal static class ScenariosCommand
 {
     public static Command Create()
     {
-        var command = new Command("scenarios", ExitCodes.Describe("List the built-in scenarios (run one with 'taskisol run NAME')", "listed"));
+        var command = new Command("scenarios", ExitCodes.Describe("List the built-in scenarios (run one with 'taskisol run NAME')", "listed", null, "taskisol scenarios"));
         command.SetAction(parse =>
         {
             var output = parse.InvocationConfiguration.Output;

@@ -21,19 +21,20 @@ internal static class SoakCommand
 {
     public static Command Create()
     {
-        var scenario = new Argument<string>("scenario") { Description = "A scenario file (YAML) or the name of a built-in scenario, e.g. default" };
-        var forOption = new Option<string>("--for") { Description = "Simulated time to run: 30s, 10m, 1h, ...", DefaultValueFactory = _ => "1h" };
-        var wall = new Option<string?>("--wall") { Description = "Wall-clock limit: stop after this much real time (10m, 1h, ...)" };
-        var mode = new Option<string>("--mode") { Description = "controlled (one thread, seeded, reproducible) or concurrent (Akka's threads)", DefaultValueFactory = _ => "controlled" };
+        var scenario = CliOptions.Scenario<string>("A scenario file (YAML) or the name of a built-in scenario, e.g. default");
+        var forOption = new Option<string>("--for") { Description = "Simulated time to run: 30s, 10m, 1h, ...", DefaultValueFactory = _ => "1h", HelpName = "DURATION" };
+        var wall = new Option<string?>("--wall") { Description = "Wall-clock limit: stop after this much real time (10m, 1h, ...)", HelpName = "DURATION" };
+        var mode = new Option<string>("--mode") { Description = "controlled (one thread, seeded, reproducible) or concurrent (Akka's threads)", DefaultValueFactory = _ => "controlled", HelpName = "controlled|concurrent" };
         mode.CompletionSources.Add("controlled", "concurrent");
-        var seed = new Option<int>("--seed") { Description = "Seed of the schedule (controlled) or of the model's choices (concurrent)", DefaultValueFactory = _ => 1 };
-        var every = new Option<string>("--snapshot-every") { Description = "Simulated time between snapshots", DefaultValueFactory = _ => "10s" };
+        var seed = CliOptions.Seed("Seed of the schedule (controlled) or of the model's choices (concurrent)");
+        var every = new Option<string>("--snapshot-every") { Description = "Simulated time between snapshots", DefaultValueFactory = _ => "10s", HelpName = "DURATION" };
         var noiseCpus = NoiseCpusOption.Create();
         var stopUs = StopOptions.CreateStop();
         var traceOnStop = StopOptions.CreateTrace();
-        var output = new Option<string>("--out") { Description = "Directory for the snapshots and the final report (created if missing)", DefaultValueFactory = _ => "soak" };
+        var output = new Option<string>("--out") { Description = "Directory for the snapshots and the final report (created if missing)", DefaultValueFactory = _ => "soak", HelpName = "DIR" };
 
-        var command = new Command("soak", ExitCodes.Describe("Run a scenario for a long simulated time: live progress, periodic snapshots, bounded memory", "nothing found", "a violation or liveness failure found"))
+        var force = OutputDirectoryOption.Force();
+        var command = new Command("soak", ExitCodes.Describe("Run a scenario for a long simulated time: live progress, periodic snapshots, bounded memory", "nothing found", "a violation or liveness failure found", "taskisol soak default --for 10m --snapshot-every 1m --out soak-default"))
         {
             scenario,
             forOption,
@@ -45,6 +46,7 @@ internal static class SoakCommand
             stopUs,
             traceOnStop,
             output,
+            force,
         };
         command.SetAction(parse =>
         {
@@ -81,15 +83,21 @@ internal static class SoakCommand
                 OutputCheck.CheckFiles([(StopOptions.TraceName, stopTrace)], inputs);
             }
 
-            return Run(loaded, osnoise, inputs, settings, executionMode, parse.GetValue(seed), parse.GetValue(output)!, stopTrace, stdout, stderr);
+            return Run(loaded, osnoise, inputs, settings, executionMode, CliOptions.RunSeed(parse.GetValue(seed)), parse.GetValue(output)!, parse.GetValue(force), stopTrace, stdout, stderr);
         });
         return command;
     }
 
-    private static int Run(Scenario scenario, OsnoiseSettings osnoise, IReadOnlyCollection<InputFile> inputs, SoakSettings settings, ExecutionMode mode, int seed, string output, string? stopTrace, TextWriter stdout, TextWriter stderr)
+    private static int Run(Scenario scenario, OsnoiseSettings osnoise, IReadOnlyCollection<InputFile> inputs, SoakSettings settings, ExecutionMode mode, int seed, string output, bool force, string? stopTrace, TextWriter stdout, TextWriter stderr)
     {
         // The last check of the user's input, and the first write: before anything runs.
-        var dir = OutputCheck.PrepareDirectory("--out", output, inputs, Writes);
+        if (Directory.Exists(output))
+        {
+            CheckOwnEntries(output, Path.GetFullPath(output));
+        }
+
+        var owned = OutputCheck.PrepareOwnedDirectory("--out", output, inputs, Writes, "soak", force);
+        var dir = owned.Path;
         using var signals = new StopSignals(signal => stderr.WriteLine($"taskisol soak: {signal} received: finishing the current slice and writing the final snapshot (again to quit at once)"));
         using var system = ActorSystem.Create("taskisol-soak", SimulationConfig.Hocon);
         try
@@ -113,6 +121,8 @@ internal static class SoakCommand
                     {
                         Reports.AtomicFile.WriteAllText(Path.Combine(into, HtmlReport.FileName), HtmlReport.Render(snapshot, scenario, machine.Booted.NrCpus, machine.Options.Timings));
                     }
+
+                    OutputCheck.RecordOutputs(owned, "soak", Writes);
                 });
                 return SoakDriver.Run(session, ledger, settings, new Shown(writer, snapshotShown), progress, signals.Token);
             });
@@ -125,7 +135,7 @@ internal static class SoakCommand
                 stdout.WriteLine($"trace of the window before the stop: {stopTrace}");
             }
 
-            stdout.WriteLine($"snapshots in {dir}: {string.Join(", ", SnapshotWriter.Files)}, {SnapshotWriter.SummaryFile}, {HtmlReport.FileName}");
+            stdout.WriteLine($"snapshots in {Path.Combine(dir, SnapshotWriter.LatestLink)}: {string.Join(", ", SnapshotWriter.Files)}, {SnapshotWriter.SummaryFile}, {HtmlReport.FileName}");
             // explore's convention: a finding is what the user ran it to learn, and a script must see it.
             return SoakFormats.Found(result.Last) ? ExitCodes.Failed : ExitCodes.Ok;
         }
@@ -149,15 +159,7 @@ internal static class SoakCommand
     {
         try
         {
-            if (File.Exists(what))
-            {
-                return ScenarioLoader.LoadFile(what);
-            }
-
-            if (BuiltInScenarios.Contains(what))
-            {
-                return BuiltInScenarios.Load(what);
-            }
+            return RunCommand.Load(what);
         }
         catch (ScenarioException ex)
         {
@@ -168,14 +170,29 @@ internal static class SoakCommand
 
             return null;
         }
-
-        throw new UsageException($"unknown scenario '{what}': no such file, and no built-in scenario of that name (built-in: {string.Join(", ", BuiltInScenarios.All.Select(s => s.Name))})");
     }
 
-    /// <summary>Whether the soak writes a file of this name into its output directory (a snapshot, the summary, the report, a reproducer).</summary>
-    private static bool Writes(string name) =>
-        SnapshotWriter.Files.Contains(name) || name == SnapshotWriter.SummaryFile || name == HtmlReport.FileName
-        || (name.StartsWith("reproducer", StringComparison.Ordinal) && name.EndsWith(".json", StringComparison.Ordinal));
+    /// <summary>Whether the soak writes an entry of this name into its output directory: the <c>latest</c> link, its temporary name, the snapshot folders.</summary>
+    private static bool Writes(string name) => SnapshotWriter.Writes(name);
+
+    /// <summary>
+    /// Before anything runs: an entry of the output directory that has a name the soak writes must be the soak's own
+    /// kind (<c>latest</c> a symbolic link, <c>snapshots</c> a directory), never something else it would replace.
+    /// </summary>
+    private static void CheckOwnEntries(string output, string dir)
+    {
+        var latest = new FileInfo(Path.Combine(dir, SnapshotWriter.LatestLink));
+        if ((latest.Exists || Directory.Exists(latest.FullName)) && latest.LinkTarget is null && !latest.Attributes.HasFlag(FileAttributes.ReparsePoint))
+        {
+            throw new OutputFileException(output, $"--out '{output}': holds '{SnapshotWriter.LatestLink}', which is not the link a soak makes; it would be replaced");
+        }
+
+        var snapshots = Path.Combine(dir, SnapshotWriter.SnapshotsDirectory);
+        if (File.Exists(snapshots) || (Directory.Exists(snapshots) && new DirectoryInfo(snapshots).LinkTarget is not null))
+        {
+            throw new OutputFileException(output, $"--out '{output}': holds '{SnapshotWriter.SnapshotsDirectory}', which is not a directory of snapshot folders");
+        }
+    }
 
     private static long Duration(string option, string text, bool positive)
     {

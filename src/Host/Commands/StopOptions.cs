@@ -29,7 +29,7 @@ internal static class StopOptions
     public static Option<string?> CreateTrace() => new(TraceName)
     {
         Description = $"With {StopName}: write the ftrace text of the last {LeadNs / 1_000_000} ms before that noise, and the noise itself, to this file (as rtla osnoise -t)",
-        HelpName = "F.txt",
+        HelpName = "FILE",
     };
 
     /// <summary>The bound in nanoseconds (null when not given); a value that is not a whole number of microseconds above 0 is bad input.</summary>

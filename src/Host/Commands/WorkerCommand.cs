@@ -18,11 +18,12 @@ internal static class WorkerCommand
         {
             Description = "Address of the coordinator (or another node of its cluster): akka.tcp://taskisol@HOST:PORT; repeat for several",
             Required = true,
+            HelpName = "ADDRESS",
         };
-        var slots = new Option<int?>("--slots") { Description = "Batches run at once, each on its own thread (default: taskisol.cluster.worker-slots, 0 = all cores)" };
+        var slots = CliOptions.OptionalNumber<int>("--slots", "Batches run at once, each on its own thread (default: taskisol.cluster.worker-slots, 0 = all cores)", "N");
         var once = new Option<bool>("--once") { Description = "Exit after the first campaign finishes instead of waiting for the next" };
         var hosting = ClusterHosting.Create(defaultPort: 0, defaultLevel: "information");
-        var command = new Command("worker", ExitCodes.Describe("Join an exploration cluster as a worker and run the batches the coordinator hands out", "stopped")) { seeds, slots, once };
+        var command = new Command("worker", ExitCodes.Describe("Join an exploration cluster as a worker and run the batches the coordinator hands out", "stopped", null, "taskisol worker --seed-node akka.tcp://taskisol@10.0.0.1:4053 --slots 2")) { seeds, slots, once };
         foreach (var o in hosting.All)
         {
             command.Options.Add(o);

@@ -54,8 +54,9 @@ internal sealed class LiveProgress(IAnsiConsole console) : ISoakProgress
     {
         SoakResult? result = null;
         var lastSnapshot = "none yet";
+        SoakCapture? capture = null;
         long? shown = null;
-        console.Live(Render(null, lastSnapshot)).AutoClear(false).Start(ctx =>
+        console.Live(Render(null, lastSnapshot, capture)).AutoClear(false).Start(ctx =>
         {
             result = soak(
                 status =>
@@ -64,19 +65,24 @@ internal sealed class LiveProgress(IAnsiConsole console) : ISoakProgress
                     if (shown is not { } last || Stopwatch.GetElapsedTime(last) >= Every)
                     {
                         shown = Stopwatch.GetTimestamp();
-                        ctx.UpdateTarget(Render(status, lastSnapshot));
+                        ctx.UpdateTarget(Render(status, lastSnapshot, capture));
                     }
                 },
                 snapshot =>
                 {
                     lastSnapshot = string.Create(CultureInfo.InvariantCulture, $"#{snapshot.Sequence} at {snapshot.Status.NowNs / 1e9:F3} s{(snapshot.Final ? " (final)" : string.Empty)}");
-                    ctx.UpdateTarget(Render(snapshot.Status, lastSnapshot));
+                    capture = snapshot.Capture;
+                    ctx.UpdateTarget(Render(snapshot.Status, lastSnapshot, capture));
                 });
         });
         return result!;
     }
 
-    private static Table Render(SoakStatus? s, string lastSnapshot)
+    /// <summary>
+    /// The table: simulated and wall time with the ETA, rates, counts, each CPU's noise share (live) and longest single
+    /// noise (as of the last snapshot), and the chain of the latest violation kept.
+    /// </summary>
+    internal static Table Render(SoakStatus? s, string lastSnapshot, SoakCapture? capture)
     {
         var c = CultureInfo.InvariantCulture;
         var table = new Table().Border(TableBorder.Rounded).Title("[bold]taskisol soak[/]");
@@ -91,6 +97,7 @@ internal sealed class LiveProgress(IAnsiConsole console) : ISoakProgress
         var pct = s.ForNs > 0 ? 100.0 * s.NowNs / s.ForNs : 0;
         table.AddRow("simulated", string.Create(c, $"{s.NowNs / 1e9:F3} s of {s.ForNs / 1e9:F3} s ({pct:F1}%)"));
         table.AddRow("wall", string.Create(c, $"{s.Wall:hh\\:mm\\:ss}"));
+        table.AddRow("ETA", Eta(s));
         table.AddRow("sim s / wall s", s.SimPerWall.ToString("F2", c));
         table.AddRow("events/s", s.EventsPerSecond.ToString("F0", c));
         table.AddRow("events", s.Events.ToString(c));
@@ -98,10 +105,31 @@ internal sealed class LiveProgress(IAnsiConsole console) : ISoakProgress
         table.AddRow("liveness failures", s.LivenessFailures == 0 ? "0" : $"[red]{s.LivenessFailures}[/]");
         for (var cpu = 0; cpu < s.Noise.Count; cpu++)
         {
-            table.AddRow($"cpu {cpu} noise", PlainProgress.Percent(s.Noise[cpu]));
+            var max = capture is { } cap && cpu < cap.Cpus.Length && cap.Cpus[cpu].Measured
+                ? string.Create(c, $", max single {cap.Cpus[cpu].MaxSingleNs / 1e3:F3} us")
+                : string.Empty;
+            table.AddRow($"cpu {cpu} noise", PlainProgress.Percent(s.Noise[cpu]) + max);
+        }
+
+        if (capture is { Violations.Length: > 0 } withViolation)
+        {
+            var latest = withViolation.Violations[^1];
+            table.AddRow("latest violation", Markup.Escape(string.Create(c, $"{latest.Finding.Time} ns cpu {latest.Finding.Cpu}: {string.Join(" → ", latest.Chain.Select(l => l.What))}")));
         }
 
         table.AddRow("last snapshot", Markup.Escape(lastSnapshot));
         return table;
+    }
+
+    /// <summary>Wall time left at the simulated rate so far: <c>00:01:23</c>, or <c>-</c> before there is a rate.</summary>
+    internal static string Eta(SoakStatus s)
+    {
+        if (s.SimPerWall <= 0 || s.NowNs >= s.ForNs)
+        {
+            return s.NowNs >= s.ForNs ? "00:00:00" : "-";
+        }
+
+        var seconds = (s.ForNs - s.NowNs) / 1e9 / s.SimPerWall;
+        return seconds >= TimeSpan.MaxValue.TotalSeconds / 2 ? "-" : TimeSpan.FromSeconds(Math.Ceiling(seconds)).ToString(@"hh\:mm\:ss", CultureInfo.InvariantCulture);
     }
 }

@@ -164,6 +164,18 @@ public sealed record SignalSent(long Id, long Time, int Cpu, long Cause, TaskRef
     public override string What => $"signal {Signal} to {Task}: {Reason}";
 }
 
+/// <summary>
+/// A signal sent to a task that ignores it by default was discarded at once (<c>sig_ignored()</c>; the kernel's
+/// <c>signal_generate</c> tracepoint with <c>TRACE_SIGNAL_IGNORED</c>): nothing is pending, nobody is woken, and the
+/// task's isolation is untouched.
+/// </summary>
+public sealed record SignalDiscarded(long Id, long Time, int Cpu, long Cause, TaskRef Task, int Signal, SignalReason Reason)
+    : MachineEvent(Id, Time, Cpu, Cause)
+{
+    /// <inheritdoc />
+    public override string What => $"signal {Signal} to {Task} discarded (ignored by default): {Reason}";
+}
+
 /// <summary>A signal was delivered (<c>get_signal()</c>): isolation flags are cleared here.</summary>
 public sealed record SignalDelivered(long Id, long Time, int Cpu, long Cause, TaskRef Task, int Signal, SignalAction Action)
     : MachineEvent(Id, Time, Cpu, Cause)

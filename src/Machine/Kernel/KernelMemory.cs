@@ -21,6 +21,7 @@ public sealed class KernelMemory
     private readonly ConcurrentDictionary<int, int> _processDeps = new();
     private readonly ConcurrentDictionary<int, TaskIsolation.Machine.Abi.V16.V16State> _v16States = new();
     private readonly ConcurrentDictionary<int, byte> _isolationCleared = new();
+    private readonly ConcurrentDictionary<int, ulong> _caughtSignals = new();
     private int _isolationClearedCount;
     private readonly Lock _ratelimitLock = new();
     private TaskIsolation.Machine.Abi.RatelimitState _debugRatelimit = TaskIsolation.Machine.Abi.RatelimitState.TaskIsolationDebug;
@@ -205,6 +206,42 @@ public sealed class KernelMemory
             .Select(t => new TaskIsolation.Machine.Abi.Tick.ThreadPlacement(t.Cpu, !_asleep.GetValueOrDefault(t.Pid)))];
     }
 
+    /// <summary>
+    /// <c>rt_sigaction()</c> by task <paramref name="pid"/>: it installs a handler for <paramref name="signal"/>. The
+    /// handlers live in the task's <c>sighand</c>, which a sender reads to decide whether a signal is ignored
+    /// (<see cref="CatchesSignal"/>).
+    /// </summary>
+    public void SetSignalCaught(int pid, int signal)
+    {
+        _touches.Count++;
+        if (Abi.Signal.IsValid(signal) && signal > 0)
+        {
+            _caughtSignals.AddOrUpdate(pid, Bit(signal), (_, mask) => mask | Bit(signal));
+        }
+    }
+
+    /// <summary><c>copy_sighand()</c> at fork: the child starts with the parent's handlers.</summary>
+    public void CopySignalHandlers(int parent, int child)
+    {
+        _touches.Count++;
+        if (_caughtSignals.TryGetValue(parent, out var mask))
+        {
+            _caughtSignals[child] = mask;
+        }
+    }
+
+    /// <summary>
+    /// Whether task <paramref name="pid"/> has a handler for <paramref name="signal"/>, as a sender reads
+    /// <c>t-&gt;sighand-&gt;action[sig - 1]</c> in <c>sig_task_ignored()</c>. A task that is gone has none.
+    /// </summary>
+    public bool CatchesSignal(int pid, int signal)
+    {
+        _touches.Count++;
+        return signal > 0 && Abi.Signal.IsValid(signal) && _caughtSignals.TryGetValue(pid, out var mask) && (mask & Bit(signal)) != 0;
+    }
+
+    private static ulong Bit(int signal) => 1UL << (signal - 1);
+
     /// <summary>Forgets an exited task.</summary>
     public void RemoveTask(int pid, string comm)
     {
@@ -212,6 +249,7 @@ public sealed class KernelMemory
         _taskCpu.TryRemove(pid, out _);
         _tgidOf.TryRemove(pid, out _);
         _asleep.TryRemove(pid, out _);
+        _caughtSignals.TryRemove(pid, out _);
         TakeIsolationFlagsCleared(pid);
         _pidByComm.TryRemove(new KeyValuePair<string, int>(comm, pid));
     }

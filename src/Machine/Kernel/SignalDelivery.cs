@@ -67,6 +67,20 @@ public static class SignalDelivery
     public static bool Generates(int signal) => signal != Signal.None && Signal.IsValid(signal);
 
     /// <summary>
+    /// <c>prepare_signal()</c> → <c>sig_ignored()</c> in <c>__send_signal()</c>: a signal whose action is the default
+    /// and whose default is to ignore it (<see cref="SignalDefaults.Ignores"/>) is discarded when it is sent. It is
+    /// never pending, so <c>complete_signal()</c> wakes nobody (no reschedule IPI reaches the task) and
+    /// <c>get_signal()</c> never dequeues it: the series' <c>task_isolation_set_flags(current, 0)</c> there does not
+    /// run, and an isolated task keeps its isolation. The kernel's exceptions are a blocked signal (queued, since the
+    /// handler may change before it is unblocked) and a traced task; the model has neither signal masks nor ptrace.
+    /// SIGKILL and SIGSTOP are never ignored.
+    /// </summary>
+    /// <param name="caught">Whether the target has a handler for <paramref name="signal"/> (its <c>sighand</c>).</param>
+    /// <param name="signal">The signal sent, 1–64.</param>
+    public static bool DiscardedWhenSent(bool caught, int signal) =>
+        !caught && signal is not (Signal.SIGKILL or Signal.SIGSTOP) && SignalDefaults.Ignores(signal);
+
+    /// <summary>
     /// <c>__send_signal()</c> → <c>legacy_queue()</c>: mark <paramref name="signal"/> pending on <paramref name="task"/>.
     /// A standard signal (below <see cref="Signal.RtMin"/>) that is already pending is not queued a second time: the
     /// second send merges into the first (<c>TRACE_SIGNAL_ALREADY_PENDING</c>), so two senders of one SIGKILL, or of one

@@ -187,7 +187,7 @@ internal sealed class ExpectationReader(ReadContext context) : SectionReader(con
     }
 
     /// <summary><c>{task: parent, starts: fork}</c>, <c>{task: parent, ends: write, call: 2}</c>, <c>{task: child, exits: true}</c>.</summary>
-    private EventPoint? Point(YamlNode node, string what)
+    internal EventPoint? Point(YamlNode node, string what)
     {
         var f = Yaml.Fields(node, what, ScenarioLoader.Keys["event_point"]);
         if (f is null)
@@ -287,7 +287,7 @@ internal sealed class ExpectationReader(ReadContext context) : SectionReader(con
     private string? OptTask(Dictionary<string, (YamlNode Key, YamlNode Value)> f, string at) =>
         f.TryGetValue("task", out var t) ? TaskRef(t.Value, $"{at}.task") : null;
 
-    private InterruptKind? OptKind(Dictionary<string, (YamlNode Key, YamlNode Value)> f, string at)
+    internal InterruptKind? OptKind(Dictionary<string, (YamlNode Key, YamlNode Value)> f, string at)
     {
         if (!f.TryGetValue("kind", out var k) || Yaml.Scalar(k.Value, $"{at}.kind", "an interrupt kind") is not { } s)
         {

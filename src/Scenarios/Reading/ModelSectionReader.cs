@@ -2,6 +2,7 @@ using TaskIsolation.Machine.Abi;
 using TaskIsolation.Machine.Kernel;
 using TaskIsolation.Machine.Programs;
 using YamlDotNet.RepresentationModel;
+using SimCore = TaskIsolation.Simulation.Simulation;
 
 namespace TaskIsolation.Scenarios.Reading;
 
@@ -74,6 +75,13 @@ internal sealed class ModelSectionReader(ReadContext context) : SectionReader(co
                     }
 
                     break;
+                case "max_instant_deliveries":
+                    if (Yaml.Integer(value, "model.max_instant_deliveries", SimCore.MinMaxInstantDeliveries, SimCore.MaxMaxInstantDeliveries) is { } most)
+                    {
+                        model = model with { MaxInstantDeliveries = most };
+                    }
+
+                    break;
                 case "timings":
                     model = model with { Timings = ReadTimings(value) };
                     break;
@@ -116,6 +124,11 @@ internal sealed class ModelSectionReader(ReadContext context) : SectionReader(co
                 if (ns > MaxTimingNs)
                 {
                     Yaml.Error(value, $"model.timings.{key}: {Durations.Format(ns)} is longer than a minute, expected the cost of a kernel path");
+                }
+                else if (ns == 0 && timing.NonZeroBecause is { } because)
+                {
+                    // Simulated time moves only when something costs time (docs/model.md §12).
+                    Yaml.Error(value, $"model.timings.{key}: 0 makes this kernel path free: {because}; expected a duration above 0");
                 }
                 else
                 {

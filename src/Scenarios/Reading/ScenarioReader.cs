@@ -6,7 +6,7 @@ namespace TaskIsolation.Scenarios.Reading;
 /// Reads a scenario's top-level mapping by handing each section to its reader: the machine
 /// (<see cref="MachineSectionReader"/>), <c>model</c> (<see cref="ModelSectionReader"/>), <c>tasks</c> and their
 /// programs (<see cref="ProgramReader"/>), <c>noise</c> (<see cref="NoiseReader"/>), <c>osnoise</c>
-/// (<see cref="OsnoiseSectionReader"/>) and <c>expectations</c>
+/// (<see cref="OsnoiseSectionReader"/>), <c>monitors</c> (<see cref="MonitorReader"/>) and <c>expectations</c>
 /// (<see cref="ExpectationReader"/>); then checks that every task name referenced is declared, and that the machine boots.
 /// </summary>
 internal sealed class ScenarioReader : SectionReader
@@ -17,6 +17,7 @@ internal sealed class ScenarioReader : SectionReader
     private readonly NoiseReader _noise;
     private readonly OsnoiseSectionReader _osnoise;
     private readonly ExpectationReader _expectations;
+    private readonly MonitorReader _monitors;
 
     /// <summary>A reader of one scenario, recording its problems in <paramref name="yaml"/>.</summary>
     public ScenarioReader(YamlReader yaml)
@@ -28,6 +29,7 @@ internal sealed class ScenarioReader : SectionReader
         _noise = new NoiseReader(Context, _programs);
         _osnoise = new OsnoiseSectionReader(Context);
         _expectations = new ExpectationReader(Context);
+        _monitors = new MonitorReader(Context, _expectations);
     }
 
     /// <summary>
@@ -66,6 +68,11 @@ internal sealed class ScenarioReader : SectionReader
         if (f.TryGetValue("osnoise", out var osnoise))
         {
             s = s with { Osnoise = _osnoise.Read(osnoise.Value) };
+        }
+
+        if (f.TryGetValue("monitors", out var monitors))
+        {
+            s = s with { Monitors = _monitors.ReadAll(monitors.Value) };
         }
 
         if (f.TryGetValue("expectations", out var expectations))

@@ -11,17 +11,24 @@ public enum StrategyKind
 
     /// <summary>Random and PCT alternating schedule by schedule (the default).</summary>
     Portfolio,
+
+    /// <summary>
+    /// Coverage-guided: mutants of the schedules that reached something new (a corpus, as a fuzzer keeps), and random
+    /// schedules while the corpus is empty.
+    /// </summary>
+    Guided,
 }
 
 /// <summary>Names of strategies as the command line and reproducers spell them.</summary>
 public static class StrategyNames
 {
-    /// <summary><c>random</c>, <c>pct</c> or <c>portfolio</c>.</summary>
+    /// <summary><c>random</c>, <c>pct</c>, <c>portfolio</c> or <c>guided</c>.</summary>
     public static string Of(StrategyKind kind) => kind switch
     {
         StrategyKind.Random => "random",
         StrategyKind.Pct => "pct",
         StrategyKind.Portfolio => "portfolio",
+        StrategyKind.Guided => "guided",
         _ => throw new ArgumentOutOfRangeException(nameof(kind)),
     };
 
@@ -38,6 +45,9 @@ public static class StrategyNames
                 return true;
             case "portfolio":
                 kind = StrategyKind.Portfolio;
+                return true;
+            case "guided":
+                kind = StrategyKind.Guided;
                 return true;
             default:
                 kind = default;

@@ -56,6 +56,25 @@ public sealed class R14SignalTests : TestKit
     }
 
     [Fact]
+    public void A_default_ignored_notification_signal_is_discarded_at_each_report_and_no_wake_up_follows()
+    {
+        // SET_SIG(SIGCHLD) with no handler: both senders log and clear, and send_sig_info() discards the signal each
+        // time (sig_ignored()), so only the reported interrupts reach the task: no reschedule IPI for a report, nothing
+        // delivered, and the task runs on, no longer isolated and never killed.
+        var runs = DoubleReportRuns(Variant(signal: "SIGCHLD"));
+
+        Assert.NotEmpty(runs);
+        Assert.All(runs, events =>
+        {
+            Assert.Equal(2, events.OfType<SignalDiscarded>().Count(d => d.Task.Comm == "iso" && d.Signal == Signal.SIGCHLD));
+            Assert.DoesNotContain(events.OfType<SignalSent>(), s => s.Task.Comm == "iso");
+            Assert.Empty(events.OfType<SignalDelivered>());
+            Assert.DoesNotContain(events.OfType<InterruptTaken>(), i => i.Source is RescheduleIpi { Reason: RescheduleReason.IsolationReport });
+            Assert.DoesNotContain(events.OfType<TaskExited>(), x => x.Task.Comm == "iso" && x.Signal != 0);
+        });
+    }
+
+    [Fact]
     public void With_task_isolation_debug_both_reports_log_their_loss_and_the_rate_limit_lets_one_debug_report_through()
     {
         var runs = DoubleReportRuns(Variant(debug: true));

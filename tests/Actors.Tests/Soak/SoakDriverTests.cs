@@ -40,7 +40,7 @@ public sealed class SoakDriverTests : TestKit, IDisposable
         Assert.Equal([30_000_000_000, 60_000_000_000, 90_000_000_000, 120_000_000_000], seen.Select(s => s.Capture.NowNs));
         Assert.Equal([false, false, false, true], seen.Select(s => s.Final));
 
-        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(_out, "snapshot.json")));
+        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(_out, "latest", "snapshot.json")));
         var root = json.RootElement;
         var events = m.Recorder.Events;
         Assert.Equal(4, root.GetProperty("sequence").GetInt32());
@@ -85,14 +85,14 @@ public sealed class SoakDriverTests : TestKit, IDisposable
         Assert.Equal(10, violations.GetProperty("kept").GetArrayLength());
         Assert.Equal(m.Violations[0].ChainText, string.Join(" → ", violations.GetProperty("kept")[0].GetProperty("chain").EnumerateArray().Select(l => l.GetProperty("what").GetString())));
 
-        var recent = File.ReadAllLines(Path.Combine(_out, "recent-events.txt")).Where(l => !l.StartsWith('#')).ToList();
+        var recent = File.ReadAllLines(Path.Combine(_out, "latest", "recent-events.txt")).Where(l => !l.StartsWith('#')).ToList();
         Assert.Equal(events.TakeLast(500).Select(e => e.ToTraceLine()), recent);
-        Assert.Contains("Operating System Noise", File.ReadAllText(Path.Combine(_out, "noise.txt")), StringComparison.Ordinal);
-        var report = RunReportJson.Deserialize(File.ReadAllText(Path.Combine(_out, "noise.json")));
+        Assert.Contains("Operating System Noise", File.ReadAllText(Path.Combine(_out, "latest", "noise.txt")), StringComparison.Ordinal);
+        var report = RunReportJson.Deserialize(File.ReadAllText(Path.Combine(_out, "latest", "noise.json")));
         Assert.Equal(120_000_000_000, report.SimulatedNs);
         Assert.Equal(expected[3].Irq, report.Cpus[3].Irq);
         Assert.Equal(10, report.Violations.Length);
-        Assert.StartsWith("soak ended: the simulated duration was reached", File.ReadAllText(Path.Combine(_out, "summary.txt")), StringComparison.Ordinal);
+        Assert.StartsWith("soak ended: the simulated duration was reached", File.ReadAllText(Path.Combine(_out, "latest", "summary.txt")), StringComparison.Ordinal);
         Assert.Empty(Directory.GetFiles(_out, "*.tmp"));
     }
 
@@ -112,13 +112,13 @@ public sealed class SoakDriverTests : TestKit, IDisposable
 
         Assert.Equal(SoakEnd.StopRequested, result.End);
         Assert.Equal(7_500_000_000, m.Now);
-        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(_out, "snapshot.json")));
+        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(_out, "latest", "snapshot.json")));
         Assert.True(json.RootElement.GetProperty("final").GetBoolean());
         Assert.Equal("StopRequested", json.RootElement.GetProperty("end").GetString());
         Assert.Equal(7_500_000_000, json.RootElement.GetProperty("simulatedNs").GetInt64());
         Assert.Equal(2, json.RootElement.GetProperty("sequence").GetInt32());
-        Assert.Contains("stopped on request", File.ReadAllText(Path.Combine(_out, "summary.txt")), StringComparison.Ordinal);
-        Assert.Contains("at 7.500000 s simulated", File.ReadAllText(Path.Combine(_out, "hist.txt")), StringComparison.Ordinal);
+        Assert.Contains("stopped on request", File.ReadAllText(Path.Combine(_out, "latest", "summary.txt")), StringComparison.Ordinal);
+        Assert.Contains("at 7.500000 s simulated", File.ReadAllText(Path.Combine(_out, "latest", "hist.txt")), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -159,7 +159,7 @@ public sealed class SoakDriverTests : TestKit, IDisposable
         Assert.Equal(3_000_000_000, m.Now);
         Assert.Equal(SoakEnd.WallLimit, seen.Single().End);
         Assert.Equal(TimeSpan.FromSeconds(30), seen.Single().Status.Wall);
-        Assert.Contains("the wall-clock limit was reached", File.ReadAllText(Path.Combine(_out, "summary.txt")), StringComparison.Ordinal);
+        Assert.Contains("the wall-clock limit was reached", File.ReadAllText(Path.Combine(_out, "latest", "summary.txt")), StringComparison.Ordinal);
     }
 
     public new void Dispose()

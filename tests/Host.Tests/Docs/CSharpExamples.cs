@@ -54,13 +54,19 @@ internal static class CSharpExamples
     });
 
     /// <summary>Compiles and runs the example; returns what went wrong, nothing when it compiled and ran.</summary>
-    public static IReadOnlyList<string> CompileAndRun(string code, string name)
+    public static IReadOnlyList<string> CompileAndRun(string code, string name) => CompileAndRun([(code, name)]);
+
+    /// <summary>
+    /// Compiles the files into one assembly (each <c>Name</c> is its path, which <c>[CallerFilePath]</c> gives) and runs
+    /// it as <see cref="CompileAndRun(string, string)"/> does; returns what went wrong.
+    /// </summary>
+    public static IReadOnlyList<string> CompileAndRun(IReadOnlyList<(string Code, string Name)> files)
     {
-        var tree = CSharpSyntaxTree.ParseText(code, Parse, path: name);
-        var isProgram = tree.GetCompilationUnitRoot().Members.OfType<GlobalStatementSyntax>().Any();
+        var trees = files.Select(f => CSharpSyntaxTree.ParseText(f.Code, Parse, path: f.Name)).ToList();
+        var isProgram = trees.Any(t => t.GetCompilationUnitRoot().Members.OfType<GlobalStatementSyntax>().Any());
         var compilation = CSharpCompilation.Create(
             "DocExample_" + Guid.NewGuid().ToString("N"),
-            [tree, CSharpSyntaxTree.ParseText(GlobalUsings, Parse, path: "GlobalUsings.g.cs")],
+            [.. trees, CSharpSyntaxTree.ParseText(GlobalUsings, Parse, path: "GlobalUsings.g.cs")],
             References.Value,
             new CSharpCompilationOptions(
                 isProgram ? OutputKind.ConsoleApplication : OutputKind.DynamicallyLinkedLibrary,

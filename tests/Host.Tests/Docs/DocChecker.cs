@@ -325,12 +325,13 @@ internal sealed class DocChecker(string repoRoot)
         private void CheckParses(string[] args, int at)
         {
             var parse = Cli.BuildRoot().Parse(args, new ParserConfiguration { ResponseFileTokenReplacer = null });
-            foreach (var error in parse.Errors)
+            var errors = Cli.Errors(parse);
+            foreach (var error in errors)
             {
-                Problem(at, $"'taskisol {string.Join(' ', args)}': {error.Message}");
+                Problem(at, $"'taskisol {string.Join(' ', args)}': {error}");
             }
 
-            if (parse.Errors.Count > 0 || parse.CommandResult.Command.Name is not ("run" or "explore" or "soak"))
+            if (errors.Count > 0 || parse.CommandResult.Command.Name is not ("run" or "explore" or "soak"))
             {
                 return;
             }

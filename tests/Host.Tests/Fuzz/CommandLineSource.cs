@@ -173,14 +173,14 @@ public sealed class CommandLineSource : IFuzzSource
             Positional("LIST", r.Next(3) == 0 ? r.Pick(Odd) : r.Pick(["0-3", "1,3-5:1/2", "N", "all"]));
         }
 
-        /// <summary>The bench runs for minutes: only a --json it must refuse before measuring.</summary>
+        /// <summary>The bench runs for minutes: only a --report it must refuse before measuring.</summary>
         public void Bench()
         {
-            Args.AddRange(["bench", "--quick", "--json"]);
+            Args.AddRange(["bench", "--quick", "--report"]);
             var path = r.Pick(BadFilePaths());
             Args.Add(path);
             Outputs.Add(path);
-            Names.AddRange(["--json", path]);
+            Names.AddRange(["--report", path]);
         }
 
         /// <summary>A worker serves until stopped: a good line with one bad option, which must be refused before it starts.</summary>
@@ -189,18 +189,18 @@ public sealed class CommandLineSource : IFuzzSource
             Args.AddRange(["worker", "--seed-node", "akka.tcp://taskisol@127.0.0.1:1", "--port", "0", "--once"]);
             var (option, value) = r.Next(8) switch
             {
-                0 => ("--config", r.Pick(BadConfigs())),
+                0 => ("--cluster-config", r.Pick(BadConfigs())),
                 1 => ("--host", r.Pick(["1_000", "", "a b", "-", "\u2028", "999.1.1.1.1", "[::1"])),
                 2 => ("--port", r.Pick(["-1", "70000", "x", ""])),
                 3 => ("--slots", r.Pick(["0", "-1", "2000", "x"])),
                 4 => ("--seed-node", r.Pick(["x", "", "akka.tcp://other@127.0.0.1:1", "akka.tcp://taskisol@:1", "akka.tcp://taskisol@127.0.0.1:99999"])),
                 5 => ("--log-level", r.Pick(["x", "", "INFO"])),
-                6 => ("--log", r.Pick(BadFilePaths())),
+                6 => ("--node-log", r.Pick(BadFilePaths())),
                 _ => ("--public-host", r.Pick(["", "a b", "\u2028"])),
             };
             Args.AddRange([option, value]);
             Names.AddRange([option, value]);
-            if (option == "--log")
+            if (option == "--node-log")
             {
                 Outputs.Add(value);
             }
@@ -218,12 +218,12 @@ public sealed class CommandLineSource : IFuzzSource
                     FileOut("--journal");
                     break;
                 case 1:
-                    FileOut("--log");
+                    FileOut("--node-log");
                     break;
                 case 2:
                     var config = r.Pick(BadConfigs().Append(Write("good.conf", "akka.loglevel = ERROR\n")).ToList());
-                    Args.AddRange(["--config", config]);
-                    Names.AddRange(["--config", config]);
+                    Args.AddRange(["--cluster-config", config]);
+                    Names.AddRange(["--cluster-config", config]);
                     break;
                 default:
                     Option("--host", force: true, "127.0.0.1");

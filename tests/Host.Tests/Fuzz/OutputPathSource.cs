@@ -78,10 +78,10 @@ public sealed class OutputPathSource : IFuzzSource
             rows.AddRange(FileKinds.Select(k => (c, k)));
         }
 
-        rows.AddRange(Refused.Select(k => ("bench --json", k)));
-        rows.AddRange(Refused.Select(k => ("worker --log", k)));
+        rows.AddRange(Refused.Select(k => ("bench --report", k)));
+        rows.AddRange(Refused.Select(k => ("worker --node-log", k)));
         rows.AddRange(Bad.Where(k => k != "another output of the same command").Select(k => ("explore --cluster --journal", k)));
-        rows.AddRange(Bad.Where(k => k != "another output of the same command").Select(k => ("explore --cluster --log", k)));
+        rows.AddRange(Bad.Where(k => k != "another output of the same command").Select(k => ("explore --cluster --node-log", k)));
         foreach (var c in new[] { "explore --out", "soak --out", "minimize --out" })
         {
             rows.AddRange(DirKinds.Where(k => k != "an input under an output's name" || c == "minimize --out").Where(k => k != "an output's name taken by a directory" || c == "explore --out").Select(k => (c, k)));
@@ -253,7 +253,7 @@ public sealed class OutputPathSource : IFuzzSource
                 var real = Directory.CreateDirectory(Path.Combine(dir, "real")).FullName;
                 File.CreateSymbolicLink(path, real);
                 outputs.Add(real);
-                check = o => IsLink(path, real) && Directory.EnumerateFiles(real).Any() ? null : "the symlink to a directory was not followed";
+                check = o => IsLink(path, real) && Directory.EnumerateFileSystemEntries(real).Any() ? null : "the symlink to a directory was not followed";
                 break;
             case "an input under an output's name":
                 // minimize writes <scenario>.min.json: here that is the reproducer being minimized.
@@ -291,9 +291,9 @@ public sealed class OutputPathSource : IFuzzSource
     {
         _ when command.StartsWith("run ", StringComparison.Ordinal) => (["run", Fixtures.WriteScenario(dir), "--quiet", "--duration", "1ms"], Path.Combine(dir, "in.yaml")),
         _ when command.StartsWith("replay ", StringComparison.Ordinal) => (["replay", Fixtures.WriteReproducer(dir)], Path.Combine(dir, "repro.json")),
-        "bench --json" => (["bench", "--quick"], string.Empty),
-        "worker --log" => (["worker", "--seed-node", "akka.tcp://taskisol@127.0.0.1:1", "--port", "0", "--once"], string.Empty),
-        "explore --cluster --journal" or "explore --cluster --log" => (["explore", Fixtures.WriteScenario(dir), "--cluster", "--workers", "1", "--iterations", "2", "--port", "0", "--log-level", "error"], Path.Combine(dir, "in.yaml")),
+        "bench --report" => (["bench", "--quick"], string.Empty),
+        "worker --node-log" => (["worker", "--seed-node", "akka.tcp://taskisol@127.0.0.1:1", "--port", "0", "--once"], string.Empty),
+        "explore --cluster --journal" or "explore --cluster --node-log" => (["explore", Fixtures.WriteScenario(dir), "--cluster", "--workers", "1", "--iterations", "2", "--port", "0", "--log-level", "error"], Path.Combine(dir, "in.yaml")),
         "explore --out" => (["explore", Fixtures.WriteScenario(dir), "--iterations", "30", "--until", "first", "--workers", "1"], Path.Combine(dir, "in.yaml")),
         "soak --out" => (["soak", Fixtures.WriteScenario(dir), "--for", "2ms", "--snapshot-every", "1ms"], Path.Combine(dir, "in.yaml")),
         "minimize --out" => (["minimize", Fixtures.WriteReproducer(dir), "--max-runs", "3"], Path.Combine(dir, "repro.json")),
