@@ -35,7 +35,7 @@ public sealed class BrowserReportTests(ITestOutputHelper output) : IDisposable
         var soak = Path.Combine(_root, "soak");
         Assert.Equal(1, Taskisol.Run("soak", "residual-tick", "--for", "4s", "--snapshot-every", "4s", "--seed", "5", "--out", soak).Exit);
         var replay = Path.Combine(_root, "replay.html");
-        Assert.Equal(0, Taskisol.Run("replay", Path.Combine(soak, "reproducer.json"), "--html", replay).Exit);
+        Assert.Equal(0, Taskisol.Run("replay", Path.Combine(soak, "latest", "reproducer.json"), "--html", replay).Exit);
         var run = Path.Combine(_root, "run.html");
         Assert.Equal(0, Taskisol.Run("run", Path.Combine(GoldenOutputTests.RepoRoot, "scenarios", "tlb-shootdown.yaml"), "--quiet", "--html", run).Exit);
 
@@ -49,7 +49,7 @@ public sealed class BrowserReportTests(ITestOutputHelper output) : IDisposable
             Timeout = 20_000,
         };
         await using var browser = await Puppeteer.LaunchAsync(options);
-        foreach (var (kind, path) in new[] { ("soak", Path.Combine(soak, "report.html")), ("replay", replay), ("run", run) })
+        foreach (var (kind, path) in new[] { ("soak", Path.Combine(soak, "latest", "report.html")), ("replay", replay), ("run", run) })
         {
             await using var page = await browser.NewPageAsync();
             var errors = new List<string>();

@@ -107,9 +107,9 @@ public sealed class HtmlReportTests : IDisposable
         Assert.Contains("soak ended: a single noise was above --stop-us", r.Out, StringComparison.Ordinal);
         Assert.Matches(@"stopped at a single noise of \d+ ns on cpu \d", r.Out);
         Assert.StartsWith("# tracer: nop\n", File.ReadAllText(trace), StringComparison.Ordinal);
-        using var snapshot = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "snapshot.json")));
+        using var snapshot = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "latest", "snapshot.json")));
         Assert.True(snapshot.RootElement.GetProperty("stoppedAt").GetProperty("noiseNs").GetInt64() > 3000);
-        Assert.Contains("data-kind=\"stop\"", File.ReadAllText(Path.Combine(dir, "report.html")), StringComparison.Ordinal);
+        Assert.Contains("data-kind=\"stop\"", File.ReadAllText(Path.Combine(dir, "latest", "report.html")), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -117,7 +117,7 @@ public sealed class HtmlReportTests : IDisposable
     {
         var dir = P("soak");
         Assert.Equal(0, Taskisol.Run("soak", "default", "--for", "3s", "--snapshot-every", "3s", "--out", dir).Exit);
-        using var snapshot = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "snapshot.json")));
+        using var snapshot = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "latest", "snapshot.json")));
         var cpu0 = snapshot.RootElement.GetProperty("cpus")[0];
         var latency = cpu0.GetProperty("latency");
         var h = LatencyHistogram.Decode(Convert.FromBase64String(latency.GetProperty("hdrHistogram").GetString()!));
