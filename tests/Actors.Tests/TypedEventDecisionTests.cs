@@ -14,13 +14,18 @@ public sealed partial class TypedEventDecisionTests
     /// <summary>
     /// String fields an event may still carry, each data rather than wording: a task step's display text (made by the
     /// scenario operation's own formatter, decided on through <see cref="OperationStarted.Step"/>), a syscall's name from
-    /// the arch table, and a device interrupt's action name.
+    /// the arch table, a device interrupt's action name, and a monitor's name and kind as the user (or the monitor's
+    /// class) gave them, with the monitor's own explanation of its failure (display text: the finding's signature is
+    /// made of the name, the kind and the typed <see cref="MonitorFailure"/>, never of it).
     /// </summary>
     private static readonly HashSet<string> DataStrings = new(StringComparer.Ordinal)
     {
         "OperationStarted.Operation",
         "SyscallEntered.Name",
         "DeviceIrqRaised.Name",
+        "MonitorFailed.Monitor",
+        "MonitorFailed.MonitorKind",
+        "MonitorFailed.Reason",
     };
 
     /// <summary>
