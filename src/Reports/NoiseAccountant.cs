@@ -40,6 +40,16 @@ public sealed record CpuNoise(
     public NoiseShare Share => new(RuntimeNs, NoiseNs);
 }
 
+/// <summary>One single noise as it ended: the CPU, and when it started (the warm-up's end at the earliest) and ended.</summary>
+/// <param name="Cpu">The CPU.</param>
+/// <param name="StartNs">Its start.</param>
+/// <param name="EndNs">Its end.</param>
+public readonly record struct SingleNoise(int Cpu, long StartNs, long EndNs)
+{
+    /// <summary>Its length.</summary>
+    public long Ns => EndNs - StartNs;
+}
+
 /// <summary>
 /// Streaming noise accounting in the manner of <c>rtla osnoise</c> (docs/reports.md): on every selected CPU a
 /// measuring workload runs for the whole measurement, and every moment something else has the CPU is noise, split
@@ -67,14 +77,16 @@ public sealed class NoiseAccountant : IRunObserver
     private readonly long _startNs;
     private readonly long _periodNs;
     private readonly NoiseHistogram _none;
+    private readonly LatencyHistogram _noLatency = new();
 
     /// <summary>Accounting for <paramref name="nrCpus"/> CPUs of a machine run with <paramref name="timings"/>.</summary>
     /// <param name="nrCpus">The machine's CPUs.</param>
     /// <param name="timings">The handler and switch costs the machine charged (<see cref="ModelTimings.HandlerNs"/>).</param>
     /// <param name="settings">Which CPUs, the period and the warm-up (<see cref="OsnoiseSettings.Default"/> when null).</param>
     /// <param name="histogramBuckets">Buckets of each CPU's single-noise histogram.</param>
+    /// <param name="latency">Also keep each CPU's single noises in a <see cref="LatencyHistogram"/> for percentiles (a fixed few hundred KiB per CPU).</param>
     /// <exception cref="ArgumentException">The settings do not fit the machine (<see cref="OsnoiseSettings.Validate"/>).</exception>
-    public NoiseAccountant(int nrCpus, ModelTimings timings, OsnoiseSettings? settings = null, int histogramBuckets = NoiseHistogram.DefaultBuckets)
+    public NoiseAccountant(int nrCpus, ModelTimings timings, OsnoiseSettings? settings = null, int histogramBuckets = NoiseHistogram.DefaultBuckets, bool latency = false)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(nrCpus, 1);
         ArgumentNullException.ThrowIfNull(timings);
@@ -88,7 +100,7 @@ public sealed class NoiseAccountant : IRunObserver
         _cpus = new CpuTrack?[nrCpus];
         for (var i = 0; i < nrCpus; i++)
         {
-            _cpus[i] = settings.Selects(i) ? new CpuTrack(histogramBuckets) : null;
+            _cpus[i] = settings.Selects(i) ? new CpuTrack(histogramBuckets, latency ? new LatencyHistogram() : null) { Cpu = i } : null;
         }
     }
 
@@ -97,6 +109,12 @@ public sealed class NoiseAccountant : IRunObserver
 
     /// <summary>What is measured.</summary>
     public OsnoiseSettings Settings => _settings;
+
+    /// <summary>
+    /// Told of every single noise as it ends and enters the histogram (on a measured CPU, after the warm-up): what
+    /// <c>--stop-us</c> watches, as <c>rtla osnoise -s</c> watches each sample.
+    /// </summary>
+    public Action<SingleNoise>? NoiseEnded { get; set; }
 
     /// <summary>Events seen so far.</summary>
     public long EventsSeen { get; private set; }
@@ -268,6 +286,26 @@ public sealed class NoiseAccountant : IRunObserver
     }
 
     /// <summary>
+    /// Closes every noise that has ended by <paramref name="nowNs"/> (not before the last event seen), as a snapshot
+    /// does, without building the figures: a noise that ended while nothing else happened on its CPU is counted (and
+    /// told to <see cref="NoiseEnded"/>) now instead of at the CPU's next event. The figures stay those of a run
+    /// without the call.
+    /// </summary>
+    public void Settle(long nowNs)
+    {
+        foreach (var c in _cpus)
+        {
+            c?.Settle(nowNs, this);
+        }
+    }
+
+    /// <summary>
+    /// The single-noise durations of <paramref name="cpu"/> for percentiles (live: <see cref="LatencyHistogram.Clone"/>
+    /// it to keep it); an empty one for a CPU not selected or an accountant made without <c>latency</c>.
+    /// </summary>
+    public LatencyHistogram Latency(int cpu) => _cpus[cpu]?.Latency ?? _noLatency;
+
+    /// <summary>
     /// The histogram of single-noise durations on <paramref name="cpu"/> (live: copy it with
     /// <see cref="NoiseHistogram.Clone"/> to keep it); an empty one of the same size for a CPU not selected.
     /// </summary>
@@ -352,8 +390,10 @@ public sealed class NoiseAccountant : IRunObserver
     /// <summary>The period a noise ending at <paramref name="endNs"/> (after the warm-up) belongs to: the one it ends in.</summary>
     private long PeriodOf(long endNs) => (endNs - _startNs - 1) / _periodNs;
 
-    private sealed class CpuTrack(int buckets)
+    private sealed class CpuTrack(int buckets, LatencyHistogram? latency)
     {
+        public int Cpu;
+
         /// <summary>Who has the CPU: <see cref="Idle"/>, a kworker (0) or a task's pid.</summary>
         public int Current = Idle;
 
@@ -382,6 +422,8 @@ public sealed class NoiseAccountant : IRunObserver
         public long Thread;
 
         public NoiseHistogram Histogram { get; } = new(buckets);
+
+        public LatencyHistogram? Latency { get; } = latency;
 
         /// <summary>
         /// Whether the workload has the CPU as far as who runs goes: idle (the osnoise thread runs), or the workload task
@@ -424,6 +466,8 @@ public sealed class NoiseAccountant : IRunObserver
             MaxSingleNs = Math.Max(MaxSingleNs, ns);
             Noises++;
             Histogram.Add(ns);
+            Latency?.Record(ns);
+            a.NoiseEnded?.Invoke(new SingleNoise(Cpu, from, end));
             var period = a.PeriodOf(end);
             if (period != PeriodIndex)
             {

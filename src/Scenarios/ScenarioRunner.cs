@@ -2,6 +2,7 @@ using System.Collections.Immutable;
 using System.Diagnostics;
 using Akka.Actor;
 using TaskIsolation.Actors.Machine;
+using TaskIsolation.Machine.Events;
 using TaskIsolation.Reports;
 using TaskIsolation.Simulation;
 
@@ -30,6 +31,12 @@ public sealed record RunSettings
     /// schedule at its first finding instead of running the scenario to its full duration.
     /// </summary>
     public Func<SimulatedMachine, bool>? Stop { get; init; }
+
+    /// <summary>
+    /// Sees every event as it is published, synchronously (<see cref="MachineOptions.Observer"/>): a watcher that
+    /// decides <see cref="Stop"/> from the events, such as <c>run --stop-us</c>'s; none when null.
+    /// </summary>
+    public Action<MachineEvent>? Observer { get; init; }
 
     /// <summary>
     /// Evaluate the scenario's expectations after the run (the default). Exploration only reads the machine's findings

@@ -104,6 +104,7 @@ public sealed class ScenarioSession
             Timings = scenario.Model.Timings,
             Variant = scenario.Model.Variant,
             LivenessBoundNs = scenario.Model.LivenessBoundNs,
+            Observer = settings.Observer,
             Monitors = [.. scenario.Monitors.Select(m => (TaskIsolation.Actors.Monitors.IMachineMonitor)m.Create(scenario)), .. settings.Monitors.Select(f => f())],
             MaxInstantDeliveries = scenario.Model.MaxInstantDeliveries,
         };

@@ -17,6 +17,8 @@ namespace TaskIsolation.Soak;
 /// <param name="Liveness">Liveness failures kept in full.</param>
 /// <param name="LivenessCount">Liveness failures found.</param>
 /// <param name="Series">Noise over time.</param>
+/// <param name="Latency">Each CPU's single-noise durations for percentiles (HdrHistogram), copied; empty before the ledger was attached.</param>
+/// <param name="Crossing">The single noise above <see cref="SoakSettings.StopAboveNs"/> that stopped the soak, if one did.</param>
 /// <param name="NoProgress">The finding that simulated time stopped at one instant, if it did (docs/model.md §12).</param>
 public sealed record SoakCapture(
     long NowNs,
@@ -31,6 +33,8 @@ public sealed record SoakCapture(
     ImmutableArray<KeptFinding> Liveness,
     long LivenessCount,
     ImmutableArray<SeriesPoint> Series,
+    ImmutableArray<LatencyHistogram> Latency = default,
+    SingleNoise? Crossing = null,
     NoProgressDetected? NoProgress = null)
 {
     /// <summary>Failures of the scenario's monitors (<c>monitors:</c>) so far.</summary>

@@ -20,6 +20,9 @@ public enum SoakEnd
     /// <summary>Nothing was left to happen on the machine, now or later.</summary>
     Idle,
 
+    /// <summary>A single noise longer than <see cref="SoakSettings.StopAboveNs"/> ended (<c>--stop-us</c>).</summary>
+    NoiseAbove,
+
     /// <summary>Simulated time stopped: one instant held more deliveries than the scenario's bound (a no-progress finding).</summary>
     NoProgress,
 }
@@ -161,12 +164,18 @@ public static class SoakDriver
             var outcome = session.RunUntil(until, () =>
             {
                 ledger.Settle();
-                return false;
+                return ledger.StopNow(machine.Now);
             });
-            Debug.Assert(outcome != RunOutcome.Stopped || machine.Simulation.Interrupted, "only an interrupt stops the run");
+            Debug.Assert(outcome != RunOutcome.Stopped || machine.Simulation.Interrupted || ledger.Crossing is not null, "only an interrupt or a noise above --stop-us stops the run");
             if (outcome == RunOutcome.NoProgress)
             {
                 why = SoakEnd.NoProgress;
+                break;
+            }
+
+            if (ledger.Crossing is not null)
+            {
+                why = SoakEnd.NoiseAbove;
                 break;
             }
 

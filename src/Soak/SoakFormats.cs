@@ -148,6 +148,11 @@ public static class SoakFormats
             b.Append(C, $"finding {i + 1} ({f.Count} time{(f.Count == 1 ? string.Empty : "s")}, first at {f.Info.TimeNs} ns on cpu {f.Info.Cpu}): {f.Info.Signature}\n");
         }
 
+        if (s.Capture.Crossing is { } x)
+        {
+            b.Append(C, $"stopped at a single noise of {x.Ns} ns on cpu {x.Cpu}, from {x.StartNs} ns to {x.EndNs} ns\n");
+        }
+
         foreach (var c in s.Capture.Cpus)
         {
             b.Append(c.Measured
@@ -159,13 +164,14 @@ public static class SoakFormats
     }
 
     /// <summary>
-    /// Whether the soak found something: a violation, a liveness failure, a monitor failure, or simulated time stopped (no progress). <c>taskisol soak</c> then exits 1, as
+    /// Whether the soak found something: a violation, a liveness failure, a monitor failure, simulated time stopped (no
+    /// progress), or a single noise above <c>--stop-us</c>. <c>taskisol soak</c> then exits 1, as
     /// <c>taskisol explore</c> does when it finds one.
     /// </summary>
     public static bool Found(SoakSnapshot s)
     {
         ArgumentNullException.ThrowIfNull(s);
-        return s.Capture.ViolationCount + s.Capture.LivenessCount + s.Capture.MonitorFailureCount > 0 || s.Capture.NoProgress is not null;
+        return s.Capture.ViolationCount + s.Capture.LivenessCount + s.Capture.MonitorFailureCount > 0 || s.Capture.NoProgress is not null || s.Capture.Crossing is not null;
     }
 
     /// <summary>Why a soak ended, in words.</summary>
@@ -174,6 +180,7 @@ public static class SoakFormats
         SoakEnd.Completed => "the simulated duration was reached",
         SoakEnd.WallLimit => "the wall-clock limit was reached",
         SoakEnd.StopRequested => "stopped on request",
+        SoakEnd.NoiseAbove => "a single noise was above --stop-us",
         SoakEnd.NoProgress => "simulated time stopped (no progress at one instant)",
         _ => "nothing was left to run",
     };
@@ -254,10 +261,25 @@ public static class SoakFormats
 
                 w.WriteEndObject();
                 w.WriteEndObject();
+                if (!cap.Latency.IsDefaultOrEmpty)
+                {
+                    WriteLatency(w, cap.Latency[i]);
+                }
+
                 w.WriteEndObject();
             }
 
             w.WriteEndArray();
+            if (cap.Crossing is { } x)
+            {
+                w.WriteStartObject("stoppedAt");
+                w.WriteNumber("cpu", x.Cpu);
+                w.WriteNumber("startNs", x.StartNs);
+                w.WriteNumber("endNs", x.EndNs);
+                w.WriteNumber("noiseNs", x.Ns);
+                w.WriteEndObject();
+            }
+
             WriteFindings(w, "violations", cap.ViolationCount, cap.Violations);
             WriteFindings(w, "liveness", cap.LivenessCount, cap.Liveness);
             if (cap.NoProgress is { } stalled)
@@ -315,6 +337,24 @@ public static class SoakFormats
         }
 
         return Encoding.UTF8.GetString(buffer.ToArray()) + "\n";
+    }
+
+    /// <summary>
+    /// <c>latency</c>: the percentiles of the CPU's single noises and the HdrHistogram itself, compressed (V2) and in
+    /// base64, as HdrHistogram's tools read it; <see cref="LatencyHistogram.Decode"/> gives it back.
+    /// </summary>
+    private static void WriteLatency(Utf8JsonWriter w, LatencyHistogram h)
+    {
+        w.WriteStartObject("latency");
+        w.WriteNumber("count", h.Count);
+        foreach (var p in LatencyHistogram.ReportedPercentiles)
+        {
+            w.WriteNumber("p" + p.ToString(C) + "Ns", h.AtPercentile(p));
+        }
+
+        w.WriteNumber("maxNs", h.MaxNs);
+        w.WriteString("hdrHistogram", Convert.ToBase64String(h.Encode()));
+        w.WriteEndObject();
     }
 
     private static void WriteFindings(Utf8JsonWriter w, string name, long count, IEnumerable<KeptFinding> kept)

@@ -54,6 +54,8 @@ public sealed class SoakLedger
     private readonly List<FirstFinding> _distinct = [];
     private readonly List<FirstFinding> _unsettledDistinct = [];
     private bool _unsettled;
+    private SingleNoise? _crossing;
+    private ImmutableArray<MachineEvent> _crossingWindow = [];
     private long _events;
     private long _violationCount;
     private long _livenessCount;
@@ -197,7 +199,66 @@ public sealed class SoakLedger
         {
             _machine = machine;
             _info = info ?? new RunInfo("soak", machine.Options.Seed, machine.Options.Mode.ToString().ToLowerInvariant(), 0, 0);
-            _noise = new NoiseAccountant(machine.Booted.NrCpus, machine.Options.Timings, osnoise, _settings.HistogramEntries);
+            _noise = new NoiseAccountant(machine.Booted.NrCpus, machine.Options.Timings, osnoise, _settings.HistogramEntries, latency: true);
+            if (_settings.StopAboveNs is { } above)
+            {
+                _noise.NoiseEnded = n =>
+                {
+                    if (_crossing is null && n.Ns > above)
+                    {
+                        // The ring still holds the lead-up now; a later event may push it out.
+                        _crossing = n;
+                        var from = n.StartNs - _settings.StopTraceLeadNs;
+                        _crossingWindow = [.. machine.Recorder.Events.Where(e => e.Time >= from)];
+                    }
+                };
+            }
+        }
+    }
+
+    /// <summary>The first single noise above <see cref="SoakSettings.StopAboveNs"/>, once one has ended; null until then (and without the setting).</summary>
+    public SingleNoise? Crossing
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _crossing;
+            }
+        }
+    }
+
+    /// <summary>
+    /// The events of the window before <see cref="Crossing"/>, oldest first: from <see cref="SoakSettings.StopTraceLeadNs"/>
+    /// before the noise started to when it ended, as far as the recorder's ring still held them (what
+    /// <c>--trace-on-stop</c> writes); empty until then.
+    /// </summary>
+    public ImmutableArray<MachineEvent> CrossingWindow
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _crossingWindow;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Whether the soak must stop now: with <see cref="SoakSettings.StopAboveNs"/>, every noise that has ended by
+    /// <paramref name="nowNs"/> is counted first (<see cref="NoiseAccountant.Settle"/>), then true once one was longer.
+    /// </summary>
+    public bool StopNow(long nowNs)
+    {
+        if (_settings.StopAboveNs is null)
+        {
+            return false;
+        }
+
+        lock (_lock)
+        {
+            _noise?.Settle(nowNs);
+            return _crossing is not null;
         }
     }
 
@@ -234,6 +295,8 @@ public sealed class SoakLedger
                 [.. _liveness],
                 _livenessCount,
                 _series.Points,
+                _noise is null ? [] : [.. Enumerable.Range(0, _noise.NrCpus).Select(c => _noise.Latency(c).Clone())],
+                _crossing,
                 _noProgress)
             {
                 MonitorFailureCount = _monitorCount,

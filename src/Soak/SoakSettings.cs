@@ -40,6 +40,18 @@ public sealed record SoakSettings
     /// <summary>Buckets of the single-noise histogram (1 us each, as <c>rtla osnoise hist</c>'s default); longer ones count as over.</summary>
     public int HistogramEntries { get; init; } = 256;
 
+    /// <summary>
+    /// Stop at the first single noise longer than this many nanoseconds on a measured CPU (<c>--stop-us</c>, as
+    /// <c>rtla osnoise -s</c>); null: never.
+    /// </summary>
+    public long? StopAboveNs { get; init; }
+
+    /// <summary>
+    /// How much simulated time before the start of the noise that stopped the soak its trace keeps
+    /// (<c>--trace-on-stop</c>), within the <see cref="RecentEvents"/> the ring holds.
+    /// </summary>
+    public long StopTraceLeadNs { get; init; } = 10_000_000;
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first setting that makes no sense.</summary>
     public void Validate()
     {
@@ -61,6 +73,16 @@ public sealed record SoakSettings
         if (WallLimit is { } w && w <= TimeSpan.Zero)
         {
             throw new ArgumentException($"the wall-clock limit must be positive, not {w}");
+        }
+
+        if (StopAboveNs is <= 0)
+        {
+            throw new ArgumentException($"the noise to stop at must be positive, not {StopAboveNs} ns");
+        }
+
+        if (StopTraceLeadNs < 0)
+        {
+            throw new ArgumentException($"the lead of the trace on stop must not be negative, not {StopTraceLeadNs} ns");
         }
 
         if (RecentEvents < 1 || ViolationsKept < 0 || ReproducersKept < 0 || SeriesPoints < 2 || HistogramEntries < 1)

@@ -8,7 +8,7 @@ public class BootCommandTests
     [Fact]
     public void Boot_prints_the_dmesg_lines_then_the_sysfs_files()
     {
-        var r = Taskisol.Run("boot", "--cpus", "8", "--cmdline", "nohz_full=1-7 isolcpus=1-7 task_isolation=0-7 quiet");
+        var r = Taskisol.Run("boot", "--nr-cpus", "8", "--cmdline", "nohz_full=1-7 isolcpus=1-7 task_isolation=0-7 quiet");
 
         Assert.Equal(0, r.Exit);
         Assert.Equal("", r.Err);
@@ -31,7 +31,7 @@ public class BootCommandTests
     [Fact]
     public void An_empty_set_prints_without_a_trailing_space()
     {
-        var r = Taskisol.Run("boot", "--cpus", "2");
+        var r = Taskisol.Run("boot", "--nr-cpus", "2");
 
         Assert.Contains("/sys/devices/system/cpu/isolated:\n", r.Out, StringComparison.Ordinal);
     }
@@ -39,7 +39,7 @@ public class BootCommandTests
     [Fact]
     public void Json_is_one_object_with_the_log_the_sysfs_files_and_the_unknown_parameters()
     {
-        var r = Taskisol.Run("boot", "--cpus", "4", "--cmdline", "task_isolation=1-3,7 quiet root=/dev/sda1", "--json");
+        var r = Taskisol.Run("boot", "--nr-cpus", "4", "--cmdline", "task_isolation=1-3,7 quiet root=/dev/sda1", "--json");
 
         Assert.Equal(0, r.Exit);
         Assert.Equal(
@@ -73,7 +73,7 @@ public class BootCommandTests
     [Fact]
     public void Json_sysfs_values_read_exactly_as_the_files_do()
     {
-        var r = Taskisol.Run("boot", "--cpus", "8", "--cmdline", "task_isolation=2-5", "--json");
+        var r = Taskisol.Run("boot", "--nr-cpus", "8", "--cmdline", "task_isolation=2-5", "--json");
         using var doc = JsonDocument.Parse(r.Out);
         var sysfs = doc.RootElement.GetProperty("sysfs");
 
@@ -85,12 +85,12 @@ public class BootCommandTests
 
     [Fact]
     public void Json_keeps_kernel_text_readable() =>
-        Assert.Contains("a=<b & c>", Taskisol.Run("boot", "--cpus", "1", "--cmdline", "a=\"<b & c>\"", "--json").Out, StringComparison.Ordinal);
+        Assert.Contains("a=<b & c>", Taskisol.Run("boot", "--nr-cpus", "1", "--cmdline", "a=\"<b & c>\"", "--json").Out, StringComparison.Ordinal);
 
     [Fact]
     public void Config_options_change_which_parameters_and_files_exist()
     {
-        var r = Taskisol.Run("boot", "--cpus", "4", "--config", "TASK_ISOLATION=n", "--cmdline", "task_isolation=1-3", "--json");
+        var r = Taskisol.Run("boot", "--nr-cpus", "4", "--config", "TASK_ISOLATION=n", "--cmdline", "task_isolation=1-3", "--json");
         using var doc = JsonDocument.Parse(r.Out);
 
         Assert.Equal(0, r.Exit);
@@ -102,13 +102,13 @@ public class BootCommandTests
     public void Task_isolation_all_applies_without_a_boot_argument() =>
         Assert.Contains(
             "/sys/devices/system/cpu/task_isolation: 1-3\n",
-            Taskisol.Run("boot", "--cpus", "4", "--config", "TASK_ISOLATION_ALL=y").Out,
+            Taskisol.Run("boot", "--nr-cpus", "4", "--config", "TASK_ISOLATION_ALL=y").Out,
             StringComparison.Ordinal);
 
     [Fact]
     public void An_invalid_config_combination_exits_2_naming_the_missing_dependency()
     {
-        var r = Taskisol.Run("boot", "--cpus", "4", "--config", "NO_HZ_FULL=n");
+        var r = Taskisol.Run("boot", "--nr-cpus", "4", "--config", "NO_HZ_FULL=n");
 
         Assert.Equal(2, r.Exit);
         Assert.Equal("", r.Out);
@@ -121,7 +121,7 @@ public class BootCommandTests
     [InlineData("TASK_ISOLATION", "NAME=VALUE")]
     public void A_bad_config_setting_exits_2_naming_it(string setting, string named)
     {
-        var r = Taskisol.Run("boot", "--cpus", "4", "--config", setting);
+        var r = Taskisol.Run("boot", "--nr-cpus", "4", "--config", setting);
 
         Assert.Equal(2, r.Exit);
         Assert.Contains(named, r.Err, StringComparison.Ordinal);
@@ -131,12 +131,12 @@ public class BootCommandTests
     [InlineData("x86_64")]
     [InlineData("arm64")]
     [InlineData("tile")]
-    public void Every_arch_boots(string arch) => Assert.Equal(0, Taskisol.Run("boot", "--cpus", "2", "--arch", arch).Exit);
+    public void Every_arch_boots(string arch) => Assert.Equal(0, Taskisol.Run("boot", "--nr-cpus", "2", "--arch", arch).Exit);
 
     [Fact]
     public void An_unknown_arch_exits_2_listing_the_known_ones()
     {
-        var r = Taskisol.Run("boot", "--cpus", "2", "--arch", "sparc");
+        var r = Taskisol.Run("boot", "--nr-cpus", "2", "--arch", "sparc");
 
         Assert.Equal(2, r.Exit);
         Assert.Contains("'sparc'", r.Err, StringComparison.Ordinal);
@@ -149,10 +149,10 @@ public class BootCommandTests
     [InlineData("many")]
     public void A_cpu_count_outside_the_model_exits_2(string cpus)
     {
-        var r = Taskisol.Run("boot", "--cpus", cpus);
+        var r = Taskisol.Run("boot", "--nr-cpus", cpus);
 
         Assert.Equal(2, r.Exit);
-        Assert.Contains("--cpus", r.Err, StringComparison.Ordinal);
+        Assert.Contains("--nr-cpus", r.Err, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -161,13 +161,13 @@ public class BootCommandTests
         var r = Taskisol.Run("boot", "--cmdline", "quiet");
 
         Assert.Equal(2, r.Exit);
-        Assert.Contains("--cpus", r.Err, StringComparison.Ordinal);
+        Assert.Contains("--nr-cpus", r.Err, StringComparison.Ordinal);
     }
 
     [Fact]
     public void A_bad_cpu_list_on_the_command_line_is_the_kernels_business_not_an_error()
     {
-        var r = Taskisol.Run("boot", "--cpus", "8", "--cmdline", "nohz_full=x");
+        var r = Taskisol.Run("boot", "--nr-cpus", "8", "--cmdline", "nohz_full=x");
 
         Assert.Equal(0, r.Exit);
         Assert.Contains("[    0.000000] NO_HZ: Incorrect nohz_full cpumask\n", r.Out, StringComparison.Ordinal);
@@ -176,7 +176,7 @@ public class BootCommandTests
     [Fact]
     public void Nohz_full_of_only_the_boot_cpu_announces_full_dynticks_with_an_empty_set()
     {
-        var r = Taskisol.Run("boot", "--cpus", "4", "--cmdline", "nohz_full=0");
+        var r = Taskisol.Run("boot", "--nr-cpus", "4", "--cmdline", "nohz_full=0");
 
         Assert.Equal(0, r.Exit);
         Assert.Equal(
@@ -198,7 +198,7 @@ public class BootCommandTests
     [Fact]
     public void A_bad_nohz_full_list_keeps_the_cpus_parsed_before_the_error()
     {
-        var r = Taskisol.Run("boot", "--cpus", "8", "--cmdline", "nohz_full=1-3,x task_isolation=6");
+        var r = Taskisol.Run("boot", "--nr-cpus", "8", "--cmdline", "nohz_full=1-3,x task_isolation=6");
 
         Assert.Equal(0, r.Exit);
         Assert.Contains("[    0.000000] NO_HZ: Incorrect nohz_full cpumask\n", r.Out, StringComparison.Ordinal);

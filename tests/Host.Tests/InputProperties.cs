@@ -20,7 +20,7 @@ public class InputProperties
         // A separate argument that is exactly "--" ends the options, and "--cmdline=" with nothing after it has
         // no value: so the '=' form, except for the empty line.
         string[] cmdline = input.CommandLine.Length == 0 ? ["--cmdline", ""] : ["--cmdline=" + input.CommandLine];
-        return Taskisol.Run(["boot", "--cpus", input.Cpus.ToString(System.Globalization.CultureInfo.InvariantCulture), .. cmdline]).Exit == 0;
+        return Taskisol.Run(["boot", "--nr-cpus", input.Cpus.ToString(System.Globalization.CultureInfo.InvariantCulture), .. cmdline]).Exit == 0;
     }
 }
 

@@ -8,14 +8,14 @@ using TaskIsolation.Machine.Cpus;
 namespace TaskIsolation.Host.Commands;
 
 /// <summary>
-/// <c>taskisol boot --cpus N [--arch A] [--config NAME=VALUE]... [--cmdline "..."] [--json]</c>: boots a machine
+/// <c>taskisol boot --nr-cpus N [--arch A] [--config NAME=VALUE]... [--cmdline "..."] [--json]</c>: boots a machine
 /// (docs/model.md §2) and prints the kernel's boot messages, then the sysfs CPU files.
 /// </summary>
 internal static class BootCommand
 {
     public static Command Create()
     {
-        var cpus = CliOptions.Number<int>("--cpus", $"Number of CPUs, 1 to {CpuMask.MaxBits}; CPU 0 is the boot CPU", "N");
+        var cpus = CliOptions.Number<int>("--nr-cpus", $"Number of CPUs, 1 to {CpuMask.MaxBits}; CPU 0 is the boot CPU", "N");
         cpus.Required = true;
         var arch = new Option<string>("--arch")
         {
@@ -41,7 +41,7 @@ internal static class BootCommand
         };
         var json = new Option<bool>("--json") { Description = "Print one JSON object: log, sysfs and unknown parameters" };
 
-        var command = new Command("boot", ExitCodes.Describe("Boot a machine and print its boot log and sysfs CPU files", "booted", null, "taskisol boot --cpus 8 --cmdline \"nohz_full=1-7 isolcpus=1-7 task_isolation=1-7\""))
+        var command = new Command("boot", ExitCodes.Describe("Boot a machine and print its boot log and sysfs CPU files", "booted", null, "taskisol boot --nr-cpus 8 --cmdline \"nohz_full=1-7 isolcpus=1-7 task_isolation=1-7\""))
         {
             cpus,
             arch,
@@ -54,7 +54,7 @@ internal static class BootCommand
             var nrCpus = parse.GetValue(cpus);
             if (nrCpus < 1 || nrCpus > CpuMask.MaxBits)
             {
-                throw new UsageException($"--cpus must be between 1 and {CpuMask.MaxBits}, not {nrCpus}");
+                throw new UsageException($"--nr-cpus must be between 1 and {CpuMask.MaxBits}, not {nrCpus}");
             }
 
             if (!ArchNames.TryParse(parse.GetValue(arch), out var machineArch))

@@ -6,15 +6,19 @@ using TaskIsolation.Scenarios;
 namespace TaskIsolation.Host.Commands;
 
 /// <summary>
-/// <c>--noise-cpus LIST</c> of <c>run</c> and <c>soak</c>: the CPUs the noise table measures, as <c>rtla osnoise -c</c>
-/// takes them (docs/reports.md), in the kernel's list syntax (docs/model.md §3). It replaces the scenario's
-/// <c>osnoise.cpus</c>; the scenario's period and warm-up stay.
+/// <c>--cpus LIST</c> of <c>run</c> and <c>soak</c>: the CPUs the noise table and the HTML report measure, as
+/// <c>rtla osnoise -c</c> takes them (docs/reports.md), in the kernel's list syntax (docs/model.md §3). It replaces the
+/// scenario's <c>osnoise.cpus</c>; the scenario's period and warm-up stay. <c>--noise-cpus</c>, its earlier name, is
+/// kept as an alias so command lines written for it still run.
 /// </summary>
 internal static class NoiseCpusOption
 {
-    public const string Name = "--noise-cpus";
+    public const string Name = "--cpus";
 
-    public static Option<string?> Create() => new(Name)
+    /// <summary>The earlier name, an alias.</summary>
+    public const string Alias = "--noise-cpus";
+
+    public static Option<string?> Create() => new(Name, Alias)
     {
         Description = "CPUs to measure noise on, as rtla osnoise -c takes them (0-3, 1,3, all); default: the scenario's osnoise.cpus, else every CPU",
         HelpName = "LIST",

@@ -20,12 +20,13 @@ internal static class ReplayCommand
         var trace = new Option<string?>("--trace") { Description = "Write the replayed run as a Perfetto (Chrome trace-event JSON) file", HelpName = "FILE" };
         var ftrace = new Option<string?>("--ftrace") { Description = "Write the replayed run as 4.7 ftrace text", HelpName = "FILE" };
         var check = new Option<bool>("--check") { Description = "Replay twice and compare the traces byte for byte" };
-        var command = new Command("replay", ExitCodes.Describe("Re-run a reproducer exactly and report its finding", "the finding reproduced", "it did not (the first divergent decision is named)", "taskisol replay findings/finding-1.json --check")) { file, trace, ftrace, check };
+        var html = new Option<string?>("--html") { Description = "Write the HTML report of the replayed run (the page run --html writes; docs/reports.md)", HelpName = "FILE" };
+        var command = new Command("replay", ExitCodes.Describe("Re-run a reproducer exactly and report its finding", "the finding reproduced", "it did not (the first divergent decision is named)", "taskisol replay findings/finding-1.json --check")) { file, trace, ftrace, html, check };
         command.SetAction(parse =>
         {
             var output = parse.InvocationConfiguration.Output;
             var path = parse.GetValue(file)!;
-            var (reproducer, _) = ExplorationCli.ReadReproducer(path);
+            var (reproducer, target) = ExplorationCli.ReadReproducer(path);
 
             // The outputs are checked before the replay: writable, not the reproducer, not one another.
             var outputs = new List<(string, string)>();
@@ -37,6 +38,11 @@ internal static class ReplayCommand
             if (parse.GetValue(ftrace) is { } ftracePath)
             {
                 outputs.Add(("--ftrace", ftracePath));
+            }
+
+            if (parse.GetValue(html) is { } htmlPath)
+            {
+                outputs.Add(("--html", htmlPath));
             }
 
             OutputCheck.CheckFiles(outputs, [new InputFile("the reproducer", path)]);
@@ -66,6 +72,19 @@ internal static class ReplayCommand
                     {
                         AtomicFile.WriteText(ft, w => FtraceExporter.WriteTrace(w, m.Recorder.Events, m.Now, m.Booted.NrCpus, m.Options.Timings, TaskIsolation.Machine.Arch.ArchInfo.For(m.Booted.Arch)));
                         output.WriteLine($"ftrace: {ft}");
+                    }
+
+                    if (parse.GetValue(html) is { } h)
+                    {
+                        var scenario = (target as ScenarioTarget)?.Scenario;
+                        var info = new RunInfo(reproducer.Target.Name, 0, "controlled", m.Now, 0);
+                        var finished = new FinishedRun(info, m.Recorder.Events, m.Booted.NrCpus, m.Options.Timings, m.Booted.Log, [], m.Booted.Arch)
+                        {
+                            Osnoise = scenario?.Osnoise ?? OsnoiseSettings.Default,
+                        };
+                        var summary = report.Message + "\n" + (report.Run.Finding is { } found ? found.Signature + "\n" : string.Empty);
+                        AtomicFile.WriteAllText(h, Html.ReportHtml.Render(Html.NoiseReports.Of(finished, scenario, $"Replay of {reproducer.Target.Name} ({reproducer.Run.Strategy} seed {reproducer.Run.Seed})", summary)));
+                        output.WriteLine($"html: {h}");
                     }
                 }
 

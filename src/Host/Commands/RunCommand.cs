@@ -6,8 +6,9 @@ using TaskIsolation.Simulation;
 namespace TaskIsolation.Host.Commands;
 
 /// <summary>
-/// <c>taskisol run [FILE|NAME] [--seed N] [--mode controlled|concurrent] [--duration D] [--noise-cpus LIST]
-/// [--report R.json] [--trace T.json] [--ftrace F.txt] [--log L.clef] [--quiet]</c>: runs a
+/// <c>taskisol run [FILE|NAME] [--seed N] [--mode controlled|concurrent] [--duration D] [--cpus LIST]
+/// [--stop-us N] [--trace-on-stop F.txt] [--report R.json] [--trace T.json] [--ftrace F.txt] [--log L.clef]
+/// [--html R.html] [--quiet]</c>: runs a
 /// scenario file or a built-in scenario (the <c>default</c> one when none is named), prints what happened for a
 /// person (<see cref="RunOutput"/>), and exits 0 when every expectation held, 1 when one failed, 2 for bad input, 3 for an internal
 /// error.
@@ -45,6 +46,9 @@ internal static class RunCommand
         var trace = new Option<string?>("--trace") { Description = "Write a Chrome trace-event timeline for ui.perfetto.dev to this file", HelpName = "FILE" };
         var ftrace = new Option<string?>("--ftrace") { Description = "Write the 4.7-style ftrace text of the run to this file", HelpName = "FILE" };
         var log = new Option<string?>("--log") { Description = "Write the kernel log and findings as Serilog compact JSON (CLEF) to this file", HelpName = "FILE" };
+        var html = new Option<string?>("--html") { Description = "Write the HTML report (noise over time, percentiles, findings with their timelines; docs/reports.md) to this file", HelpName = "FILE" };
+        var stopUs = StopOptions.CreateStop();
+        var traceOnStop = StopOptions.CreateTrace();
 
         var command = new Command("run", ExitCodes.Describe("Run a scenario and judge its expectations", "every expectation held and no monitor failed", "one failed, or simulated time stopped", "taskisol run scenarios/tlb-shootdown.yaml --quiet"))
         {
@@ -53,10 +57,13 @@ internal static class RunCommand
             mode,
             duration,
             noiseCpus,
+            stopUs,
+            traceOnStop,
             report,
             trace,
             ftrace,
             log,
+            html,
             quiet,
         };
         command.SetAction(parse =>
@@ -70,21 +77,58 @@ internal static class RunCommand
             }
 
             var osnoise = NoiseCpusOption.Apply(loaded, parse.GetValue(noiseCpus));
+            var stopAboveNs = StopOptions.Parse(parse.GetValue(stopUs), parse.GetValue(traceOnStop));
+
             // Before the run: every output can be written, none is the scenario file, no two are the same file.
             var paths = new OutputPaths(parse.GetValue(report), parse.GetValue(trace), parse.GetValue(ftrace), parse.GetValue(log));
-            RunOutputs.CheckPaths(paths, InputsOf(parse.GetValue(scenario)));
+            var extra = new List<(string, string)>();
+            if (parse.GetValue(html) is { } htmlPath)
+            {
+                extra.Add(("--html", htmlPath));
+            }
+
+            if (parse.GetValue(traceOnStop) is { } stopTrace)
+            {
+                extra.Add((StopOptions.TraceName, stopTrace));
+            }
+
+            OutputCheck.CheckFiles(paths.Given().Concat(extra), InputsOf(parse.GetValue(scenario)));
+
+            NoiseStop? watch = null;
+            if (stopAboveNs is { } above)
+            {
+                watch = new NoiseStop(loaded.Cpus, loaded.Model.Timings, osnoise, above);
+                settings = settings with { Observer = watch.Observe, Stop = m => watch.StopNow(m.Now) };
+            }
 
             var run = ScenarioRunner.Run(loaded, settings);
             var finished = run.Finished() with { Osnoise = osnoise };
             var runReport = RunOutputs.Report(finished);
             new RunOutput(run, runReport).WriteText(output, parse.GetValue(quiet));
+            var crossing = watch?.Crossing;
+            if (crossing is { } x)
+            {
+                output.WriteLine(StopOptions.Stopped(x, watch!.AboveNs));
+            }
 
             // A file that cannot be written after all (a full disk) is an OutputFileException: bad input naming it.
             RunOutputs.Write(paths, finished, runReport);
+            if (parse.GetValue(html) is { } h)
+            {
+                var text = new StringWriter();
+                new RunOutput(run, runReport).WriteText(text, quiet: true);
+                var heading = string.Create(System.Globalization.CultureInfo.InvariantCulture, $"Run of {loaded.Name}, seed {settings.Seed}, {settings.Mode.ToString().ToLowerInvariant()} mode");
+                AtomicFile.WriteAllText(h, Html.ReportHtml.Render(Html.NoiseReports.Of(finished, loaded, heading, text.ToString() + (crossing is { } c ? StopOptions.Stopped(c, watch!.AboveNs) + "\n" : string.Empty), crossing)));
+            }
+
+            if (crossing is { } stopped && parse.GetValue(traceOnStop) is { } tracePath)
+            {
+                StopOptions.WriteTrace(tracePath, run.Machine.Recorder.Events, stopped, run.Machine.Now, run.Machine.Booted.NrCpus, run.Machine.Options.Timings, run.Machine.Booted.Arch);
+            }
 
             // A monitor's failure fails the run as an expectation's does: both are what the scenario says must hold. A run
-            // whose simulated time stopped did not reach its end: whatever its expectations say, its answer is no.
-            return run.AllHeld && run.Machine.MonitorFailures.Count == 0 && run.Machine.NoProgress is null ? ExitCodes.Ok : ExitCodes.Failed;
+            // whose simulated time stopped did not reach its end, and a noise above --stop-us is an answer of no too.
+            return run.AllHeld && run.Machine.MonitorFailures.Count == 0 && run.Machine.NoProgress is null && crossing is null ? ExitCodes.Ok : ExitCodes.Failed;
         });
         return command;
     }

@@ -12,7 +12,7 @@ namespace TaskIsolation.Host.Commands;
 
 /// <summary>
 /// <c>taskisol soak FILE|NAME [--for SIMULATED] [--wall LIMIT] [--mode concurrent|controlled] [--seed N]
-/// [--snapshot-every SIMULATED] [--noise-cpus LIST] [--out DIR]</c>: runs a scenario for hours of simulated time in bounded memory,
+/// [--snapshot-every SIMULATED] [--cpus LIST] [--stop-us N] [--trace-on-stop F.txt] [--out DIR]</c>: runs a scenario for hours of simulated time in bounded memory,
 /// showing progress and writing snapshots (docs/soak.md). Exit 0 when it found nothing, 1 when it found a violation or
 /// a liveness failure (also when stopped by a signal or a limit: the final snapshot is written first), 2 for bad input
 /// or a snapshot that could not be written (as <c>run</c> treats an output file), 3 for an internal error.
@@ -29,6 +29,8 @@ internal static class SoakCommand
         var seed = CliOptions.Seed("Seed of the schedule (controlled) or of the model's choices (concurrent)");
         var every = new Option<string>("--snapshot-every") { Description = "Simulated time between snapshots", DefaultValueFactory = _ => "10s", HelpName = "DURATION" };
         var noiseCpus = NoiseCpusOption.Create();
+        var stopUs = StopOptions.CreateStop();
+        var traceOnStop = StopOptions.CreateTrace();
         var output = new Option<string>("--out") { Description = "Directory for the snapshots and the final report (created if missing)", DefaultValueFactory = _ => "soak", HelpName = "DIR" };
 
         var force = OutputDirectoryOption.Force();
@@ -41,6 +43,8 @@ internal static class SoakCommand
             seed,
             every,
             noiseCpus,
+            stopUs,
+            traceOnStop,
             output,
             force,
         };
@@ -52,6 +56,8 @@ internal static class SoakCommand
                 ForNs = Duration("--for", parse.GetValue(forOption)!, positive: true),
                 SnapshotEveryNs = Duration("--snapshot-every", parse.GetValue(every)!, positive: true),
                 WallLimit = parse.GetValue(wall) is { } w ? TimeSpan.FromTicks(Duration("--wall", w, positive: true) / 100) : null,
+                StopAboveNs = StopOptions.Parse(parse.GetValue(stopUs), parse.GetValue(traceOnStop)),
+                StopTraceLeadNs = StopOptions.LeadNs,
             };
             settings = settings with { SliceNs = Math.Min(settings.SliceNs, settings.SnapshotEveryNs) };
             var executionMode = parse.GetValue(mode) switch
@@ -70,12 +76,19 @@ internal static class SoakCommand
             }
 
             var osnoise = NoiseCpusOption.Apply(loaded, parse.GetValue(noiseCpus));
-            return Run(loaded, osnoise, RunCommand.InputsOf(what), settings, executionMode, CliOptions.RunSeed(parse.GetValue(seed)), parse.GetValue(output)!, parse.GetValue(force), stdout, stderr);
+            var inputs = RunCommand.InputsOf(what);
+            var stopTrace = parse.GetValue(traceOnStop);
+            if (stopTrace is not null)
+            {
+                OutputCheck.CheckFiles([(StopOptions.TraceName, stopTrace)], inputs);
+            }
+
+            return Run(loaded, osnoise, inputs, settings, executionMode, CliOptions.RunSeed(parse.GetValue(seed)), parse.GetValue(output)!, parse.GetValue(force), stopTrace, stdout, stderr);
         });
         return command;
     }
 
-    private static int Run(Scenario scenario, OsnoiseSettings osnoise, IReadOnlyCollection<InputFile> inputs, SoakSettings settings, ExecutionMode mode, int seed, string output, bool force, TextWriter stdout, TextWriter stderr)
+    private static int Run(Scenario scenario, OsnoiseSettings osnoise, IReadOnlyCollection<InputFile> inputs, SoakSettings settings, ExecutionMode mode, int seed, string output, bool force, string? stopTrace, TextWriter stdout, TextWriter stderr)
     {
         // The last check of the user's input, and the first write: before anything runs.
         if (Directory.Exists(output))
@@ -106,7 +119,7 @@ internal static class SoakCommand
                     reproducers?.Write(snapshot, into);
                     if (snapshot.Final)
                     {
-                        Reports.AtomicFile.WriteAllText(Path.Combine(into, HtmlReport.FileName), HtmlReport.Render(snapshot, scenario.Name));
+                        Reports.AtomicFile.WriteAllText(Path.Combine(into, HtmlReport.FileName), HtmlReport.Render(snapshot, scenario, machine.Booted.NrCpus, machine.Options.Timings));
                     }
 
                     OutputCheck.RecordOutputs(owned, "soak", Writes);
@@ -115,6 +128,13 @@ internal static class SoakCommand
             });
 
             stdout.Write(SoakFormats.Summary(result.Last));
+            if (ledger.Crossing is { } x && stopTrace is not null)
+            {
+                var from = x.StartNs - StopOptions.LeadNs;
+                Reports.AtomicFile.WriteText(stopTrace, w => FtraceExporter.WriteTrace(w, ledger.CrossingWindow.Where(e => e.Time >= from), x.EndNs, machine.Booted.NrCpus, machine.Options.Timings, TaskIsolation.Machine.Arch.ArchInfo.For(machine.Booted.Arch)));
+                stdout.WriteLine($"trace of the window before the stop: {stopTrace}");
+            }
+
             stdout.WriteLine($"snapshots in {Path.Combine(dir, SnapshotWriter.LatestLink)}: {string.Join(", ", SnapshotWriter.Files)}, {SnapshotWriter.SummaryFile}, {HtmlReport.FileName}");
             // explore's convention: a finding is what the user ran it to learn, and a script must see it.
             return SoakFormats.Found(result.Last) ? ExitCodes.Failed : ExitCodes.Ok;

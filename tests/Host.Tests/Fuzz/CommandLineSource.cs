@@ -157,7 +157,7 @@ public sealed class CommandLineSource : IFuzzSource
         public void Boot()
         {
             Args.Add("boot");
-            Option("--cpus", force: true, "1", "4", "64");
+            Option("--nr-cpus", force: true, "1", "4", "64");
             Option("--arch", "x86_64", "arm64", "tile");
             Option("--config", "HZ=100", "NO_HZ_FULL=n");
             Option("--cmdline", "nohz_full=1-3 task_isolation=1-3", "isolcpus=2");

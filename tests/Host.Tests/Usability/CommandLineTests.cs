@@ -23,7 +23,7 @@ public sealed class CommandLineTests
     [InlineData(new[] { "explore", "default", "--seed", "abc" }, "taskisol explore: --seed: found 'abc', expected a whole number\nTry 'taskisol explore --help'.\n")]
     [InlineData(new[] { "soak", "default", "--seed", "99999999999999999999" }, "taskisol soak: --seed: '99999999999999999999' is out of range, expected a whole number from -9223372036854775808 to 9223372036854775807\nTry 'taskisol soak --help'.\n")]
     [InlineData(new[] { "explore", "default", "--depth", "4000000000" }, "taskisol explore: --depth: '4000000000' is out of range, expected a whole number from -2147483648 to 2147483647\nTry 'taskisol explore --help'.\n")]
-    [InlineData(new[] { "boot", "--cpus", "x" }, "taskisol boot: --cpus: found 'x', expected a whole number\nTry 'taskisol boot --help'.\n")]
+    [InlineData(new[] { "boot", "--nr-cpus", "x" }, "taskisol boot: --nr-cpus: found 'x', expected a whole number\nTry 'taskisol boot --help'.\n")]
     [InlineData(new[] { "explore", "default", "--log", "x.clef" }, "taskisol explore: unknown option '--log': it is now '--node-log' (one name, one meaning across commands; see 'taskisol explore --help')\nTry 'taskisol explore --help'.\n")]
     [InlineData(new[] { "bench", "--json", "b.json" }, "taskisol bench: unknown option '--json': it is now '--report' (one name, one meaning across commands; see 'taskisol bench --help')\nTry 'taskisol bench --help'.\n")]
     [InlineData(new[] { "run", "default", "extra" }, "taskisol run: unexpected argument 'extra'\nTry 'taskisol run --help'.\n")]
