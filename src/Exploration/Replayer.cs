@@ -60,7 +60,8 @@ public static class Replayer
         var context = (hashOk ? string.Empty : $"the target text was edited (its hash is {TargetHash.Of(reproducer.Target.Text)}, recorded {reproducer.Target.Hash}); ")
             + (modelOk ? string.Empty : $"{ModelVersion.Mismatch(reproducer.ModelVersion)}; ");
         var decisions = reproducer.DecisionList;
-        var strategy = new ReplayStrategy(decisions);
+        var prefix = reproducer.Prefix;
+        var strategy = new ReplayStrategy(decisions, prefix);
         ScheduleRun run;
         try
         {
@@ -71,26 +72,27 @@ public static class Replayer
             return new ReplayReport(ReplayStatus.Diverged, context + ex.Message, null, ex, hashOk, modelOk);
         }
 
-        if (strategy.Used < decisions.Count)
+        if (strategy.Unfinished() is { } unfinished)
         {
-            var ex = new ReplayDivergedException(strategy.Used, $"decision {decisions[strategy.Used]}", "no more decisions (the run ended first)");
-            return new ReplayReport(ReplayStatus.Diverged, context + ex.Message, run, ex, hashOk, modelOk);
+            return new ReplayReport(ReplayStatus.Diverged, context + unfinished.Message, run, unfinished, hashOk, modelOk);
         }
 
         var expected = reproducer.Finding;
         if (run.Finding is null || run.Finding.Signature != expected.Signature || run.Finding.Cpu != expected.Cpu)
         {
             // Every decision fitted, yet the finding did not come: with the target and model as recorded, a decision
-            // was edited to another valid one: look for the first such.
-            (EditedDecision? Found, int Tries)? edit = hashOk && modelOk ? FindEditedDecision(system, reproducer, target, decisions) : null;
+            // was edited to another valid one: look for the first such. Not where the decisions before the listed ones
+            // are taken again from the seed: each try would run that whole prefix again (hours of a soak).
+            (EditedDecision? Found, int Tries)? edit = hashOk && modelOk && prefix is null ? FindEditedDecision(system, reproducer, target, decisions) : null;
             var where = edit switch
             {
+                null when prefix is not null => $"; edited decisions are not searched for when the first {prefix.Count} are taken again from the seed",
                 null => string.Empty,
                 { Found: { } e } => $"; decision {e.Index} looks edited: the run took {e.Recorded} there, and with {e.Instead} it reproduces",
                 { Tries: var t } => $"; no single decision changed reproduces it ({t} alternatives tried): the scenario, the model or several decisions differ from the recording",
             };
             return run.Finding is null
-                ? new ReplayReport(ReplayStatus.NoFinding, $"{context}replay followed all {decisions.Count} decisions but found nothing; expected {expected.Signature}{where}", run, null, hashOk, modelOk) { EditedDecision = edit?.Found?.Index }
+                ? new ReplayReport(ReplayStatus.NoFinding, $"{context}replay followed all {(prefix is null ? string.Empty : $"{prefix.Count} regenerated and ")}{decisions.Count} decisions but found nothing; expected {expected.Signature}{where}", run, null, hashOk, modelOk) { EditedDecision = edit?.Found?.Index }
                 : new ReplayReport(ReplayStatus.DifferentFinding, $"{context}replay found '{run.Finding.Signature}' on cpu {run.Finding.Cpu}; expected '{expected.Signature}' on cpu {expected.Cpu}{where}", run, null, hashOk, modelOk) { EditedDecision = edit?.Found?.Index };
         }
 

@@ -26,6 +26,12 @@ public sealed record ReproducerTarget(string Kind, string Name, string Hash, lon
 /// soak writes one reproducer per distinct finding signature; a later one's replay runs past the earlier findings and
 /// stops at this one.
 /// </param>
+/// <param name="DecisionsFrom">
+/// The index in the run of the first decision listed (0, and then not written: every decision is listed). A soak keeps
+/// only the decisions since its last snapshot; its reproducers list those, and a replay takes the ones before them
+/// again from the random strategy seeded with <paramref name="Seed"/>, checked against <paramref name="PrefixDigest"/>.
+/// </param>
+/// <param name="PrefixDigest">The digest (<see cref="DecisionDigest"/>, 16 hex digits) of the decisions before <paramref name="DecisionsFrom"/>; only with it.</param>
 public sealed record ReproducerRun(
     string Strategy,
     int Seed,
@@ -34,7 +40,9 @@ public sealed record ReproducerRun(
     int Depth,
     int PctSteps,
     long MaxSteps,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] int FindingsBefore = 0);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] int FindingsBefore = 0,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] long DecisionsFrom = 0,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? PrefixDigest = null);
 
 /// <summary>
 /// A finding, with everything needed to reproduce it exactly: the target's text (with its hash), the model version,
@@ -67,9 +75,18 @@ public sealed record Reproducer(string Format, string ModelVersion, ReproducerTa
         UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
     };
 
-    /// <summary>The decision list parsed.</summary>
+    /// <summary>The decision list parsed (the decisions from <see cref="ReproducerRun.DecisionsFrom"/> on).</summary>
     [JsonIgnore]
     public IReadOnlyList<Decision> DecisionList => StrategyFactory.Parse(Decisions);
+
+    /// <summary>The decisions before the listed ones, taken again from the seed by a replay; null when every decision is listed.</summary>
+    [JsonIgnore]
+    public SeededPrefix? Prefix => Run.DecisionsFrom > 0 && DecisionDigest.TryParse(Run.PrefixDigest, out var digest)
+        ? new SeededPrefix(Run.Seed, Run.DecisionsFrom, digest)
+        : null;
+
+    /// <summary>The strategy that replays this reproducer's run: its decisions, after the regenerated prefix when it has one.</summary>
+    public ReplayStrategy ReplayStrategy() => new(DecisionList, Prefix);
 
     /// <summary>
     /// A reproducer of <paramref name="finding"/> found by a run of <paramref name="target"/>, perturbed by
@@ -141,6 +158,21 @@ public sealed record Reproducer(string Format, string ModelVersion, ReproducerTa
         if (r.Run.FindingsBefore < 0)
         {
             throw new FormatException($"run.findingsBefore is {r.Run.FindingsBefore}, expected 0 or more (the findings the run passes first)");
+        }
+
+        if (r.Run.DecisionsFrom < 0)
+        {
+            throw new FormatException($"run.decisionsFrom is {r.Run.DecisionsFrom}, expected 0 or more (the index of the first decision listed)");
+        }
+
+        if (r.Run.DecisionsFrom > 0 && (r.Run.Strategy != "random" || !DecisionDigest.TryParse(r.Run.PrefixDigest, out _)))
+        {
+            throw new FormatException($"run.decisionsFrom is {r.Run.DecisionsFrom}: the decisions before it are taken again from the seed, which needs run.strategy 'random' (it is '{r.Run.Strategy}') and run.prefixDigest of 16 lowercase hex digits (it is {(r.Run.PrefixDigest is null ? "missing" : $"'{r.Run.PrefixDigest}'")})");
+        }
+
+        if (r.Run.DecisionsFrom == 0 && r.Run.PrefixDigest is not null)
+        {
+            throw new FormatException("run.prefixDigest is only for a reproducer with run.decisionsFrom above 0");
         }
 
         if (r.Run.MaxSteps < 1)

@@ -13,7 +13,6 @@ public sealed class ControlledSimulation : Simulation
     private readonly List<ReceiverQueue> _runnable = [];
     private readonly RunnableNames _runnableNames;
     private readonly RunnableIds _runnableIds;
-    private readonly List<Decision> _decisions = [];
     private readonly List<List<Timed>> _groups = [];
     private readonly Dictionary<IActorRef, List<Timed>> _groupOf = new(ReferenceEqualityComparer.Instance);
     private readonly Stack<List<Timed>> _spareGroups = new();
@@ -38,9 +37,6 @@ public sealed class ControlledSimulation : Simulation
     public ISchedulingStrategy Strategy { get; }
 
     /// <inheritdoc />
-    public override IReadOnlyList<Decision> Decisions => _decisions;
-
-    /// <inheritdoc />
     public override string Dispatcher => SimulationConfig.ControlledDispatcher;
 
     /// <inheritdoc />
@@ -50,7 +46,7 @@ public sealed class ControlledSimulation : Simulation
     private protected override int ChooseAmong(int options)
     {
         var chosen = Strategy.NextChoice(options);
-        _decisions.Add(new Decision(DecisionKind.Choice, chosen, options));
+        Log.Add(new Decision(DecisionKind.Choice, chosen, options));
         return chosen;
     }
 
@@ -101,7 +97,7 @@ public sealed class ControlledSimulation : Simulation
                     throw new InvalidOperationException($"strategy {Strategy.Name} chose {index} of {_runnable.Count}");
                 }
 
-                _decisions.Add(new Decision(DecisionKind.Schedule, index, _runnable.Count));
+                Log.Add(new Decision(DecisionKind.Schedule, index, _runnable.Count));
             }
 
             var queue = _runnable[index];

@@ -55,8 +55,17 @@ public abstract class Simulation
     /// <summary>Messages delivered so far (in concurrent mode: handled so far).</summary>
     public long Deliveries => Interlocked.Read(ref _deliveries);
 
-    /// <summary>The decisions taken so far (controlled mode), in order: replaying them reproduces the run. Concurrent runs take none.</summary>
-    public virtual IReadOnlyList<Decision> Decisions => [];
+    /// <summary>
+    /// The decisions kept (controlled mode), in order: all the run took unless a long run forgot its earliest ones
+    /// (<see cref="Log"/>); replaying them reproduces the run. Concurrent runs take none.
+    /// </summary>
+    public IReadOnlyList<Decision> Decisions => Log;
+
+    /// <summary>
+    /// The decision log: every decision counted and digested, the decisions themselves kept from
+    /// <see cref="DecisionLog.Start"/> on (a soak forgets those before its last snapshot). Empty in concurrent mode.
+    /// </summary>
+    public DecisionLog Log { get; } = new();
 
     /// <summary>When set, controlled runs stop after this many deliveries (exploration bounds schedule length).</summary>
     public long MaxDeliveries { get; set; } = long.MaxValue;

@@ -52,10 +52,10 @@ public sealed record SoakStatus(long NowNs, long ForNs, TimeSpan Wall, long Even
 /// <param name="Status">Progress when it was taken.</param>
 /// <param name="Capture">What the ledger held.</param>
 /// <param name="Deliveries">Messages the simulation delivered.</param>
-/// <param name="Decisions">Controlled-mode decisions taken.</param>
+/// <param name="Decisions">Controlled-mode decisions taken (all of them, those forgotten included).</param>
 /// <param name="First">The run's first finding, if any (what a reproducer is made of).</param>
 /// <param name="Distinct">The first finding of each distinct signature so far, in the order found (the first is <paramref name="First"/>).</param>
-public sealed record SoakSnapshot(int Sequence, bool Final, SoakEnd? End, SoakStatus Status, SoakCapture Capture, long Deliveries, int Decisions, FirstFinding? First, IReadOnlyList<FirstFinding>? Distinct = null);
+public sealed record SoakSnapshot(int Sequence, bool Final, SoakEnd? End, SoakStatus Status, SoakCapture Capture, long Deliveries, long Decisions, FirstFinding? First, IReadOnlyList<FirstFinding>? Distinct = null);
 
 /// <summary>Where snapshots go (files, a test's list).</summary>
 public interface ISoakOutput
@@ -123,8 +123,15 @@ public static class SoakDriver
         {
             ledger.Settle();
             sequence++;
-            var snapshot = new SoakSnapshot(sequence, final, end, Status(), ledger.Capture(machine.Now, clock.GetElapsedTime(started)), machine.Simulation.Deliveries, machine.Simulation.Decisions.Count, ledger.First, ledger.Distinct);
+            var log = machine.Simulation.Log;
+            var snapshot = new SoakSnapshot(sequence, final, end, Status(), ledger.Capture(machine.Now, clock.GetElapsedTime(started)), machine.Simulation.Deliveries, log.Total, ledger.First, ledger.Distinct);
             output.Write(snapshot);
+
+            // Every finding so far has its decision count (Settle above), and the output has made the reproducers of the
+            // new ones: the decisions before now are needed no more. A reproducer made later lists the decisions from
+            // here on, and its replay takes the earlier ones again from the seed (SoakReproducer). So the log holds one
+            // snapshot interval's decisions, however long the soak runs.
+            log.ForgetBefore(log.Total);
             return snapshot;
         }
 

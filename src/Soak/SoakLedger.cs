@@ -13,7 +13,7 @@ namespace TaskIsolation.Soak;
 /// Decisions taken up to the end of the delivery that found it (controlled mode; -1 until that delivery has ended).
 /// </param>
 /// <param name="Deliveries">Messages delivered up to and including the one that found it (controlled mode).</param>
-public sealed record KeptFinding(MachineEvent Finding, ImmutableArray<ChainLink> Chain, int Decisions, long Deliveries);
+public sealed record KeptFinding(MachineEvent Finding, ImmutableArray<ChainLink> Chain, long Decisions, long Deliveries);
 
 /// <summary>
 /// The first finding of the run in exploration's terms (<see cref="FindingInfo"/>, signature included, computed while
@@ -28,7 +28,7 @@ public sealed record KeptFinding(MachineEvent Finding, ImmutableArray<ChainLink>
 /// first of each; a replay runs past that many findings and stops at this one (<see cref="ReproducerRun.FindingsBefore"/>).
 /// </param>
 /// <param name="Count">Findings of the run so far under its signature, this one included: the repeats of one root cause.</param>
-public sealed record FirstFinding(FindingInfo Info, int Decisions, long Deliveries, int FindingsBefore = 0, long Count = 1);
+public sealed record FirstFinding(FindingInfo Info, long Decisions, long Deliveries, int FindingsBefore = 0, long Count = 1);
 
 /// <summary>
 /// Everything a soak remembers about a run, bounded: counters per event type, the streaming noise accounting of
@@ -162,7 +162,7 @@ public sealed class SoakLedger
 
         lock (_lock)
         {
-            var decisions = _machine?.Simulation.Decisions.Count ?? 0;
+            var decisions = _machine?.Simulation.Log.Total ?? 0;
             var deliveries = _machine?.Simulation.Deliveries ?? 0;
             Fill(_violations, decisions);
             Fill(_liveness, decisions);
@@ -404,7 +404,7 @@ public sealed class SoakLedger
         return !seen && _distinct.Count + _unsettledDistinct.Count < _settings.ReproducersKept && Found <= int.MaxValue ? signature : null;
     }
 
-    private static void Fill(List<KeptFinding> kept, int decisions)
+    private static void Fill(List<KeptFinding> kept, long decisions)
     {
         for (var i = kept.Count - 1; i >= 0 && kept[i].Decisions < 0; i--)
         {

@@ -10,6 +10,12 @@ namespace TaskIsolation.Soak;
 /// <see cref="SoakSettings.ReproducersKept"/>): the scenario's canonical text with its duration set to the finding's
 /// instant, the seed of the random strategy, the delivery bound, the decisions up to the end of the delivery that found
 /// it, and, for all but the first, how many findings the replay runs past before it. Replay reproduces each exactly.
+/// <para>
+/// The soak's decision log keeps only the decisions since its last snapshot (<see cref="SoakDriver"/> forgets the
+/// others): a reproducer lists those, from <see cref="ReproducerRun.DecisionsFrom"/> on, with the digest of the earlier
+/// ones (<see cref="ReproducerRun.PrefixDigest"/>). They were the random strategy's, seeded with the soak's seed, so a
+/// replay takes them again from that seed and checks their digest before it follows the listed ones.
+/// </para>
 /// </summary>
 public sealed class SoakReproducer
 {
@@ -21,15 +27,15 @@ public sealed class SoakReproducer
 
     private readonly Scenario _scenario;
     private readonly int _seed;
-    private readonly Func<IReadOnlyList<Decision>> _decisions;
+    private readonly Func<DecisionLog> _decisions;
     private int _written;
     private string? _last;
 
     /// <summary>A writer for soaks of <paramref name="scenario"/> under the random strategy seeded with <paramref name="seed"/>.</summary>
     /// <param name="scenario">The scenario soaked.</param>
     /// <param name="seed">The seed of its controlled run.</param>
-    /// <param name="decisions">The run's decision list so far (the simulation's).</param>
-    public SoakReproducer(Scenario scenario, int seed, Func<IReadOnlyList<Decision>> decisions)
+    /// <param name="decisions">The run's decision log (the simulation's <see cref="Simulation.Simulation.Log"/>).</param>
+    public SoakReproducer(Scenario scenario, int seed, Func<DecisionLog> decisions)
     {
         ArgumentNullException.ThrowIfNull(scenario);
         ArgumentNullException.ThrowIfNull(decisions);
@@ -38,7 +44,8 @@ public sealed class SoakReproducer
         _decisions = decisions;
     }
 
-    /// <summary>The reproducer of <paramref name="first"/>.</summary>
+    /// <summary>The reproducer of <paramref name="first"/>, made before the log forgets the decisions up to it.</summary>
+    /// <exception cref="InvalidOperationException">The log has forgotten decisions after the finding's.</exception>
     public Reproducer For(FirstFinding first)
     {
         ArgumentNullException.ThrowIfNull(first);
@@ -48,9 +55,15 @@ public sealed class SoakReproducer
         // neither a delivery nor the order of timers at a later instant.
         var duration = Math.Max(1, first.Info.TimeNs);
         var text = ScenarioWriter.Write(_scenario with { DurationNs = duration });
-        var decisions = _decisions().Take(first.Decisions);
+        var log = _decisions();
+        if (first.Decisions < log.Start)
+        {
+            throw new InvalidOperationException($"the finding at {first.Info.TimeNs} ns took {first.Decisions} decisions, but the log kept only those from {log.Start} on: its reproducer had to be made at the snapshot after it");
+        }
+
+        var decisions = log.Range(log.Start, first.Decisions);
         var target = new ReproducerTarget(ScenarioTarget.TargetKind, _scenario.Name, TargetHash.Of(text), duration, text);
-        var run = new ReproducerRun("random", _seed, _seed, 0, 0, 0, first.Deliveries, first.FindingsBefore);
+        var run = new ReproducerRun("random", _seed, _seed, 0, 0, 0, first.Deliveries, first.FindingsBefore, log.Start, log.Start > 0 ? log.StartDigest.ToString() : null);
         return new Reproducer(Reproducer.CurrentFormat, ModelVersion.Current, target, run, StrategyFactory.Format(decisions), first.Info);
     }
 

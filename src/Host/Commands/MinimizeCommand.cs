@@ -35,6 +35,12 @@ internal static class MinimizeCommand
             var error = parse.InvocationConfiguration.Error;
             var path = parse.GetValue(file)!;
             var (reproducer, loadedTarget) = ExplorationCli.ReadReproducer(path);
+            if (reproducer.Run.DecisionsFrom > 0)
+            {
+                // A long soak's reproducer: shrinking it would replay its whole regenerated prefix per try.
+                throw new UsageException($"{path}: lists the decisions from {reproducer.Run.DecisionsFrom} on only (a soak's reproducer: the earlier ones are taken again from its seed); minimize needs every decision listed");
+            }
+
             var runs = parse.GetValue(budget);
             if (runs < 1)
             {

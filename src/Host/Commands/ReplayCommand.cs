@@ -49,7 +49,7 @@ internal static class ReplayCommand
             using var system = ActorSystem.Create("taskisol-replay", SimulationConfig.Hocon);
             try
             {
-                output.WriteLine($"replaying {reproducer.Target.Name} ({reproducer.Target.Hash}): {reproducer.Run.Strategy} seed {reproducer.Run.Seed}, {reproducer.DecisionList.Count} decisions");
+                output.WriteLine($"replaying {reproducer.Target.Name} ({reproducer.Target.Hash}): {reproducer.Run.Strategy} seed {reproducer.Run.Seed}, {(reproducer.Run.DecisionsFrom > 0 ? $"{reproducer.Run.DecisionsFrom} decisions taken again from the seed, then " : string.Empty)}{reproducer.DecisionList.Count} decisions");
                 var report = parse.GetValue(check)
                     ? Replayer.Check(system, reproducer, ExplorationCli.Load)
                     : Replayer.Replay(system, reproducer, ExplorationCli.Load);

@@ -108,7 +108,7 @@ internal static class SoakCommand
             var machine = session.Machine;
             session.StartDue();
 
-            var reproducers = mode == ExecutionMode.Controlled ? new SoakReproducer(scenario, seed, () => machine.Simulation.Decisions) : null;
+            var reproducers = mode == ExecutionMode.Controlled ? new SoakReproducer(scenario, seed, () => machine.Simulation.Log) : null;
             ISoakProgress view = ReferenceEquals(stdout, Console.Out) && !Console.IsOutputRedirected
                 ? new LiveProgress(AnsiConsole.Console)
                 : new PlainProgress(stdout);
