@@ -85,9 +85,6 @@ public sealed record Reproducer(string Format, string ModelVersion, ReproducerTa
         ? new SeededPrefix(Run.Seed, Run.DecisionsFrom, digest)
         : null;
 
-    /// <summary>The strategy that replays this reproducer's run: its decisions, after the regenerated prefix when it has one.</summary>
-    public ReplayStrategy ReplayStrategy() => new(DecisionList, Prefix);
-
     /// <summary>
     /// A reproducer of <paramref name="finding"/> found by a run of <paramref name="target"/>, perturbed by
     /// <paramref name="swarm"/> when one is given (then in <see cref="SwarmFormat"/>).

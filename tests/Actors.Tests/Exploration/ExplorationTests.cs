@@ -174,6 +174,53 @@ public sealed class ExplorationTests : TestKit
     }
 
     [Fact]
+    public void A_regenerated_prefix_needs_the_random_strategy_and_a_digest()
+    {
+        var r = FindTlbRace();
+        var random = r with { Run = r.Run with { Strategy = "random" } };
+        string Error(ReproducerRun run) => Assert.Throws<FormatException>(() => Reproducer.Parse((r with { Run = run }).ToJson())).Message;
+
+        Assert.StartsWith("run.decisionsFrom is -1, expected 0 or more", Error(r.Run with { DecisionsFrom = -1 }), StringComparison.Ordinal);
+        Assert.Contains("run.prefixDigest of 16 lowercase hex digits (it is missing)", Error(random.Run with { DecisionsFrom = 5 }), StringComparison.Ordinal);
+        Assert.Contains("(it is 'xyz')", Error(random.Run with { DecisionsFrom = 5, PrefixDigest = "xyz" }), StringComparison.Ordinal);
+        Assert.Contains("needs run.strategy 'random' (it is 'pct')", Error(random.Run with { Strategy = "pct", DecisionsFrom = 5, PrefixDigest = DecisionDigest.Empty.ToString() }), StringComparison.Ordinal);
+        Assert.StartsWith("run.prefixDigest is only for", Error(random.Run with { PrefixDigest = DecisionDigest.Empty.ToString() }), StringComparison.Ordinal);
+
+        // Well formed, it parses, and its prefix is the seed's.
+        var parsed = Reproducer.Parse((random with { Run = random.Run with { DecisionsFrom = 5, PrefixDigest = "00000000000000ff" } }).ToJson());
+        Assert.Equal(new SeededPrefix(r.Run.Seed, 5, parsed.Prefix!.Digest), parsed.Prefix);
+        Assert.Equal("00000000000000ff", parsed.Prefix.Digest.ToString());
+        Assert.Null(r.Prefix);
+    }
+
+    [Fact]
+    public void A_replay_with_a_seeded_prefix_takes_the_random_strategys_decisions_and_then_the_listed_ones()
+    {
+        // A schedule of the random strategy: its first decisions are what the seed gives, so they can be left out.
+        var target = new TlbRaceTarget();
+        var run = ScheduleRunner.Run(Sys, target, new RandomStrategy(17), 10_000);
+        var all = run.Decisions.ToArray();
+        Assert.True(all.Length >= 2, $"{all.Length} decisions");
+        var cut = all.Length / 2;
+        var digest = DecisionDigest.Empty;
+        foreach (var d in all[..cut])
+        {
+            digest.Add(d);
+        }
+
+        var replay = new ReplayStrategy(all[cut..], new SeededPrefix(17, cut, digest));
+        var again = ScheduleRunner.Run(Sys, target, replay, 10_000);
+        Assert.Null(replay.Unfinished());
+        Assert.Equal(all, again.Decisions);
+
+        // A listed decision that does not fit is named by its index in the whole run.
+        var wrong = all[cut..];
+        wrong[0] = wrong[0] with { Of = wrong[0].Of + 1 };
+        var ex = Assert.Throws<ReplayDivergedException>(() => ScheduleRunner.Run(Sys, target, new ReplayStrategy(wrong, new SeededPrefix(17, cut, digest)), 10_000));
+        Assert.Equal(cut, ex.Index);
+    }
+
+    [Fact]
     public void Minimization_yields_no_larger_a_reproducer_that_still_fails_the_same_way()
     {
         var original = FindTlbRace();
