@@ -10,6 +10,7 @@ using TaskIsolation.Machine.Programs;
 using TaskIsolation.Machine.Sched;
 using Kill = TaskIsolation.Machine.Programs.Kill;
 using SimCore = TaskIsolation.Simulation;
+using TaskIsolation.Actors.Machine;
 
 namespace TaskIsolation.Actors.Cpu;
 
@@ -51,7 +52,7 @@ internal sealed partial class CpuActor : SimCore.SimActor
     }
 
     public static Props Props(SimCore.Simulation sim, MachineTopology machine, int cpu) =>
-        Akka.Actor.Props.Create(() => new CpuActor(sim, machine, cpu)).WithDispatcher(sim.Dispatcher);
+        ModelProps.Of(() => new CpuActor(sim, machine, cpu), sim.Dispatcher);
 
     protected override void PreStart()
     {
