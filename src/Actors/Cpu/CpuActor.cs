@@ -1,5 +1,6 @@
 using Akka.Actor;
 using TaskIsolation.Actors.Kernel;
+using TaskIsolation.Actors.Machine;
 using TaskIsolation.Actors.Tick;
 using TaskIsolation.Actors.Vmstat;
 using TaskIsolation.Machine.Abi;
@@ -10,7 +11,6 @@ using TaskIsolation.Machine.Programs;
 using TaskIsolation.Machine.Sched;
 using Kill = TaskIsolation.Machine.Programs.Kill;
 using SimCore = TaskIsolation.Simulation;
-using TaskIsolation.Actors.Machine;
 
 namespace TaskIsolation.Actors.Cpu;
 

@@ -1,9 +1,9 @@
 using Akka.Actor;
 using TaskIsolation.Actors.Cpu;
 using TaskIsolation.Actors.Kernel;
+using TaskIsolation.Actors.Machine;
 using TaskIsolation.Machine.Events;
 using TaskIsolation.Simulation;
-using TaskIsolation.Actors.Machine;
 
 namespace TaskIsolation.Actors.Noise;
 

@@ -1,8 +1,8 @@
 using System.Collections.Immutable;
 using Akka.Actor;
+using TaskIsolation.Actors.Machine;
 using TaskIsolation.Machine.Programs;
 using TaskIsolation.Simulation;
-using TaskIsolation.Actors.Machine;
 
 namespace TaskIsolation.Actors.Task;
 

@@ -1,11 +1,11 @@
 using Akka.Actor;
 using TaskIsolation.Actors.Cpu;
 using TaskIsolation.Actors.Kernel;
+using TaskIsolation.Actors.Machine;
 using TaskIsolation.Machine.Events;
 using TaskIsolation.Simulation;
 using MmState = TaskIsolation.Machine.Mm.VmstatState;
 using VmstatRules = TaskIsolation.Machine.Mm.Vmstat;
-using TaskIsolation.Actors.Machine;
 
 namespace TaskIsolation.Actors.Vmstat;
 
