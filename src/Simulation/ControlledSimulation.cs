@@ -13,7 +13,7 @@ public sealed class ControlledSimulation : Simulation
     private readonly List<ReceiverQueue> _runnable = [];
     private readonly RunnableNames _runnableNames;
     private readonly RunnableIds _runnableIds;
-    private readonly List<Decision> _decisions = [];
+    private readonly DecisionLog _decisions = new();
     private readonly List<List<Timed>> _groups = [];
     private readonly Dictionary<IActorRef, List<Timed>> _groupOf = new(ReferenceEqualityComparer.Instance);
     private readonly Stack<List<Timed>> _spareGroups = new();
@@ -23,6 +23,7 @@ public sealed class ControlledSimulation : Simulation
 
     /// <summary>A controlled simulation at time 0 whose every open point <paramref name="strategy"/> decides.</summary>
     public ControlledSimulation(ISchedulingStrategy strategy)
+        : base(threadSafe: false)
     {
         ArgumentNullException.ThrowIfNull(strategy);
         Strategy = strategy;
@@ -50,7 +51,7 @@ public sealed class ControlledSimulation : Simulation
     private protected override int ChooseAmong(int options)
     {
         var chosen = Strategy.NextChoice(options);
-        _decisions.Add(new Decision(DecisionKind.Choice, chosen, options));
+        _decisions.Add(DecisionKind.Choice, chosen, options);
         return chosen;
     }
 
@@ -101,7 +102,7 @@ public sealed class ControlledSimulation : Simulation
                     throw new InvalidOperationException($"strategy {Strategy.Name} chose {index} of {_runnable.Count}");
                 }
 
-                _decisions.Add(new Decision(DecisionKind.Schedule, index, _runnable.Count));
+                _decisions.Add(DecisionKind.Schedule, index, _runnable.Count);
             }
 
             var queue = _runnable[index];
