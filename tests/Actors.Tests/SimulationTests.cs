@@ -33,6 +33,28 @@ public sealed class SimulationTests : TestKit
         Assert.Throws<FormatException>(() => Decision.Parse(text));
 
     [Fact]
+    public void The_decision_log_keeps_every_decision_across_its_chunks()
+    {
+        // Past the first chunk's growth and across three 64 Ki chunks, with the largest values a decision can hold.
+        var log = new DecisionLog();
+        var expected = new List<Decision>();
+        for (var i = 0; i < 150_000; i++)
+        {
+            var d = i % 7 == 0
+                ? new Decision(DecisionKind.Choice, int.MaxValue - 1, int.MaxValue)
+                : new Decision(i % 2 == 0 ? DecisionKind.Schedule : DecisionKind.Choice, i % 1_000, 1_000 + (i % 3));
+            log.Add(d.Kind, d.Chosen, d.Of);
+            expected.Add(d);
+        }
+
+        Assert.Equal(expected.Count, log.Count);
+        Assert.Equal(expected[0], log[0]);
+        Assert.Equal(expected[65_536], log[65_536]);
+        Assert.Equal(expected, log);
+        Assert.Throws<ArgumentOutOfRangeException>(() => log[150_000]);
+    }
+
+    [Fact]
     public void A_controlled_run_stops_at_the_delivery_bound()
     {
         var m = Boot(Sys, Controlled(2));
