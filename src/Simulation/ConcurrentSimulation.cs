@@ -26,7 +26,8 @@ public sealed class ConcurrentSimulation : Simulation
     private System.Runtime.ExceptionServices.ExceptionDispatchInfo? _pumpError;
 
     /// <summary>A concurrent simulation at time 0 whose data choices follow from <paramref name="seed"/>.</summary>
-    public ConcurrentSimulation(int seed) => _choices = new Random(seed);
+    public ConcurrentSimulation(int seed)
+        : base(threadSafe: true) => _choices = new Random(seed);
 
     /// <inheritdoc />
     public override ExecutionMode Mode => ExecutionMode.Concurrent;

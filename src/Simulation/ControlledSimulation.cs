@@ -22,6 +22,7 @@ public sealed class ControlledSimulation : Simulation
 
     /// <summary>A controlled simulation at time 0 whose every open point <paramref name="strategy"/> decides.</summary>
     public ControlledSimulation(ISchedulingStrategy strategy)
+        : base(threadSafe: false)
     {
         ArgumentNullException.ThrowIfNull(strategy);
         Strategy = strategy;
@@ -46,7 +47,7 @@ public sealed class ControlledSimulation : Simulation
     private protected override int ChooseAmong(int options)
     {
         var chosen = Strategy.NextChoice(options);
-        Log.Add(new Decision(DecisionKind.Choice, chosen, options));
+        Log.Add(DecisionKind.Choice, chosen, options);
         return chosen;
     }
 
@@ -97,7 +98,7 @@ public sealed class ControlledSimulation : Simulation
                     throw new InvalidOperationException($"strategy {Strategy.Name} chose {index} of {_runnable.Count}");
                 }
 
-                Log.Add(new Decision(DecisionKind.Schedule, index, _runnable.Count));
+                Log.Add(DecisionKind.Schedule, index, _runnable.Count);
             }
 
             var queue = _runnable[index];

@@ -9,8 +9,19 @@ namespace TaskIsolation.Simulation;
 /// </summary>
 public abstract class SimActor : UntypedActor
 {
+    // Self reads the current actor cell from thread-local storage on every call; a model actor sends several messages
+    // per delivery, so it is read once, here (the constructor runs in the actor's cell). Controlled mode has no use for
+    // the handled-message report, which only concurrent mode counts.
+    private readonly IActorRef _self;
+    private readonly bool _reportHandled;
+
     /// <summary>Creates the actor on <paramref name="simulation"/>.</summary>
-    protected SimActor(Simulation simulation) => Sim = simulation;
+    protected SimActor(Simulation simulation)
+    {
+        Sim = simulation;
+        _self = Self;
+        _reportHandled = simulation.Mode == ExecutionMode.Concurrent;
+    }
 
     /// <summary>The simulation this actor belongs to.</summary>
     protected Simulation Sim { get; }
@@ -19,10 +30,10 @@ public abstract class SimActor : UntypedActor
     protected long Now => Sim.Now;
 
     /// <summary>Sends at the current instant.</summary>
-    protected void Send(IActorRef to, IMachineMessage message) => Sim.Send(to, message, Self);
+    protected void Send(IActorRef to, IMachineMessage message) => Sim.Send(to, message, _self);
 
     /// <summary>Sends after <paramref name="delayNs"/> of virtual time; the handle lets the sender withdraw it (<see cref="Simulation.Cancel"/>).</summary>
-    protected TimerHandle SendAfter(long delayNs, IActorRef to, IMachineMessage message) => Sim.SendAfter(delayNs, to, message, Self);
+    protected TimerHandle SendAfter(long delayNs, IActorRef to, IMachineMessage message) => Sim.SendAfter(delayNs, to, message, _self);
 
     /// <inheritdoc />
     protected override bool AroundReceive(Receive receive, object message)
@@ -33,14 +44,14 @@ public abstract class SimActor : UntypedActor
         }
         catch (Exception ex)
         {
-            Sim.Fault(Self, message, ex);
+            Sim.Fault(_self, message, ex);
             return true;
         }
         finally
         {
-            if (message is IMachineMessage)
+            if (_reportHandled && message is IMachineMessage)
             {
-                Sim.Handled(Self, message);
+                Sim.Handled(_self, message);
             }
         }
     }

@@ -70,6 +70,33 @@ public sealed class EventRecorderTests : TestKit
     }
 
     [Fact]
+    public void The_cause_index_moves_past_old_ids_and_keeps_what_is_still_named_or_comes_late()
+    {
+        // A window of 100 ns swept every 50 ns; ids recorded nearly in order, as the simulation hands them out.
+        long ids = 1_000;
+        var r = new EventRecorder([], null, () => ++ids, keepLast: 2, causeWindowNs: 100);
+        r.Publish(new TickRestarted(1, 0, 1, 0, TaskIsolation.Machine.Abi.Tick.TickDep.None));
+        for (var i = 2; i <= 400; i++)
+        {
+            // Every tenth event names event 1 (a periodic tick naming what started it); the rest name nothing.
+            r.Publish(new KernelLogged(i, i * 10, 1, i % 10 == 0 ? 1 : 0, KernelLogLine.Warn($"e{i}")));
+        }
+
+        // Event 1 was named within the window, so it is still findable; an unnamed event of long ago is not.
+        Assert.NotNull(r.Find(1));
+        Assert.Null(r.Find(100));
+        Assert.NotNull(r.Find(400));
+        Assert.Equal("tick restarted: idle exit", r.ChainOf(r.Find(390)!)[0].What);
+
+        // An id handed out before the window moved but recorded after it (out of order) is still indexed and found.
+        r.Publish(new KernelLogged(150, 4_005, 1, 0, KernelLogLine.Warn("late")));
+        Assert.Equal("late", ((KernelLogged)r.Find(150)!).Text);
+
+        // Only the window's events plus the named one are held, not the 400 recorded.
+        Assert.InRange(r.IndexedEvents, 10, 20);
+    }
+
+    [Fact]
     public void Unbounded_is_the_default_and_keeps_every_event()
     {
         long ids = 0;

@@ -33,6 +33,68 @@ public sealed class SimulationTests : TestKit
         Assert.Throws<FormatException>(() => Decision.Parse(text));
 
     [Fact]
+    public void The_decision_log_keeps_every_decision_across_its_chunks()
+    {
+        // Past the first chunk's growth and across three 64 Ki chunks, with the largest values a decision can hold.
+        var log = new DecisionLog();
+        var expected = new List<Decision>();
+        for (var i = 0; i < 150_000; i++)
+        {
+            var d = i % 7 == 0
+                ? new Decision(DecisionKind.Choice, int.MaxValue - 1, int.MaxValue)
+                : new Decision(i % 2 == 0 ? DecisionKind.Schedule : DecisionKind.Choice, i % 1_000, 1_000 + (i % 3));
+            log.Add(d.Kind, d.Chosen, d.Of);
+            expected.Add(d);
+        }
+
+        Assert.Equal(expected.Count, log.Count);
+        Assert.Equal(expected[0], log[0]);
+        Assert.Equal(expected[65_536], log[65_536]);
+        Assert.Equal(expected, log);
+        Assert.Throws<ArgumentOutOfRangeException>(() => log[150_000]);
+    }
+
+    [Fact]
+    public void Forgetting_decisions_keeps_the_rest_and_digests_the_forgotten_across_chunks()
+    {
+        var log = new DecisionLog();
+        var all = new List<Decision>();
+        for (var i = 0; i < 200_000; i++)
+        {
+            var d = new Decision(i % 3 == 0 ? DecisionKind.Choice : DecisionKind.Schedule, i % 977, 977 + (i % 5));
+            log.Add(d);
+            all.Add(d);
+            if (i is 70_000 or 140_000)
+            {
+                // Forget in the middle of a chunk, then past two chunk boundaries; forgetting again is a no-op.
+                log.ForgetBefore(i == 70_000 ? 35_000 : 130_000);
+                log.ForgetBefore(log.Start - 1);
+            }
+        }
+
+        log.ForgetBefore(131_072);
+        Assert.Equal(200_000, log.Total);
+        Assert.Equal(131_072, log.Start);
+        Assert.Equal(all.Skip(131_072), log);
+        Assert.Equal(all.Skip(150_000).Take(10), log.Range(150_000, 150_010));
+        var digest = DecisionDigest.Empty;
+        foreach (var d in all.Take(131_072))
+        {
+            digest.Add(d);
+        }
+
+        Assert.Equal(digest, log.StartDigest);
+        Assert.Throws<ArgumentOutOfRangeException>(() => log.Range(131_071, 131_073));
+
+        // Everything forgotten, then the log grows again from nothing.
+        log.ForgetBefore(log.Total);
+        Assert.Empty(log);
+        log.Add(DecisionKind.Choice, 4, 5);
+        Assert.Equal(new Decision(DecisionKind.Choice, 4, 5), log[0]);
+        Assert.Equal(200_001, log.Total);
+    }
+
+    [Fact]
     public void A_controlled_run_stops_at_the_delivery_bound()
     {
         var m = Boot(Sys, Controlled(2));

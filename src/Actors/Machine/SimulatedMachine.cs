@@ -104,7 +104,7 @@ public sealed class SimulatedMachine
         Simulation = SimCore.Create(options.Mode, options.Strategy, options.Seed);
         Simulation.MaxInstantDeliveries = options.MaxInstantDeliveries;
         Memory = new KernelMemory(booted.NrCpus);
-        Recorder = new EventRecorder([new ViolationMonitor(), new ReportMonitor(), new LivenessMonitor(options.LivenessBoundNs), .. options.Monitors], system.EventStream, Simulation.NewEventId, options.Observer, options.KeepEvents);
+        Recorder = new EventRecorder([new ViolationMonitor(), new ReportMonitor(), new LivenessMonitor(options.LivenessBoundNs), .. options.Monitors], system.EventStream, Simulation.NewEventId, options.Observer, options.KeepEvents, threadSafe: options.Mode == ExecutionMode.Concurrent);
 
         // What the exhaustive search counts as shared state around each delivery: kernel memory and the recorder (its
         // monitors keep state across events, so two deliveries that both publish do not commute).

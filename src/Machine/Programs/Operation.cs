@@ -25,7 +25,10 @@ public sealed record Compute(long Ns) : Operation
     public const long Forever = long.MaxValue;
 
     /// <inheritdoc />
-    public override string Describe() => Ns == Forever ? "compute forever" : $"compute {Durations.Format(Ns)}";
+    public override string Describe() => Ns == Forever ? "compute forever" : Texts.Get(Ns);
+
+    /// <summary>The descriptions made so far, one string per length.</summary>
+    private static readonly Durations.TextCache Texts = new(ns => $"compute {Durations.Format(ns)}");
 
     /// <inheritdoc />
     public override TaskStep Step => TaskStep.Of(OperationKind.Compute);
@@ -41,7 +44,10 @@ public sealed record Syscall(string? Name, int Nr = -1, long WorkNs = 2_000) : O
     public override string Describe() => Name ?? $"syscall {Nr}";
 
     /// <inheritdoc />
-    public override TaskStep Step => new(OperationKind.Syscall, Name);
+    public override TaskStep Step => Name is null ? TaskStep.Of(OperationKind.Syscall) : Steps.GetOrAdd(Name, static n => new TaskStep(OperationKind.Syscall, n));
+
+    /// <summary>One step value per syscall name: every start of a <c>write</c> published a new one.</summary>
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, TaskStep> Steps = new(StringComparer.Ordinal);
 }
 
 /// <summary><c>prctl(option, arg)</c>: PR_SET_TASK_ISOLATION / PR_GET_TASK_ISOLATION or any other option.</summary>
@@ -137,7 +143,10 @@ public sealed record ArmPosixTimer(long Ns, int Signal, bool PerProcess = false)
 public sealed record Sleep(long Ns) : Operation
 {
     /// <inheritdoc />
-    public override string Describe() => $"nanosleep({Durations.Format(Ns)})";
+    public override string Describe() => Texts.Get(Ns);
+
+    /// <summary>The descriptions made so far, one string per length.</summary>
+    private static readonly Durations.TextCache Texts = new(ns => $"nanosleep({Durations.Format(ns)})");
 
     /// <inheritdoc />
     public override TaskStep Step => TaskStep.Of(OperationKind.Sleep);
@@ -217,6 +226,38 @@ public static class Durations
             >= 1_000 => (ns / 1e3).ToString("0.###", c) + "us",
             _ => ns.ToString(c) + "ns",
         };
+    }
+
+    /// <summary>
+    /// Texts made from a duration, each made once: every step a task starts is published with its description, so a
+    /// daemon's <c>nanosleep(1s)</c> was formatted (and a new string kept by the event) at every wake-up. Holds at most
+    /// <see cref="MaxEntries"/> lengths; past that (a swarm's perturbed timings) a text is made each time, as before.
+    /// </summary>
+    /// <param name="make">Makes the text of a length.</param>
+    internal sealed class TextCache(Func<long, string> make)
+    {
+        /// <summary>How many lengths a cache keeps.</summary>
+        public const int MaxEntries = 4_096;
+
+        private readonly System.Collections.Concurrent.ConcurrentDictionary<long, string> _texts = new();
+        private int _count;
+
+        /// <summary>The text of <paramref name="ns"/>.</summary>
+        public string Get(long ns)
+        {
+            if (_texts.TryGetValue(ns, out var text))
+            {
+                return text;
+            }
+
+            text = make(ns);
+            if (Volatile.Read(ref _count) < MaxEntries && _texts.TryAdd(ns, text))
+            {
+                Interlocked.Increment(ref _count);
+            }
+
+            return text;
+        }
     }
 }
 
