@@ -150,12 +150,16 @@ public static partial class RegressionTestGenerator
         {
             "violation" => $"{f.Interrupt}_violation",
             FindingInfo.DoubleReportKind => "double_report",
+            FindingInfo.MonitorKind => "monitor_failure",
+            FindingInfo.NoProgressKind => "no_progress_stall",
             _ => "liveness_failure",
         };
         var kindWords = f.Kind switch
         {
             "violation" => "violation",
             FindingInfo.DoubleReportKind => "double report",
+            FindingInfo.MonitorKind => "monitor failure",
+            FindingInfo.NoProgressKind => "run without progress",
             _ => "liveness failure",
         };
         var switchName = new string([.. options.Mitigation.Select(ch => char.IsAsciiLetterOrDigit(ch) ? ch : '_')]);

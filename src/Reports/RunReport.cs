@@ -48,6 +48,13 @@ public sealed record RunReport
     [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
     public ImmutableArray<MonitorReport>? Monitors { get; init; }
 
+    /// <summary>
+    /// One loss of isolation reported twice (two CPUs each printed the report, docs/races.md R14), each with the second
+    /// report's causal chain; absent (null) when there was none, so reports of runs without one read as before.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public ImmutableArray<DoubleReportReport>? DoubleReports { get; init; }
+
     /// <summary>Signals generated.</summary>
     public required ImmutableArray<SignalReport> Signals { get; init; }
 
@@ -168,6 +175,15 @@ public sealed record LivenessReport(long TimeNs, int Cpu, string Task, long Sinc
 /// <param name="Reason">What broke, in words.</param>
 /// <param name="Chain">The causal chain of the event that broke it (or made it hot), root first.</param>
 public sealed record MonitorReport(long TimeNs, int Cpu, string Monitor, string Kind, MonitorFailure Failure, string? Task, string Reason, ImmutableArray<ChainLinkReport> Chain);
+
+/// <summary>One loss of isolation reported twice: the task, the two CPUs that printed a report, the second one's chain.</summary>
+/// <param name="TimeNs">When the second report was printed.</param>
+/// <param name="Cpu">The isolated CPU whose task lost isolation.</param>
+/// <param name="Task">The task, <c>comm/pid</c>.</param>
+/// <param name="FirstReportCpu">The CPU that printed the first report.</param>
+/// <param name="SecondReportCpu">The CPU that printed the second.</param>
+/// <param name="Chain">The second report's causal chain, root first.</param>
+public sealed record DoubleReportReport(long TimeNs, int Cpu, string Task, int FirstReportCpu, int SecondReportCpu, ImmutableArray<ChainLinkReport> Chain);
 
 /// <summary>A signal generated for a task.</summary>
 public sealed record SignalReport(long TimeNs, int Cpu, string Task, int Signal, string Reason);

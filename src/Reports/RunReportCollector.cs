@@ -22,6 +22,7 @@ public sealed class RunReportCollector(int maxEntries = int.MaxValue) : IRunObse
     private readonly List<ViolationReport> _violations = [];
     private readonly List<LivenessReport> _liveness = [];
     private readonly List<MonitorReport> _monitors = [];
+    private readonly List<DoubleReportReport> _doubleReports = [];
     private NoProgressReport? _noProgress;
     private readonly List<SignalReport> _signals = [];
     private readonly List<ExitReport> _exits = [];
@@ -80,6 +81,13 @@ public sealed class RunReportCollector(int maxEntries = int.MaxValue) : IRunObse
         return new(m.Time, m.Cpu, m.Monitor, m.MonitorKind, m.Failure, m.Task?.ToString(), m.Reason, [.. m.Chain.Select(ToReport)]);
     }
 
+    /// <summary>A double report as a report entry.</summary>
+    public static DoubleReportReport ToReport(DoubleReport d)
+    {
+        ArgumentNullException.ThrowIfNull(d);
+        return new(d.Time, d.Cpu, d.Task.ToString(), d.FirstReportCpu, d.SecondReportCpu, [.. d.Chain.Select(ToReport)]);
+    }
+
     /// <inheritdoc />
     public void Observe(MachineEvent e)
     {
@@ -97,6 +105,9 @@ public sealed class RunReportCollector(int maxEntries = int.MaxValue) : IRunObse
                 break;
             case MonitorFailed m:
                 Keep(_monitors, ToReport(m));
+                break;
+            case DoubleReport d:
+                Keep(_doubleReports, ToReport(d));
                 break;
             case SignalSent s:
                 Keep(_signals, new SignalReport(s.Time, s.Cpu, s.Task.ToString(), s.Signal, s.Reason.Text));
@@ -145,6 +156,7 @@ public sealed class RunReportCollector(int maxEntries = int.MaxValue) : IRunObse
             Violations = [.. _violations],
             Liveness = [.. _liveness],
             Monitors = _monitors.Count == 0 ? null : [.. _monitors],
+            DoubleReports = _doubleReports.Count == 0 ? null : [.. _doubleReports],
             Signals = [.. _signals],
             Exits = [.. _exits],
             Prctl = [.. _prctl],

@@ -55,6 +55,9 @@ public sealed class IsolationResult
     /// <summary>Failures of the run's monitors (the scenario's <c>monitors:</c> and your own), in order.</summary>
     public IReadOnlyList<MonitorFailed> MonitorFailures => Run.Machine.MonitorFailures;
 
+    /// <summary>Losses of isolation reported twice (docs/races.md R14), in order.</summary>
+    public IReadOnlyList<DoubleReport> DoubleReports => Run.Machine.DoubleReports;
+
     /// <summary>Every signal sent to a task, with its typed reason.</summary>
     public IReadOnlyList<SignalSent> Signals => [.. Events.OfType<SignalSent>()];
 

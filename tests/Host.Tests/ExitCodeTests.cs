@@ -106,6 +106,28 @@ public sealed class ExitCodeTests : IDisposable
         }
     }
 
+    [Fact]
+    public void An_option_whose_placeholder_lists_its_values_lists_every_value_it_completes()
+    {
+        var checkedOptions = 0;
+        foreach (var command in Cli.BuildRoot().Subcommands)
+        {
+            foreach (var option in command.Options.Where(o => o.HelpName?.Contains('|', StringComparison.Ordinal) == true))
+            {
+                var completions = option.GetCompletions(System.CommandLine.Completions.CompletionContext.Empty).Select(c => c.Label).ToHashSet(StringComparer.Ordinal);
+                if (completions.Count == 0)
+                {
+                    continue;
+                }
+
+                Assert.True(completions.SetEquals(option.HelpName!.Split('|')), $"{command.Name} {option.Name}: placeholder {option.HelpName}, completes {string.Join('|', completions.Order(StringComparer.Ordinal))}");
+                checkedOptions++;
+            }
+        }
+
+        Assert.True(checkedOptions > 0);
+    }
+
     /// <summary>Help text with its line wrapping undone.</summary>
     private static string Unwrapped(string help) => string.Join(' ', help.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries));
 

@@ -72,6 +72,25 @@ public sealed partial class RunReportOptionsTests : IDisposable
     }
 
     [Fact]
+    public void A_double_report_is_in_the_json_report_with_both_cpus_and_its_chain_and_absent_when_there_is_none()
+    {
+        // R14: seed 3 of the controlled run lets both senders test the flag before either clears it.
+        var r = Taskisol.Run("run", "r14-two-senders", "--seed", "3", "--quiet", "--report", P("double.json"));
+        var schema = JsonSchema.FromText(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "report.schema.json")));
+        var node = JsonNode.Parse(File.ReadAllText(P("double.json")));
+        Assert.True(schema.Evaluate(node).IsValid, r.Out + r.Err);
+        var d = Assert.Single(node!["double_reports"]!.AsArray())!;
+        Assert.Equal((3, "iso/101"), (d["cpu"]!.GetValue<int>(), d["task"]!.GetValue<string>()));
+        Assert.NotEqual(d["first_report_cpu"]!.GetValue<int>(), d["second_report_cpu"]!.GetValue<int>());
+        Assert.EndsWith("munmap", d["chain"]![0]!["what"]!.GetValue<string>(), StringComparison.Ordinal);
+
+        Taskisol.Run("run", "r14-two-senders", "--seed", "1", "--quiet", "--report", P("single.json"));
+        var single = JsonNode.Parse(File.ReadAllText(P("single.json")))!.AsObject();
+        Assert.Single(single["violations"]!.AsArray());
+        Assert.False(single.ContainsKey("double_reports"));
+    }
+
+    [Fact]
     public void The_person_output_has_the_noise_table()
     {
         var r = Taskisol.Run("run");

@@ -22,7 +22,7 @@ internal static partial class ExploreCommand
         {
             Description = "random (uniform), pct (Burckhardt et al. 2010: random priorities, D-1 change points), portfolio (both, alternating), guided (mutants of the schedules that reached new coverage, as a fuzzer's corpus) or exhaustive (every schedule, depth first, with sleep sets)",
             DefaultValueFactory = _ => "portfolio",
-            HelpName = "random|pct|portfolio|exhaustive",
+            HelpName = "random|pct|portfolio|guided|exhaustive",
         };
         strategy.CompletionSources.Add(["random", "pct", "portfolio", "guided", "exhaustive"]);
         var maxSchedules = CliOptions.OptionalNumber<long>("--max-schedules", "With --strategy exhaustive: stop after this many schedules (the run then says it was bounded)", "N");

@@ -19,6 +19,17 @@ public sealed class IsolationAssertTests
     private static readonly Lazy<IsolationResult> s_quiet = new(() => IsolationRunner.Run(IsolationScenario.BuiltIn("r09-tlb-shootdown-mitigated"), seed: 1));
 
     [Fact]
+    public void A_double_report_is_typed_in_the_result()
+    {
+        // R14 (docs/races.md): seed 3 lets both senders report the one loss of isolation, seed 1 only the first.
+        var twice = IsolationRunner.Run(IsolationScenario.BuiltIn("r14-two-senders"), seed: 3);
+        var d = Assert.Single(twice.DoubleReports);
+        Assert.Equal((3, "iso/101"), (d.Cpu, d.Task.ToString()));
+        Assert.NotEqual(d.FirstReportCpu, d.SecondReportCpu);
+        Assert.Empty(IsolationRunner.Run(IsolationScenario.BuiltIn("r14-two-senders"), seed: 1).DoubleReports);
+    }
+
+    [Fact]
     public void NoViolation_fails_listing_the_violation_found()
     {
         var ex = Assert.Throws<IsolationAssertException>(() => IsolationAssert.NoViolation(s_race.Value));
