@@ -36,6 +36,7 @@ public interface IClusterMessage
 /// <param name="Receivers">PCT's <c>n</c> from the calibration schedule.</param>
 /// <param name="DataOptions">The most options of one data choice of the calibration schedule (PCT's bound).</param>
 /// <param name="CalibrationCut">Whether the calibration schedule hit the step bound (no PCT bound then).</param>
+/// <param name="Find">The one kind of finding the campaign looks for (<c>--find</c>), or null for any.</param>
 public sealed record CampaignSpec(
     string CampaignId,
     string ModelVersion,
@@ -53,7 +54,8 @@ public sealed record CampaignSpec(
     int PctSteps,
     int Receivers,
     int DataOptions = 1,
-    bool CalibrationCut = false)
+    bool CalibrationCut = false,
+    string? Find = null)
 {
     /// <summary>Number of batches: batch <c>b</c> holds schedules [b·size, min(iterations, (b+1)·size)).</summary>
     public long Batches => (Iterations + BatchSize - 1) / BatchSize;
@@ -81,7 +83,8 @@ public sealed record CampaignSpec(
             plan.PctSteps,
             plan.Receivers,
             plan.DataOptions,
-            plan.CalibrationCut);
+            plan.CalibrationCut,
+            o.Find);
         return spec with { CampaignId = spec.ComputeId() };
     }
 
@@ -102,6 +105,11 @@ public sealed record CampaignSpec(
             "first" => UntilMode.First,
             _ => throw new FormatException($"campaign {CampaignId}: unknown until mode '{Until}'"),
         };
+        if (Find is not null && !FindingInfo.Kinds.Contains(Find))
+        {
+            throw new FormatException($"campaign {CampaignId}: unknown kind of finding '{Find}'");
+        }
+
         if (Iterations < 0 || BatchSize < 1 || MaxSteps < 1 || Depth < 1 || PctSteps < 1 || Receivers < 1 || DataOptions < 1)
         {
             throw new FormatException($"campaign {CampaignId}: iterations, batch size, max steps, depth or PCT plan out of range");
@@ -117,15 +125,19 @@ public sealed record CampaignSpec(
             Until = until,
             BatchSize = BatchSize,
             Workers = 1,
+            Find = Find,
         };
         return new CampaignPlan(options, PctSteps, Receivers, DataOptions, CalibrationCut);
     }
 
-    /// <summary>The id this spec's fields give: a changed field is another campaign.</summary>
+    /// <summary>
+    /// The id this spec's fields give: a changed field is another campaign. <see cref="Find"/> counts only when set, so a
+    /// campaign without it keeps the id (and its journal) it had before the field existed.
+    /// </summary>
     public string ComputeId() => Exploration.TargetHash.Of(string.Join('\n', new object[]
     {
         ModelVersion, TargetKind, TargetHash, Strategy, Iterations, MaxSteps, Depth, Seed, Until, BatchSize, PctSteps, Receivers, DataOptions, CalibrationCut,
-    }.Select(o => Convert.ToString(o, CultureInfo.InvariantCulture))))[..("sha256:".Length + 16)];
+    }.Concat(Find is null ? [] : ["find:" + Find]).Select(o => Convert.ToString(o, CultureInfo.InvariantCulture))))[..("sha256:".Length + 16)];
 }
 
 /// <summary>A worker announces itself and how many batches it runs at once (its slots).</summary>

@@ -162,9 +162,29 @@ public sealed class ExploreCommandTests : IDisposable
         Assert.Equal(0, r.Exit);
         Assert.Contains("finding only double-report", r.Out, StringComparison.Ordinal);
         Assert.Contains("no findings", r.Out, StringComparison.Ordinal);
-        var refused = Taskisol.Run("explore", scenario, "--find", "violation", "--cluster");
-        Assert.Equal(2, refused.Exit);
-        Assert.Contains("--find is not supported with --cluster", refused.Err, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Explore_with_find_on_a_cluster_finds_what_one_node_finds_and_is_another_campaign()
+    {
+        // R14 shows violations in every schedule and a double report in a few: --find keeps only the double report.
+        string[] campaign = ["explore", "r14-two-senders", "--iterations", "48", "--seed", "1", "--workers", "1"];
+        var journal = Path.Combine(_dir, "campaign.jsonl");
+
+        var single = Taskisol.Run([.. campaign, "--find", "double-report"]);
+        var cluster = Taskisol.Run([.. campaign, "--find", "double-report", "--cluster", "--port", "0", "--journal", journal]);
+
+        Assert.Equal((1, 1), (single.Exit, cluster.Exit));
+        static string Findings(string output) => string.Join('\n', output.Split('\n').SkipWhile(l => !l.StartsWith("finding ", StringComparison.Ordinal)).TakeWhile(l => !l.StartsWith("schedules:", StringComparison.Ordinal)));
+        Assert.StartsWith("finding 1: double-report on a nohz_full+isolcpus+task_isolation cpu", Findings(single.Out), StringComparison.Ordinal);
+        Assert.DoesNotContain("violation", Findings(single.Out), StringComparison.Ordinal);
+        Assert.Equal(Findings(single.Out), Findings(cluster.Out));
+        Assert.Contains("finding only double-report", cluster.Out, StringComparison.Ordinal);
+
+        // The same campaign looking for every kind is another campaign: its journal is refused.
+        var other = Taskisol.Run([.. campaign, "--cluster", "--port", "0", "--journal", journal]);
+        Assert.Equal(2, other.Exit);
+        Assert.Contains("journal of another campaign", other.Err, StringComparison.Ordinal);
     }
 
     [SkippableTheory]

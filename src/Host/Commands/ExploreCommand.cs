@@ -132,11 +132,6 @@ internal static partial class ExploreCommand
                 throw new UsageException("--strategy guided runs on one node (each generation of schedules is drawn from the corpus the one before left): drop --cluster");
             }
 
-            if (findKind is not null && parse.GetValue(cluster))
-            {
-                throw new UsageException("--find is not supported with --cluster yet: run the campaign on one node");
-            }
-
             var (loaded, _) = RunCommand.Resolve(parse.GetValue(scenario), 1, null, null, error);
             if (loaded is null)
             {

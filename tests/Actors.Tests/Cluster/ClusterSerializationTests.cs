@@ -37,6 +37,7 @@ public sealed class ClusterSerializationTests : IClassFixture<TlbBatches>
             new WorkerHello(3),
             new CoordinatorHello(spec.CampaignId),
             new RunBatch(spec, 2, 8, 12, long.MaxValue),
+            new RunBatch(spec with { Find = FindingInfo.DoubleReportKind }, 2, 8, 12, long.MaxValue),
             new BatchDone(spec.CampaignId, 2, ResultData.Of(new CampaignResult())),
             new BatchRefused(spec.CampaignId, 2, "model version differs"),
             new BatchCrashed(spec.CampaignId, 2, "System.InvalidOperationException: boom"),
