@@ -28,7 +28,7 @@ public class BenchCommandTests
                 "raw.controlled", "raw.concurrent.1pair", "model.controlled", "model.concurrent", "model.concurrent.ratio",
                 "compression.default.controlled", "compression.default.concurrent", "compression.64cpu.controlled",
                 "compression.4cpu-busy.controlled", "explore.schedules-per-s", "scale.boot", "scale.compression", "scale.heap",
-                "scale.peak",
+                "scale.peak", "peak.process", "explore.us-per-schedule", "explore.boot-share", "explore.run-share",
             })
             {
                 Assert.True(figures.TryGetValue(id, out var v) && v > 0 && double.IsFinite(v), $"figure {id} missing or not positive");
@@ -39,6 +39,20 @@ public class BenchCommandTests
             var irqs = json.RootElement.GetProperty("deliveriesPerSimulatedSecondByType").GetProperty("Irq").GetDouble();
             Assert.InRange(irqs, 20, 500);
             Assert.True(json.RootElement.GetProperty("quick").GetBoolean());
+
+            // Where a schedule's wall time went: four phases that make the whole of it.
+            var shares = new[] { "boot", "run", "teardown", "between" }.Sum(p => figures[$"explore.{p}-share"]);
+            Assert.InRange(shares, 0.999, 1.001);
+
+            // The scaling curve (quick: 4, 16 and 64 CPUs). Deliveries per simulated second are exact (fixed windows), so
+            // this is deterministic: per CPU, the machines stay within a factor of three of each other (4 CPUs pay most:
+            // one housekeeping CPU in four).
+            var curve = json.RootElement.GetProperty("scaling").EnumerateArray().ToList();
+            Assert.Equal([4, 16, 64], curve.Select(p => p.GetProperty("cpus").GetInt32()));
+            Assert.All(curve, p => Assert.True(p.GetProperty("compression").GetDouble() > 0));
+            var perCpu = curve.Select(p => p.GetProperty("deliveriesPerSimulatedSecondPerCpu").GetDouble()).ToList();
+            Assert.All(perCpu, v => Assert.InRange(v, perCpu.Min(), perCpu.Min() * 3));
+            Assert.Contains("Scaling curve", r.Out, StringComparison.Ordinal);
         }
         finally
         {

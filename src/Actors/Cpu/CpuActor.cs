@@ -1,5 +1,6 @@
 using Akka.Actor;
 using TaskIsolation.Actors.Kernel;
+using TaskIsolation.Actors.Machine;
 using TaskIsolation.Actors.Tick;
 using TaskIsolation.Actors.Vmstat;
 using TaskIsolation.Machine.Abi;
@@ -51,7 +52,7 @@ internal sealed partial class CpuActor : SimCore.SimActor
     }
 
     public static Props Props(SimCore.Simulation sim, MachineTopology machine, int cpu) =>
-        Akka.Actor.Props.Create(() => new CpuActor(sim, machine, cpu)).WithDispatcher(sim.Dispatcher);
+        ModelProps.Of(() => new CpuActor(sim, machine, cpu), sim.Dispatcher);
 
     protected override void PreStart()
     {

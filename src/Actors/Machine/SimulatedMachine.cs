@@ -360,7 +360,7 @@ public sealed class SimulatedMachine
     {
         var host = MachineHost.Of(_system).RootFor(Simulation.Dispatcher);
         var sim = Simulation;
-        _root = new CreateModelActor(Props.Create(() => new MachineRootActor(sim)).WithDispatcher(Simulation.Dispatcher), _prefix).SendTo(host);
+        _root = new CreateModelActor(ModelProps.Of(() => new MachineRootActor(sim), Simulation.Dispatcher), _prefix).SendTo(host);
         for (var cpu = 0; cpu < _m.NrCpus; cpu++)
         {
             _m.Cpus[cpu] = Create(CpuActor.Props(Simulation, _m, cpu), $"cpu{cpu}");

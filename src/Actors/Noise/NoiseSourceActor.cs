@@ -1,6 +1,7 @@
 using Akka.Actor;
 using TaskIsolation.Actors.Cpu;
 using TaskIsolation.Actors.Kernel;
+using TaskIsolation.Actors.Machine;
 using TaskIsolation.Machine.Events;
 using TaskIsolation.Simulation;
 
@@ -63,10 +64,10 @@ internal sealed class NoiseSourceActor : SimActor
     }
 
     public static Props ForDeviceIrq(Simulation.Simulation sim, MachineTopology machine, DeviceIrqSpec spec) =>
-        Akka.Actor.Props.Create(() => new NoiseSourceActor(sim, machine, spec, null)).WithDispatcher(sim.Dispatcher);
+        ModelProps.Of(() => new NoiseSourceActor(sim, machine, spec, null), sim.Dispatcher);
 
     public static Props ForNmi(Simulation.Simulation sim, MachineTopology machine, NmiSpec spec) =>
-        Akka.Actor.Props.Create(() => new NoiseSourceActor(sim, machine, null, spec)).WithDispatcher(sim.Dispatcher);
+        ModelProps.Of(() => new NoiseSourceActor(sim, machine, null, spec), sim.Dispatcher);
 
     protected override void OnReceive(object message)
     {

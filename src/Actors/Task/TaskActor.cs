@@ -1,5 +1,6 @@
 using System.Collections.Immutable;
 using Akka.Actor;
+using TaskIsolation.Actors.Machine;
 using TaskIsolation.Machine.Programs;
 using TaskIsolation.Simulation;
 
@@ -31,7 +32,7 @@ internal sealed class TaskActor : SimActor
     }
 
     public static Props Props(Simulation.Simulation sim, int pid, ImmutableArray<Operation> program) =>
-        Akka.Actor.Props.Create(() => new TaskActor(sim, pid, program)).WithDispatcher(sim.Dispatcher);
+        ModelProps.Of(() => new TaskActor(sim, pid, program), sim.Dispatcher);
 
     protected override void OnReceive(object message)
     {

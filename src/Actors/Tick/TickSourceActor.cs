@@ -1,6 +1,7 @@
 using Akka.Actor;
 using TaskIsolation.Actors.Cpu;
 using TaskIsolation.Actors.Kernel;
+using TaskIsolation.Actors.Machine;
 using TaskIsolation.Machine.Events;
 using TaskIsolation.Simulation;
 
@@ -64,7 +65,7 @@ internal sealed class TickSourceActor : SimActor
     }
 
     public static Props Props(Simulation.Simulation sim, MachineTopology machine, IActorRef cpuRef) =>
-        Akka.Actor.Props.Create(() => new TickSourceActor(sim, machine, cpuRef)).WithDispatcher(sim.Dispatcher);
+        ModelProps.Of(() => new TickSourceActor(sim, machine, cpuRef), sim.Dispatcher);
 
     protected override void OnReceive(object message)
     {

@@ -1,6 +1,7 @@
 using Akka.Actor;
 using TaskIsolation.Actors.Cpu;
 using TaskIsolation.Actors.Kernel;
+using TaskIsolation.Actors.Machine;
 using TaskIsolation.Machine.Events;
 using TaskIsolation.Simulation;
 using MmState = TaskIsolation.Machine.Mm.VmstatState;
@@ -51,7 +52,7 @@ internal sealed class VmstatWorkerActor : SimActor
     }
 
     public static Props Props(Simulation.Simulation sim, MachineTopology machine, int cpu, IActorRef cpuRef) =>
-        Akka.Actor.Props.Create(() => new VmstatWorkerActor(sim, machine, cpu, cpuRef)).WithDispatcher(sim.Dispatcher);
+        ModelProps.Of(() => new VmstatWorkerActor(sim, machine, cpu, cpuRef), sim.Dispatcher);
 
     protected override void OnReceive(object message)
     {
@@ -132,7 +133,7 @@ internal sealed class VmstatShepherdActor : SimActor
     }
 
     public static Props Props(Simulation.Simulation sim, MachineTopology machine, int cpu) =>
-        Akka.Actor.Props.Create(() => new VmstatShepherdActor(sim, machine, cpu)).WithDispatcher(sim.Dispatcher);
+        ModelProps.Of(() => new VmstatShepherdActor(sim, machine, cpu), sim.Dispatcher);
 
     protected override void OnReceive(object message)
     {

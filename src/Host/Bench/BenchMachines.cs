@@ -80,6 +80,35 @@ internal static class BenchMachines
     }
 
     /// <summary>
+    /// A machine of the scaling curve: <paramref name="cpus"/> CPUs at HZ=1000, an eighth of them (at least one)
+    /// housekeeping with a writer/mmap loop each, every other CPU an isolated NOSIG poller; the load grows with the
+    /// machine as <see cref="Wide64"/>'s does (64 CPUs: the same machine and tasks).
+    /// </summary>
+    public static BenchMachine Scaled(int cpus)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(cpus, 2);
+        var housekeeping = Math.Max(1, cpus / 8);
+        var isolated = string.Create(CultureInfo.InvariantCulture, $"{housekeeping}-{cpus - 1}");
+        var booted = BootedMachine.Boot(cpus, MachineArch.X86_64, KernelConfig.Default, $"nohz_full={isolated} isolcpus={isolated} task_isolation={isolated}");
+        var tasks = ImmutableArray.CreateBuilder<TaskSpec>(cpus);
+        for (var cpu = 0; cpu < housekeeping; cpu++)
+        {
+            tasks.Add(Housekeeper(string.Create(CultureInfo.InvariantCulture, $"hk{cpu}"), cpus, cpu));
+        }
+
+        for (var cpu = housekeeping; cpu < cpus; cpu++)
+        {
+            tasks.Add(Poller(string.Create(CultureInfo.InvariantCulture, $"poll{cpu}"), cpus, cpu));
+        }
+
+        return BenchMachine.Of(
+            string.Create(CultureInfo.InvariantCulture, $"{cpus:N0}-cpu"),
+            string.Create(CultureInfo.InvariantCulture, $"{cpus:N0} CPUs HZ=1000, {housekeeping:N0} housekeeping with writer/mmap noise, {cpus - housekeeping:N0} isolated pollers"),
+            booted,
+            tasks.ToImmutable());
+    }
+
+    /// <summary>
     /// The scale machine: 1,024 CPUs and 10,000 tasks by default. A sixteenth of the CPUs do housekeeping, each of the
     /// others runs an isolated poller, and the remaining tasks are daemons spread over the housekeeping CPUs that wake
     /// every second, compute 100 µs and write.

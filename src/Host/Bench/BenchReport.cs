@@ -18,6 +18,29 @@ internal sealed record BenchRow(string Id, string What, double Value, string Uni
     public bool? Met => Target is { } t ? (LowerIsBetter ? Value <= t : Value >= t) : null;
 }
 
+/// <summary>One machine of the scaling curve, over its timed window.</summary>
+/// <param name="Cpus">CPUs.</param>
+/// <param name="Housekeeping">Housekeeping CPUs (the others run an isolated poller each).</param>
+/// <param name="SimulatedNs">The simulated window.</param>
+/// <param name="Deliveries">Model messages delivered in it.</param>
+/// <param name="Wall">Its wall time.</param>
+/// <param name="Cpu">CPU time the process used in it.</param>
+/// <param name="Boot">Wall time to boot the machine.</param>
+internal sealed record CurvePoint(int Cpus, int Housekeeping, long SimulatedNs, long Deliveries, TimeSpan Wall, TimeSpan Cpu, TimeSpan Boot)
+{
+    /// <summary>Deliveries per simulated second: exact, the same in every run.</summary>
+    public double DeliveriesPerSimSecond => Deliveries / (SimulatedNs / 1e9);
+
+    /// <summary>The same per CPU: flat when cost grows linearly with the machine.</summary>
+    public double DeliveriesPerSimSecondPerCpu => DeliveriesPerSimSecond / Cpus;
+
+    /// <summary>Simulated seconds per wall second (controlled mode).</summary>
+    public double Compression => SimulatedNs / 1e9 / Wall.TotalSeconds;
+
+    /// <summary>Model deliveries per wall second.</summary>
+    public double DeliveriesPerWallSecond => Deliveries / Wall.TotalSeconds;
+}
+
 /// <summary>Everything one <c>taskisol bench</c> run measured: a table for people, JSON for machines.</summary>
 internal sealed class BenchReport
 {
@@ -40,6 +63,9 @@ internal sealed class BenchReport
     public long PeakWorkingSetBytes { get; set; }
 
     public string ScaleMachine { get; set; } = string.Empty;
+
+    /// <summary>The scaling curve, smallest machine first.</summary>
+    public List<CurvePoint> Curve { get; } = [];
 
     public void Add(string id, string what, double value, string unit, double? target = null, bool lowerIsBetter = false) =>
         Rows.Add(new BenchRow(id, what, value, unit, target, lowerIsBetter));
@@ -74,6 +100,18 @@ internal sealed class BenchReport
         }
 
         console.Write(kinds);
+
+        var curve = new Table().Title("Scaling curve: 1/8 of the CPUs housekeeping (writer/mmap), the rest isolated pollers; controlled")
+            .AddColumn(new TableColumn("CPUs").RightAligned()).AddColumn(new TableColumn("simulated s").RightAligned())
+            .AddColumn(new TableColumn("deliveries/sim s").RightAligned()).AddColumn(new TableColumn("per CPU").RightAligned())
+            .AddColumn(new TableColumn("compression").RightAligned()).AddColumn(new TableColumn("deliveries/wall s").RightAligned())
+            .AddColumn(new TableColumn("boot ms").RightAligned());
+        foreach (var p in Curve)
+        {
+            curve.AddRow(p.Cpus.ToString("N0", CultureInfo.InvariantCulture), Format(p.SimulatedNs / 1e9), Format(p.DeliveriesPerSimSecond), Format(p.DeliveriesPerSimSecondPerCpu), Format(p.Compression), Format(p.DeliveriesPerWallSecond), Format(p.Boot.TotalMilliseconds));
+        }
+
+        console.Write(curve);
         foreach (var n in NotMeasured)
         {
             console.Write(new Text($"Not measured: {n}\n"));
@@ -137,6 +175,25 @@ internal sealed class BenchReport
         }
 
         w.WriteEndObject();
+        w.WriteStartArray("scaling");
+        foreach (var p in Curve)
+        {
+            w.WriteStartObject();
+            w.WriteNumber("cpus", p.Cpus);
+            w.WriteNumber("housekeeping", p.Housekeeping);
+            w.WriteNumber("simulatedNs", p.SimulatedNs);
+            w.WriteNumber("deliveries", p.Deliveries);
+            w.WriteNumber("deliveriesPerSimulatedSecond", p.DeliveriesPerSimSecond);
+            w.WriteNumber("deliveriesPerSimulatedSecondPerCpu", p.DeliveriesPerSimSecondPerCpu);
+            w.WriteNumber("compression", p.Compression);
+            w.WriteNumber("deliveriesPerWallSecond", p.DeliveriesPerWallSecond);
+            w.WriteNumber("wallSeconds", p.Wall.TotalSeconds);
+            w.WriteNumber("cpuSeconds", p.Cpu.TotalSeconds);
+            w.WriteNumber("bootSeconds", p.Boot.TotalSeconds);
+            w.WriteEndObject();
+        }
+
+        w.WriteEndArray();
         w.WriteNumber("peakWorkingSetBytes", PeakWorkingSetBytes);
         w.WriteString("scaleMachine", ScaleMachine);
         w.WriteStartArray("notMeasured");

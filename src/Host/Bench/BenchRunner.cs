@@ -48,13 +48,18 @@ internal sealed class BenchRunner(bool quick, TextWriter progress)
     public BenchReport Run()
     {
         var report = new BenchReport { Quick = quick };
+
+        // The scale machine first: the process's peak working set right after it is that machine's own (with the
+        // runtime's), before any other stage has grown the heap.
+        ScaleStage(report);
         RawStage(report);
         DefaultStage(report);
         WideStage(report);
         ExploreStage(report);
-        ScaleStage(report);
+        CurveStage(report);
         using var self = Process.GetCurrentProcess();
         report.PeakWorkingSetBytes = self.PeakWorkingSet64;
+        report.Add("peak.process", "Peak working set of the whole bench process", self.PeakWorkingSet64 / 1048576.0, "MiB");
         return report;
     }
 
@@ -84,13 +89,13 @@ internal sealed class BenchRunner(bool quick, TextWriter progress)
         var concurrent = RunMachine(BenchMachines.DefaultScenario(), ExecutionMode.Concurrent, budget, 1_000_000_000, null);
 
         report.Add("model.controlled", "Model message rate, default scenario, controlled", controlled.DeliveriesPerWallSecond, "deliveries/s");
-        report.Add("model.controlled.ratio", "  ratio to raw Akka single-threaded", controlled.DeliveriesPerWallSecond / report.RawControlled, "x");
+        report.Add("model.controlled.ratio", "  ratio to raw Akka single-threaded", controlled.DeliveriesPerWallSecond / report.RawControlled, "x", 0.6);
         report.Add("model.concurrent", "Model message rate, default scenario, concurrent", concurrent.DeliveriesPerWallSecond, "deliveries/s");
-        report.Add("model.concurrent.ratio", "  ratio to raw Akka concurrent (1 pair)", concurrent.DeliveriesPerWallSecond / report.RawConcurrentOnePair, "x", 0.5);
-        report.Add("model.deliveries-per-sim-s", "Deliveries per simulated second, default scenario", controlled.DeliveriesPerSimulatedSecond, "deliveries");
+        report.Add("model.concurrent.ratio", "  ratio to raw Akka concurrent (1 pair)", concurrent.DeliveriesPerWallSecond / report.RawConcurrentOnePair, "x");
+        report.Add("model.deliveries-per-sim-s", "Deliveries per simulated second, default scenario", controlled.DeliveriesPerSimulatedSecond, "deliveries", 800, lowerIsBetter: true);
         report.Add("model.alloc-per-delivery", "Allocated per delivery, default scenario, controlled", (double)controlled.AllocatedBytes / controlled.Deliveries, "bytes");
-        report.Add("compression.default.controlled", "Time compression, default scenario, controlled", controlled.Compression, "sim s/wall s", 1_000);
-        report.Add("compression.default.concurrent", "Time compression, default scenario, concurrent", concurrent.Compression, "sim s/wall s", 1_000);
+        report.Add("compression.default.controlled", "Time compression, default scenario, controlled", controlled.Compression, "sim s/wall s", 3_000);
+        report.Add("compression.default.concurrent", "Time compression, default scenario, concurrent", concurrent.Compression, "sim s/wall s");
         report.Add("compression.default.controlled.cpu", "  controlled, per CPU second of the process (whatever share of the cores it got)", controlled.CompressionPerCpuSecond, "sim s/CPU s");
         report.Add("compression.default.concurrent.cpu", "  concurrent, per CPU second of the process (all threads)", concurrent.CompressionPerCpuSecond, "sim s/CPU s");
 
@@ -130,10 +135,10 @@ internal sealed class BenchRunner(bool quick, TextWriter progress)
         var controlled = RunMachine(BenchMachines.Wide64(), ExecutionMode.Controlled, budget, quick ? 20_000_000 : 100_000_000, null);
         Say("64-CPU machine, concurrent");
         var concurrent = RunMachine(BenchMachines.Wide64(), ExecutionMode.Concurrent, budget, quick ? 20_000_000 : 100_000_000, null);
-        report.Add("compression.64cpu.controlled", "Time compression, 64 CPUs (8 HK + 56 isolated), controlled", controlled.Compression, "sim s/wall s", 60);
-        report.Add("compression.64cpu.concurrent", "Time compression, 64 CPUs (8 HK + 56 isolated), concurrent", concurrent.Compression, "sim s/wall s", 60);
+        report.Add("compression.64cpu.controlled", "Time compression, 64 CPUs (8 HK + 56 isolated), controlled", controlled.Compression, "sim s/wall s", 150);
+        report.Add("compression.64cpu.concurrent", "Time compression, 64 CPUs (8 HK + 56 isolated), concurrent", concurrent.Compression, "sim s/wall s");
         report.Add("compression.64cpu.controlled.cpu", "  controlled, per CPU second of the process (whatever share of the cores it got)", controlled.CompressionPerCpuSecond, "sim s/CPU s");
-        report.Add("64cpu.deliveries-per-sim-s", "Deliveries per simulated second, 64 CPUs", controlled.DeliveriesPerSimulatedSecond, "deliveries");
+        report.Add("64cpu.deliveries-per-sim-s", "Deliveries per simulated second, 64 CPUs", controlled.DeliveriesPerSimulatedSecond, "deliveries", 6_000, lowerIsBetter: true);
     }
 
     private void ScaleStage(BenchReport report)
@@ -146,11 +151,36 @@ internal sealed class BenchRunner(bool quick, TextWriter progress)
         var figures = RunMachine(bm, ExecutionMode.Controlled, budget, quick ? 5_000_000 : 50_000_000, null, warmupNs: 0);
         report.ScaleMachine = bm.Description;
         report.Add("scale.boot", $"{bm.Name}: boot (actors created, tasks started)", figures.Boot.TotalSeconds, "s");
-        report.Add("scale.compression", $"{bm.Name}: time compression, controlled, from boot", figures.Compression, "sim s/wall s");
-        report.Add("scale.heap", $"{bm.Name}: managed heap after the run", figures.HeapBytes / 1048576.0, "MiB", 4096, lowerIsBetter: true);
+        report.Add("scale.compression", $"{bm.Name}: time compression, controlled, from boot", figures.Compression, "sim s/wall s", quick ? null : 20);
+        report.Add("scale.heap", $"{bm.Name}: managed heap after the run", figures.HeapBytes / 1048576.0, "MiB");
+
+        // The bench runs this stage first: the peak so far is this machine's (and the runtime's), no other stage's.
         using var self = Process.GetCurrentProcess();
-        report.Add("scale.peak", "Peak working set of the whole bench process", self.PeakWorkingSet64 / 1048576.0, "MiB", 4096, lowerIsBetter: true);
+        report.Add("scale.peak", $"{bm.Name}: peak working set of the process, run first (runtime included)", self.PeakWorkingSet64 / 1048576.0, "MiB", quick ? null : 400, lowerIsBetter: true);
     }
+
+    /// <summary>
+    /// The scaling curve: machines of 4 to 1,024 CPUs loaded alike (<see cref="BenchMachines.Scaled"/>), each run for a
+    /// fixed simulated window after a fixed warm-up, so its deliveries per simulated second are exact and the same in
+    /// every run; the window shrinks as the machine grows (256 simulated CPU-seconds each, 8 with --quick, which also
+    /// stops at 64 CPUs).
+    /// </summary>
+    private void CurveStage(BenchReport report)
+    {
+        int[] sizes = quick ? [4, 16, 64] : [4, 16, 64, 256, 1024];
+        var cpuSeconds = quick ? 8L : 256L;
+        foreach (var cpus in sizes)
+        {
+            var bm = BenchMachines.Scaled(cpus);
+            Say($"scaling curve, {bm.Description}");
+            var windowNs = cpuSeconds * 1_000_000_000L / cpus;
+            var f = RunMachine(bm, ExecutionMode.Controlled, TimeSpan.Zero, windowNs, null, warmupNs: CurveWarmupNs);
+            report.Curve.Add(new CurvePoint(cpus, Math.Max(1, cpus / 8), f.SimulatedNs, f.Deliveries, f.Wall, f.Cpu, f.Boot));
+        }
+    }
+
+    /// <summary>Simulated time each machine of the curve runs before its window: boot's transients (the pollers' first ticks) are over.</summary>
+    internal const long CurveWarmupNs = 50_000_000;
 
     /// <summary>
     /// Boots <paramref name="bm"/>, runs a warm-up, then runs chunks of <paramref name="chunkNs"/> until the wall
@@ -208,12 +238,19 @@ internal sealed class BenchRunner(bool quick, TextWriter progress)
         using var stream = typeof(BenchRunner).Assembly.GetManifestResourceStream("bench/tlb-shootdown.yaml")
             ?? throw new InvalidOperationException("the TLB-shootdown scenario is not embedded in taskisol");
         using var reader = new StreamReader(stream);
-        var target = new ScenarioTarget(ScenarioLoader.Load(reader.ReadToEnd(), "scenarios/tlb-shootdown.yaml"));
+        var target = new PhaseTimedTarget(new ScenarioTarget(ScenarioLoader.Load(reader.ReadToEnd(), "scenarios/tlb-shootdown.yaml")));
         var options = new CampaignOptions { Iterations = quick ? 16 : 400, Workers = Environment.ProcessorCount, Seed = 1 };
         var cpu0 = ProcessCpu();
         var result = Explorer.Run(target, options, newSystem: _ => NewSystem());
         var cpu = ProcessCpu() - cpu0;
-        report.Add("explore.schedules-per-s", $"Exploration, 4-CPU TLB-shootdown race, {options.Workers} workers", result.SchedulesPerSecond, "schedules/s", 1_000);
+        var phases = target.Phases;
+        var total = phases.Total.TotalSeconds;
+        report.Add("explore.boot-share", "  share of a schedule's wall time: boot (machine, actors, tasks queued)", phases.Boot.TotalSeconds / total, "x");
+        report.Add("explore.run-share", "  share of a schedule's wall time: running (deliveries to the finding or the end)", phases.Run.TotalSeconds / total, "x");
+        report.Add("explore.teardown-share", "  share of a schedule's wall time: teardown (the machine's actors stopped)", phases.Teardown.TotalSeconds / total, "x");
+        report.Add("explore.between-share", "  share of a schedule's wall time: the explorer between two (coverage, findings, batches)", phases.Between.TotalSeconds / total, "x");
+        report.Add("explore.us-per-schedule", "  wall time per schedule, on one worker", total / phases.Schedules * 1e6, "µs");
+        report.Add("explore.schedules-per-s", $"Exploration, 4-CPU TLB-shootdown race, {options.Workers} workers", result.SchedulesPerSecond, "schedules/s", 2_500);
         report.Add("explore.schedules-per-cpu-s", "  per CPU second of the process (whatever share of the cores it got)", result.Result.Schedules / cpu.TotalSeconds, "schedules/CPU s");
         report.Add("explore.findings", "  schedules that found the violation", result.Result.Findings.Sum(f => f.Count), "schedules");
     }
