@@ -16,10 +16,11 @@ namespace TaskIsolation.Simulation;
 /// </summary>
 public abstract class Simulation
 {
-    private readonly PriorityQueue<Timed, (long Time, long Seq)> _timers = new();
+    private readonly PriorityQueue<Timed, (long Time, long AsOf, long Seq)> _timers = new();
     private readonly Lock _timerLock = new();
     private readonly List<Timed> _batch = [];
     private readonly HashSet<long> _cancelled = [];
+    private readonly HashSet<long> _elidable = [];
     private readonly Dictionary<Type, long> _byType = [];
     private long _now;
     private long _seq;
@@ -169,12 +170,85 @@ public abstract class Simulation
             return default;
         }
 
+        return Schedule(delayNs, 0, to, message, from, elidable: false);
+    }
+
+    /// <summary>
+    /// Delivers <paramref name="message"/> after <paramref name="delayNs"/> of virtual time (more than 0), ordered among
+    /// the deliveries due at the same instant as if it had been sent <paramref name="asOfDelayNs"/> from now (0 ≤ it ≤
+    /// <paramref name="delayNs"/>): after every timed delivery sent before then, before every one sent after. A timed
+    /// step that stands for two (<see cref="SendBoundaryAfter"/>) sends its end early, so its end must sit among the
+    /// instant's other deliveries where the second step's own end, sent at the boundary, would have.
+    /// </summary>
+    /// <returns>A handle for <see cref="Cancel"/>.</returns>
+    public TimerHandle SendAfterAsOf(long delayNs, long asOfDelayNs, IActorRef to, IMachineMessage message, IActorRef from)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(delayNs);
+        ArgumentOutOfRangeException.ThrowIfNegative(asOfDelayNs);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(asOfDelayNs, delayNs);
+        return Schedule(delayNs, asOfDelayNs, to, message, from, elidable: false);
+    }
+
+    /// <summary>
+    /// A step boundary nothing else needs to see (a timed self-message): due after <paramref name="delayNs"/> (more
+    /// than 0), it is delivered like any timed delivery when anything else is due at its instant, and dropped without a
+    /// delivery when it alone is, as no other actor could then have seen it or been scheduled around it. The receiver
+    /// carries on past a dropped boundary by itself (it scheduled what follows with <see cref="SendAfterAsOf"/>);
+    /// <see cref="Firm"/> makes it an ordinary delivery again, if something came up that needs the boundary delivered.
+    /// Dropped boundaries are counted in <see cref="Elided"/>.
+    /// </summary>
+    /// <returns>A handle for <see cref="Cancel"/> and <see cref="Firm"/>.</returns>
+    public TimerHandle SendBoundaryAfter(long delayNs, IActorRef to, IMachineMessage message, IActorRef from)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(delayNs);
+        return Schedule(delayNs, 0, to, message, from, elidable: true);
+    }
+
+    /// <summary>
+    /// Makes a boundary sent with <see cref="SendBoundaryAfter"/> an ordinary timed delivery, delivered even if it is
+    /// alone at its instant (also when the clock stands at its instant but has not released it yet: a run that stopped
+    /// at its time limit there). A released or ordinary handle is left as it is.
+    /// </summary>
+    public void Firm(TimerHandle handle)
+    {
+        if (handle.Seq <= 0)
+        {
+            return;
+        }
+
+        EnterTimers();
+        try
+        {
+            _elidable.Remove(handle.Seq);
+        }
+        finally
+        {
+            ExitTimers();
+        }
+    }
+
+    /// <summary>Step boundaries (<see cref="SendBoundaryAfter"/>) dropped because nothing else was due at their instant.</summary>
+    public long Elided { get; private set; }
+
+    /// <summary>
+    /// Whether a boundary alone at its instant is dropped (the default). Off, every boundary is delivered as an ordinary
+    /// timed delivery: the same run, with every step end delivered (the tests compare the two).
+    /// </summary>
+    public bool ElideBoundaries { get; set; } = true;
+
+    private TimerHandle Schedule(long delayNs, long asOfDelayNs, IActorRef to, IMachineMessage message, IActorRef from, bool elidable)
+    {
         EnterTimers();
         try
         {
             var at = _now + delayNs;
             var seq = ++_seq;
-            _timers.Enqueue(new Timed(to, message, from), (at, seq));
+            _timers.Enqueue(new Timed(to, message, from), (at, _now + asOfDelayNs, seq));
+            if (elidable)
+            {
+                _elidable.Add(seq);
+            }
+
             return new TimerHandle(seq, at);
         }
         finally
@@ -401,6 +475,7 @@ public abstract class Simulation
             {
                 _timers.Dequeue();
                 Cancelled++;
+                _elidable.Remove(head.Seq);
             }
 
             if (!_timers.TryPeek(out _, out var next))
@@ -420,16 +495,31 @@ public abstract class Simulation
             }
 
             Volatile.Write(ref _now, next.Time);
+            var elidable = 0;
             while (_timers.TryPeek(out _, out var p) && p.Time == next.Time)
             {
                 var t = _timers.Dequeue();
                 if (_cancelled.Count > 0 && _cancelled.Remove(p.Seq))
                 {
                     Cancelled++;
+                    _elidable.Remove(p.Seq);
                     continue;
                 }
 
+                if (_elidable.Count > 0)
+                {
+                    elidable += _elidable.Remove(p.Seq) ? 1 : 0;
+                }
+
                 batch.Add(t);
+            }
+
+            // A boundary alone at its instant: nothing else happens then, so no one could see it or be ordered
+            // around it, and its receiver carries on past it by itself.
+            if (batch.Count == 1 && elidable == 1 && ElideBoundaries)
+            {
+                batch.Clear();
+                Elided++;
             }
         }
         finally

@@ -98,6 +98,12 @@ internal sealed partial class CpuActor
 
         /// <summary>The event the CPU's current path follows from: the cause of the next <see cref="StepDone"/> and what it continues.</summary>
         public long LastCause;
+
+        /// <summary>
+        /// The exit loop's pass and its final check timed as one step (<see cref="FoldedCheck"/>), while the CPU is in the
+        /// pass; null otherwise.
+        /// </summary>
+        public FoldedCheck? Fold;
     }
 
     /// <summary>The interrupt controller's view of this CPU: enabled or not, what waits, what is being handled.</summary>
@@ -199,6 +205,14 @@ internal sealed partial class CpuActor
 
     /// <summary>An interrupted activity: what it was, in which context, how long it had left, where it goes after.</summary>
     private readonly record struct Saved(Activity Act, CpuState State, long Remaining, Next Then);
+
+    /// <summary>
+    /// A pass of the exit loop whose final check is already decided (<see cref="ExitToUser.CheckFindsNothing"/>): the
+    /// pass ends at <paramref name="At"/> with a boundary the simulation drops when nothing else happens then
+    /// (<see cref="SimCore.Simulation.SendBoundaryAfter"/>), and the check's step, to the <c>iret</c>, already has its
+    /// end programmed (<paramref name="Final"/>), ordered as if programmed at <paramref name="At"/>.
+    /// </summary>
+    private readonly record struct FoldedCheck(long At, SimCore.TimerHandle Final, long Cause);
 
     /// <summary>A wait for <paramref name="Remaining"/> acks of request <paramref name="RequestId"/>, then <paramref name="Then"/>.</summary>
     private readonly record struct PendingWait(long RequestId, int Remaining, Next Then);

@@ -63,6 +63,11 @@ internal sealed partial class CpuActor : SimCore.SimActor
 
     protected override void OnReceive(object message)
     {
+        if (_exec.Fold is { } fold)
+        {
+            SettleFold(fold, message);
+        }
+
         ApplyRemoteIsolationClear();
         switch (message)
         {
@@ -134,7 +139,64 @@ internal sealed partial class CpuActor : SimCore.SimActor
         }
 
         _exec.End = Now + ns;
+        var check = _m.Timings.ReturnToUserNs;
+        if (then.What == Then.ExitLoopCheck && ns > 0 && check > 0 && _rq.Curr is { } t
+            && ExitToUser.CheckFindsNothing(_rq.NeedResched, _deferred.Queue.Count > 0, !t.PendingSignals.IsEmpty, t.IsolationFlags, t.PrctlInFlight is not null))
+        {
+            // The pass and the check it leads to as one timed step: the boundary between them is delivered only if
+            // something else happens at its instant (then the check runs as it always did), and the check's own end
+            // is programmed now, in the place among its instant's deliveries it would have had.
+            _exec.Timer = Sim.SendBoundaryAfter(ns, Self, new StepDone(_exec.LastCause, _exec.Generation), Self);
+            var final = Sim.SendAfterAsOf(ns + check, ns, Self, new StepDone(_exec.LastCause, _exec.Generation + 1), Self);
+            _exec.Fold = new FoldedCheck(Now + ns, final, then.Cause);
+            return;
+        }
+
         _exec.Timer = SendAfter(ns, Self, new StepDone(_exec.LastCause, _exec.Generation));
+    }
+
+    /// <summary>
+    /// A message reached the CPU during or after a folded pass (<see cref="FoldedCheck"/>). Past the boundary, the check
+    /// happened at it, as decided: carry it out now as of then (what <see cref="ExitLoopCheck"/> does when it finds
+    /// nothing). At or before it, the fold is undone and the boundary delivered as an ordinary step end, so the
+    /// message meets the CPU in the pass as it always did and the check, if it comes, decides afresh.
+    /// </summary>
+    private void SettleFold(FoldedCheck fold, object message)
+    {
+        _exec.Fold = null;
+        if (Now > fold.At)
+        {
+            // ExitLoopCheck with nothing to do: interrupts off, then the step to the iret, since fold.At.
+            _irqs.On = false;
+            _exec.Act = Activity.Kernel;
+            SetState(CpuState.ReturnReady);
+            _exec.Then = new Next(Then.EnterUser, fold.Cause);
+            _exec.Generation++;
+            _exec.End = fold.At + _m.Timings.ReturnToUserNs;
+            _exec.Timer = fold.Final;
+            return;
+        }
+
+        if (message is StepDone d && d.Generation == _exec.Generation)
+        {
+            // The boundary itself, delivered because something else happens at its instant: the check runs now.
+            Sim.Cancel(fold.Final);
+            return;
+        }
+
+        _exec.Fold = fold;
+        Unfold();
+    }
+
+    /// <summary>Undoes a fold: the boundary becomes an ordinary step end again, the check's programmed end is withdrawn.</summary>
+    private void Unfold()
+    {
+        if (_exec.Fold is { } fold)
+        {
+            _exec.Fold = null;
+            Sim.Cancel(fold.Final);
+            Sim.Firm(_exec.Timer);
+        }
     }
 
     /// <summary>
@@ -145,6 +207,12 @@ internal sealed partial class CpuActor : SimCore.SimActor
     {
         Sim.Cancel(_exec.Timer);
         _exec.Timer = default;
+        if (_exec.Fold is { } fold)
+        {
+            Sim.Cancel(fold.Final);
+            _exec.Fold = null;
+        }
+
         _exec.Generation++;
     }
 
@@ -432,6 +500,9 @@ internal sealed partial class CpuActor : SimCore.SimActor
         }
 
         AccountCurrent();
+
+        // The NMI leaves the interrupted step's end pending (it comes stale): a folded one must be an ordinary end then.
+        Unfold();
         _irqs.NmiInterrupted = SaveActivity();
         _irqs.NmiIrqsWereOn = _irqs.On;
         _irqs.NmiLastCause = _exec.LastCause;
