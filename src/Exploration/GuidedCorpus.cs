@@ -1,3 +1,4 @@
+using System.Collections.Frozen;
 using TaskIsolation.Actors.Machine;
 using TaskIsolation.Machine.Abi;
 using TaskIsolation.Machine.Events;
@@ -112,9 +113,13 @@ public static class ScheduleFeatures
 /// <summary>
 /// The guided strategy's corpus, as a coverage-guided fuzzer keeps one: the schedules that reached a feature no
 /// earlier schedule had (<see cref="ScheduleFeatures"/>), each with an energy, the number of features it was first to
-/// reach. A guided schedule is a mutant of one of them (<see cref="MutationStrategy"/>: a prefix of its decisions kept,
-/// one decision changed, the rest random), or a random schedule while the corpus is empty and, now and then, to keep
-/// exploring.
+/// reach; and, for every data choice point (the n-th data choice of a run, with m options), how often each value was
+/// taken. Until the first schedule that reaches nothing new (the <see cref="Plateau"/>) every schedule is the one the
+/// <c>random</c> strategy runs at that index, so a race random finds early costs guided the same. Past it, one schedule
+/// in <see cref="FreshEvery"/> stays random's, one in <see cref="MutantEvery"/> of the others is a mutant of a corpus
+/// entry (<see cref="MutationStrategy"/>: a prefix of its decisions kept, one decision changed, the rest random or the
+/// parent's), and the rest are <em>directed</em> (<see cref="DirectedStrategy"/>): random schedules whose data choices
+/// lean to the values the campaign has taken least at that choice point.
 /// </summary>
 /// <remarks>
 /// Determinism: a campaign runs in <em>generations</em> of consecutive schedules (sizes 1, 1, 2, 2, 4, 4, … up to
@@ -129,12 +134,18 @@ public sealed class GuidedCorpus
     /// <summary>The largest generation: what a campaign can spread over workers between two corpus updates.</summary>
     public const int MaxGeneration = 32;
 
-    /// <summary>One in this many guided schedules is a fresh random one even with a corpus.</summary>
+    /// <summary>Past the plateau, one in this many guided schedules is still random's schedule at its index.</summary>
     public const int FreshEvery = 5;
+
+    /// <summary>Past the plateau, one in this many of the schedules that are not random's is a mutant; the others are directed.</summary>
+    public const int MutantEvery = 4;
 
     private readonly long _campaignSeed;
     private readonly HashSet<ulong> _seen = [];
     private readonly List<Entry> _entries = [];
+    private readonly Dictionary<(int Ordinal, int Options), int[]> _taken = [];
+    private readonly Lock _gate = new();
+    private FrozenDictionary<(int Ordinal, int Options), int[]>? _frozen;
 
     /// <summary>An empty corpus for the campaign seeded with <paramref name="campaignSeed"/>.</summary>
     public GuidedCorpus(long campaignSeed) => _campaignSeed = campaignSeed;
@@ -144,6 +155,12 @@ public sealed class GuidedCorpus
 
     /// <summary>Distinct features reached so far.</summary>
     public int Features => _seen.Count;
+
+    /// <summary>
+    /// Whether a schedule has reached nothing new yet: until then every schedule is random's; from then on mutants and
+    /// directed schedules join them.
+    /// </summary>
+    public bool Plateau { get; private set; }
 
     /// <summary>The generation [start, end) that schedule <paramref name="index"/> belongs to.</summary>
     public static (long Start, long End) GenerationOf(long index)
@@ -166,16 +183,22 @@ public sealed class GuidedCorpus
     }
 
     /// <summary>
-    /// The strategy of schedule <paramref name="index"/>, its name (<c>random</c> or <c>guided</c>) and seed, drawn from
-    /// the corpus as it stands (callers add every earlier generation first).
+    /// The strategy of schedule <paramref name="index"/>, its name (<c>random</c> or <c>guided</c>), its seed and its
+    /// parent in the corpus (-1 for none), drawn from the corpus as it stands (callers add every earlier generation
+    /// first). Safe to call from several threads between two generations.
     /// </summary>
     public (ISchedulingStrategy Strategy, string Name, int Seed, int Parent) StrategyFor(long index)
     {
         var seed = ScheduleSeeds.For(_campaignSeed, index);
         var random = new Random(seed);
-        if (_entries.Count == 0 || random.Next(FreshEvery) == 0)
+        if (!Plateau || _entries.Count == 0 || random.Next(FreshEvery) == 0)
         {
             return (new RandomStrategy(seed), StrategyNames.Of(StrategyKind.Random), seed, -1);
+        }
+
+        if (random.Next(MutantEvery) != 0)
+        {
+            return (new DirectedStrategy(random.Next(), Taken()), StrategyNames.Of(StrategyKind.Guided), seed, -1);
         }
 
         var parent = Pick(random);
@@ -188,12 +211,13 @@ public sealed class GuidedCorpus
         var cut = Cut(decisions, random);
         var keepRest = random.Next(2) == 0;
         var mutantSeed = random.Next();
-        return (new MutationStrategy(decisions, cut, mutantSeed, keepRest), StrategyNames.Of(StrategyKind.Guided), seed, parent);
+        return (new MutationStrategy(decisions, cut, new DirectedStrategy(random.Next(), Taken()), mutantSeed, keepRest), StrategyNames.Of(StrategyKind.Guided), seed, parent);
     }
 
     /// <summary>
-    /// Adds a finished schedule (in schedule order): it joins the corpus when it reached a feature none before it had;
-    /// its parent (-1 for none) is charged a pick, so the energy moves on to newer entries.
+    /// Adds a finished schedule (in schedule order): its data choices are counted; it joins the corpus when it reached a
+    /// feature none before it had, and the first that does not marks the <see cref="Plateau"/>; its parent (-1 for none)
+    /// is charged a pick, so the energy moves on to newer entries.
     /// </summary>
     public bool Add(IReadOnlyList<Decision> decisions, IReadOnlySet<ulong> features, int parent)
     {
@@ -202,6 +226,28 @@ public sealed class GuidedCorpus
         if (parent >= 0 && parent < _entries.Count)
         {
             _entries[parent].Picked++;
+        }
+
+        var ordinal = 0;
+        foreach (var d in decisions)
+        {
+            if (d.Kind != DecisionKind.Choice)
+            {
+                continue;
+            }
+
+            if (!_taken.TryGetValue((ordinal, d.Of), out var counts))
+            {
+                _taken[(ordinal, d.Of)] = counts = new int[d.Of];
+            }
+
+            counts[d.Chosen]++;
+            ordinal++;
+        }
+
+        lock (_gate)
+        {
+            _frozen = null;
         }
 
         var fresh = 0;
@@ -215,11 +261,21 @@ public sealed class GuidedCorpus
 
         if (fresh == 0)
         {
+            Plateau = true;
             return false;
         }
 
         _entries.Add(new Entry([.. decisions], fresh));
         return true;
+    }
+
+    /// <summary>How often each value of each data choice point was taken, as the last generation left it (a copy).</summary>
+    private FrozenDictionary<(int Ordinal, int Options), int[]> Taken()
+    {
+        lock (_gate)
+        {
+            return _frozen ??= _taken.ToFrozenDictionary(kv => kv.Key, kv => (int[])kv.Value.Clone());
+        }
     }
 
     /// <summary>

@@ -2,24 +2,39 @@ namespace TaskIsolation.Simulation;
 
 /// <summary>
 /// A mutant of a recorded schedule, as a fuzzer mutates an input: it replays the first <see cref="Cut"/> decisions of
-/// the parent, takes another option than the parent did at the cut (when the parent had one there), and draws every
-/// later decision at random from its seed, or follows the parent there too (a single-decision mutant). A parent decision that no longer fits (another kind, too few options) is
-/// drawn at random too, so the strategy never fails; either way every choice is a pure function of the parent, the cut
-/// and the seed.
+/// the parent, takes another option than the parent did at the cut (when the parent had one there), and takes every
+/// later decision from its <em>tail</em> strategy (uniform random from a seed, or the guided search's directed one), or
+/// follows the parent there too (a single-decision mutant). A parent decision that no longer fits (another kind, too
+/// few options) is the tail's too, so the strategy never fails; either way every choice is a pure function of the
+/// parent, the cut, the tail and the seed.
 /// </summary>
 public sealed class MutationStrategy : ISchedulingStrategy
 {
     private readonly IReadOnlyList<Decision> _parent;
     private readonly Random _random;
+    private readonly ISchedulingStrategy _tail;
     private int _position;
 
     /// <summary>
     /// A mutant of <paramref name="parent"/> cut at decision <paramref name="cut"/>; past the cut, the parent's decisions
-    /// again where they fit when <paramref name="keepRest"/> (one decision changed, as a bit flip), else draws from
-    /// <paramref name="seed"/>.
+    /// again where they fit when <paramref name="keepRest"/> (one decision changed, as a bit flip), else uniform draws
+    /// from a seed that follows from <paramref name="seed"/>.
     /// </summary>
     public MutationStrategy(IReadOnlyList<Decision> parent, int cut, int seed, bool keepRest = false)
+        : this(parent, cut, new RandomStrategy(unchecked(seed + 1)), seed, keepRest)
     {
+    }
+
+    /// <summary>
+    /// A mutant of <paramref name="parent"/> cut at decision <paramref name="cut"/> whose draws come from
+    /// <paramref name="tail"/>: it is asked every decision, in order (so a strategy that counts its decisions sees them
+    /// all), and its answer is taken wherever the mutant does not follow the parent; <paramref name="seed"/> draws the
+    /// changed decision at the cut.
+    /// </summary>
+    public MutationStrategy(IReadOnlyList<Decision> parent, int cut, ISchedulingStrategy tail, int seed, bool keepRest = false)
+    {
+        ArgumentNullException.ThrowIfNull(tail);
+        _tail = tail;
         KeepRest = keepRest;
         ArgumentNullException.ThrowIfNull(parent);
         ArgumentOutOfRangeException.ThrowIfNegative(cut);
@@ -41,13 +56,13 @@ public sealed class MutationStrategy : ISchedulingStrategy
     public int NextReceiver(IReadOnlyList<string> runnable)
     {
         ArgumentNullException.ThrowIfNull(runnable);
-        return Take(DecisionKind.Schedule, runnable.Count);
+        return Take(DecisionKind.Schedule, runnable.Count, _tail.NextReceiver(runnable));
     }
 
     /// <inheritdoc />
-    public int NextChoice(int options) => Take(DecisionKind.Choice, options);
+    public int NextChoice(int options) => Take(DecisionKind.Choice, options, _tail.NextChoice(options));
 
-    private int Take(DecisionKind kind, int options)
+    private int Take(DecisionKind kind, int options, int drawn)
     {
         var p = _position++;
         if (p < _parent.Count && _parent[p].Kind == kind && _parent[p].Of == options)
@@ -65,6 +80,6 @@ public sealed class MutationStrategy : ISchedulingStrategy
             }
         }
 
-        return _random.Next(options);
+        return drawn;
     }
 }

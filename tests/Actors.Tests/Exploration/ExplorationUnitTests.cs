@@ -46,6 +46,102 @@ public sealed class ExplorationUnitTests
     }
 
     [Fact]
+    public void Directed_strategy_leans_to_the_values_least_taken_at_each_choice_point()
+    {
+        // Choice point 0 (4 options) took 0, 1 and 3 five times each and 2 never; choice point 1 has no counts.
+        var taken = new Dictionary<(int Ordinal, int Options), int[]> { [(0, 4)] = [5, 5, 0, 5] };
+        var first = new int[4];
+        var second = new int[4];
+        for (var seed = 0; seed < 400; seed++)
+        {
+            var d = new DirectedStrategy(seed, taken);
+            first[d.NextChoice(4)]++;
+            second[d.NextChoice(4)]++;
+        }
+
+        // Weights 1/36, 1/36, 1, 1/36: value 2 about 92 % of the time, the others still drawn.
+        Assert.InRange(first[2], 340, 400);
+        Assert.All([first[0], first[1], first[3]], n => Assert.InRange(n, 1, 30));
+
+        // Where nothing was counted (or the options differ), uniform.
+        Assert.All(second, n => Assert.InRange(n, 60, 140));
+        var other = new DirectedStrategy(1, taken);
+        Assert.InRange(other.NextChoice(3), 0, 2);
+
+        // A pure function of the seed and the counts.
+        var a = new DirectedStrategy(9, taken);
+        var b = new DirectedStrategy(9, taken);
+        Assert.Equal(
+            Enumerable.Range(0, 20).Select(i => i % 2 == 0 ? a.NextChoice(4) : a.NextReceiver(["x", "y", "z"])),
+            Enumerable.Range(0, 20).Select(i => i % 2 == 0 ? b.NextChoice(4) : b.NextReceiver(["x", "y", "z"])));
+    }
+
+    [Fact]
+    public void A_mutant_asks_its_tail_every_decision_and_takes_its_answer_past_the_cut()
+    {
+        Decision[] parent = [new(DecisionKind.Schedule, 1, 2), new(DecisionKind.Choice, 2, 4), new(DecisionKind.Choice, 3, 4), new(DecisionKind.Schedule, 0, 2)];
+        var tail = new FixedTail(1);
+        var m = new MutationStrategy(parent, cut: 1, tail, seed: 5);
+        Assert.Equal(1, m.NextReceiver(["a", "b"]));
+        Assert.NotEqual(2, m.NextChoice(4));
+        Assert.Equal(1, m.NextChoice(4));
+        Assert.Equal(1, m.NextReceiver(["a", "b"]));
+        Assert.Equal(4, tail.Asked);
+
+        var keep = new MutationStrategy(parent, cut: 1, new FixedTail(1), seed: 5, keepRest: true);
+        keep.NextReceiver(["a", "b"]);
+        keep.NextChoice(4);
+        Assert.Equal(3, keep.NextChoice(4));
+        Assert.Equal(0, keep.NextReceiver(["a", "b"]));
+    }
+
+    [Fact]
+    public void A_guided_campaign_runs_random_schedules_until_one_reaches_nothing_new()
+    {
+        var corpus = new GuidedCorpus(11);
+        Decision[] decisions = [new(DecisionKind.Choice, 1, 4), new(DecisionKind.Schedule, 0, 2)];
+        for (var i = 0; i < 6; i++)
+        {
+            var (strategy, name, seed, parent) = corpus.StrategyFor(i);
+            Assert.IsType<RandomStrategy>(strategy);
+            Assert.Equal(("random", ScheduleSeeds.For(11, i), -1), (name, seed, parent));
+            Assert.True(corpus.Add(decisions, new HashSet<ulong> { (ulong)i }, -1));
+        }
+
+        Assert.False(corpus.Plateau);
+        Assert.False(corpus.Add(decisions, new HashSet<ulong> { 3 }, -1));
+        Assert.True(corpus.Plateau);
+
+        // Past the plateau: random's schedule one time in five, otherwise mutants and directed schedules.
+        var kinds = Enumerable.Range(6, 500).Select(i => corpus.StrategyFor(i)).ToList();
+        Assert.All(kinds.Where(k => k.Name == "random"), k => Assert.IsType<RandomStrategy>(k.Strategy));
+        Assert.InRange(kinds.Count(k => k.Strategy is RandomStrategy), 60, 140);
+        Assert.InRange(kinds.Count(k => k.Strategy is MutationStrategy), 60, 140);
+        Assert.InRange(kinds.Count(k => k.Strategy is DirectedStrategy), 240, 360);
+        Assert.All(kinds.Where(k => k.Strategy is MutationStrategy), k => Assert.InRange(k.Parent, 0, 5));
+        Assert.Equal(kinds.Select(k => (k.Name, k.Seed, k.Parent, k.Strategy.GetType())), Enumerable.Range(6, 500).Select(i => corpus.StrategyFor(i)).Select(k => (k.Name, k.Seed, k.Parent, k.Strategy.GetType())));
+    }
+
+    private sealed class FixedTail(int value) : ISchedulingStrategy
+    {
+        public int Asked { get; private set; }
+
+        public string Name => "fixed";
+
+        public int NextReceiver(IReadOnlyList<string> runnable)
+        {
+            Asked++;
+            return value;
+        }
+
+        public int NextChoice(int options)
+        {
+            Asked++;
+            return value;
+        }
+    }
+
+    [Fact]
     public void Ddmin_finds_a_one_minimal_failing_subset()
     {
         var items = Enumerable.Range(0, 40).ToList();
