@@ -97,6 +97,74 @@ public sealed class EventRecorderTests : TestKit
     }
 
     [Fact]
+    public void The_cause_index_over_many_chunks_finds_exactly_what_the_sweep_rule_keeps()
+    {
+        // Tens of thousands of ids over many windows (the index holds its window in chunks of about a thousand slots,
+        // reused as the window moves): every 3,200 ids, every id so far is findable exactly when the rule keeps it, checked
+        // against a plain model of the rule (an entry leaves at a sweep, every half window, when it was last named
+        // before the horizon; the window's start moves past ids older than the horizon, which stay findable while
+        // named).
+        const long window = 1_000;
+        long ids = 1_000_000;
+        var r = new EventRecorder([], null, () => ++ids, keepLast: 4, causeWindowNs: window);
+        var touched = new Dictionary<long, long>();
+        var nextSweep = window;
+        var random = new Random(5);
+        var order = new long[8];
+        for (long block = 0; block < 5_000; block++)
+        {
+            // Ids are handed out in order but published nearly in order: shuffled within blocks of eight.
+            for (var i = 0; i < order.Length; i++)
+            {
+                order[i] = (block * order.Length) + i + 1;
+            }
+
+            random.Shuffle(order);
+            foreach (var id in order)
+            {
+                Record(id, block * 2);
+            }
+
+            if (block % 400 == 399)
+            {
+                var last = (block + 1) * order.Length;
+                for (long probe = 1; probe <= last; probe++)
+                {
+                    Assert.True(touched.ContainsKey(probe) == (r.Find(probe) is not null), $"id {probe} after {last}: model {touched.ContainsKey(probe)}");
+                }
+
+                Assert.Equal(touched.Count, r.IndexedEvents);
+            }
+        }
+
+        Assert.NotNull(r.Find(1));
+        Assert.InRange(r.IndexedEvents, 4_000, 6_100);
+
+        void Record(long id, long time)
+        {
+            // Most events name nothing; some name a recent one, a few name event 1 (a periodic tick naming what
+            // started it).
+            var cause = id % 97 == 0 ? 1 : id > 20 && random.Next(3) == 0 ? id - random.Next(9, 20) : 0;
+            r.Publish(new KernelLogged(id, time, 0, cause, KernelLogLine.Warn($"e{id}")));
+            touched[id] = time;
+            if (cause != 0 && touched.ContainsKey(cause))
+            {
+                touched[cause] = time;
+            }
+
+            if (time >= nextSweep)
+            {
+                foreach (var (k, _) in touched.Where(kv => kv.Value < time - window).ToList())
+                {
+                    touched.Remove(k);
+                }
+
+                nextSweep = time + (window / 2);
+            }
+        }
+    }
+
+    [Fact]
     public void Unbounded_is_the_default_and_keeps_every_event()
     {
         long ids = 0;

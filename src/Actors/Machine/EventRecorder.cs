@@ -431,17 +431,43 @@ public sealed class EventRecorder : IEventSink, IEventHistory
 
     /// <summary>
     /// The cause index: event id → <see cref="Cause"/>. Ids come from one counter and are recorded nearly in order, so
-    /// the recent ones live in a window of consecutive ids, an array slot each (24 bytes, no key, no hash chain, no
-    /// rehash of millions of entries as a dictionary has); an id older than the window (one a periodic tick keeps
-    /// naming, or one recorded out of order) lives in a dictionary beside it. A 1,024-CPU machine indexes about two
-    /// million events per cause window, which as a dictionary was most of its heap.
+    /// the recent ones live in a window of consecutive ids, a slot each (24 bytes, no key, no hash chain, no rehash of
+    /// millions of entries as a dictionary has); an id older than the window (one a periodic tick keeps naming, or one
+    /// recorded out of order) lives in a dictionary beside it. A 1,024-CPU machine indexes about two million events per
+    /// cause window, which as a dictionary was most of its heap.
+    /// <para>
+    /// The window is a ring of fixed chunks of <see cref="ChunkSlots"/> slots rather than one array: it holds as many
+    /// slots as it has ids (one array doubled to the next power of two, up to twice that, and held the old and the new
+    /// array at once while it grew: 48 + 96 MB on that machine), and a chunk the window's start has passed is cleared
+    /// and reused at its end, so a long run allocates no new slots once its window has reached its size.
+    /// </para>
     /// </summary>
     private sealed class CauseIndex
     {
+        /// <summary>Slots per chunk: 1,024 (24 KiB, under the large-object threshold), so a small machine's index is no larger than before.</summary>
+        private const int ChunkBits = 10;
+
+        /// <summary>Slots per chunk.</summary>
+        private const int ChunkSlots = 1 << ChunkBits;
+
+        /// <summary>Chunks kept for reuse when the window shrinks (a sweep): beyond these, freed chunks go to the collector.</summary>
+        private const int SpareChunks = 64;
+
         private readonly Dictionary<long, Cause> _old = [];
-        private Cause[] _window = new Cause[1024];
+        private readonly Stack<Cause[]> _spare = new();
+
+        /// <summary>The window's chunks, a ring whose length is a power of two, starting at <see cref="_firstChunk"/>.</summary>
+        private Cause[][] _chunks = new Cause[4][];
+        private int _firstChunk;
+        private int _chunkCount;
+
+        /// <summary>The id of the window's first slot (-1 before the first entry).</summary>
         private long _base = -1;
+
+        /// <summary>Where the window's first slot is in its first chunk.</summary>
         private int _head;
+
+        /// <summary>Ids the window spans, from <see cref="_base"/>.</summary>
         private int _length;
 
         /// <summary>Entries held.</summary>
@@ -453,7 +479,7 @@ public sealed class EventRecorder : IEventSink, IEventHistory
             var offset = id - _base;
             if (_base >= 0 && offset >= 0 && offset < _length)
             {
-                ref var slot = ref _window[(_head + (int)offset) & (_window.Length - 1)];
+                ref var slot = ref Slot((int)offset);
                 if (slot.Event is not null)
                 {
                     return ref slot;
@@ -503,9 +529,9 @@ public sealed class EventRecorder : IEventSink, IEventHistory
                 return;
             }
 
-            while (offset >= _window.Length)
+            while (_head + offset >= (long)_chunkCount * ChunkSlots)
             {
-                Grow();
+                AddChunk();
             }
 
             if (offset >= _length)
@@ -513,7 +539,7 @@ public sealed class EventRecorder : IEventSink, IEventHistory
                 _length = (int)offset + 1;
             }
 
-            ref var slot = ref _window[(_head + (int)offset) & (_window.Length - 1)];
+            ref var slot = ref Slot((int)offset);
             if (slot.Event is null)
             {
                 Count++;
@@ -538,10 +564,9 @@ public sealed class EventRecorder : IEventSink, IEventHistory
                 }
             }
 
-            var mask = _window.Length - 1;
             for (var i = 0; i < _length; i++)
             {
-                ref var slot = ref _window[(_head + i) & mask];
+                ref var slot = ref Slot(i);
                 if (slot.Event is not null && slot.Touched < horizon)
                 {
                     slot = default;
@@ -551,7 +576,7 @@ public sealed class EventRecorder : IEventSink, IEventHistory
 
             while (_length > 0)
             {
-                ref var first = ref _window[_head];
+                ref var first = ref Slot(0);
                 if (first.Event is not null)
                 {
                     if (first.Event.Time >= horizon)
@@ -563,23 +588,54 @@ public sealed class EventRecorder : IEventSink, IEventHistory
                     first = default;
                 }
 
-                _head = (_head + 1) & mask;
                 _base++;
                 _length--;
+                if (++_head == ChunkSlots)
+                {
+                    RetireFirstChunk();
+                }
             }
         }
 
-        private void Grow()
+        /// <summary>The window's slot <paramref name="offset"/> ids after its start.</summary>
+        private ref Cause Slot(int offset)
         {
-            var bigger = new Cause[_window.Length * 2];
-            var mask = _window.Length - 1;
-            for (var i = 0; i < _length; i++)
+            var at = _head + offset;
+            return ref _chunks[(_firstChunk + (at >> ChunkBits)) & (_chunks.Length - 1)][at & (ChunkSlots - 1)];
+        }
+
+        /// <summary>One more chunk at the window's end: a spare one if any.</summary>
+        private void AddChunk()
+        {
+            if (_chunkCount == _chunks.Length)
             {
-                bigger[i] = _window[(_head + i) & mask];
+                var bigger = new Cause[_chunks.Length * 2][];
+                for (var i = 0; i < _chunkCount; i++)
+                {
+                    bigger[i] = _chunks[(_firstChunk + i) & (_chunks.Length - 1)];
+                }
+
+                _chunks = bigger;
+                _firstChunk = 0;
             }
 
-            _window = bigger;
+            _chunks[(_firstChunk + _chunkCount) & (_chunks.Length - 1)] = _spare.Count > 0 ? _spare.Pop() : new Cause[ChunkSlots];
+            _chunkCount++;
+        }
+
+        /// <summary>The window's start has left its first chunk, every slot of which is now empty: keep it for reuse.</summary>
+        private void RetireFirstChunk()
+        {
+            var chunk = _chunks[_firstChunk];
+            _chunks[_firstChunk] = null!;
+            _firstChunk = (_firstChunk + 1) & (_chunks.Length - 1);
+            _chunkCount--;
             _head = 0;
+            if (_spare.Count < SpareChunks)
+            {
+                Array.Clear(chunk);
+                _spare.Push(chunk);
+            }
         }
     }
 }
