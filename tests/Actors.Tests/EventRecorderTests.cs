@@ -72,7 +72,7 @@ public sealed class EventRecorderTests : TestKit
     [Fact]
     public void The_cause_index_moves_past_old_ids_and_keeps_what_is_still_named_or_comes_late()
     {
-        // A window of 100 ns swept every 50 ns; ids recorded nearly in order, as the simulation hands them out.
+        // A window of 100 ns swept every 12 ns; ids recorded nearly in order, as the simulation hands them out.
         long ids = 1_000;
         var r = new EventRecorder([], null, () => ++ids, keepLast: 2, causeWindowNs: 100);
         r.Publish(new TickRestarted(1, 0, 1, 0, TaskIsolation.Machine.Abi.Tick.TickDep.None));
@@ -101,7 +101,7 @@ public sealed class EventRecorderTests : TestKit
     {
         // Tens of thousands of ids over many windows (the index holds its window in chunks of about a thousand slots,
         // reused as the window moves): every 3,200 ids, every id so far is findable exactly when the rule keeps it, checked
-        // against a plain model of the rule (an entry leaves at a sweep, every half window, when it was last named
+        // against a plain model of the rule (an entry leaves at a sweep, every eighth of a window, when it was last named
         // before the horizon; the window's start moves past ids older than the horizon, which stay findable while
         // named).
         const long window = 1_000;
@@ -138,7 +138,7 @@ public sealed class EventRecorderTests : TestKit
         }
 
         Assert.NotNull(r.Find(1));
-        Assert.InRange(r.IndexedEvents, 4_000, 6_100);
+        Assert.InRange(r.IndexedEvents, 4_000, 4_600);
 
         void Record(long id, long time)
         {
@@ -159,7 +159,7 @@ public sealed class EventRecorderTests : TestKit
                     touched.Remove(k);
                 }
 
-                nextSweep = time + (window / 2);
+                nextSweep = time + (window / EventRecorder.SweepsPerWindow);
             }
         }
     }
