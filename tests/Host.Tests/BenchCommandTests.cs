@@ -28,7 +28,8 @@ public class BenchCommandTests
                 "raw.controlled", "raw.concurrent.1pair", "model.controlled", "model.concurrent", "model.concurrent.ratio",
                 "compression.default.controlled", "compression.default.concurrent", "compression.64cpu.controlled",
                 "compression.4cpu-busy.controlled", "explore.schedules-per-s", "scale.boot", "scale.compression", "scale.heap",
-                "scale.peak", "peak.process", "explore.us-per-schedule", "explore.boot-share", "explore.run-share",
+                "scale.peak", "peak.process", "scale.first-ms.deliveries", "scale.first-ms.wall", "scale.deliveries-per-sim-s",
+                "scale.compression.after-first-tick", "explore.us-per-schedule", "explore.boot-share", "explore.run-share",
             })
             {
                 Assert.True(figures.TryGetValue(id, out var v) && v > 0 && double.IsFinite(v), $"figure {id} missing or not positive");
