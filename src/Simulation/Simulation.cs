@@ -16,10 +16,17 @@ namespace TaskIsolation.Simulation;
 /// </summary>
 public abstract class Simulation
 {
-    private readonly PriorityQueue<Timed, (long Time, long AsOf, long Seq)> _timers = new();
+    private readonly TimerQueue<Timed> _timers = new();
     private readonly Lock _timerLock = new();
     private readonly List<Timed> _batch = [];
     private readonly HashSet<long> _cancelled = [];
+
+    /// <summary>
+    /// No cancelled handle is due before this (long.MaxValue when none is cancelled): a timer due earlier is not looked
+    /// up in <see cref="_cancelled"/>. Most cancelled deliveries are a long compute's end, far ahead, while the timers
+    /// released meanwhile are ticks and step ends, so this spares a hash lookup per released timer.
+    /// </summary>
+    private long _cancelledDueMin = long.MaxValue;
     private readonly HashSet<long> _elidable = [];
     private readonly Dictionary<Type, long> _byType = [];
     private long _now;
@@ -137,7 +144,10 @@ public abstract class Simulation
         }
     }
 
-    /// <summary>Timed deliveries cancelled before they were due (never delivered, never a decision).</summary>
+    /// <summary>
+    /// Timed deliveries cancelled before they were due (never delivered, never a decision), counted as they leave the
+    /// timer queue: at their time, or earlier when the queue drops its cancelled deliveries all at once.
+    /// </summary>
     public long Cancelled { get; private set; }
 
     /// <summary>A fresh event id (ids are positive and increase in the order events are created).</summary>
@@ -243,7 +253,7 @@ public abstract class Simulation
         {
             var at = _now + delayNs;
             var seq = ++_seq;
-            _timers.Enqueue(new Timed(to, message, from), (at, _now + asOfDelayNs, seq));
+            _timers.Enqueue(new Timed(to, message, from), at, _now + asOfDelayNs, seq);
             if (elidable)
             {
                 _elidable.Add(seq);
@@ -281,7 +291,8 @@ public abstract class Simulation
     /// delivery and offers the strategy no choice. Only call it for a handle whose message has not arrived: the caller
     /// knows, since the message would have come to it. A handle whose time has come is ignored: everything due at an
     /// instant is released together when the clock reaches it, so such a message is already on its way (and arrives
-    /// stale, as before). That also bounds the set of cancelled handles: each one leaves it when its time comes.
+    /// stale, as before). That also bounds the set of cancelled handles: each one leaves it when its time comes, or
+    /// earlier, with its queued delivery, once the cancelled ones are half of the timer queue (<see cref="Compact"/>).
     /// </summary>
     public void Cancel(TimerHandle handle)
     {
@@ -293,15 +304,40 @@ public abstract class Simulation
         EnterTimers();
         try
         {
-            if (handle.DueNs > _now)
+            if (handle.DueNs > _now && _cancelled.Add(handle.Seq))
             {
-                _cancelled.Add(handle.Seq);
+                _cancelledDueMin = Math.Min(_cancelledDueMin, handle.DueNs);
+                if (_cancelled.Count >= CompactAfter && _cancelled.Count * 2 >= _timers.Count)
+                {
+                    Compact();
+                }
             }
         }
         finally
         {
             ExitTimers();
         }
+    }
+
+    /// <summary>Cancelled handles left in the timer queue before <see cref="Cancel"/> may take them out all at once.</summary>
+    private const int CompactAfter = 32;
+
+    /// <summary>
+    /// Takes every cancelled delivery out of the timer queue, once they are half of it. A cancelled delivery otherwise
+    /// stays queued until its time comes: a CPU that computes for half a second and takes a tick every millisecond
+    /// cancels its compute's end and programs a new one at every tick, so the queue would hold hundreds of dead entries
+    /// that every insertion and removal walks past (the timer queue was a quarter of an exploration schedule's time).
+    /// Every queued delivery has a priority of its own (its sequence number breaks ties), so which are still queued,
+    /// not how the heap holds them, decides the order they come out in: taking the cancelled ones out early changes no
+    /// run. Called under the timer lock.
+    /// </summary>
+    private void Compact()
+    {
+        // Every cancelled handle was still queued: Cancel only takes one whose time has not come, and nothing leaves
+        // the queue before its time.
+        Cancelled += _timers.RemoveAll(_cancelled, _elidable);
+        _cancelled.Clear();
+        _cancelledDueMin = long.MaxValue;
     }
 
     /// <summary>
@@ -471,14 +507,14 @@ public abstract class Simulation
         try
         {
             // Drop cancelled timers at the head, so the clock never stops at an instant where nothing happens.
-            while (_cancelled.Count > 0 && _timers.TryPeek(out _, out var head) && _cancelled.Remove(head.Seq))
+            while (_cancelled.Count > 0 && _timers.TryPeek(out var headTime, out var headSeq) && headTime >= _cancelledDueMin && _cancelled.Remove(headSeq))
             {
                 _timers.Dequeue();
                 Cancelled++;
-                _elidable.Remove(head.Seq);
+                _elidable.Remove(headSeq);
             }
 
-            if (!_timers.TryPeek(out _, out var next))
+            if (!_timers.TryPeek(out var nextTime, out _))
             {
                 if (untilNs != long.MaxValue && untilNs > _now)
                 {
@@ -488,30 +524,35 @@ public abstract class Simulation
                 return RunOutcome.Idle;
             }
 
-            if (next.Time > untilNs)
+            if (nextTime > untilNs)
             {
                 Volatile.Write(ref _now, untilNs);
                 return RunOutcome.TimeLimit;
             }
 
-            Volatile.Write(ref _now, next.Time);
+            Volatile.Write(ref _now, nextTime);
             var elidable = 0;
-            while (_timers.TryPeek(out _, out var p) && p.Time == next.Time)
+            while (_timers.TryPeek(out var time, out var seq) && time == nextTime)
             {
                 var t = _timers.Dequeue();
-                if (_cancelled.Count > 0 && _cancelled.Remove(p.Seq))
+                if (time >= _cancelledDueMin && _cancelled.Remove(seq))
                 {
                     Cancelled++;
-                    _elidable.Remove(p.Seq);
+                    _elidable.Remove(seq);
                     continue;
                 }
 
                 if (_elidable.Count > 0)
                 {
-                    elidable += _elidable.Remove(p.Seq) ? 1 : 0;
+                    elidable += _elidable.Remove(seq) ? 1 : 0;
                 }
 
                 batch.Add(t);
+            }
+
+            if (_cancelled.Count == 0)
+            {
+                _cancelledDueMin = long.MaxValue;
             }
 
             // A boundary alone at its instant: nothing else happens then, so no one could see it or be ordered

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Akka.Actor;
+using TaskIsolation.Actors.Machine;
 using TaskIsolation.Machine.Abi;
 using TaskIsolation.Machine.Arch;
 using TaskIsolation.Machine.Cpus;
@@ -53,8 +54,12 @@ internal sealed class MachineTopology
     /// <summary>Shared kernel memory.</summary>
     public required KernelMemory Memory { get; init; }
 
-    /// <summary>Where events go.</summary>
-    public required IEventSink Events { get; init; }
+    /// <summary>
+    /// Where events go. The recorder itself, not <see cref="IEventSink"/>: every timed step publishes, and the call
+    /// through the interface went by the runtime's interface dispatch stubs, about 7 % of an exploration schedule's
+    /// run (docs/performance.md, issue 19's exploration rate); a sealed class is called directly.
+    /// </summary>
+    public required EventRecorder Events { get; init; }
 
     /// <summary>The CPU actors, by CPU number (filled at boot, before anything runs).</summary>
     public IActorRef[] Cpus { get; } = [];

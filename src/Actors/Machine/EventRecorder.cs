@@ -167,7 +167,23 @@ public sealed class EventRecorder : IEventSink, IEventHistory
             Append(e);
             foreach (var m in _monitors)
             {
-                foreach (var f in m.Observe(e, this))
+                var raised = m.Observe(e, this);
+
+                // Nearly every event raises nothing, and the built-in monitors say so with an empty array: looping over
+                // it as an array spares the enumerator's interface calls (three per monitor and event, through the
+                // runtime's dispatch stubs, ~5 % of an exploration schedule). Same findings, same order.
+                if (raised is MachineEvent[] array)
+                {
+                    foreach (var f in array)
+                    {
+                        AppendFinding(f);
+                        (found ??= []).Add(f);
+                    }
+
+                    continue;
+                }
+
+                foreach (var f in raised)
                 {
                     AppendFinding(f);
                     (found ??= []).Add(f);

@@ -118,8 +118,14 @@ public sealed class LivenessMonitor(long boundNs = 100_000_000) : IMachineMonito
     // Every time a task starts to owe a return (its Since), the moment it would be overdue. Check runs for every event
     // of the run, so it must not walk every task each time (a 10,000-task machine made that the whole cost of a run):
     // it only looks at the tasks when one of these deadlines has passed and still stands. Stale entries (the task has
-    // since returned, slept, been reported or owes from a later time) are dropped as they come up.
+    // since returned, slept, been reported or owes from a later time) are dropped as they come up. A deadline is its
+    // event's time plus the one bound, and events come in time order, so deadlines nearly always come in order: those
+    // queue first in, first out (a busy CPU's every tick makes its task owe, so hundreds are queued at a time, and a
+    // heap made each one cost a sift); one earlier than the last queued goes to a heap beside it. Either way every call
+    // takes out exactly the entries whose deadline has passed.
+    private readonly Queue<(TaskProgress Task, long Since, long Deadline)> _inOrder = new();
     private readonly PriorityQueue<(TaskProgress Task, long Since), long> _deadlines = new();
+    private long _lastDeadline = long.MinValue;
 
     // The task whose current step an event id belongs to (the ids in each TaskProgress.OpIds), so that a nanosleep's
     // timer finds its sleeper without walking every task: thousands of sleeping daemons each wake once a second.
@@ -260,7 +266,16 @@ public sealed class LivenessMonitor(long boundNs = 100_000_000) : IMachineMonito
     private void Owe(TaskProgress t, long time, long cause)
     {
         t.Owe(time, cause);
-        _deadlines.Enqueue((t, time), time + BoundNs);
+        var deadline = time + BoundNs;
+        if (deadline >= _lastDeadline)
+        {
+            _inOrder.Enqueue((t, time, deadline));
+            _lastDeadline = deadline;
+        }
+        else
+        {
+            _deadlines.Enqueue((t, time), deadline);
+        }
     }
 
     private void Wake(TaskProgress t, long time, long cause)
@@ -273,16 +288,25 @@ public sealed class LivenessMonitor(long boundNs = 100_000_000) : IMachineMonito
     private bool AnyOverdue(long now)
     {
         var due = false;
+        while (_inOrder.TryPeek(out var next) && next.Deadline < now)
+        {
+            _inOrder.Dequeue();
+            due |= Stands(next.Task, next.Since);
+        }
+
         while (_deadlines.TryPeek(out var entry, out var deadline) && deadline < now)
         {
             _deadlines.Dequeue();
-            var t = entry.Task;
-            due |= t.Owed && !t.Asleep && !t.Reported && t.Since == entry.Since
-                && _tasks.TryGetValue(t.Task.Pid, out var current) && ReferenceEquals(current, t);
+            due |= Stands(entry.Task, entry.Since);
         }
 
         return due;
     }
+
+    /// <summary>Whether <paramref name="t"/> still owes its return from <paramref name="since"/>, awake and unreported.</summary>
+    private bool Stands(TaskProgress t, long since) =>
+        t.Owed && !t.Asleep && !t.Reported && t.Since == since
+        && _tasks.TryGetValue(t.Task.Pid, out var current) && ReferenceEquals(current, t);
 
     private IEnumerable<MachineEvent> Check(long now, IEventHistory history)
     {
