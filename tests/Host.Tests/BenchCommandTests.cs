@@ -35,6 +35,16 @@ public class BenchCommandTests
                 Assert.True(figures.TryGetValue(id, out var v) && v > 0 && double.IsFinite(v), $"figure {id} missing or not positive");
             }
 
+            // The floor under the model's rules is a lower bound: never above what the same run delivered, and lower still
+            // with the periodic ticks left out; its two parts make it.
+            foreach (var machine in new[] { "default", "64cpu", "scale" })
+            {
+                var floor = figures[$"{machine}.floor"];
+                Assert.InRange(floor, 1, figures[$"{machine}.floor.deliveries"]);
+                Assert.InRange(figures[$"{machine}.floor.closed-form-ticks"], 1, floor);
+                Assert.Equal(floor, figures[$"{machine}.floor.cpu-instants"] + figures[$"{machine}.floor.operations"], 6);
+            }
+
             // The default scenario's CPU 0 is idle between its logger's writes every 10 ms, and an idle CPU stops its
             // tick: far fewer than HZ=1000 timer interrupts per second; CPU 3 has stopped its tick for good.
             var irqs = json.RootElement.GetProperty("deliveriesPerSimulatedSecondByType").GetProperty("Irq").GetDouble();

@@ -108,13 +108,17 @@ internal sealed class BenchRunner(bool quick, TextWriter progress)
         // Where the deliveries go, by message type, in an untimed run (counting costs a dictionary update each).
         Say("default scenario, deliveries by type");
         using var system = NewSystem();
-        var session = Start(system, BenchMachines.DefaultScenario(), ExecutionMode.Controlled);
+        var floor = new DeliveryFloor();
+        var session = Start(system, BenchMachines.DefaultScenario(), ExecutionMode.Controlled, floor);
         var m = session.Machine;
         session.RunUntil(m.Now + 1_000_000_000);
         m.Simulation.CountByType = true;
+        floor.Counting = true;
         var seconds = quick ? 2 : 10;
         var events0 = m.Recorder.CountsByType;
+        var deliveries0 = m.Simulation.Deliveries;
         session.RunUntil(m.Now + (seconds * 1_000_000_000L));
+        AddFloor(report, "default", "default scenario", floor, m.Simulation.Deliveries - deliveries0, seconds * 1_000_000_000L);
         foreach (var (type, count) in m.Simulation.DeliveriesByType.OrderByDescending(kv => kv.Value))
         {
             report.DeliveriesPerSimSecondByType[type] = count / (double)seconds;
@@ -139,6 +143,38 @@ internal sealed class BenchRunner(bool quick, TextWriter progress)
         report.Add("compression.64cpu.concurrent", "Time compression, 64 CPUs (8 HK + 56 isolated), concurrent", concurrent.Compression, "sim s/wall s");
         report.Add("compression.64cpu.controlled.cpu", "  controlled, per CPU second of the process (whatever share of the cores it got)", controlled.CompressionPerCpuSecond, "sim s/CPU s");
         report.Add("64cpu.deliveries-per-sim-s", "Deliveries per simulated second, 64 CPUs", controlled.DeliveriesPerSimulatedSecond, "deliveries", 6_000, lowerIsBetter: true);
+        Say("64-CPU machine, the floor under the model's rules");
+        FloorRun(report, "64cpu", "64 CPUs", BenchMachines.Wide64(), 200_000_000, quick ? 1_000_000_000 : 4_000_000_000);
+    }
+
+    /// <summary>
+    /// An untimed run of <paramref name="bm"/> that counts its <see cref="DeliveryFloor"/> over <paramref name="windowNs"/>
+    /// after <paramref name="warmupNs"/>, next to the deliveries it had.
+    /// </summary>
+    private void FloorRun(BenchReport report, string id, string name, BenchMachine bm, long warmupNs, long windowNs)
+    {
+        using var system = NewSystem();
+        var floor = new DeliveryFloor();
+        var session = Start(system, bm, ExecutionMode.Controlled, floor);
+        var m = session.Machine;
+        session.StartDue();
+        session.RunUntil(warmupNs);
+        floor.Counting = true;
+        var deliveries0 = m.Simulation.Deliveries;
+        session.RunUntil(warmupNs + windowNs);
+        AddFloor(report, id, name, floor, m.Simulation.Deliveries - deliveries0, windowNs);
+        m.Shutdown();
+    }
+
+    /// <summary>The floor's figures (docs/performance.md, "The floor"): per simulated second, next to what the run delivered.</summary>
+    private static void AddFloor(BenchReport report, string id, string name, DeliveryFloor floor, long deliveries, long windowNs)
+    {
+        var seconds = windowNs / 1e9;
+        report.Add($"{id}.floor.deliveries", $"{name}: deliveries per simulated second in the floor run (untimed)", deliveries / seconds, "deliveries");
+        report.Add($"{id}.floor", $"  the floor under the model's rules: CPU instants with an event + task operations", floor.Deliveries / seconds, "deliveries");
+        report.Add($"{id}.floor.cpu-instants", "    (CPU, instant) pairs with an event", floor.CpuInstants / seconds, "per sim s");
+        report.Add($"{id}.floor.operations", "    operations asked of task actors", floor.OperationsStarted / seconds, "per sim s");
+        report.Add($"{id}.floor.closed-form-ticks", "  the floor if every periodic tick were in closed form", floor.DeliveriesWithoutTicks / seconds, "deliveries");
     }
 
     private void ScaleStage(BenchReport report)
@@ -184,6 +220,10 @@ internal sealed class BenchRunner(bool quick, TextWriter progress)
         // The bench runs this stage first: the peak so far is this machine's (and the runtime's), no other stage's.
         using var self = Process.GetCurrentProcess();
         report.Add("scale.peak", $"{bm.Name}: peak working set of the process, run first (runtime included)", self.PeakWorkingSet64 / 1048576.0, "MiB", quick ? null : 400, lowerIsBetter: true);
+
+        // The floor, untimed, after the peak is read: a second run of the same machine, past its daemons' first wake-ups.
+        Say($"{bm.Name}, the floor under the model's rules");
+        FloorRun(report, "scale", bm.Name, bm, 1_000_000_000, 2_000_000_000);
     }
 
     /// <summary>The scale machine's first tick (HZ=1000): its isolated pollers go round the exit loop until then.</summary>
@@ -286,8 +326,8 @@ internal sealed class BenchRunner(bool quick, TextWriter progress)
     }
 
     /// <summary>Boots <paramref name="bm"/> in <paramref name="mode"/>, seed 1, with the recorder keeping a ring.</summary>
-    private static ScenarioSession Start(ActorSystem system, BenchMachine bm, ExecutionMode mode) =>
-        bm.Start(system, (bm.Options ?? new MachineOptions()) with { Mode = mode, Seed = 1, Strategy = null, KeepEvents = Ring });
+    private static ScenarioSession Start(ActorSystem system, BenchMachine bm, ExecutionMode mode, DeliveryFloor? floor = null) =>
+        bm.Start(system, (bm.Options ?? new MachineOptions()) with { Mode = mode, Seed = 1, Strategy = null, KeepEvents = Ring, Observer = floor is null ? null : floor.Observe });
 
     private static TimeSpan ProcessCpu()
     {
