@@ -101,7 +101,7 @@ public sealed class EventRecorderTests : TestKit
     {
         // Tens of thousands of ids over many windows (the index holds its window in chunks of about a thousand slots,
         // reused as the window moves): every 3,200 ids, every id so far is findable exactly when the rule keeps it, checked
-        // against a plain model of the rule (an entry leaves at a sweep, every eighth of a window, when it was last named
+        // against a plain model of the rule (an entry leaves at a sweep, every sixteenth of a window, when it was last named
         // before the horizon; the window's start moves past ids older than the horizon, which stay findable while
         // named).
         const long window = 1_000;
